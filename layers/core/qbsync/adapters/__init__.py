@@ -1,0 +1,1 @@
+"""Adapters: the domain's ports implemented over AWS services and QuickBooks protocols."""

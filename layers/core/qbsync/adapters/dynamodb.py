@@ -1,0 +1,192 @@
+"""DynamoDB storage: one table, items keyed by `pk`/`sk`, one GSI (`gsi1pk`/`gsi1sk`) for listings.
+
+Storage items are mapped to and from domain objects here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from qbsync.domain.apikeys import ApiKey
+from qbsync.domain.errors import ConflictError, FieldProblem, InvalidInputError
+from qbsync.domain.paging import Page
+from qbsync.domain.tenants import Edition, Tenant
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+GSI1 = "GSI1"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}  # type: ignore[misc]
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def timestamp(at: datetime) -> str:
+    """A fixed-width UTC timestamp, so stored times sort as strings."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(from_item(last_key), sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str, expected_keys: set[str]) -> dict[str, AttributeValueTypeDef]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise _bad_cursor() from exc
+    if not isinstance(values, dict) or set(values) != expected_keys or not all(
+        isinstance(v, str) for v in values.values()
+    ):
+        raise _bad_cursor()
+    return to_item(values)
+
+
+def _bad_cursor() -> InvalidInputError:
+    return InvalidInputError(
+        "The cursor is not one this API issued.",
+        [FieldProblem("cursor", "Pass back the next_cursor value of the previous page unchanged.")],
+    )
+
+
+def _is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoTenantRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @staticmethod
+    def _key(tenant_id: str) -> dict[str, str]:
+        return {"pk": f"TENANT#{tenant_id}", "sk": "TENANT"}
+
+    def add(self, tenant: Tenant) -> None:
+        item = {
+            **self._key(tenant.id),
+            "gsi1pk": "TENANTS",
+            "gsi1sk": tenant.id,
+            "tenant_id": tenant.id,
+            "name": tenant.name,
+            "edition": tenant.edition.value,
+            "created_at": timestamp(tenant.created_at),
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                raise ConflictError(f"A tenant with id {tenant.id!r} already exists.") from exc
+            raise
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item(self._key(tenant_id)), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return self._tenant(from_item(item)) if item else None
+
+    def list(self, limit: int, cursor: str | None) -> Page[Tenant]:
+        kwargs: dict[str, Any] = {}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=GSI1,
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": {"S": "TENANTS"}},
+            Limit=limit,
+            **kwargs,
+        )
+        tenants = [self._tenant(from_item(item)) for item in response.get("Items", [])]
+        return Page(items=tenants, next_cursor=encode_cursor(response.get("LastEvaluatedKey")))
+
+    @staticmethod
+    def _tenant(values: dict[str, Any]) -> Tenant:
+        return Tenant(
+            id=values["tenant_id"],
+            name=values["name"],
+            edition=Edition(values["edition"]),
+            created_at=datetime.fromisoformat(values["created_at"]),
+        )
+
+
+class DynamoApiKeyRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def add(self, key: ApiKey) -> None:
+        item = {
+            "pk": f"APIKEY#{key.key_hash}",
+            "sk": "APIKEY",
+            "key_id": key.key_id,
+            "label": key.label,
+            "created_at": timestamp(key.created_at),
+            "revoked": key.revoked,
+        }
+        self._client.put_item(
+            TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+        )
+
+    def find(self, key_hash: str) -> ApiKey | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item({"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"})
+        )
+        item = response.get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return ApiKey(
+            key_id=values["key_id"],
+            key_hash=key_hash,
+            label=values["label"],
+            created_at=datetime.fromisoformat(values["created_at"]),
+            revoked=bool(values.get("revoked", False)),
+        )
+
+
+class DynamoHeartbeatStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def beat(self, component: str, at: datetime) -> None:
+        # Only move forward: a late, redelivered heartbeat must not make the pipeline look older.
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({"pk": "SYSTEM", "sk": f"HEARTBEAT#{component}", "at": timestamp(at)}),
+                ConditionExpression="attribute_not_exists(pk) OR #at < :at",
+                ExpressionAttributeNames={"#at": "at"},
+                ExpressionAttributeValues={":at": {"S": timestamp(at)}},
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+
+    def last(self, component: str) -> datetime | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item({"pk": "SYSTEM", "sk": f"HEARTBEAT#{component}"})
+        )
+        item = response.get("Item")
+        return datetime.fromisoformat(from_item(item)["at"]) if item else None

@@ -1,0 +1,1 @@
+"""The host-app HTTP API: wire models, routes, and the one place domain errors become HTTP."""

@@ -1,0 +1,81 @@
+"""The host-app API as a Powertools resolver: routes from the routers, errors mapped to problems here only."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from qbsync import __version__
+from qbsync.api.models import Problem, ProblemField
+from qbsync.api.routes import system, tenants
+from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TITLE = "qbsync API"
+_STATUS: dict[type[DomainError], HTTPStatus] = {
+    NotFoundError: HTTPStatus.NOT_FOUND,
+    ConflictError: HTTPStatus.CONFLICT,
+    InvalidInputError: HTTPStatus.UNPROCESSABLE_ENTITY,
+}
+
+
+def problem(status: HTTPStatus, detail: str, errors: list[ProblemField] | None = None) -> Response[str]:
+    body = Problem(title=status.phrase, status=status.value, detail=detail, errors=errors or [])
+    return Response(status_code=status.value, content_type=PROBLEM_JSON, body=body.model_dump_json())
+
+
+def _field_name(loc: tuple[str | int, ...]) -> str:
+    # Powertools reports ("body", "name") or ("query", "limit"); the caller knows its fields by name.
+    parts = [str(p) for p in loc[1:]] if len(loc) > 1 and loc[0] in {"body", "query", "path"} else list(map(str, loc))
+    return ".".join(parts) or "body"
+
+
+def build_api() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.include_router(system.router)
+    app.include_router(tenants.router)
+
+    app.configure_openapi(
+        title=TITLE,
+        version=__version__,
+        summary="Sync your tenants' books with QuickBooks Online and QuickBooks Desktop.",
+    )
+    app.enable_swagger(path="/docs", title=TITLE, version=__version__)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json() -> Response[str]:
+        return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema(
+            title=TITLE, version=__version__))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(exc: RequestValidationError) -> Response[str]:
+        errors = [ProblemField(field=_field_name(tuple(e.get("loc", ()))), message=e.get("msg", "invalid"))
+                  for e in exc.errors()]
+        return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "The request is not valid; see errors.", errors)
+
+    @app.exception_handler(DomainError)
+    def domain_error(exc: DomainError) -> Response[str]:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), HTTPStatus.BAD_REQUEST)
+        errors = [ProblemField(field=p.field, message=p.message) for p in getattr(exc, "problems", [])]
+        return problem(status, exc.detail, errors)
+
+    @app.exception_handler(ServiceError)
+    def service_error(exc: ServiceError) -> Response[str]:
+        return problem(HTTPStatus(exc.status_code), exc.msg)
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[str]:
+        return problem(HTTPStatus.NOT_FOUND, f"No route for {app.current_event.http_method} {app.current_event.path}.")
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response[str]:
+        log.exception("unhandled error")
+        return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side; it was logged. Retry later.")
+
+    return app

@@ -1,0 +1,68 @@
+"""Wire models of the host-app API. They generate the OpenAPI document, so the docs follow the code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from qbsync.domain.tenants import TENANT_ID_PATTERN, TENANT_NAME_MAX, Edition, Tenant
+
+TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
+
+
+class TenantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: TenantId = Field(
+        description="The host app's own id for this tenant: 1–64 letters, digits, '.', '_' or '-'.",
+        examples=["acme-42"],
+    )
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TENANT_NAME_MAX)] = (
+        Field(description="Display name shown on the connect pages.", examples=["Acme Plumbing"])
+    )
+    edition: Edition = Field(description="qbo: QuickBooks Online; qbd: QuickBooks Desktop.")
+
+
+class TenantOut(BaseModel):
+    id: str
+    name: str
+    edition: Edition
+    created_at: datetime
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantOut:
+        return cls(id=tenant.id, name=tenant.name, edition=tenant.edition, created_at=tenant.created_at)
+
+
+class TenantPage(BaseModel):
+    items: list[TenantOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class WorkerStatus(BaseModel):
+    last_heartbeat_at: datetime | None
+    age_seconds: int | None
+    stale: bool
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok", "degraded"])
+    version: str
+    worker: WorkerStatus
+
+
+class ProblemField(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: every error this API returns has this shape."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemField] = Field(default_factory=list)

@@ -1,0 +1,43 @@
+"""Errors the domain raises; entry points map each class to one HTTP status in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one field of an input, and what to do about it."""
+
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base class: a rule of the domain refused the request."""
+
+    title = "Request refused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFoundError(DomainError):
+    title = "Not found"
+
+
+class ConflictError(DomainError):
+    title = "Conflict"
+
+
+@dataclass
+class InvalidInputError(DomainError):
+    """The input breaks a rule; `problems` names each field and why."""
+
+    detail: str
+    problems: list[FieldProblem] = field(default_factory=list)
+    title = "Invalid input"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)

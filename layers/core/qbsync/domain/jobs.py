@@ -1,0 +1,29 @@
+"""Jobs: units of background work carried by the queue to the sync worker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+
+class Job(BaseModel):
+    """One unit of work. `kind` selects the handler; unknown kinds fail loudly and end in the DLQ."""
+
+    kind: str = Field(min_length=1, max_length=64)
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    tenant_id: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    created_at: AwareDatetime
+
+
+class UnknownJobError(Exception):
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"no handler for job kind {kind!r}")
+        self.kind = kind
+
+
+def new_job(kind: str, now: datetime, tenant_id: str | None = None, **payload: Any) -> Job:
+    return Job(kind=kind, tenant_id=tenant_id, payload=payload, created_at=now)

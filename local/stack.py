@@ -1,0 +1,136 @@
+"""The whole service on one machine: moto as AWS, every function of template.yaml in-process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from local import aws, consumers, lambdas
+from local import template as tpl
+from local.apigw import HttpApi, serve
+
+log = logging.getLogger("local.stack")
+
+# Variables a function may set for itself; everything else comes from Globals and is shared by all functions.
+PER_FUNCTION_PREFIX = "POWERTOOLS_"
+
+
+def aws_environment(endpoint_url: str) -> dict[str, str]:
+    """What every boto3 client in the process needs to reach moto and nothing else."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": aws.REGION,
+        "AWS_DEFAULT_REGION": aws.REGION,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+
+
+@dataclass
+class RunningStack:
+    api_url: str
+    aws_endpoint: str
+    local: aws.LocalStack
+    functions: dict[str, lambdas.LocalFunction]
+    pollers: list[consumers.QueuePoller]
+    schedules: list[consumers.ScheduleRunner]
+    api_key: str | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _closers: list[Any] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for close in reversed(self._closers):
+            close()
+
+
+def load_functions(local: aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
+    specs = tpl.functions(local.template)
+    shared: dict[str, str] = {}
+    loaded = {}
+    for lid, spec in specs.items():
+        env = local.function_environment(spec)
+        for key, value in env.items():
+            if not key.startswith(PER_FUNCTION_PREFIX) and shared.setdefault(key, value) != value:
+                raise ValueError(f"{lid} sets {key} differently from other functions; put it in Globals")
+        loaded[lid] = lambdas.load(spec, str(local.ref(lid)), env)
+    os.environ.update({k: v for k, v in shared.items()})
+    return loaded
+
+
+def start(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    aws_port: int = 4566,
+    parameters: Mapping[str, str] | None = None,
+    run_consumers: bool = True,
+    api_key: str | None = None,
+) -> RunningStack:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
+    moto.start()
+    moto_host, moto_port = moto.get_host_and_port()
+    endpoint = f"http://{moto_host}:{moto_port}"
+    os.environ.update(aws_environment(endpoint))
+
+    try:
+        server = serve(host, port)  # the template's URLs (OAuth redirect, Web Connector URL) embed its port
+    except BaseException:
+        moto.stop()
+        raise
+    try:
+        local = aws.provision(boto3.Session(), parameters=parameters, api_base_url=server.url)
+        functions = load_functions(local)
+        _, authorizers = tpl.http_api_auth(local.template)
+        server.api = HttpApi(tpl.routes(local.template), authorizers, functions)
+    except BaseException:
+        server.server_close()
+        moto.stop()
+        raise
+    api_url = server.url
+
+    sqs = boto3.client("sqs")
+    pollers = [
+        consumers.QueuePoller(sqs, source, local.queue_url(source.queue_logical_id),
+                              local.resolver.attributes[(source.queue_logical_id, "Arn")], functions[source.function])
+        for source in tpl.queue_sources(local.template)
+    ]
+    runners = [consumers.ScheduleRunner(s, functions[s.function]) for s in tpl.schedules(local.template)]
+    stack = RunningStack(api_url=api_url, aws_endpoint=endpoint, local=local, functions=functions,
+                         pollers=pollers, schedules=runners)
+    stack.api_key = issue_local_api_key(api_key)
+
+    threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
+    stack._closers.append(moto.stop)
+    stack._closers.append(server.server_close)
+    stack._closers.append(server.shutdown)
+    if run_consumers:
+        for worker in [*pollers, *runners]:
+            threading.Thread(target=worker.run, args=(stack._stop,), daemon=True,
+                             name=type(worker).__name__).start()
+    return stack
+
+
+def issue_local_api_key(plaintext: str | None) -> str:
+    """A key for this run, stored (as its digest) the same way `make api-key` stores one for a deployment."""
+    from qbsync.composition import container
+    from qbsync.domain import apikeys
+    from qbsync.usecases.apikeys import issue_api_key
+
+    c = container()
+    if plaintext:
+        c.api_keys.add(apikeys.ApiKey(key_id="local", key_hash=apikeys.digest(plaintext), label="local",
+                                      created_at=c.clock.now()))
+        return plaintext
+    key, _ = issue_api_key(c.api_keys, c.clock, label="local")
+    return key
