@@ -1,4 +1,4 @@
-"""The Docker-free local stack: template.yaml read as the one source of truth, moto as AWS, handlers in-process.
+"""The Docker-free local stack: template.yaml as the one source of truth, moto as AWS, handlers in-process.
 
 Never deployed.
 """

@@ -16,16 +16,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", "4566")),
-                        help="port of the embedded moto server (0 picks a free one)")
-    parser.add_argument("--api-key", default=os.environ.get("QBSYNC_LOCAL_API_KEY"),
-                        help="use this API key instead of a new random one (must start with qbs_)")
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("AWS_PORT", "4566")),
+        help="port of the embedded moto server (0 picks a free one)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("QBSYNC_LOCAL_API_KEY"),
+        help="use this API key instead of a new random one (must start with qbs_)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     stack = local_stack.start(host=args.host, port=args.port, aws_port=args.aws_port, api_key=args.api_key)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    schedules = ", ".join(f"{s.schedule.name} {s.schedule.expression}" for s in stack.schedules)
     print(
         "\nqbsync is running locally\n"
         f"  API            {stack.api_url}\n"
@@ -37,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  AWS (moto)     {stack.aws_endpoint}   (AWS_ENDPOINT_URL for the aws CLI or boto3)\n"
         f"  Functions      {', '.join(sorted(stack.functions))}\n"
         f"  Queue pollers  {', '.join(p.source.function for p in stack.pollers)}\n"
-        f"  Schedules      {', '.join(f'{s.schedule.name} {s.schedule.expression}' for s in stack.schedules)}\n"
+        f"  Schedules      {schedules}\n"
         "Press Ctrl-C to stop.\n"
         "ready",
         flush=True,

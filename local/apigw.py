@@ -22,7 +22,9 @@ from local.aws import ACCOUNT_ID, REGION
 from local.lambdas import LocalFunction
 
 log = logging.getLogger("local.apigw")
-TEXT_TYPES = re.compile(r"^(text/|application/(json|xml|soap\+xml|x-www-form-urlencoded|problem\+json|javascript))")
+TEXT_TYPES = re.compile(
+    r"^(text/|application/(json|xml|soap\+xml|x-www-form-urlencoded|problem\+json|javascript))"
+)
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
@@ -34,7 +36,9 @@ class GatewayResponse:
 
 
 def _message(status: int, message: str) -> GatewayResponse:
-    return GatewayResponse(status, [("content-type", "application/json")], json.dumps({"message": message}).encode())
+    return GatewayResponse(
+        status, [("content-type", "application/json")], json.dumps({"message": message}).encode()
+    )
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,9 @@ class HttpApi:
         authorizers: Mapping[str, tpl.Authorizer],
         functions: Mapping[str, LocalFunction],
     ) -> None:
-        self._routes = sorted((CompiledRoute.of(r) for r in routes), key=lambda c: c.specificity, reverse=True)
+        self._routes = sorted(
+            (CompiledRoute.of(r) for r in routes), key=lambda c: c.specificity, reverse=True
+        )
         self._authorizers = authorizers
         self._functions = functions
         self._auth_cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any] | None]] = {}
@@ -88,8 +94,14 @@ class HttpApi:
                 return compiled, dict(zip(compiled.params, m.groups(), strict=True))
         return None
 
-    def handle(self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes,
-               source_ip: str = "127.0.0.1") -> GatewayResponse:
+    def handle(
+        self,
+        method: str,
+        raw_path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str = "127.0.0.1",
+    ) -> GatewayResponse:
         split = urlsplit(raw_path)
         path = split.path or "/"
         found = self.match(method, path)
@@ -98,7 +110,16 @@ class HttpApi:
         compiled, path_params = found
         route = compiled.route
         route_key = f"{route.method} {route.path}"
-        event = self._event(method, path, split.query, headers, body, route_key, path_params, source_ip)
+        event = self._event(
+            method=method,
+            path=path,
+            query=split.query,
+            headers=headers,
+            body=body,
+            route_key=route_key,
+            path_params=path_params,
+            source_ip=source_ip,
+        )
         if route.authorizer:
             denied, context = self._authorize(route.authorizer, event)
             if denied:
@@ -111,7 +132,9 @@ class HttpApi:
             return _message(500, "Internal Server Error")
         return self._response(result)
 
-    def _authorize(self, name: str, event: dict[str, Any]) -> tuple[GatewayResponse | None, dict[str, Any] | None]:
+    def _authorize(
+        self, name: str, event: dict[str, Any]
+    ) -> tuple[GatewayResponse | None, dict[str, Any] | None]:
         authorizer = self._authorizers[name]
         identity = tuple(event["headers"].get(h, "") for h in authorizer.identity_headers)
         if not all(identity):
@@ -126,7 +149,7 @@ class HttpApi:
                 **{k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")},
                 "type": "REQUEST",
                 "routeArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:local/$default/"
-                            f"{event['requestContext']['http']['method']}{event['rawPath']}",
+                f"{event['requestContext']['http']['method']}{event['rawPath']}",
                 "identitySource": list(identity),
             }
             try:
@@ -146,8 +169,17 @@ class HttpApi:
         return None, decision
 
     @staticmethod
-    def _event(method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes, route_key: str,
-               path_params: dict[str, str], source_ip: str) -> dict[str, Any]:
+    def _event(
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        route_key: str,
+        path_params: dict[str, str],
+        source_ip: str,
+    ) -> dict[str, Any]:
         merged: dict[str, str] = {}
         cookies: list[str] = []
         for name, value in headers:
@@ -173,8 +205,13 @@ class HttpApi:
                 "apiId": "local",
                 "domainName": merged.get("host", "localhost"),
                 "domainPrefix": merged.get("host", "localhost").split(".")[0],
-                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                         "userAgent": merged.get("user-agent", "")},
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": source_ip,
+                    "userAgent": merged.get("user-agent", ""),
+                },
                 "requestId": uuid.uuid4().hex[:16],
                 "routeKey": route_key,
                 "stage": "$default",
@@ -232,8 +269,9 @@ def serve(host: str, port: int) -> ApiServer:
                 response = _message(413, "Request Entity Too Large")
             else:
                 body = self.rfile.read(length) if length else b""
-                response = api.handle(self.command, self.path, list(self.headers.items()), body,
-                                      self.client_address[0])
+                response = api.handle(
+                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                )
             self.send_response(response.status)
             for name, value in response.headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
@@ -246,7 +284,7 @@ def serve(host: str, port: int) -> ApiServer:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any  # noqa: N815
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s " + format, self.address_string(), *args)
 
     return ApiServer((host, port), Handler)

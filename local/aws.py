@@ -1,12 +1,15 @@
-"""Creates the template's stateful resources (tables, queues, bus, key, secrets, topic) in moto."""
+"""Creates the template's stateful resources (key, queues, bus, secrets, topic, tables) in moto.
+
+One creator per resource type, run in dependency order; each records what `Ref` and `Fn::GetAtt` give.
+"""
 
 from __future__ import annotations
 
 import json
 import secrets
 import string
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -37,6 +40,85 @@ class LocalStack:
         return str(self.ref(logical_id))
 
 
+@dataclass
+class _Build:
+    stack_name: str
+    resources: dict[str, Any]
+    resolve: tpl.Resolver
+    client: Callable[[str], Any]
+    secret_values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def props(self, lid: str) -> dict[str, Any]:
+        return dict(self.resolve(self.resources[lid].get("Properties", {})))
+
+    def name(self, lid: str, given: str | None = None) -> str:
+        return given or f"{self.stack_name}-{lid}"
+
+    def record(self, lid: str, ref: Any, **attributes: Any) -> None:
+        self.resolve.refs[lid] = ref
+        for attribute, value in attributes.items():
+            self.resolve.attributes[(lid, attribute)] = value
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+
+
+def _function(b: _Build, lid: str) -> None:  # runs in-process; its references name it
+    name = b.name(lid)
+    b.record(lid, name, Arn=_arn("lambda", f"function:{name}"))
+
+
+def _http_api(b: _Build, lid: str) -> None:
+    b.record(lid, "local")
+
+
+def _layer(b: _Build, lid: str) -> None:
+    b.record(lid, _arn("lambda", f"layer:{lid}:1"))
+
+
+def _kms_key(b: _Build, lid: str) -> None:
+    raw = b.resources[lid]["Properties"]
+    key = b.client("kms").create_key(Description=raw.get("Description", lid))["KeyMetadata"]
+    b.record(lid, key["KeyId"], Arn=key["Arn"])
+
+
+def _kms_alias(b: _Build, lid: str) -> None:
+    props = b.props(lid)
+    b.client("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+    b.record(lid, props["AliasName"])
+
+
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+)
+
+
+def _queue(b: _Build, lid: str) -> None:
+    raw = b.resources[lid]["Properties"]  # RedrivePolicy may point at a queue not made yet: see _redrive
+    name = b.name(lid, raw.get("QueueName"))
+    attrs = {k: str(raw[k]) for k in _QUEUE_ATTRIBUTES if k in raw}
+    url = b.client("sqs").create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+    b.record(lid, url, QueueName=name, QueueUrl=url, Arn=_arn("sqs", name))
+
+
+def _redrive(b: _Build, lid: str) -> None:
+    props = b.props(lid)
+    if "RedrivePolicy" in props:
+        b.client("sqs").set_queue_attributes(
+            QueueUrl=b.resolve.refs[lid], Attributes={"RedrivePolicy": json.dumps(props["RedrivePolicy"])}
+        )
+
+
+def _event_bus(b: _Build, lid: str) -> None:
+    name = b.props(lid)["Name"]
+    arn = b.client("events").create_event_bus(Name=name)["EventBusArn"]
+    b.record(lid, name, Name=name, Arn=arn)
+
+
 def _secret_string(props: Mapping[str, Any]) -> str:
     if "SecretString" in props:
         return str(props["SecretString"])
@@ -50,6 +132,62 @@ def _secret_string(props: Mapping[str, Any]) -> str:
     return value
 
 
+def _secret(b: _Build, lid: str) -> None:
+    props = b.props(lid)
+    value = json.dumps(b.secret_values[lid]) if lid in b.secret_values else _secret_string(props)
+    arn = b.client("secretsmanager").create_secret(Name=b.name(lid, props.get("Name")), SecretString=value)[
+        "ARN"
+    ]
+    b.record(lid, arn)
+
+
+def _topic(b: _Build, lid: str) -> None:
+    name = b.name(lid, b.props(lid).get("TopicName"))
+    arn = b.client("sns").create_topic(Name=name)["TopicArn"]
+    b.record(lid, arn, TopicName=name)
+
+
+def _table(b: _Build, lid: str) -> None:
+    props = b.props(lid)
+    name = b.name(lid, props.get("TableName"))
+    keys = (
+        "AttributeDefinitions",
+        "KeySchema",
+        "BillingMode",
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+    )
+    kwargs = {k: props[k] for k in keys if k in props}
+    if "SSESpecification" in props:
+        sse = props["SSESpecification"]
+        kwargs["SSESpecification"] = {
+            "Enabled": sse["SSEEnabled"],
+            "SSEType": sse.get("SSEType", "KMS"),
+            **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if "KMSMasterKeyId" in sse else {}),
+        }
+    dynamodb = b.client("dynamodb")
+    dynamodb.create_table(TableName=name, **kwargs)
+    if "TimeToLiveSpecification" in props:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+    b.record(lid, name, Arn=_arn("dynamodb", f"table/{name}"))
+
+
+# Dependency order: the table is encrypted with the key; queues refer to each other through redrive.
+CREATORS: list[tuple[str, Callable[[_Build, str], None]]] = [
+    ("AWS::Serverless::Function", _function),
+    ("AWS::Serverless::HttpApi", _http_api),
+    ("AWS::Serverless::LayerVersion", _layer),
+    ("AWS::KMS::Key", _kms_key),
+    ("AWS::KMS::Alias", _kms_alias),
+    ("AWS::SQS::Queue", _queue),
+    ("AWS::SQS::Queue", _redrive),
+    ("AWS::Events::EventBus", _event_bus),
+    ("AWS::SecretsManager::Secret", _secret),
+    ("AWS::SNS::Topic", _topic),
+    ("AWS::DynamoDB::Table", _table),
+]
+
+
 def provision(
     session: boto3.Session,
     *,
@@ -59,8 +197,12 @@ def provision(
     secret_values: Mapping[str, Mapping[str, Any]] | None = None,
     endpoint_url: str | None = None,
 ) -> LocalStack:
-    """Create every stateful resource of template.yaml in the moto behind `session`/`endpoint_url`."""
+    """Create every stateful resource of template.yaml in the moto behind `session` / `endpoint_url`."""
     template = tpl.load()
+    resources = template["Resources"]
+    unknown = {r["Type"] for r in resources.values()} - {kind for kind, _ in CREATORS} - NOT_EMULATED
+    if unknown:
+        raise NotImplementedError(f"the local stack cannot create {sorted(unknown)} yet; teach local/aws.py")
     refs: dict[str, Any] = {
         **tpl.parameter_defaults(template),
         **(parameters or {}),
@@ -70,91 +212,17 @@ def provision(
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
     }
-    attributes: dict[tuple[str, str], Any] = {}
-    resolve = tpl.Resolver(refs, attributes)
-
-    def client(service: str) -> Any:
-        return session.client(service, region_name=REGION, endpoint_url=endpoint_url)  # type: ignore[call-overload]
-
-    resources = template["Resources"]
-    by_type: dict[str, list[str]] = {}
-    for lid, res in resources.items():
-        by_type.setdefault(res["Type"], []).append(lid)
-
-    # Functions and the API exist only as code run in-process; their references name them.
-    for lid in by_type.get("AWS::Serverless::Function", []):
-        refs[lid] = f"{stack_name}-{lid}"
-        attributes[(lid, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{refs[lid]}"
-    for lid in by_type.get("AWS::Serverless::HttpApi", []):
-        refs[lid] = "local"
-    for lid in by_type.get("AWS::Serverless::LayerVersion", []):
-        refs[lid] = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{lid}:1"
-
-    kms = client("kms")
-    for lid in by_type.get("AWS::KMS::Key", []):
-        key = kms.create_key(Description=resources[lid]["Properties"].get("Description", lid))["KeyMetadata"]
-        refs[lid], attributes[(lid, "Arn")] = key["KeyId"], key["Arn"]
-    for lid in by_type.get("AWS::KMS::Alias", []):
-        props = resolve(resources[lid]["Properties"])
-        kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
-        refs[lid] = props["AliasName"]
-
-    sqs = client("sqs")
-    queues = by_type.get("AWS::SQS::Queue", [])
-    for lid in queues:  # first create all, then wire redrive policies that refer to each other
-        props = resources[lid]["Properties"]
-        name = props.get("QueueName", f"{stack_name}-{lid}")
-        attrs = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
-                                           "ReceiveMessageWaitTimeSeconds") if k in props}
-        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-        refs[lid] = url
-        attributes[(lid, "QueueName")] = name
-        attributes[(lid, "QueueUrl")] = url
-        attributes[(lid, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
-    for lid in queues:
-        props = resolve(resources[lid]["Properties"])
-        if "RedrivePolicy" in props:
-            sqs.set_queue_attributes(QueueUrl=refs[lid], Attributes={"RedrivePolicy": json.dumps(props["RedrivePolicy"])})
-
-    events = client("events")
-    for lid in by_type.get("AWS::Events::EventBus", []):
-        name = resolve(resources[lid]["Properties"]["Name"])
-        arn = events.create_event_bus(Name=name)["EventBusArn"]
-        refs[lid], attributes[(lid, "Name")], attributes[(lid, "Arn")] = name, name, arn
-
-    sm = client("secretsmanager")
-    for lid in by_type.get("AWS::SecretsManager::Secret", []):
-        props = resources[lid]["Properties"]
-        value = json.dumps(secret_values[lid]) if secret_values and lid in secret_values else _secret_string(props)
-        arn = sm.create_secret(Name=props.get("Name", f"{stack_name}-{lid}"), SecretString=value)["ARN"]
-        refs[lid] = arn
-
-    sns = client("sns")
-    for lid in by_type.get("AWS::SNS::Topic", []):
-        refs[lid] = sns.create_topic(Name=f"{stack_name}-{lid}")["TopicArn"]
-
-    dynamodb = client("dynamodb")
-    for lid in by_type.get("AWS::DynamoDB::Table", []):
-        props = resolve(resources[lid]["Properties"])
-        name = props.get("TableName", f"{stack_name}-{lid}")
-        kwargs = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode",
-                                        "GlobalSecondaryIndexes", "LocalSecondaryIndexes") if k in props}
-        if "SSESpecification" in props:
-            sse = props["SSESpecification"]
-            kwargs["SSESpecification"] = {"Enabled": sse["SSEEnabled"], "SSEType": sse.get("SSEType", "KMS"),
-                                          **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if "KMSMasterKeyId" in sse else {})}
-        dynamodb.create_table(TableName=name, **kwargs)
-        if "TimeToLiveSpecification" in props:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
-        refs[lid] = name
-        attributes[(lid, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
-
-    handled = {"AWS::Serverless::Function", "AWS::Serverless::HttpApi", "AWS::Serverless::LayerVersion",
-               "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::SQS::Queue", "AWS::Events::EventBus", "AWS::SecretsManager::Secret",
-               "AWS::SNS::Topic", "AWS::DynamoDB::Table"}
-    unknown = set(by_type) - handled - NOT_EMULATED
-    if unknown:
-        raise NotImplementedError(f"the local stack cannot create {sorted(unknown)} yet; teach local/aws.py")
+    build = _Build(
+        stack_name=stack_name,
+        resources=resources,
+        resolve=tpl.Resolver(refs),
+        client=lambda service: session.client(service, region_name=REGION, endpoint_url=endpoint_url),  # type: ignore[call-overload]
+        secret_values=secret_values or {},
+    )
+    for kind, create in CREATORS:
+        for lid, resource in resources.items():
+            if resource["Type"] == kind:
+                create(build, lid)
     # The public URL the API is reached at, wherever the template builds it from the API id.
-    attributes[("HttpApi", "ApiEndpoint")] = api_base_url
-    return LocalStack(name=stack_name, template=template, resolver=resolve)
+    build.resolve.attributes[("HttpApi", "ApiEndpoint")] = api_base_url
+    return LocalStack(name=stack_name, template=template, resolver=build.resolve)

@@ -1,4 +1,4 @@
-"""SQS event source mappings and EventBridge schedules, driven as Lambda's pollers and Scheduler drive them."""
+"""SQS event source mappings and EventBridge schedules, driven as Lambda and Scheduler drive them."""
 
 from __future__ import annotations
 
@@ -20,26 +20,29 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     """The event Lambda's SQS poller hands a function for a batch of received messages."""
     records = []
     for m in messages:
-        records.append({
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "body": m["Body"],
-            "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-            "messageAttributes": {
-                name: {
-                    "stringValue": attr.get("StringValue"),
-                    "binaryValue": attr.get("BinaryValue"),
-                    "stringListValues": [],
-                    "binaryListValues": [],
-                    "dataType": attr["DataType"],
-                }
-                for name, attr in m.get("MessageAttributes", {}).items()
-            },
-            "md5OfBody": m.get("MD5OfBody") or hashlib.md5(m["Body"].encode(), usedforsecurity=False).hexdigest(),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue_arn,
-            "awsRegion": REGION,
-        })
+        records.append(
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+                "messageAttributes": {
+                    name: {
+                        "stringValue": attr.get("StringValue"),
+                        "binaryValue": attr.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": attr["DataType"],
+                    }
+                    for name, attr in m.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": m.get("MD5OfBody")
+                or hashlib.md5(m["Body"].encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+        )
     return {"Records": records}
 
 
@@ -47,8 +50,9 @@ class QueuePoller:
     """Receives batches, invokes the function, deletes what succeeded. Failed messages become visible again
     after the queue's visibility timeout, and the queue's redrive policy moves them to the DLQ."""
 
-    def __init__(self, sqs: Any, source: tpl.QueueSource, queue_url: str, queue_arn: str,
-                 function: LocalFunction) -> None:
+    def __init__(
+        self, sqs: Any, source: tpl.QueueSource, queue_url: str, queue_arn: str, function: LocalFunction
+    ) -> None:
         self._sqs = sqs
         self.source = source
         self._url = queue_url

@@ -29,7 +29,7 @@ def aws_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_REGION": aws.REGION,
         "AWS_DEFAULT_REGION": aws.REGION,
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+        "AWS_SECRET_ACCESS_KEY": "local",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
     }
@@ -53,18 +53,22 @@ class RunningStack:
             close()
 
 
-def load_functions(local: aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
-    specs = tpl.functions(local.template)
+def shared_environment(local: aws.LocalStack) -> dict[str, str]:
+    """The environment every function shares; refuses a template where functions disagree on one."""
     shared: dict[str, str] = {}
-    loaded = {}
-    for lid, spec in specs.items():
-        env = local.function_environment(spec)
-        for key, value in env.items():
+    for lid, spec in tpl.functions(local.template).items():
+        for key, value in local.function_environment(spec).items():
             if not key.startswith(PER_FUNCTION_PREFIX) and shared.setdefault(key, value) != value:
                 raise ValueError(f"{lid} sets {key} differently from other functions; put it in Globals")
-        loaded[lid] = lambdas.load(spec, str(local.ref(lid)), env)
-    os.environ.update({k: v for k, v in shared.items()})
-    return loaded
+    return shared
+
+
+def load_functions(local: aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
+    specs = tpl.functions(local.template)
+    return {
+        lid: lambdas.load(spec, str(local.ref(lid)), local.function_environment(spec))
+        for lid, spec in specs.items()
+    }
 
 
 def start(
@@ -90,6 +94,7 @@ def start(
         raise
     try:
         local = aws.provision(boto3.Session(), parameters=parameters, api_base_url=server.url)
+        os.environ.update(shared_environment(local))
         functions = load_functions(local)
         _, authorizers = tpl.http_api_auth(local.template)
         server.api = HttpApi(tpl.routes(local.template), authorizers, functions)
@@ -101,13 +106,24 @@ def start(
 
     sqs = boto3.client("sqs")
     pollers = [
-        consumers.QueuePoller(sqs, source, local.queue_url(source.queue_logical_id),
-                              local.resolver.attributes[(source.queue_logical_id, "Arn")], functions[source.function])
+        consumers.QueuePoller(
+            sqs,
+            source,
+            local.queue_url(source.queue_logical_id),
+            local.resolver.attributes[(source.queue_logical_id, "Arn")],
+            functions[source.function],
+        )
         for source in tpl.queue_sources(local.template)
     ]
     runners = [consumers.ScheduleRunner(s, functions[s.function]) for s in tpl.schedules(local.template)]
-    stack = RunningStack(api_url=api_url, aws_endpoint=endpoint, local=local, functions=functions,
-                         pollers=pollers, schedules=runners)
+    stack = RunningStack(
+        api_url=api_url,
+        aws_endpoint=endpoint,
+        local=local,
+        functions=functions,
+        pollers=pollers,
+        schedules=runners,
+    )
     stack.api_key = issue_local_api_key(api_key)
 
     threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
@@ -116,8 +132,9 @@ def start(
     stack._closers.append(server.shutdown)
     if run_consumers:
         for worker in [*pollers, *runners]:
-            threading.Thread(target=worker.run, args=(stack._stop,), daemon=True,
-                             name=type(worker).__name__).start()
+            threading.Thread(
+                target=worker.run, args=(stack._stop,), daemon=True, name=type(worker).__name__
+            ).start()
     return stack
 
 
@@ -129,8 +146,11 @@ def issue_local_api_key(plaintext: str | None) -> str:
 
     c = container()
     if plaintext:
-        c.api_keys.add(apikeys.ApiKey(key_id="local", key_hash=apikeys.digest(plaintext), label="local",
-                                      created_at=c.clock.now()))
+        c.api_keys.add(
+            apikeys.ApiKey(
+                key_id="local", key_hash=apikeys.digest(plaintext), label="local", created_at=c.clock.now()
+            )
+        )
         return plaintext
     key, _ = issue_api_key(c.api_keys, c.clock, label="local")
     return key

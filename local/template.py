@@ -36,8 +36,22 @@ def _tag(name: str) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
 
 for _short in ("Ref", "Condition"):
     _CfnLoader.add_constructor(f"!{_short}", _tag(_short))
-for _fn in ("GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap",
-            "Base64", "GetAZs", "ImportValue"):
+for _fn in (
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "Base64",
+    "GetAZs",
+    "ImportValue",
+):
     _CfnLoader.add_constructor(f"!{_fn}", _tag(f"Fn::{_fn}"))
 
 
@@ -59,15 +73,15 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
-            if key == "Ref":
-                return self._ref(arg)
-            if key == "Fn::GetAtt":
-                return self._getatt(arg[0], arg[1])
-            if key == "Fn::Sub":
-                return self._sub(arg)
-            if key == "Fn::Join":
-                return self(arg[0]).join(str(self(v)) for v in arg[1])
+            ((key, arg),) = value.items()
+            function = {
+                "Ref": self._ref,
+                "Fn::GetAtt": lambda a: self._getatt(a[0], a[1]),
+                "Fn::Sub": self._sub,
+                "Fn::Join": lambda a: self(a[0]).join(str(self(v)) for v in a[1]),
+            }.get(key)
+            if function is not None:
+                return function(arg)
         return {k: self(v) for k, v in value.items()}
 
     def _ref(self, name: str) -> Any:
@@ -77,7 +91,9 @@ class Resolver:
 
     def _getatt(self, logical_id: str, attribute: str) -> Any:
         if (logical_id, attribute) not in self.attributes:
-            raise KeyError(f"template asks for {logical_id}.{attribute}, which the local stack does not provide")
+            raise KeyError(
+                f"template asks for {logical_id}.{attribute}, which the local stack does not provide"
+            )
         return self.attributes[(logical_id, attribute)]
 
     def _sub(self, arg: str | list[Any]) -> str:
@@ -199,12 +215,14 @@ def routes(template: Mapping[str, Any]) -> list[Route]:
     found = []
     for lid, _name, props in _events(template, "HttpApi"):
         authorizer = props.get("Auth", {}).get("Authorizer", default)
-        found.append(Route(
-            function=lid,
-            method=props.get("Method", "ANY").upper(),
-            path=props.get("Path", "$default"),
-            authorizer=None if authorizer in (None, "NONE") else authorizer,
-        ))
+        found.append(
+            Route(
+                function=lid,
+                method=props.get("Method", "ANY").upper(),
+                path=props.get("Path", "$default"),
+                authorizer=None if authorizer in (None, "NONE") else authorizer,
+            )
+        )
     return found
 
 

@@ -11,7 +11,7 @@ PACKAGE_LOGGER = "qbsync"
 
 
 def function_logger() -> Logger:
-    """The function's Logger (service name from POWERTOOLS_SERVICE_NAME); qbsync's own loggers write through it."""
+    """The function's Logger (service from POWERTOOLS_SERVICE_NAME); qbsync's own loggers write through it."""
     logger = Logger()
     logging.getLogger(PACKAGE_LOGGER)
     copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE_LOGGER})

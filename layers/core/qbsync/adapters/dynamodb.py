@@ -52,8 +52,10 @@ def decode_cursor(cursor: str, expected_keys: set[str]) -> dict[str, AttributeVa
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(values, dict) or set(values) != expected_keys or not all(
-        isinstance(v, str) for v in values.values()
+    if (
+        not isinstance(values, dict)
+        or set(values) != expected_keys
+        or not all(isinstance(v, str) for v in values.values())
     ):
         raise _bad_cursor()
     return to_item(values)

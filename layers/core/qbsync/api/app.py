@@ -32,7 +32,11 @@ def problem(status: HTTPStatus, detail: str, errors: list[ProblemField] | None =
 
 def _field_name(loc: tuple[str | int, ...]) -> str:
     # Powertools reports ("body", "name") or ("query", "limit"); the caller knows its fields by name.
-    parts = [str(p) for p in loc[1:]] if len(loc) > 1 and loc[0] in {"body", "query", "path"} else list(map(str, loc))
+    parts = (
+        [str(p) for p in loc[1:]]
+        if len(loc) > 1 and loc[0] in {"body", "query", "path"}
+        else list(map(str, loc))
+    )
     return ".".join(parts) or "body"
 
 
@@ -50,13 +54,18 @@ def build_api() -> APIGatewayHttpResolver:
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json() -> Response[str]:
-        return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema(
-            title=TITLE, version=__version__))
+        return Response(
+            status_code=200,
+            content_type="application/json",
+            body=app.get_openapi_json_schema(title=TITLE, version=__version__),
+        )
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(exc: RequestValidationError) -> Response[str]:
-        errors = [ProblemField(field=_field_name(tuple(e.get("loc", ()))), message=e.get("msg", "invalid"))
-                  for e in exc.errors()]
+        errors = [
+            ProblemField(field=_field_name(tuple(e.get("loc", ()))), message=e.get("msg", "invalid"))
+            for e in exc.errors()
+        ]
         return problem(HTTPStatus.UNPROCESSABLE_ENTITY, "The request is not valid; see errors.", errors)
 
     @app.exception_handler(DomainError)
@@ -71,11 +80,15 @@ def build_api() -> APIGatewayHttpResolver:
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
-        return problem(HTTPStatus.NOT_FOUND, f"No route for {app.current_event.http_method} {app.current_event.path}.")
+        return problem(
+            HTTPStatus.NOT_FOUND, f"No route for {app.current_event.http_method} {app.current_event.path}."
+        )
 
     @app.exception_handler(Exception)
-    def unexpected(exc: Exception) -> Response[str]:
+    def unexpected(_: Exception) -> Response[str]:
         log.exception("unhandled error")
-        return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side; it was logged. Retry later.")
+        return problem(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "Something went wrong on our side; it was logged. Retry later."
+        )
 
     return app

@@ -16,12 +16,12 @@ class TenantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: TenantId = Field(
-        description="The host app's own id for this tenant: 1–64 letters, digits, '.', '_' or '-'.",
+        description="The host app's own id for this tenant: 1 to 64 letters, digits, '.', '_' or '-'.",
         examples=["acme-42"],
     )
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TENANT_NAME_MAX)] = (
-        Field(description="Display name shown on the connect pages.", examples=["Acme Plumbing"])
-    )
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TENANT_NAME_MAX)
+    ] = Field(description="Display name shown on the connect pages.", examples=["Acme Plumbing"])
     edition: Edition = Field(description="qbo: QuickBooks Online; qbd: QuickBooks Desktop.")
 
 
@@ -38,7 +38,9 @@ class TenantOut(BaseModel):
 
 class TenantPage(BaseModel):
     items: list[TenantOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
 
 
 class WorkerStatus(BaseModel):

@@ -16,7 +16,10 @@ router = Router()
 _PROBLEMS = {
     401: {"description": "Missing API key"},
     403: {"description": "Unknown or revoked API key"},
-    422: {"description": "Invalid input", "content": {"application/problem+json": {"schema": Problem.model_json_schema()}}},
+    422: {
+        "description": "Invalid input",
+        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+    },
 }
 
 
@@ -28,7 +31,9 @@ _PROBLEMS = {
 )
 def create_tenant(body: TenantIn) -> Response[TenantOut]:
     c = container()
-    tenant = tenants.create_tenant(c.tenants, c.clock, tenant_id=body.id, name=body.name, edition=body.edition)
+    tenant = tenants.create_tenant(
+        c.tenants, c.clock, tenant_id=body.id, name=body.name, edition=body.edition
+    )
     return Response(
         status_code=201,
         content_type="application/json",
@@ -37,8 +42,12 @@ def create_tenant(body: TenantIn) -> Response[TenantOut]:
     )
 
 
-@router.get("/v1/tenants/<tenant_id>", summary="Read a tenant", tags=["tenants"],
-            responses={404: {"description": "Unknown tenant"}, **_PROBLEMS})
+@router.get(
+    "/v1/tenants/<tenant_id>",
+    summary="Read a tenant",
+    tags=["tenants"],
+    responses={404: {"description": "Unknown tenant"}, **_PROBLEMS},
+)
 def get_tenant(tenant_id: Annotated[TenantId, Path()]) -> TenantOut:
     return TenantOut.of(tenants.get_tenant(container().tenants, tenant_id))
 

@@ -1,0 +1,74 @@
+# qbsync: every documented command is a target here. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_SAM := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(VENV_SAM)/bin/sam
+# SAM builds python3.13 functions with a python3.13 interpreter; pyenv has one but does not expose it by default.
+PYENV_VERSION ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -E '^3\.1[1-3]\.' | sort -V | tr '\n' ':' | sed 's/:$$//')
+export PYENV_VERSION
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+STACK ?= qbsync-dev
+CONFIG_ENV ?= dev
+FUNCTION ?= ApiFunction
+EVENT ?= events/api_health.json
+
+.PHONY: help run test lint types template-check unit invoke build deploy bench api-key clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -U pip
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(VENV_SAM)/.installed:
+	$(PYTHON) -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/pip install -q --disable-pip-version-check -U pip
+	$(VENV_SAM)/bin/pip install -q --disable-pip-version-check 'aws-sam-cli>=1.130'
+	touch $@
+
+run: $(VENV)/.installed ## start the whole service locally (API on $$PORT, default 3000)
+	$(PY) -m local
+
+test: lint types template-check unit ## lint, types, template checks and the whole test suite
+
+lint: $(VENV)/.installed ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: $(VENV)/.installed ## mypy --strict on the qbsync package
+	$(VENV)/bin/mypy
+
+template-check: $(VENV)/.installed $(VENV_SAM)/.installed ## cfn-lint and sam validate --lint
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+unit: $(VENV)/.installed ## the test suite only (unit, adapters, handlers, infra, e2e)
+	$(PY) -m pytest
+
+invoke: $(VENV)/.installed ## run one function on one event, as `sam local invoke` would: FUNCTION=ApiFunction EVENT=events/api_health.json
+	$(PY) -m local.invoke $(FUNCTION) $(EVENT)
+
+build: $(VENV_SAM)/.installed ## sam build, then precompile bytecode with the runtime's Python
+	$(SAM) build --template template.yaml
+	python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+
+deploy: build ## sam deploy (CONFIG_ENV=dev|prod picks the samconfig.toml section)
+	$(SAM) deploy --config-env $(CONFIG_ENV)
+
+bench: $(VENV)/.installed ## import time and peak memory of every function's handler
+	$(PY) -m bench
+
+api-key: $(VENV)/.installed ## create an API key for a deployed stack (STACK=qbsync-dev LABEL=...) and print it once
+	$(PY) -m qbsync.cli create-api-key --stack $(STACK) --label "$(or $(LABEL),host-app)"
+
+clean: ## remove virtual environments and build output
+	rm -rf $(VENV) $(VENV_SAM) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Shared fixtures: moto in-process, provisioned from template.yaml; handlers loaded as Lambda loads them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local import aws as local_aws
+from local import lambdas
+from local.stack import load_functions, shared_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample event from events/ (the one source of sample payloads)."""
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests never reach the network; other suites may talk to loopback only."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if "unit" in request.node.nodeid.split("/"):
+            raise RuntimeError(f"unit tests must not open sockets (tried {address!r})")
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "localhost", "::1")
+            and not host.startswith("/")
+        ):
+            raise RuntimeError(f"tests talk to loopback only (tried {address!r})")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
+    """moto in-process with every resource of template.yaml created, and the functions' environment set."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", local_aws.REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    from qbsync import composition
+
+    composition.container.cache_clear()
+    with mock_aws():
+        stack = local_aws.provision(boto3.Session())
+        for key, value in shared_environment(stack).items():
+            monkeypatch.setenv(key, value)
+        yield stack
+    composition.container.cache_clear()
+
+
+@pytest.fixture
+def functions(aws_env: local_aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
+    """Every function of the template, loaded from its CodeUri as the Lambda runtime would."""
+    return load_functions(aws_env)

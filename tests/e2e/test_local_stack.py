@@ -1,0 +1,152 @@
+"""Start the local stack as `make run` does, and use it over HTTP as the host app would."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    url: str
+    key: str
+    output: list[str]
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Running]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_"))
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.strip() == "ready":
+            break
+    text = "".join(lines)
+    url = re.search(r"API\s+(http://\S+)", text)
+    key = re.search(r"API key\s+(qbs_\S+)", text)
+    assert url, text
+    assert key, text
+    running = Running(process, url.group(1), key.group(1), lines)
+    yield running
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_prints_where_everything_is(stack: Running) -> None:
+    text = "".join(stack.output)
+    for label in ("OpenAPI docs", "Health", "Web Connector", "AWS (moto)", "Queue pollers", "Schedules"):
+        assert label in text
+    assert "SyncWorkerFunction" in text
+    assert "Heartbeat rate(5 minutes)" in text
+
+
+def test_health_answers_and_the_worker_pipeline_has_run(stack: Running) -> None:
+    deadline = time.monotonic() + 15
+    body = {}
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{stack.url}/health")
+        assert response.status_code == 200
+        body = response.json()
+        if body["status"] == "ok":
+            break
+        time.sleep(0.2)
+    assert body["status"] == "ok", body  # scheduler → SQS → worker → DynamoDB, all in the local stack
+    assert body["worker"]["stale"] is False
+
+
+def test_create_and_read_a_tenant_with_the_key(stack: Running) -> None:
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    created = httpx.post(
+        f"{stack.url}/v1/tenants",
+        headers=headers,
+        json={"id": "e2e-tenant", "name": "E2E Books", "edition": "qbd"},
+    )
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == "/v1/tenants/e2e-tenant"
+    read = httpx.get(f"{stack.url}/v1/tenants/e2e-tenant", headers=headers)
+    assert read.status_code == 200
+    assert read.json() == created.json()
+    listed = httpx.get(f"{stack.url}/v1/tenants", headers=headers, params={"limit": 100})
+    assert "e2e-tenant" in [t["id"] for t in listed.json()["items"]]
+
+
+def test_without_a_key_api_gateway_answers_401(stack: Running) -> None:
+    response = httpx.get(f"{stack.url}/v1/tenants/e2e-tenant")
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
+
+
+def test_with_a_wrong_key_the_authorizer_denies_and_api_gateway_answers_403(stack: Running) -> None:
+    response = httpx.post(
+        f"{stack.url}/v1/tenants",
+        headers={"Authorization": "Bearer qbs_nope_nope"},
+        json={"id": "sneaky", "name": "S", "edition": "qbo"},
+    )
+    assert response.status_code == 403
+    assert response.json() == {"message": "Forbidden"}
+    good = httpx.get(f"{stack.url}/v1/tenants/sneaky", headers={"Authorization": f"Bearer {stack.key}"})
+    assert good.status_code == 404  # nothing was stored
+
+
+def test_bad_input_gets_a_problem_body(stack: Running) -> None:
+    response = httpx.post(
+        f"{stack.url}/v1/tenants",
+        headers={"Authorization": f"Bearer {stack.key}"},
+        json={"id": "x", "edition": "qbo"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["name"]
+
+
+def test_docs_and_openapi_are_public(stack: Running) -> None:
+    assert httpx.get(f"{stack.url}/docs").status_code == 200
+    assert "/v1/tenants" in httpx.get(f"{stack.url}/openapi.json").json()["paths"]
+
+
+def test_unknown_paths_get_api_gateways_404(stack: Running) -> None:
+    response = httpx.get(f"{stack.url}/nothing")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+
+
+def test_the_key_is_printed_once_and_never_logged(stack: Running) -> None:
+    # Collect what the stack logged while serving the calls above, then stop it with Ctrl-C.
+    stack.process.send_signal(signal.SIGINT)
+    rest, _ = stack.process.communicate(timeout=30)
+    assert stack.process.returncode == 0
+    assert "stopped" in rest
+    everything = "".join(stack.output) + rest
+    assert everything.count(stack.key) == 1

@@ -1,0 +1,98 @@
+"""The local stack serves what the template declares, and the code's routes are reachable through it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local import template as tpl
+from local.apigw import HttpApi
+from local.invoke import invoke
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = tpl.load()
+EVENT_FUNCTION = {
+    "api_": "ApiFunction",
+    "authorizer_": "AuthorizerFunction",
+    "connect_": "ConnectFunction",
+    "qbo_webhook_": "QboWebhookFunction",
+    "qbwc_": "QbwcFunction",
+    "sync_worker_": "SyncWorkerFunction",
+    "scheduler_": "SchedulerFunction",
+}
+
+
+@pytest.fixture
+def restored_environ() -> Iterator[None]:
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def function_of(event_file: Path) -> str:
+    return next(f for prefix, f in EVENT_FUNCTION.items() if event_file.name.startswith(prefix))
+
+
+def test_every_function_has_at_least_one_sample_event() -> None:
+    covered = {function_of(p) for p in (ROOT / "events").glob("*.json")}
+    assert covered == set(tpl.functions(TEMPLATE))
+
+
+@pytest.mark.parametrize("event_file", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
+def test_every_event_runs_through_make_invoke(event_file: Path, restored_environ: None) -> None:
+    result = invoke(function_of(event_file), event_file)
+    assert result is not None
+    if isinstance(result, dict) and "statusCode" in result:
+        assert result["statusCode"] < 500, result
+
+
+def test_every_route_of_the_api_code_is_reachable_through_the_gateway() -> None:
+    from qbsync.api.app import build_api
+
+    gateway = HttpApi(tpl.routes(TEMPLATE), tpl.http_api_auth(TEMPLATE)[1], {})
+    app = build_api()
+    code_routes = []
+    for route in app._static_routes + app._dynamic_routes:  # Powertools keeps its compiled routes here
+        path = re.sub(r"<(\w+)>", r"sample", route.path)
+        methods = [route.method] if isinstance(route.method, str) else route.method
+        code_routes += [(m, path, route.path) for m in methods]
+    assert code_routes
+    for method, sample_path, declared in code_routes:
+        found = gateway.match(method, sample_path)
+        assert found is not None, f"{method} {declared} is in the code but API Gateway would 404 it"
+        assert found[0].route.function == "ApiFunction"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "function", "params"),
+    [
+        ("GET", "/health", "ApiFunction", {}),
+        ("GET", "/v1/tenants/acme", "ApiFunction", {"proxy": "tenants/acme"}),
+        ("DELETE", "/v1/tenants/acme/connection", "ApiFunction", {"proxy": "tenants/acme/connection"}),
+        ("GET", "/connect/abc", "ConnectFunction", {"proxy": "abc"}),
+        ("POST", "/qbwc", "QbwcFunction", {}),
+        ("GET", "/qbwc", "QbwcFunction", {}),
+        ("POST", "/qbo/webhooks", "QboWebhookFunction", {}),
+    ],
+)
+def test_gateway_routes_as_the_template_says(
+    method: str, path: str, function: str, params: dict[str, str]
+) -> None:
+    gateway = HttpApi(tpl.routes(TEMPLATE), tpl.http_api_auth(TEMPLATE)[1], {})
+    found = gateway.match(method, path)
+    assert found is not None
+    assert (found[0].route.function, found[1]) == (function, params)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/"), ("GET", "/qbo/webhooks"), ("DELETE", "/health"), ("GET", "/v2/tenants")],
+)
+def test_undeclared_routes_are_not_served(method: str, path: str) -> None:
+    gateway = HttpApi(tpl.routes(TEMPLATE), tpl.http_api_auth(TEMPLATE)[1], {})
+    assert gateway.match(method, path) is None
