@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     stack = local_stack.start(host=args.host, port=args.port, aws_port=args.aws_port, api_key=args.api_key)
     stopped = threading.Event()

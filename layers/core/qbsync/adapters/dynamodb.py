@@ -29,7 +29,7 @@ _deserializer = TypeDeserializer()
 
 
 def to_item(values: dict[str, Any]) -> dict[str, AttributeValueTypeDef]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}  # type: ignore[misc]
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:

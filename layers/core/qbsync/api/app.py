@@ -76,7 +76,7 @@ def build_api() -> APIGatewayHttpResolver:
 
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response[str]:
-        return problem(HTTPStatus(exc.status_code), exc.msg)
+        return problem(HTTPStatus(exc.status_code), str(exc.msg))
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:

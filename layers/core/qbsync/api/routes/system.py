@@ -9,7 +9,7 @@ from qbsync.api.models import Health, WorkerStatus
 from qbsync.composition import container
 from qbsync.usecases.health import worker_health
 
-router = Router()
+router = Router()  # type: ignore[no-untyped-call]
 
 
 @router.get("/health", summary="Liveness, storage, and when the background worker last ran", tags=["system"])

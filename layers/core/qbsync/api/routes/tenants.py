@@ -7,13 +7,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from qbsync.api.models import Problem, TenantId, TenantIn, TenantOut, TenantPage
 from qbsync.composition import container
 from qbsync.usecases import tenants
 
-router = Router()
-_PROBLEMS = {
+router = Router()  # type: ignore[no-untyped-call]
+_PROBLEMS: dict[int, OpenAPIResponse] = {
     401: {"description": "Missing API key"},
     403: {"description": "Unknown or revoked API key"},
     422: {
