@@ -18,6 +18,10 @@ from local import template as tpl
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
+# Secrets the local stack fills with known values, so that the signed sample events in events/ verify.
+LOCAL_SECRETS: dict[str, dict[str, Any]] = {
+    "WebhookVerifierSecret": {"verifier_token": "qbsync-example-verifier-token"},
+}
 # Alarms watch metrics that moto does not produce; nothing to emulate for them locally.
 NOT_EMULATED = {"AWS::CloudWatch::Alarm"}
 
@@ -217,7 +221,7 @@ def provision(
         resources=resources,
         resolve=tpl.Resolver(refs),
         client=lambda service: session.client(service, region_name=REGION, endpoint_url=endpoint_url),  # type: ignore[call-overload]
-        secret_values=secret_values or {},
+        secret_values={**LOCAL_SECRETS, **(secret_values or {})},
     )
     for kind, create in CREATORS:
         for lid, resource in resources.items():

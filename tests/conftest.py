@@ -56,9 +56,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    from aws_lambda_powertools.utilities import parameters
+
     from qbsync import composition
 
     composition.container.cache_clear()
+    parameters.clear_caches()
     with mock_aws():
         stack = local_aws.provision(boto3.Session())
         for key, value in shared_environment(stack).items():

@@ -11,7 +11,9 @@ import boto3
 
 from qbsync.adapters.clock import SystemClock
 from qbsync.adapters.dynamodb import DynamoApiKeyRepository, DynamoHeartbeatStore, DynamoTenantRepository
+from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
 from qbsync.adapters.sqs import SqsJobQueue
+from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhookEventLog
 from qbsync.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,6 +46,37 @@ class Container:
     @cached_property
     def jobs(self) -> SqsJobQueue:
         return SqsJobQueue(boto3.client("sqs"), self.settings.jobs_queue_url)
+
+    @cached_property
+    def qbwc_credentials(self) -> DynamoQbwcCredentialStore:
+        return DynamoQbwcCredentialStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def qbwc_sessions(self) -> DynamoQbwcSessionStore:
+        return DynamoQbwcSessionStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def webhook_events(self) -> DynamoWebhookEventLog:
+        return DynamoWebhookEventLog(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def realms(self) -> DynamoRealmDirectory:
+        return DynamoRealmDirectory(self._dynamodb, self.settings.table_name)
+
+    def webhook_verifier_token(self) -> str:
+        """Intuit's webhook verifier token, read on use (Powertools caches it for 5 minutes); never log it."""
+        from aws_lambda_powertools.utilities import parameters
+
+        secret = parameters.get_secret(
+            self.settings.webhook_verifier_secret_id, transform="json", max_age=300
+        )
+        token = secret.get("verifier_token") if isinstance(secret, dict) else None
+        if not isinstance(token, str) or not token:
+            # An empty key would make every forged signature "valid": refuse to verify at all.
+            raise RuntimeError(
+                "The webhook verifier secret has no verifier_token; store Intuit's token in it."
+            )
+        return token
 
 
 @functools.cache

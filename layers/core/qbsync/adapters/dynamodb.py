@@ -68,7 +68,7 @@ def _bad_cursor() -> InvalidInputError:
     )
 
 
-def _is_conditional_failure(exc: ClientError) -> bool:
+def is_conditional_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
@@ -96,7 +96,7 @@ class DynamoTenantRepository:
                 TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as exc:
-            if _is_conditional_failure(exc):
+            if is_conditional_failure(exc):
                 raise ConflictError(f"A tenant with id {tenant.id!r} already exists.") from exc
             raise
 
@@ -183,7 +183,7 @@ class DynamoHeartbeatStore:
                 ExpressionAttributeValues={":at": {"S": timestamp(at)}},
             )
         except ClientError as exc:
-            if not _is_conditional_failure(exc):
+            if not is_conditional_failure(exc):
                 raise
 
     def last(self, component: str) -> datetime | None:

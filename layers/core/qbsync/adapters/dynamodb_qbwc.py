@@ -1,0 +1,86 @@
+"""DynamoDB storage of Web Connector credentials (only read here; issued elsewhere) and sessions.
+
+Items, in the one table:
+- credential: pk `QBWC#USER#{username}`, sk `QBWC#USER`: tenant_id, password_hash (scrypt; never the password)
+- session:    pk `QBWC#SESSION#{sha256(ticket)}`, sk `QBWC#SESSION`: tenant_id, username, created_at,
+              expires_at (epoch seconds, the table's TTL attribute)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from qbsync.adapters.dynamodb import from_item, timestamp, to_item
+from qbsync.domain.qbwc import QbwcCredential, QbwcSession, ticket_digest
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+CREDENTIAL_SK = "QBWC#USER"
+SESSION_SK = "QBWC#SESSION"
+
+
+def credential_key(username: str) -> dict[str, str]:
+    return {"pk": f"QBWC#USER#{username}", "sk": CREDENTIAL_SK}
+
+
+def session_key(ticket: str) -> dict[str, str]:
+    return {"pk": f"QBWC#SESSION#{ticket_digest(ticket)}", "sk": SESSION_SK}
+
+
+class DynamoQbwcCredentialStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def find(self, username: str) -> QbwcCredential | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item(credential_key(username)), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return QbwcCredential(
+            username=username, tenant_id=str(values["tenant_id"]), password_hash=str(values["password_hash"])
+        )
+
+
+class DynamoQbwcSessionStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def add(self, session: QbwcSession) -> None:
+        item = {
+            **session_key(session.ticket),
+            "tenant_id": session.tenant_id,
+            "username": session.username,
+            "created_at": timestamp(session.created_at),
+            "expires_at": int(session.expires_at.timestamp()),
+        }
+        # A 256-bit random ticket does not collide; the condition makes sure a session is never overwritten.
+        self._client.put_item(
+            TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+        )
+
+    def get(self, ticket: str) -> QbwcSession | None:
+        # Consistent: the Web Connector's next call may reach another instance a moment after authenticate.
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item(session_key(ticket)), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return QbwcSession(
+            ticket=ticket,
+            tenant_id=str(values["tenant_id"]),
+            username=str(values["username"]),
+            created_at=datetime.fromisoformat(str(values["created_at"])),
+            expires_at=datetime.fromtimestamp(int(values["expires_at"]), UTC),
+        )
+
+    def delete(self, ticket: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=to_item(session_key(ticket)))

@@ -1,0 +1,183 @@
+"""The Web Connector's callbacks, written against the domain's ports (no XML, no AWS).
+
+Semantics follow the QBWC Programmer's Guide (v2.0, ch. 2 and 10). At this stage no work is ever queued:
+a valid login opens a session, sendRequestXML has nothing to send and the update ends cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from qbsync import __version__
+from qbsync.domain import qbwc
+from qbsync.domain.ports import Clock
+from qbsync.domain.qbwc import QbwcCredentialStore, QbwcSession, QbwcSessionStore
+from qbsync.qbwc.errors import SoapFaultError
+
+log = logging.getLogger(__name__)
+
+Result = str | int | list[str]
+Params = Mapping[str, str]
+
+# authenticate's second element: "" means "use the company file open in QuickBooks".
+INVALID_USER = "nvu"
+USE_OPEN_COMPANY_FILE = ""
+# receiveResponseXML: 0-99 = percent done and "call sendRequestXML again"; 100 = done; negative = error.
+DONE = 100
+# connectionError: "done" stops; any other string is read as a company file path to retry with.
+STOP_CONNECTING = "done"
+CLOSED = "OK"
+UNKNOWN_SESSION = (
+    "Unknown session; run the Web Connector again. If this keeps happening, check the user name and "
+    "password of this application in the Web Connector."
+)
+NOTHING_TO_DO = "Nothing to sync right now; QuickBooks is up to date with this application."
+
+
+class WebConnectorService:
+    def __init__(self, credentials: QbwcCredentialStore, sessions: QbwcSessionStore, clock: Clock) -> None:
+        self._credentials = credentials
+        self._sessions = sessions
+        self._clock = clock
+
+    def call(self, operation: str, params: Params) -> Result:
+        """Run one callback by its WSDL name, with its parameters by their WSDL names."""
+        handler = _OPERATIONS.get(operation)
+        if handler is None:
+            raise SoapFaultError(
+                f"Unknown operation {operation[:100]!r}; this endpoint implements {', '.join(_OPERATIONS)}."
+            )
+        return handler(self, params)
+
+    def server_version(self) -> str:
+        return f"qbsync {__version__}"
+
+    def client_version(self, version: str) -> str:
+        # "" accepts every Web Connector version; "W:", "E:" or "O:" would warn or refuse (guide p.66).
+        log.info("Web Connector version", extra={"qbwc_version": version[:50]})
+        return ""
+
+    def authenticate(self, username: str, password: str) -> list[str]:
+        """[ticket, ""] opens a session on the open company file; ["", "nvu"] refuses the login."""
+        if not 0 < len(username) <= qbwc.MAX_USERNAME_LENGTH or len(password) > qbwc.MAX_PASSWORD_LENGTH:
+            log.info("Web Connector login refused: empty or oversized user name or password")
+            return ["", INVALID_USER]
+        credential = self._credentials.find(username)
+        if credential is None:
+            qbwc.spend_verification_time(password)  # as long as a wrong password takes: no user enumeration
+            log.info("Web Connector login refused: unknown user", extra={"qbwc_user": username})
+            return ["", INVALID_USER]
+        if not qbwc.verify_password(password, credential.password_hash):
+            log.info(
+                "Web Connector login refused: wrong password",
+                extra={"qbwc_user": username, "tenant_id": credential.tenant_id},
+            )
+            return ["", INVALID_USER]
+        session = qbwc.new_session(credential, self._clock.now())
+        self._sessions.add(session)
+        log.info(
+            "Web Connector session opened", extra={"qbwc_user": username, "tenant_id": session.tenant_id}
+        )
+        return [session.ticket, USE_OPEN_COMPANY_FILE]
+
+    def send_request_xml(
+        self, ticket: str, *, hcp_response: str, company_file: str, country: str, major: int, minor: int
+    ) -> str:
+        """The next qbXML request set, or "" when there is none (the Web Connector then asks getLastError)."""
+        session = self._session(ticket)
+        if session is not None:
+            log.info(
+                "Web Connector asks for work",
+                extra={
+                    "tenant_id": session.tenant_id,
+                    "company_file": company_file[:260],
+                    "first_call": bool(hcp_response),
+                    "qbxml_version": f"{major}.{minor}",
+                    "country": country[:10],
+                },
+            )
+        return ""
+
+    def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        session = self._session(ticket)
+        if session is not None and hresult:
+            log.warning(
+                "QuickBooks could not process a request",
+                extra={"tenant_id": session.tenant_id, "hresult": hresult[:20], "qb_message": message[:500]},
+            )
+        elif session is not None:
+            log.info(
+                "QuickBooks answered", extra={"tenant_id": session.tenant_id, "response_chars": len(response)}
+            )
+        return DONE
+
+    def connection_error(self, ticket: str, hresult: str, message: str) -> str:
+        session = self._session(ticket)
+        log.warning(
+            "The Web Connector could not open QuickBooks",
+            extra={
+                "tenant_id": session.tenant_id if session else None,
+                "hresult": hresult[:20],
+                "qb_message": message[:500],
+            },
+        )
+        return STOP_CONNECTING
+
+    def get_last_error(self, ticket: str) -> str:
+        """Shown in the Web Connector's status column; never "NoOp" or "Interactive mode" (they mean more)."""
+        return NOTHING_TO_DO if self._session(ticket) is not None else UNKNOWN_SESSION
+
+    def close_connection(self, ticket: str) -> str:
+        if self._ticket_is_plausible(ticket):
+            self._sessions.delete(ticket)
+        return CLOSED
+
+    def _session(self, ticket: str) -> QbwcSession | None:
+        if not self._ticket_is_plausible(ticket):
+            return None
+        session = self._sessions.get(ticket)
+        if session is None or not session.is_active(self._clock.now()):
+            return None
+        return session
+
+    @staticmethod
+    def _ticket_is_plausible(ticket: str) -> bool:
+        return 0 < len(ticket) <= qbwc.MAX_TICKET_LENGTH
+
+
+def _text(params: Params, name: str) -> str:
+    return params.get(name, "")
+
+
+def _int(params: Params, name: str) -> int:
+    value = params.get(name, "").strip()
+    if not value:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise SoapFaultError(f"The parameter {name} must be an integer.") from None
+
+
+_OPERATIONS: dict[str, Callable[[WebConnectorService, Params], Result]] = {
+    "serverVersion": lambda s, _: s.server_version(),
+    "clientVersion": lambda s, p: s.client_version(_text(p, "strVersion")),
+    "authenticate": lambda s, p: s.authenticate(_text(p, "strUserName"), _text(p, "strPassword")),
+    "sendRequestXML": lambda s, p: s.send_request_xml(
+        _text(p, "ticket"),
+        hcp_response=_text(p, "strHCPResponse"),
+        company_file=_text(p, "strCompanyFileName"),
+        country=_text(p, "qbXMLCountry"),
+        major=_int(p, "qbXMLMajorVers"),
+        minor=_int(p, "qbXMLMinorVers"),
+    ),
+    "receiveResponseXML": lambda s, p: s.receive_response_xml(
+        _text(p, "ticket"), _text(p, "response"), _text(p, "hresult"), _text(p, "message")
+    ),
+    "connectionError": lambda s, p: s.connection_error(
+        _text(p, "ticket"), _text(p, "hresult"), _text(p, "message")
+    ),
+    "getLastError": lambda s, p: s.get_last_error(_text(p, "ticket")),
+    "closeConnection": lambda s, p: s.close_connection(_text(p, "ticket")),
+}

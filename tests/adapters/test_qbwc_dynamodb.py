@@ -1,0 +1,140 @@
+"""Web Connector credentials and sessions in DynamoDB (moto, the table of template.yaml); the in-memory fake
+the service tests use passes the same contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local.aws import LocalStack
+from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
+from qbsync.domain.qbwc import (
+    SESSION_TTL,
+    QbwcCredential,
+    QbwcSession,
+    QbwcSessionStore,
+    hash_password,
+    new_session,
+    ticket_digest,
+    verify_password,
+)
+from tests.unit.qbwc_fakes import InMemoryQbwcSessions
+
+T0 = datetime(2026, 11, 23, 14, 5, 3, 250000, tzinfo=UTC)
+CREDENTIAL = QbwcCredential(username="qbwc-acme-42", tenant_id="acme-42", password_hash="unused")
+
+
+@pytest.fixture
+def table(aws_env: LocalStack) -> str:
+    return str(aws_env.ref("Table"))
+
+
+@pytest.fixture
+def client(aws_env: LocalStack) -> Any:
+    return boto3.client("dynamodb")
+
+
+def put_credential(client: Any, table: str, username: str, tenant_id: str, password_hash: str) -> None:
+    """The item the credential-issuing code writes (a later issue); this adapter only reads it."""
+    client.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": f"QBWC#USER#{username}"},
+            "sk": {"S": "QBWC#USER"},
+            "tenant_id": {"S": tenant_id},
+            "password_hash": {"S": password_hash},
+        },
+    )
+
+
+def test_a_stored_credential_is_found_by_its_user_name(client: Any, table: str) -> None:
+    stored = hash_password("s3cret")
+    put_credential(client, table, "qbwc-acme-42", "acme-42", stored)
+    put_credential(client, table, "qbwc-other", "other", hash_password("x"))
+    found = DynamoQbwcCredentialStore(client, table).find("qbwc-acme-42")
+    assert found == QbwcCredential(username="qbwc-acme-42", tenant_id="acme-42", password_hash=stored)
+    assert verify_password("s3cret", found.password_hash)
+
+
+@pytest.mark.parametrize("username", ["nobody", "QBWC-ACME-42", "qbwc-acme-4", "qbwc-acme-42 "])
+def test_other_user_names_find_nothing(client: Any, table: str, username: str) -> None:
+    put_credential(client, table, "qbwc-acme-42", "acme-42", hash_password("s3cret"))
+    assert DynamoQbwcCredentialStore(client, table).find(username) is None
+
+
+# ---------------------------------------------------------------- sessions: one contract, two stores
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def sessions(request: pytest.FixtureRequest) -> QbwcSessionStore:
+    if request.param == "in-memory":
+        return InMemoryQbwcSessions()
+    aws_env: LocalStack = request.getfixturevalue("aws_env")
+    return DynamoQbwcSessionStore(boto3.client("dynamodb"), str(aws_env.ref("Table")))
+
+
+def test_a_session_round_trips_with_expiry_to_the_second(sessions: QbwcSessionStore) -> None:
+    session = new_session(CREDENTIAL, T0)
+    sessions.add(session)
+    stored = sessions.get(session.ticket)
+    assert stored is not None
+    assert (stored.ticket, stored.tenant_id, stored.username) == (session.ticket, "acme-42", "qbwc-acme-42")
+    assert stored.created_at == T0
+    assert stored.expires_at == (T0 + SESSION_TTL).replace(microsecond=0)
+    assert stored.expires_at.tzinfo is not None
+
+
+def test_sessions_are_kept_apart_and_deleted_one_by_one(sessions: QbwcSessionStore) -> None:
+    first, second = new_session(CREDENTIAL, T0), new_session(CREDENTIAL, T0)
+    sessions.add(first)
+    sessions.add(second)
+    sessions.delete(first.ticket)
+    assert sessions.get(first.ticket) is None
+    assert sessions.get(second.ticket) is not None
+    sessions.delete(first.ticket)  # deleting twice is not an error
+    sessions.delete("never-issued")
+
+
+def test_an_unknown_ticket_has_no_session(sessions: QbwcSessionStore) -> None:
+    assert sessions.get("never-issued") is None
+
+
+def test_an_expired_session_is_still_returned_for_the_caller_to_judge(sessions: QbwcSessionStore) -> None:
+    old = new_session(CREDENTIAL, T0 - timedelta(days=2))
+    sessions.add(old)
+    stored = sessions.get(old.ticket)
+    assert stored is not None
+    assert not stored.is_active(T0)
+
+
+def test_a_session_is_never_overwritten(sessions: QbwcSessionStore) -> None:
+    session = new_session(CREDENTIAL, T0)
+    sessions.add(session)
+    intruder = QbwcSession(session.ticket, "intruder", "x", T0, T0 + SESSION_TTL)
+    with pytest.raises((ValueError, ClientError)):  # each store refuses in its own way
+        sessions.add(intruder)
+    stored = sessions.get(session.ticket)
+    assert stored is not None
+    assert stored.tenant_id == "acme-42"
+
+
+# ---------------------------------------------------------------- the stored item
+
+
+def test_the_session_item_holds_no_ticket_and_expires_through_the_tables_ttl(client: Any, table: str) -> None:
+    session = new_session(CREDENTIAL, T0)
+    DynamoQbwcSessionStore(client, table).add(session)
+    items = client.scan(TableName=table)["Items"]
+    assert len(items) == 1
+    (item,) = items
+    assert item["pk"] == {"S": f"QBWC#SESSION#{ticket_digest(session.ticket)}"}
+    assert item["sk"] == {"S": "QBWC#SESSION"}
+    assert session.ticket not in str(item)
+    assert item["expires_at"] == {"N": str(int((T0 + SESSION_TTL).timestamp()))}
+    ttl = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at"
+    assert ttl["TimeToLiveStatus"] == "ENABLED"

@@ -1,0 +1,261 @@
+"""The Web Connector callbacks over in-memory stores: what each returns, and what a session goes through."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from datetime import timedelta
+
+import pytest
+
+from qbsync import __version__
+from qbsync.domain import qbwc
+from qbsync.domain.qbwc import SESSION_TTL, hash_password, verify_password
+from qbsync.qbwc.errors import FaultCode, SoapFaultError
+from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION, WebConnectorService
+from tests.unit.fakes import FixedClock
+from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcSessions
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def credentials() -> InMemoryQbwcCredentials:
+    store = InMemoryQbwcCredentials()
+    store.register("qbwc-acme-42", "acme-42", PASSWORD)
+    return store
+
+
+@pytest.fixture
+def sessions() -> InMemoryQbwcSessions:
+    return InMemoryQbwcSessions()
+
+
+@pytest.fixture
+def service(
+    credentials: InMemoryQbwcCredentials, sessions: InMemoryQbwcSessions, clock: FixedClock
+) -> WebConnectorService:
+    return WebConnectorService(credentials, sessions, clock)
+
+
+def login(service: WebConnectorService) -> str:
+    ticket, status = service.call("authenticate", {"strUserName": "qbwc-acme-42", "strPassword": PASSWORD})
+    assert status == ""
+    return str(ticket)
+
+
+def test_server_version_names_qbsync_and_its_version(service: WebConnectorService) -> None:
+    assert service.call("serverVersion", {}) == f"qbsync {__version__}"
+
+
+@pytest.mark.parametrize("version", ["2.3.0.215", "2.0.0.116", "", "99.0"])
+def test_client_version_accepts_every_web_connector(service: WebConnectorService, version: str) -> None:
+    assert service.call("clientVersion", {"strVersion": version}) == ""
+
+
+def test_a_valid_login_opens_a_session_on_the_open_company_file(
+    service: WebConnectorService, sessions: InMemoryQbwcSessions, clock: FixedClock
+) -> None:
+    ticket = login(service)
+    assert len(ticket) >= 40
+    session = sessions.get(ticket)
+    assert session is not None
+    assert (session.tenant_id, session.username) == ("acme-42", "qbwc-acme-42")
+    assert session.created_at == clock.now()
+    assert session.expires_at == clock.now() + SESSION_TTL
+
+
+def test_every_login_gets_its_own_ticket(
+    service: WebConnectorService, sessions: InMemoryQbwcSessions
+) -> None:
+    tickets = {login(service) for _ in range(5)}
+    assert len(tickets) == 5
+    assert len(sessions.items) == 5
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("qbwc-acme-42", "wrong password"),
+        ("qbwc-acme-42", ""),
+        ("qbwc-acme-42", PASSWORD.upper()),
+        ("QBWC-ACME-42", PASSWORD),
+        ("nobody", PASSWORD),
+        ("", ""),
+    ],
+)
+def test_a_refused_login_answers_nvu_and_opens_nothing(
+    service: WebConnectorService, sessions: InMemoryQbwcSessions, username: str, password: str
+) -> None:
+    assert service.call("authenticate", {"strUserName": username, "strPassword": password}) == ["", "nvu"]
+    assert sessions.items == {}
+
+
+def test_missing_login_parameters_are_a_refused_login(service: WebConnectorService) -> None:
+    assert service.call("authenticate", {}) == ["", "nvu"]
+
+
+def test_oversized_credentials_are_refused_without_a_lookup(
+    service: WebConnectorService, credentials: InMemoryQbwcCredentials
+) -> None:
+    assert service.authenticate("u" * 201, PASSWORD) == ["", "nvu"]
+    assert service.authenticate("qbwc-acme-42", "p" * 1025) == ["", "nvu"]
+    assert credentials.lookups == []
+
+
+def test_the_password_is_never_logged(service: WebConnectorService, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    login(service)
+    service.authenticate("qbwc-acme-42", "a-wrong-secret-value")
+    service.authenticate("nobody", "another-secret-value")
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "qbwc-acme-42" in logged  # the user name is, so the check below looks where passwords would be
+    for secret in (PASSWORD, "a-wrong-secret-value", "another-secret-value"):
+        assert secret not in logged
+
+
+def test_send_request_xml_has_nothing_to_send_yet(service: WebConnectorService) -> None:
+    ticket = login(service)
+    params = {
+        "ticket": ticket,
+        "strHCPResponse": "<QBXML/>",
+        "strCompanyFileName": "C:\\a.QBW",
+        "qbXMLCountry": "US",
+        "qbXMLMajorVers": "16",
+        "qbXMLMinorVers": "0",
+    }
+    assert service.call("sendRequestXML", params) == ""
+    assert service.call("sendRequestXML", {**params, "ticket": "no-such-ticket"}) == ""
+
+
+def test_get_last_error_tells_a_known_session_there_is_nothing_to_do(service: WebConnectorService) -> None:
+    ticket = login(service)
+    assert service.call("getLastError", {"ticket": ticket}) == NOTHING_TO_DO
+    # The two strings that would make the Web Connector loop or open a browser.
+    assert NOTHING_TO_DO not in ("NoOp", "Interactive mode")
+
+
+@pytest.mark.parametrize("ticket", ["no-such-ticket", "", "x" * 500])
+def test_get_last_error_tells_an_unknown_session_to_run_again(
+    service: WebConnectorService, ticket: str
+) -> None:
+    message = service.call("getLastError", {"ticket": ticket})
+    assert message == UNKNOWN_SESSION
+    assert str(message).startswith("Unknown session; run the Web Connector again")
+
+
+def test_a_session_past_its_ttl_is_unknown(service: WebConnectorService, clock: FixedClock) -> None:
+    ticket = login(service)
+    clock.advance(SESSION_TTL - timedelta(seconds=1))
+    assert service.get_last_error(ticket) == NOTHING_TO_DO
+    clock.advance(timedelta(seconds=1))
+    assert service.get_last_error(ticket) == UNKNOWN_SESSION
+
+
+@pytest.mark.parametrize("hresult", ["", "0x80040400"])
+def test_receive_response_xml_reports_done(service: WebConnectorService, hresult: str) -> None:
+    ticket = login(service)
+    params = {
+        "ticket": ticket,
+        "response": "<QBXML/>" if not hresult else "",
+        "hresult": hresult,
+        "message": "QuickBooks found an error when parsing the provided XML text stream." if hresult else "",
+    }
+    assert service.call("receiveResponseXML", params) == 100
+    assert service.call("receiveResponseXML", {**params, "ticket": "unknown"}) == 100
+
+
+def test_connection_error_stops_the_update(service: WebConnectorService) -> None:
+    ticket = login(service)
+    params = {"ticket": ticket, "hresult": "0x80040408", "message": "Could not start QuickBooks."}
+    assert service.call("connectionError", params) == "done"
+    assert service.call("connectionError", {**params, "ticket": "unknown"}) == "done"
+
+
+def test_close_connection_ends_the_session(
+    service: WebConnectorService, sessions: InMemoryQbwcSessions
+) -> None:
+    ticket = login(service)
+    assert service.call("closeConnection", {"ticket": ticket}) == "OK"
+    assert sessions.items == {}
+    assert service.get_last_error(ticket) == UNKNOWN_SESSION
+    assert service.call("closeConnection", {"ticket": ticket}) == "OK"
+    assert service.call("closeConnection", {}) == "OK"
+
+
+def test_a_whole_update_as_the_web_connector_runs_it(
+    service: WebConnectorService, sessions: InMemoryQbwcSessions
+) -> None:
+    assert service.call("serverVersion", {})
+    assert service.call("clientVersion", {"strVersion": "2.3.0.215"}) == ""
+    ticket = login(service)
+    assert (
+        service.call("sendRequestXML", {"ticket": ticket, "qbXMLMajorVers": "13", "qbXMLMinorVers": "0"})
+        == ""
+    )
+    assert service.call("getLastError", {"ticket": ticket}) == NOTHING_TO_DO
+    assert service.call("closeConnection", {"ticket": ticket}) == "OK"
+    assert sessions.items == {}
+
+
+@pytest.mark.parametrize("operation", ["getInteractiveURL", "fooBar", "serverversion", ""])
+def test_an_unknown_operation_is_a_client_fault(service: WebConnectorService, operation: str) -> None:
+    with pytest.raises(SoapFaultError) as raised:
+        service.call(operation, {})
+    assert raised.value.code is FaultCode.CLIENT
+    assert "Unknown operation" in raised.value.message
+    assert "authenticate" in raised.value.message
+
+
+def test_a_non_integer_qbxml_version_is_a_client_fault(service: WebConnectorService) -> None:
+    with pytest.raises(SoapFaultError, match="qbXMLMajorVers must be an integer"):
+        service.call("sendRequestXML", {"ticket": "t", "qbXMLMajorVers": "sixteen", "qbXMLMinorVers": "0"})
+
+
+def test_password_hashes_are_salted_and_verify_only_the_password() -> None:
+    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first != second
+    assert PASSWORD not in first
+    assert first.startswith("scrypt$16384$8$1$")
+    assert verify_password(PASSWORD, first)
+    assert verify_password(PASSWORD, second)
+    assert not verify_password(PASSWORD + " ", first)
+    assert not verify_password("", first)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "",
+        "plaintext-password",
+        "md5$abc",
+        "scrypt$16384$8$1$not base64!$AAAA",
+        "scrypt$1000$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAA==",  # n not a power of two
+        "scrypt$1073741824$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAA==",  # would exhaust memory
+        "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$",
+    ],
+)
+def test_a_stored_hash_this_code_did_not_write_never_verifies(stored: str) -> None:
+    assert not verify_password("plaintext-password", stored)
+
+
+def test_hashes_stay_readable_when_the_parameters_change() -> None:
+    # Pinned: a change of the default parameters must not silently lock every tenant out.
+    pinned = "scrypt$16384$8$1$AAECAwQFBgcICQoLDA0ODw==$9I59jaX8uj6pggbk906ZixJaZzYy9YxXDAPz+HKr1GU="
+    assert hash_password("pw", salt=bytes(range(16))) == pinned
+    # A hash written with other parameters carries them, and still verifies.
+    salt = b"0123456789abcdef"
+    derived = hashlib.scrypt(b"pw", salt=salt, n=2**12, r=8, p=1, dklen=32)
+    older = f"scrypt$4096$8$1${base64.b64encode(salt).decode()}${base64.b64encode(derived).decode()}"
+    assert verify_password("pw", older)
+    assert not verify_password("pW", older)
+
+
+def test_sessions_are_keyed_by_the_sha256_of_the_ticket() -> None:
+    assert qbwc.ticket_digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
