@@ -1,0 +1,67 @@
+"""What a new sandbox company holds, as Intuit's sandbox companies do: company info, a chart of accounts
+(Undeposited Funds is Id 4 in the recorded sandbox), tax codes, terms and payment methods."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from local.qbo.state import Company
+
+
+def meta(now: datetime) -> dict[str, str]:
+    stamp = now.astimezone().isoformat(timespec="seconds")
+    return {"CreateTime": stamp, "LastUpdatedTime": stamp}
+
+
+def _put(company: Company, kind: str, fields: dict[str, Any], now: datetime, id_: str | None = None) -> None:
+    entity_id = id_ or company.new_id()
+    company.of(kind)[entity_id] = {
+        **fields,
+        "domain": "QBO",
+        "sparse": False,
+        "Id": entity_id,
+        "SyncToken": "0",
+        "MetaData": meta(now),
+    }
+
+
+ACCOUNTS = [
+    ("1", "Checking", "Bank", "Checking"),
+    ("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds"),
+    ("79", "Sales of Product Income", "Income", "SalesOfProductIncome"),
+    ("1001", "Services", "Income", "ServiceFeeIncome"),
+    ("80", "Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs"),
+    ("81", "Inventory Asset", "Other Current Asset", "Inventory"),
+    ("33", "Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable"),
+    ("84", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable"),
+]
+
+
+def seed_company(company: Company, now: datetime) -> None:
+    _put(company, "CompanyInfo", {
+        "CompanyName": company.name,
+        "LegalName": company.name,
+        "Country": company.country,
+        "CompanyAddr": {"Line1": "123 Sierra Way", "City": "San Pablo", "CountrySubDivisionCode": "CA",
+                        "PostalCode": "87999", "Country": "USA"},
+        "Email": {"Address": "noreply@quickbooks.com"},
+        "FiscalYearStartMonth": "January",
+        "SupportedLanguages": "en",
+        "NameValue": [{"Name": "NeoEnabled", "Value": "true"}, {"Name": "IndustryType", "Value": "Sandbox"}],
+    }, now, id_="1")
+    for account_id, name, account_type, subtype in ACCOUNTS:
+        _put(company, "Account", {
+            "Name": name, "FullyQualifiedName": name, "Active": True, "Classification": None,
+            "AccountType": account_type, "AccountSubType": subtype, "CurrentBalance": 0,
+            "CurrencyRef": {"value": "USD", "name": "United States Dollar"}, "SubAccount": False,
+        }, now, id_=account_id)
+    for code, name, taxable in (("TAX", "TAX", True), ("NON", "NON", False)):
+        _put(company, "TaxCode", {"Name": name, "Description": name, "Active": True, "Taxable": taxable,
+                                  "Hidden": False, "TaxGroup": False}, now, id_=code)
+    for term_id, name, days in (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30)):
+        _put(company, "Term", {"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days}, now, id_=term_id)
+    for method_id, name, kind in (("1", "Cash", "NON_CREDIT_CARD"), ("2", "Check", "NON_CREDIT_CARD"),
+                                  ("3", "Visa", "CREDIT_CARD")):
+        _put(company, "PaymentMethod", {"Name": name, "Active": True, "Type": kind}, now, id_=method_id)
+    company.next_id = 2000  # ids of created entities never collide with the seeded ones
