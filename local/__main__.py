@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
         help="port of the embedded moto server (0 picks a free one)",
     )
     parser.add_argument(
+        "--qbo-port",
+        type=int,
+        default=int(os.environ.get("QBO_PORT", "3001")),
+        help="port of the QuickBooks Online sandbox (0 picks a free one)",
+    )
+    parser.add_argument(
         "--api-key",
         default=os.environ.get("QBSYNC_LOCAL_API_KEY"),
         help="use this API key instead of a new random one (must start with qbs_)",
@@ -32,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    stack = local_stack.start(host=args.host, port=args.port, aws_port=args.aws_port, api_key=args.api_key)
+    stack = local_stack.start(
+        host=args.host, port=args.port, aws_port=args.aws_port, api_key=args.api_key, qbo_port=args.qbo_port
+    )
+    companies = ", ".join(c.name for c in stack.qbo.sandbox.companies.values())
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     schedules = ", ".join(f"{s.schedule.name} {s.schedule.expression}" for s in stack.schedules)
@@ -44,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  OpenAPI docs   {stack.api_url}/docs   (JSON: {stack.api_url}/openapi.json)\n"
         f"  Health         {stack.api_url}/health\n"
         f"  Web Connector  {stack.api_url}/qbwc\n"
+        f"  QBO sandbox    {stack.qbo.url}   (companies: {companies})\n"
         f"  AWS (moto)     {stack.aws_endpoint}   (AWS_ENDPOINT_URL for the aws CLI or boto3)\n"
         f"  Functions      {', '.join(sorted(stack.functions))}\n"
         f"  Queue pollers  {', '.join(p.source.function for p in stack.pollers)}\n"

@@ -188,6 +188,10 @@ class HttpApi:
                 cookies.extend(c.strip() for c in value.split(";") if c.strip())
                 continue
             merged[key] = f"{merged[key]},{value}" if key in merged else value
+        # API Gateway adds these; locally the scheme is plain http.
+        merged["x-forwarded-for"] = source_ip
+        merged["x-forwarded-proto"] = "http"
+        merged["x-forwarded-port"] = merged.get("host", "").rpartition(":")[2] or "80"
         params: dict[str, str] = {}
         for name, value in parse_qsl(query, keep_blank_values=True):
             params[name] = f"{params[name]},{value}" if name in params else value

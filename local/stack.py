@@ -15,8 +15,13 @@ from moto.server import ThreadedMotoServer
 from local import aws, consumers, lambdas
 from local import template as tpl
 from local.apigw import HttpApi, serve
+from local.qbo import server as qbo_server
 
 log = logging.getLogger("local.stack")
+
+# The Intuit app the local stack registers with the QuickBooks Online sandbox (not a secret anywhere else).
+LOCAL_QBO_CLIENT_ID = "ABlocalqbsyncclient0000000000000000000000000000"
+LOCAL_QBO_CLIENT_SECRET = "local-sandbox-secret-0000000000000000"  # noqa: S105
 
 # Variables a function may set for itself; everything else comes from Globals and is shared by all functions.
 PER_FUNCTION_PREFIX = "POWERTOOLS_"
@@ -43,6 +48,7 @@ class RunningStack:
     functions: dict[str, lambdas.LocalFunction]
     pollers: list[consumers.QueuePoller]
     schedules: list[consumers.ScheduleRunner]
+    qbo: qbo_server.RunningSandbox
     api_key: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _closers: list[Any] = field(default_factory=list)
@@ -79,6 +85,7 @@ def start(
     parameters: Mapping[str, str] | None = None,
     run_consumers: bool = True,
     api_key: str | None = None,
+    qbo_port: int = 3001,
 ) -> RunningStack:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
@@ -93,13 +100,28 @@ def start(
         moto.stop()
         raise
     try:
-        local = aws.provision(boto3.Session(), parameters=parameters, api_base_url=server.url)
+        qbo = qbo_server.start(host, qbo_port)
+    except BaseException:
+        server.server_close()
+        moto.stop()
+        raise
+    qbo.sandbox.add_app(LOCAL_QBO_CLIENT_ID, LOCAL_QBO_CLIENT_SECRET, [f"{server.url}/qbo/callback"])
+    try:
+        local = aws.provision(
+            boto3.Session(),
+            parameters={"QboEnvironment": qbo.url, **(parameters or {})},
+            api_base_url=server.url,
+            secret_values={
+                "QboAppSecret": {"client_id": LOCAL_QBO_CLIENT_ID, "client_secret": LOCAL_QBO_CLIENT_SECRET}
+            },
+        )
         os.environ.update(shared_environment(local))
         functions = load_functions(local)
         _, authorizers = tpl.http_api_auth(local.template)
         server.api = HttpApi(tpl.routes(local.template), authorizers, functions)
     except BaseException:
         server.server_close()
+        qbo.stop()
         moto.stop()
         raise
     api_url = server.url
@@ -123,11 +145,13 @@ def start(
         functions=functions,
         pollers=pollers,
         schedules=runners,
+        qbo=qbo,
     )
     stack.api_key = issue_local_api_key(api_key)
 
     threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
     stack._closers.append(moto.stop)
+    stack._closers.append(qbo.stop)
     stack._closers.append(server.server_close)
     stack._closers.append(server.shutdown)
     if run_consumers:

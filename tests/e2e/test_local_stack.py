@@ -35,7 +35,7 @@ def stack() -> Iterator[Running]:
         if not k.startswith(("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_"))
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0"],
+        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0", "--qbo-port", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -32,7 +32,7 @@ def stack() -> Iterator[Any]:
 
     saved = dict(os.environ)  # the stack points this process's AWS clients at its moto; undo that afterwards
     composition.container.cache_clear()
-    running = local_stack.start(port=0, aws_port=0, run_consumers=False)
+    running = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=False)
     try:
         yield running
     finally:

@@ -17,5 +17,6 @@ def test_a_callback_without_a_connect_link_is_refused_with_a_way_forward(
 ) -> None:
     result = functions["ConnectFunction"].invoke(load_event("connect_qbo_callback.json"))
     assert result["statusCode"] == 400
-    assert "Open the connect link again" in result["body"]
+    assert "This sign-in has expired or was already used" in result["body"]
+    assert "Open your connect link again" in result["body"]
     assert result["headers"]["Cache-Control"] == "no-store"

@@ -10,14 +10,27 @@ from typing import TYPE_CHECKING
 import boto3
 
 from qbsync.adapters.clock import SystemClock
+from qbsync.adapters.connections_dynamodb import (
+    DynamoConnectionRepository,
+    DynamoConnectLinkStore,
+    DynamoOAuthStateStore,
+    DynamoTokenStore,
+)
 from qbsync.adapters.dynamodb import DynamoApiKeyRepository, DynamoHeartbeatStore, DynamoTenantRepository
 from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
+from qbsync.adapters.eventbridge import EventBridgePublisher
+from qbsync.adapters.kms import KmsCipher
 from qbsync.adapters.sqs import SqsJobQueue
 from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhookEventLog
 from qbsync.settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from qbsync.adapters.intuit_oauth import IntuitOAuthProvider
+    from qbsync.usecases.connect import Onboarding
+    from qbsync.usecases.tokens import TokenKeeper
 
 
 class Container:
@@ -77,6 +90,67 @@ class Container:
                 "The webhook verifier secret has no verifier_token; store Intuit's token in it."
             )
         return token
+
+    def qbo_app_credentials(self) -> tuple[str, str]:
+        """The Intuit app's client id and secret, read on use (cached for 5 minutes); never log them."""
+        from aws_lambda_powertools.utilities import parameters
+
+        secret = parameters.get_secret(self.settings.qbo_app_secret_id, transform="json", max_age=300)
+        if not isinstance(secret, dict) or not secret.get("client_id") or not secret.get("client_secret"):
+            raise RuntimeError(
+                "The QuickBooks app secret needs client_id and client_secret; store your app's keys."
+            )
+        return str(secret["client_id"]), str(secret["client_secret"])
+
+    @cached_property
+    def events(self) -> EventBridgePublisher:
+        return EventBridgePublisher(boto3.client("events"), self.settings.event_bus_name, self.clock)
+
+    @cached_property
+    def qbo_tokens(self) -> DynamoTokenStore:
+        cipher = KmsCipher(boto3.client("kms"), self.settings.token_key_id)
+        return DynamoTokenStore(self._dynamodb, self.settings.table_name, cipher)
+
+    @cached_property
+    def connections(self) -> DynamoConnectionRepository:
+        return DynamoConnectionRepository(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def qbo_oauth(self) -> IntuitOAuthProvider:
+        from qbsync.adapters.intuit_oauth import IntuitOAuthProvider  # requests + jwt: only where OAuth runs
+
+        return IntuitOAuthProvider(self.qbo_app_credentials, self.settings.qbo_environment)
+
+    @cached_property
+    def qbo_http(self) -> httpx.Client:
+        import httpx
+
+        from qbsync.adapters.qbo_http import api_base_url
+
+        return httpx.Client(base_url=api_base_url(self.settings.qbo_environment), timeout=httpx.Timeout(15.0))
+
+    @cached_property
+    def onboarding(self) -> Onboarding:
+        from qbsync.adapters.qbo_http import QboCompanyReader
+        from qbsync.usecases.connect import Onboarding
+
+        return Onboarding(
+            tenants=self.tenants,
+            connections=self.connections,
+            links=DynamoConnectLinkStore(self._dynamodb, self.settings.table_name),
+            states=DynamoOAuthStateStore(self._dynamodb, self.settings.table_name),
+            tokens=self.qbo_tokens,
+            oauth=self.qbo_oauth,
+            company=QboCompanyReader(self.qbo_http),
+            events=self.events,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def token_keeper(self) -> TokenKeeper:
+        from qbsync.usecases.tokens import TokenKeeper
+
+        return TokenKeeper(self.qbo_tokens, self.qbo_oauth, self.connections, self.events, self.clock)
 
 
 @functools.cache

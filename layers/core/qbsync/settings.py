@@ -18,6 +18,7 @@ class Settings(BaseModel):
     token_key_id: str = Field(alias="TOKEN_KEY_ID", min_length=1)
     qbo_app_secret_id: str = Field(alias="QBO_APP_SECRET_ID", min_length=1)
     webhook_verifier_secret_id: str = Field(alias="WEBHOOK_VERIFIER_SECRET_ID", min_length=1)
+    qbo_environment: str = Field(alias="QBO_ENVIRONMENT", default="sandbox")  # or production, or a local URL
     app_name: str = Field(alias="APP_NAME", default="qbsync")
     stage: str = Field(alias="STAGE", default="dev")
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from qbsync import __version__
 from qbsync.api.models import Problem, ProblemField
-from qbsync.api.routes import system, tenants
+from qbsync.api.routes import connections, system, tenants
 from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ def build_api() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app.include_router(system.router)
     app.include_router(tenants.router)
+    app.include_router(connections.router)
 
     app.configure_openapi(
         title=TITLE,

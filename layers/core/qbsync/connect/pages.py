@@ -1,4 +1,7 @@
-"""Tenant-facing pages: plain HTML, no scripts, readable on any device."""
+"""Tenant-facing pages: the connect page, the hand-off to Intuit, and the OAuth callback's answer.
+
+Plain HTML, no scripts; every page says what happened and what to do next.
+"""
 
 from __future__ import annotations
 
@@ -7,50 +10,137 @@ import html
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from qbsync.composition import container
+from qbsync.domain.connections import ConnectionStatus
+from qbsync.domain.tenants import Edition
+from qbsync.usecases.connect import CallbackResult
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}
-h1{{font-size:1.4rem}}p{{line-height:1.5}}</style></head>
-<body><main><h1>{title}</h1>{body}</main></body></html>"""
+h1{{font-size:1.4rem}}p{{line-height:1.5}}.button{{display:inline-block;background:#2ca01c;color:#fff;
+padding:.7rem 1.4rem;border-radius:4px;text-decoration:none;font-weight:600}}</style></head>
+<body><main><p class="app">{app}</p><h1>{title}</h1>{body}</main></body></html>"""
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
 
 
 def page(status: int, title: str, body_html: str) -> Response[str]:
+    app_name = html.escape(container().settings.app_name)
     return Response(
         status_code=status,
         content_type="text/html; charset=utf-8",
-        body=_PAGE.format(title=html.escape(title), body=body_html),
-        headers={
-            "Cache-Control": "no-store",
-            "X-Frame-Options": "DENY",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-        },
+        body=_PAGE.format(title=html.escape(title), body=body_html, app=app_name),
+        headers=SECURITY_HEADERS,
+    )
+
+
+def _invalid_link() -> Response[str]:
+    app_name = html.escape(container().settings.app_name)
+    return page(
+        404,
+        "This connect link is not valid",
+        f"<p>The link may have expired or been mistyped. Ask {app_name} for a new connect link.</p>",
     )
 
 
 def build_pages() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
 
+    def redirect_uri() -> str:
+        event = app.current_event
+        return f"{event.headers.get('x-forwarded-proto', 'https')}://{event.request_context.domain_name}/qbo/callback"
+
     @app.get("/connect/<token>")
-    def connect(token: str) -> Response[str]:  # noqa: ARG001 - links are verified from issue 3 on
-        # Connect links are signed and issued by the API; until one is issued, no token is valid.
-        app_name = html.escape(container().settings.app_name)
+    def connect(token: str) -> Response[str]:
+        c = container()
+        tenant = c.onboarding.tenant_of_link(token)
+        if tenant is None:
+            return _invalid_link()
+        name = html.escape(tenant.name)
+        if tenant.edition is Edition.QBD:
+            return page(
+                200,
+                f"Connect {name} to QuickBooks Desktop",
+                "<p>QuickBooks Desktop connects through the Web Connector. The setup file is not "
+                "offered here yet; ask your provider for it.</p>",
+            )
+        connection = c.onboarding.connection(tenant.id)
+        note = ""
+        if connection.status is ConnectionStatus.CONNECTED:
+            note = (
+                f"<p>Connected to <strong>{html.escape(connection.company_name or 'QuickBooks')}"
+                "</strong>. Connect again to switch companies or renew access.</p>"
+            )
+        elif connection.last_error is not None:
+            note = f"<p>Last attempt: {html.escape(connection.last_error.message)}</p>"
         return page(
-            404,
-            "This connect link is not valid",
-            f"<p>The link may have expired or been mistyped. Ask {app_name} for a new connect link.</p>",
+            200,
+            f"Connect {name} to QuickBooks Online",
+            f"{note}<p>You will sign in at Intuit and choose the company to connect.</p>"
+            f'<p><a class="button" id="connect" href="/connect/{html.escape(token)}/start">'
+            "Connect to QuickBooks</a></p>",
         )
+
+    @app.get("/connect/<token>/start")
+    def start(token: str) -> Response[str]:
+        url = container().onboarding.start(token, redirect_uri())
+        if url is None:
+            return _invalid_link()
+        return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="")
 
     @app.get("/qbo/callback")
     def callback() -> Response[str]:
-        return page(
-            400,
-            "We could not finish connecting to QuickBooks",
-            "<p>This page must be reached from a connect link. Open the connect link again to retry.</p>",
+        q = app.current_event.query_string_parameters or {}
+        outcome = container().onboarding.complete(
+            state=q.get("state", ""),
+            code=q.get("code", ""),
+            realm_id=q.get("realmId", ""),
+            error=q.get("error", ""),
+            redirect_uri=redirect_uri(),
         )
+        retry = (
+            f'<p><a class="button" id="retry" href="{html.escape(outcome.retry_path)}">Try again</a></p>'
+            if outcome.retry_path
+            else ""
+        )
+        match outcome.result:
+            case CallbackResult.CONNECTED:
+                company = html.escape(outcome.company_name or "your QuickBooks company")
+                return page(
+                    200,
+                    "Connected to QuickBooks",
+                    f"<p><strong>{company}</strong> is connected. You can close this window.</p>",
+                )
+            case CallbackResult.DECLINED:
+                return page(
+                    200,
+                    "QuickBooks was not connected",
+                    f"<p>The connection was not approved at Intuit. Nothing was changed.</p>{retry}",
+                )
+            case CallbackResult.REALM_IN_USE:
+                return page(
+                    409,
+                    "This QuickBooks company is already connected elsewhere",
+                    f"<p>Choose another company, or disconnect it from the other account first.</p>{retry}",
+                )
+            case CallbackResult.FAILED:
+                return page(
+                    502,
+                    "We could not finish connecting to QuickBooks",
+                    f"<p>Intuit did not accept the sign-in. Nothing was stored.</p>{retry}",
+                )
+            case CallbackResult.BAD_STATE:
+                return page(
+                    400,
+                    "This sign-in has expired or was already used",
+                    "<p>Nothing was stored. Open your connect link again to start over.</p>",
+                )
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:

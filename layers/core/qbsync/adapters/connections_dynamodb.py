@@ -1,0 +1,259 @@
+"""Storage of QuickBooks Online connections: tokens (KMS-encrypted, versioned, leased), connection state,
+realm ownership, connect links and OAuth states (both by digest only, expiring through the table's TTL).
+
+Items:
+- `TENANT#{id}` / `QBO#TOKENS`: realm_id, access and refresh (ciphertexts), expiries, version, lease_*
+- `TENANT#{id}` / `QBO#CONNECTION`: status, realm_id, company_name, connected_since, last_error, changed_at
+- `REALM#{realm}` / `REALM`: tenant_id (read by the webhook receiver)
+- `CONNECTLINK#{sha256}` / `CONNECTLINK` and `OAUTHSTATE#{sha256}` / `OAUTHSTATE`: tenant_id, expires_at
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from qbsync.adapters.dynamodb import from_item, is_conditional_failure, timestamp, to_item
+from qbsync.adapters.kms import KmsCipher
+from qbsync.domain.connections import (
+    Connection,
+    ConnectionProblem,
+    ConnectionStatus,
+    OAuthState,
+    TokenSet,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+class DynamoTokenStore:
+    def __init__(self, client: DynamoDBClient, table_name: str, cipher: KmsCipher) -> None:
+        self._client = client
+        self._table = table_name
+        self._cipher = cipher
+
+    @staticmethod
+    def _key(tenant_id: str) -> dict[str, Any]:
+        return to_item({"pk": f"TENANT#{tenant_id}", "sk": "QBO#TOKENS"})
+
+    @staticmethod
+    def _context(tenant_id: str, realm_id: str) -> dict[str, str]:
+        return {"tenant_id": tenant_id, "realm_id": realm_id, "purpose": "qbo-oauth-tokens"}
+
+    def load(self, tenant_id: str) -> TokenSet | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=self._key(tenant_id), ConsistentRead=True
+        ).get("Item")
+        if not item or "access" not in item:
+            return None
+        values = from_item(item)
+        context = self._context(tenant_id, values["realm_id"])
+        return TokenSet(
+            realm_id=values["realm_id"],
+            access_token=self._cipher.decrypt(bytes(values["access"]), context),
+            refresh_token=self._cipher.decrypt(bytes(values["refresh"]), context),
+            access_expires_at=datetime.fromisoformat(values["access_expires_at"]),
+            refresh_expires_at=datetime.fromisoformat(values["refresh_expires_at"]),
+            version=int(values["version"]),
+            refreshed_at=datetime.fromisoformat(values["refreshed_at"])
+            if values.get("refreshed_at")
+            else None,
+        )
+
+    def save(self, tenant_id: str, tokens: TokenSet, expected_version: int | None) -> bool:
+        context = self._context(tenant_id, tokens.realm_id)
+        values = {
+            ":realm": tokens.realm_id,
+            ":access": self._cipher.encrypt(tokens.access_token, context),
+            ":refresh": self._cipher.encrypt(tokens.refresh_token, context),
+            ":aexp": timestamp(tokens.access_expires_at),
+            ":rexp": timestamp(tokens.refresh_expires_at),
+            ":version": tokens.version,
+            ":refreshed": timestamp(tokens.refreshed_at) if tokens.refreshed_at else "",
+        }
+        condition = "attribute_not_exists(version)"
+        if expected_version is not None:
+            condition = "version = :expected"
+            values[":expected"] = expected_version
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id),
+                UpdateExpression="SET realm_id = :realm, access = :access, refresh = :refresh, "
+                "access_expires_at = :aexp, refresh_expires_at = :rexp, version = :version, "
+                "refreshed_at = :refreshed",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def delete(self, tenant_id: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=self._key(tenant_id))
+
+    def acquire_lease(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id),
+                UpdateExpression="SET lease_owner = :owner, lease_until = :until",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lease_until) "
+                "OR lease_until < :now OR lease_owner = :owner)",
+                ExpressionAttributeValues=to_item(
+                    {":owner": owner, ":until": _epoch(now + duration), ":now": _epoch(now)}
+                ),
+            )
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def release_lease(self, tenant_id: str, owner: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id),
+                UpdateExpression="REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :owner",
+                ExpressionAttributeValues=to_item({":owner": owner}),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+
+
+class DynamoConnectionRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, tenant_id: str) -> Connection:
+        key = to_item({"pk": f"TENANT#{tenant_id}", "sk": "QBO#CONNECTION"})
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        if not item:
+            return Connection(tenant_id=tenant_id)
+        v = from_item(item)
+        error = v.get("last_error")
+        return Connection(
+            tenant_id=tenant_id,
+            status=ConnectionStatus(v["status"]),
+            realm_id=v.get("realm_id"),
+            company_name=v.get("company_name"),
+            connected_since=datetime.fromisoformat(v["connected_since"])
+            if v.get("connected_since")
+            else None,
+            last_error=ConnectionProblem(error["code"], error["message"], error["action"]) if error else None,
+            changed_at=datetime.fromisoformat(v["changed_at"]) if v.get("changed_at") else None,
+        )
+
+    def put(self, connection: Connection) -> None:
+        error = connection.last_error
+        item = {
+            "pk": f"TENANT#{connection.tenant_id}",
+            "sk": "QBO#CONNECTION",
+            "status": connection.status.value,
+            "realm_id": connection.realm_id,
+            "company_name": connection.company_name,
+            "connected_since": timestamp(connection.connected_since) if connection.connected_since else None,
+            "last_error": {"code": error.code, "message": error.message, "action": error.action}
+            if error
+            else None,
+            "changed_at": timestamp(connection.changed_at) if connection.changed_at else None,
+        }
+        self._client.put_item(TableName=self._table, Item=to_item(item))
+
+    def claim_realm(self, realm_id: str, tenant_id: str) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({"pk": f"REALM#{realm_id}", "sk": "REALM", "tenant_id": tenant_id}),
+                ConditionExpression="attribute_not_exists(pk) OR tenant_id = :tenant",
+                ExpressionAttributeValues=to_item({":tenant": tenant_id}),
+            )
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def release_realm(self, realm_id: str, tenant_id: str) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_item({"pk": f"REALM#{realm_id}", "sk": "REALM"}),
+                ConditionExpression="tenant_id = :tenant",
+                ExpressionAttributeValues=to_item({":tenant": tenant_id}),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+
+
+class DynamoConnectLinkStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def add(self, digest: str, tenant_id: str, expires_at: datetime) -> None:
+        item = {
+            "pk": f"CONNECTLINK#{digest}",
+            "sk": "CONNECTLINK",
+            "tenant_id": tenant_id,
+            "expires_at": _epoch(expires_at),
+        }
+        self._client.put_item(TableName=self._table, Item=to_item(item))
+
+    def tenant_of(self, digest: str, now: datetime) -> str | None:
+        key = to_item({"pk": f"CONNECTLINK#{digest}", "sk": "CONNECTLINK"})
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return (
+            str(values["tenant_id"]) if int(values["expires_at"]) > _epoch(now) else None
+        )  # TTL deletes late
+
+
+class DynamoOAuthStateStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def add(self, state: OAuthState) -> None:
+        item = {
+            "pk": f"OAUTHSTATE#{state.digest}",
+            "sk": "OAUTHSTATE",
+            "tenant_id": state.tenant_id,
+            "expires_at": _epoch(state.expires_at),
+            "retry_path": state.retry_path,
+        }
+        self._client.put_item(TableName=self._table, Item=to_item(item))
+
+    def take(self, digest: str, now: datetime) -> OAuthState | None:
+        try:
+            response = self._client.delete_item(
+                TableName=self._table,
+                Key=to_item({"pk": f"OAUTHSTATE#{digest}", "sk": "OAUTHSTATE"}),
+                ConditionExpression="attribute_exists(pk)",
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return None
+            raise
+        values = from_item(response.get("Attributes", {}))
+        expires_at = datetime.fromtimestamp(int(values["expires_at"]), tz=now.tzinfo)
+        if expires_at <= now:
+            return None
+        return OAuthState(digest, str(values["tenant_id"]), expires_at, str(values["retry_path"]))

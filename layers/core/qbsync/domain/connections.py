@@ -1,0 +1,137 @@
+"""A tenant's connection to its QuickBooks Online company: its states, its tokens, and the ports it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+# Refresh when less than this is left of the access token's hour.
+REFRESH_MARGIN = timedelta(minutes=5)
+CONNECT_LINK_TTL = timedelta(days=7)
+OAUTH_STATE_TTL = timedelta(minutes=15)
+
+
+class ConnectionStatus(StrEnum):
+    NOT_CONNECTED = "not_connected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    NEEDS_REAUTH = "needs_reauth"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True)
+class ConnectionProblem:
+    """What went wrong, in the tenant's words, and what fixes it."""
+
+    code: str
+    message: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Connection:
+    tenant_id: str
+    status: ConnectionStatus = ConnectionStatus.NOT_CONNECTED
+    realm_id: str | None = None
+    company_name: str | None = None
+    connected_since: datetime | None = None
+    last_error: ConnectionProblem | None = None
+    changed_at: datetime | None = None
+
+    def moved(self, status: ConnectionStatus, at: datetime, **changes: object) -> Connection:
+        return replace(self, status=status, changed_at=at, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """OAuth tokens of one connection. Plaintext only in memory; stored encrypted."""
+
+    realm_id: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    version: int = 0  # bumped by every stored rotation; writers compare it
+    refreshed_at: datetime | None = None
+
+    def fresh_at(self, now: datetime) -> bool:
+        return self.access_expires_at - REFRESH_MARGIN > now
+
+
+@dataclass(frozen=True)
+class OAuthState:
+    """The `state` of one authorization request: bound to a tenant, single use, short-lived."""
+
+    digest: str
+    tenant_id: str
+    expires_at: datetime
+    retry_path: str
+
+
+class InvalidGrantError(Exception):
+    """Intuit refused a code or refresh token (`invalid_grant`): only the tenant reconnecting can fix it."""
+
+
+class OAuthProviderError(Exception):
+    """Intuit's OAuth server failed otherwise (network, 5xx, invalid_client)."""
+
+
+class QboAuthenticationError(Exception):
+    """The Accounting API answered 401 (fault 3200): the access token is expired or revoked."""
+
+
+class TokenStore(Protocol):
+    def load(self, tenant_id: str) -> TokenSet | None: ...
+
+    def save(self, tenant_id: str, tokens: TokenSet, expected_version: int | None) -> bool:
+        """Store tokens if the stored version is still `expected_version` (None: nothing stored yet)."""
+
+    def delete(self, tenant_id: str) -> None: ...
+
+    def acquire_lease(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool: ...
+
+    def release_lease(self, tenant_id: str, owner: str) -> None: ...
+
+
+class ConnectionRepository(Protocol):
+    def get(self, tenant_id: str) -> Connection: ...
+
+    def put(self, connection: Connection) -> None: ...
+
+    def claim_realm(self, realm_id: str, tenant_id: str) -> bool:
+        """Map a realm to a tenant; False if another tenant holds it."""
+
+    def release_realm(self, realm_id: str, tenant_id: str) -> None: ...
+
+
+class ConnectLinkStore(Protocol):
+    def add(self, digest: str, tenant_id: str, expires_at: datetime) -> None: ...
+
+    def tenant_of(self, digest: str, now: datetime) -> str | None: ...
+
+
+class OAuthStateStore(Protocol):
+    def add(self, state: OAuthState) -> None: ...
+
+    def take(self, digest: str, now: datetime) -> OAuthState | None:
+        """Remove and return the state if it exists and has not expired: a second take gets None."""
+
+
+class OAuthProvider(Protocol):
+    def authorization_url(self, state: str, redirect_uri: str) -> str: ...
+
+    def exchange(self, code: str, realm_id: str, redirect_uri: str, now: datetime) -> TokenSet: ...
+
+    def refresh(self, tokens: TokenSet, now: datetime) -> TokenSet: ...
+
+    def revoke(self, refresh_token: str) -> None: ...
+
+
+class CompanyReader(Protocol):
+    def company_name(self, realm_id: str, access_token: str) -> str: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None: ...

@@ -1,0 +1,236 @@
+"""Onboarding a QuickBooks Online tenant: connect link → consent at Intuit → callback → connected.
+
+Secrets in this flow (link tokens, OAuth state, codes, tokens) are random, stored only as digests or
+encrypted, and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from qbsync.domain.connections import (
+    CONNECT_LINK_TTL,
+    OAUTH_STATE_TTL,
+    CompanyReader,
+    Connection,
+    ConnectionProblem,
+    ConnectionRepository,
+    ConnectionStatus,
+    ConnectLinkStore,
+    EventPublisher,
+    InvalidGrantError,
+    OAuthProvider,
+    OAuthProviderError,
+    OAuthState,
+    OAuthStateStore,
+    TokenSet,
+    TokenStore,
+)
+from qbsync.domain.errors import NotFoundError
+from qbsync.domain.ports import Clock, TenantRepository
+from qbsync.domain.tenants import Edition, Tenant
+
+log = logging.getLogger(__name__)
+CONNECTION_CHANGED = "connection.changed"
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ConnectLink:
+    url: str
+    expires_at: datetime
+
+
+@dataclass
+class Onboarding:
+    """The use cases of the connect flow, over the ports they need."""
+
+    tenants: TenantRepository
+    connections: ConnectionRepository
+    links: ConnectLinkStore
+    states: OAuthStateStore
+    tokens: TokenStore
+    oauth: OAuthProvider
+    company: CompanyReader
+    events: EventPublisher
+    clock: Clock
+
+    def create_link(self, tenant_id: str, base_url: str) -> ConnectLink:
+        tenant = self._tenant(tenant_id)
+        token = secrets.token_urlsafe(32)
+        expires_at = self.clock.now() + CONNECT_LINK_TTL
+        self.links.add(digest(token), tenant.id, expires_at)
+        return ConnectLink(url=f"{base_url}/connect/{token}", expires_at=expires_at)
+
+    def tenant_of_link(self, link_token: str) -> Tenant | None:
+        tenant_id = self.links.tenant_of(digest(link_token), self.clock.now())
+        return self.tenants.get(tenant_id) if tenant_id else None
+
+    def start(self, link_token: str, redirect_uri: str) -> str | None:
+        """The authorization URL to send the tenant to, or None when the link is not valid."""
+        tenant = self.tenant_of_link(link_token)
+        if tenant is None or tenant.edition is not Edition.QBO:
+            return None
+        state = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        self.states.add(OAuthState(digest(state), tenant.id, now + OAUTH_STATE_TTL, f"/connect/{link_token}"))
+        connection = self.connections.get(tenant.id)
+        if connection.status is not ConnectionStatus.CONNECTED:
+            self._move(connection, ConnectionStatus.CONNECTING, now)
+        return self.oauth.authorization_url(state, redirect_uri)
+
+    def complete(
+        self, *, state: str, code: str, realm_id: str, error: str, redirect_uri: str
+    ) -> CallbackOutcome:
+        now = self.clock.now()
+        taken = self.states.take(digest(state), now) if state else None
+        if taken is None:
+            return CallbackOutcome(CallbackResult.BAD_STATE)
+        connection = self.connections.get(taken.tenant_id)
+        if error:
+            problem = ConnectionProblem(
+                error,
+                "The connection was not approved at Intuit.",
+                "Open the connect link again and choose Connect.",
+            )
+            self._fail(connection, problem, now)
+            return CallbackOutcome(CallbackResult.DECLINED, taken.tenant_id, retry_path=taken.retry_path)
+        if not code or not realm_id:
+            return CallbackOutcome(CallbackResult.BAD_STATE)
+        if not self.connections.claim_realm(realm_id, taken.tenant_id):
+            problem = ConnectionProblem(
+                "realm_in_use",
+                "This QuickBooks company is already connected to another account.",
+                "Connect a different company, or disconnect it there.",
+            )
+            self._fail(connection, problem, now)
+            return CallbackOutcome(CallbackResult.REALM_IN_USE, taken.tenant_id, retry_path=taken.retry_path)
+        try:
+            tokens = self._exchange_and_store(taken.tenant_id, code, realm_id, redirect_uri, now)
+        except (InvalidGrantError, OAuthProviderError) as exc:
+            log.warning(
+                "OAuth code exchange failed",
+                extra={"tenant_id": taken.tenant_id, "error": type(exc).__name__},
+            )
+            if connection.realm_id != realm_id:  # a realm this tenant already had stays mapped to it
+                self.connections.release_realm(realm_id, taken.tenant_id)
+            problem = ConnectionProblem(
+                "exchange_failed",
+                "Intuit did not accept the sign-in.",
+                "Open the connect link again to retry.",
+            )
+            self._fail(connection, problem, now)
+            return CallbackOutcome(CallbackResult.FAILED, taken.tenant_id, retry_path=taken.retry_path)
+        try:
+            name: str | None = self.company.company_name(realm_id, tokens.access_token)
+        except Exception:  # the connection works without the name; the next sync reads it again
+            log.warning("CompanyInfo could not be read", extra={"tenant_id": taken.tenant_id}, exc_info=True)
+            name = None
+        if connection.realm_id and connection.realm_id != realm_id:
+            self.connections.release_realm(connection.realm_id, taken.tenant_id)
+        self._move(
+            connection,
+            ConnectionStatus.CONNECTED,
+            now,
+            realm_id=realm_id,
+            company_name=name,
+            connected_since=now,
+            last_error=None,
+        )
+        return CallbackOutcome(CallbackResult.CONNECTED, taken.tenant_id, company_name=name)
+
+    def _exchange_and_store(
+        self, tenant_id: str, code: str, realm_id: str, redirect_uri: str, now: datetime
+    ) -> TokenSet:
+        """Exchange the code (once: the state that led here is already spent) and store the tokens."""
+        tokens = self.oauth.exchange(code, realm_id, redirect_uri, now)
+        stored = self.tokens.load(tenant_id)
+        tokens = replace(tokens, version=stored.version + 1 if stored else 0)
+        if not self.tokens.save(tenant_id, tokens, stored.version if stored else None):
+            raise OAuthProviderError("the stored tokens changed while connecting")
+        return tokens
+
+    def connection(self, tenant_id: str) -> Connection:
+        self._tenant(tenant_id)
+        return self.connections.get(tenant_id)
+
+    def disconnect(self, tenant_id: str) -> Connection:
+        connection = self.connection(tenant_id)
+        tokens = self.tokens.load(tenant_id)
+        if tokens is not None:
+            try:
+                self.oauth.revoke(tokens.refresh_token)
+            except (InvalidGrantError, OAuthProviderError) as exc:  # the tokens are wiped either way
+                log.warning(
+                    "revoke at Intuit failed", extra={"tenant_id": tenant_id, "error": type(exc).__name__}
+                )
+            self.tokens.delete(tenant_id)
+        if connection.realm_id:
+            self.connections.release_realm(connection.realm_id, tenant_id)
+        return self._move(connection, ConnectionStatus.DISCONNECTED, self.clock.now(), last_error=None)
+
+    def _tenant(self, tenant_id: str) -> Tenant:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is None:
+            raise NotFoundError(f"No tenant with id {tenant_id!r}. Create it with POST /v1/tenants first.")
+        return tenant
+
+    def _fail(self, connection: Connection, problem: ConnectionProblem, now: datetime) -> None:
+        status = (
+            ConnectionStatus.CONNECTED
+            if connection.status is ConnectionStatus.CONNECTED
+            else ConnectionStatus.NOT_CONNECTED
+        )
+        self._move(connection, status, now, last_error=problem)
+
+    def _move(
+        self, connection: Connection, status: ConnectionStatus, now: datetime, **changes: object
+    ) -> Connection:
+        moved = connection.moved(status, now, **changes)
+        self.connections.put(moved)
+        if moved.status is not connection.status or moved.last_error != connection.last_error:
+            self.events.publish(
+                CONNECTION_CHANGED, moved.tenant_id, connection_detail(moved, connection.status)
+            )
+        return moved
+
+
+def connection_detail(connection: Connection, previous: ConnectionStatus) -> dict[str, object]:
+    return {
+        "tenant_id": connection.tenant_id,
+        "status": connection.status.value,
+        "previous_status": previous.value,
+        "realm_id": connection.realm_id,
+        "company_name": connection.company_name,
+        "last_error": None
+        if connection.last_error is None
+        else {
+            "code": connection.last_error.code,
+            "message": connection.last_error.message,
+            "action": connection.last_error.action,
+        },
+    }
+
+
+class CallbackResult(StrEnum):
+    CONNECTED = "connected"
+    DECLINED = "declined"
+    FAILED = "failed"
+    REALM_IN_USE = "realm_in_use"
+    BAD_STATE = "bad_state"
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    result: CallbackResult
+    tenant_id: str | None = None
+    company_name: str | None = None
+    retry_path: str | None = None

@@ -1,0 +1,127 @@
+"""Access tokens on demand: refreshed near expiry or after a 401, by exactly one worker at a time per tenant.
+
+The lease is a conditional write in storage, so it holds across every Lambda. A rotated refresh token is
+stored before anything uses it. `invalid_grant` is believed only after re-reading storage: another worker
+may have rotated the token a moment earlier.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from qbsync.domain.connections import (
+    ConnectionProblem,
+    ConnectionRepository,
+    ConnectionStatus,
+    EventPublisher,
+    InvalidGrantError,
+    OAuthProvider,
+    TokenSet,
+    TokenStore,
+)
+from qbsync.domain.ports import Clock
+from qbsync.usecases.connect import CONNECTION_CHANGED, connection_detail
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=30)
+
+
+class NotConnectedError(Exception):
+    """The tenant has no usable QuickBooks Online connection; the tenant must (re)connect."""
+
+
+@dataclass
+class TokenKeeper:
+    tokens: TokenStore
+    oauth: OAuthProvider
+    connections: ConnectionRepository
+    events: EventPublisher
+    clock: Clock
+    wait_step: float = 0.1
+    wait_limit: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def access_token(self, tenant_id: str) -> TokenSet:
+        """Tokens whose access token is good for at least a few minutes."""
+        tokens = self._load(tenant_id)
+        if tokens.fresh_at(self.clock.now()):
+            return tokens
+        return self.refresh(tenant_id, stale=tokens)
+
+    def after_unauthorized(self, tenant_id: str, used: TokenSet) -> TokenSet:
+        """The API refused `used` with a 401: refresh unless someone already has."""
+        return self.refresh(tenant_id, stale=used, force=True)
+
+    def refresh(self, tenant_id: str, stale: TokenSet, *, force: bool = False) -> TokenSet:
+        waited = 0.0
+        while True:
+            if self.tokens.acquire_lease(tenant_id, self.owner, self.clock.now(), LEASE):
+                try:
+                    return self._refresh_holding_lease(tenant_id, stale, force)
+                finally:
+                    self.tokens.release_lease(tenant_id, self.owner)
+            # Another worker is refreshing: wait for its result instead of refreshing again.
+            self.sleep(self.wait_step)
+            waited += self.wait_step
+            current = self._load(tenant_id)
+            if current.version != stale.version and current.fresh_at(self.clock.now()):
+                return current
+            if waited >= self.wait_limit:
+                raise TimeoutError(
+                    f"token refresh for tenant {tenant_id} did not finish in {self.wait_limit}s"
+                )
+
+    def _refresh_holding_lease(self, tenant_id: str, stale: TokenSet, force: bool) -> TokenSet:
+        current = self._load(tenant_id)
+        now = self.clock.now()
+        if current.version != stale.version or (not force and current.fresh_at(now)):
+            return current  # someone refreshed between our read and our lease
+        try:
+            rotated = self.oauth.refresh(current, now)
+        except InvalidGrantError:
+            latest = self._load(tenant_id)
+            if latest.version != current.version:
+                return latest
+            self._needs_reauth(tenant_id)
+            raise NotConnectedError(f"tenant {tenant_id} must reconnect QuickBooks") from None
+        rotated = TokenSet(
+            realm_id=current.realm_id,
+            access_token=rotated.access_token,
+            refresh_token=rotated.refresh_token,
+            access_expires_at=rotated.access_expires_at,
+            refresh_expires_at=rotated.refresh_expires_at,
+            version=current.version + 1,
+            refreshed_at=now,
+        )
+        if not self.tokens.save(tenant_id, rotated, current.version):
+            # Cannot happen while we hold the lease unless it expired; the stored value wins.
+            log.error("token rotation lost a race", extra={"tenant_id": tenant_id})
+            return self._load(tenant_id)
+        log.info("access token refreshed", extra={"tenant_id": tenant_id, "version": rotated.version})
+        return rotated
+
+    def _load(self, tenant_id: str) -> TokenSet:
+        tokens = self.tokens.load(tenant_id)
+        if tokens is None:
+            raise NotConnectedError(f"tenant {tenant_id} has no QuickBooks Online connection")
+        return tokens
+
+    def _needs_reauth(self, tenant_id: str) -> None:
+        connection = self.connections.get(tenant_id)
+        if connection.status is ConnectionStatus.NEEDS_REAUTH:
+            return
+        problem = ConnectionProblem(
+            "invalid_grant",
+            "QuickBooks no longer accepts this connection.",
+            "Ask the tenant to open a new connect link and connect again.",
+        )
+        moved = connection.moved(ConnectionStatus.NEEDS_REAUTH, self.clock.now(), last_error=problem)
+        self.connections.put(moved)
+        self.events.publish(CONNECTION_CHANGED, tenant_id, connection_detail(moved, connection.status))
+        log.warning("connection needs re-authorization", extra={"tenant_id": tenant_id})
