@@ -18,7 +18,7 @@ CONFIG_ENV ?= dev
 FUNCTION ?= ApiFunction
 EVENT ?= events/api_health.json
 
-.PHONY: help run test lint types template-check unit invoke build deploy bench api-key clean
+.PHONY: help run test lint types template-check unit browser invoke build deploy bench api-key clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,8 +51,13 @@ template-check: $(VENV)/.installed $(VENV_SAM)/.installed ## cfn-lint and sam va
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
 
-unit: $(VENV)/.installed ## the test suite only (unit, adapters, handlers, infra, e2e)
+unit: $(VENV)/.installed browser ## the test suite only (unit, adapters, handlers, infra, sandbox, e2e)
 	$(PY) -m pytest
+
+browser: ## Chromium for the browser tests, from Debian's packages (needs root to install)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 invoke: $(VENV)/.installed ## run one function on one event, as `sam local invoke` would: FUNCTION=ApiFunction EVENT=events/api_health.json
 	$(PY) -m local.invoke $(FUNCTION) $(EVENT)

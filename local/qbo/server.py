@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local.qbo import accounting, controls, oauth
+from local.qbo import accounting, controls, issued, oauth
 from local.qbo.state import Sandbox
 
 DEFAULT_COMPANY = "Sandbox Company_US_1"
@@ -22,6 +22,7 @@ def create_app(sb: Sandbox) -> Flask:
     app.register_blueprint(oauth.bp)
     app.register_blueprint(accounting.bp)
     app.register_blueprint(controls.bp)
+    app.register_blueprint(issued.bp)
     return app
 
 

@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from qbsync.domain.connections import (
@@ -45,7 +45,6 @@ class TokenKeeper:
     wait_step: float = 0.1
     wait_limit: float = 20.0
     sleep: Callable[[float], None] = time.sleep
-    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def access_token(self, tenant_id: str) -> TokenSet:
         """Tokens whose access token is good for at least a few minutes."""
@@ -60,12 +59,13 @@ class TokenKeeper:
 
     def refresh(self, tenant_id: str, stale: TokenSet, *, force: bool = False) -> TokenSet:
         waited = 0.0
+        owner = uuid.uuid4().hex  # per call: two threads of one container must not share a lease
         while True:
-            if self.tokens.acquire_lease(tenant_id, self.owner, self.clock.now(), LEASE):
+            if self.tokens.acquire_lease(tenant_id, owner, self.clock.now(), LEASE):
                 try:
                     return self._refresh_holding_lease(tenant_id, stale, force)
                 finally:
-                    self.tokens.release_lease(tenant_id, self.owner)
+                    self.tokens.release_lease(tenant_id, owner)
             # Another worker is refreshing: wait for its result instead of refreshing again.
             self.sleep(self.wait_step)
             waited += self.wait_step
@@ -82,6 +82,10 @@ class TokenKeeper:
         now = self.clock.now()
         if current.version != stale.version or (not force and current.fresh_at(now)):
             return current  # someone refreshed between our read and our lease
+        if self.connections.get(tenant_id).status is ConnectionStatus.NEEDS_REAUTH:
+            raise NotConnectedError(
+                f"tenant {tenant_id} must reconnect QuickBooks"
+            )  # no retry storm at Intuit
         try:
             rotated = self.oauth.refresh(current, now)
         except InvalidGrantError:

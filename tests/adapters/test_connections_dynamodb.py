@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local.aws import LocalStack
+from qbsync.adapters.connections_dynamodb import (
+    DynamoConnectionRepository,
+    DynamoConnectLinkStore,
+    DynamoOAuthStateStore,
+    DynamoTokenStore,
+)
+from qbsync.adapters.kms import KmsCipher
+from qbsync.domain.connections import Connection, ConnectionProblem, ConnectionStatus, OAuthState, TokenSet
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+TOKENS = TokenSet(
+    "9341",
+    "access-secret-value",
+    "refresh-secret-value",
+    NOW + timedelta(hours=1),
+    NOW + timedelta(days=100),
+    version=0,
+    refreshed_at=NOW,
+)
+
+
+@pytest.fixture
+def table(aws_env: LocalStack) -> str:
+    return str(aws_env.ref("Table"))
+
+
+@pytest.fixture
+def store(aws_env: LocalStack, table: str) -> DynamoTokenStore:
+    cipher = KmsCipher(boto3.client("kms"), str(aws_env.ref("TokenKey")))
+    return DynamoTokenStore(boto3.client("dynamodb"), table, cipher)
+
+
+def test_tokens_round_trip_and_are_stored_encrypted(store: DynamoTokenStore, table: str) -> None:
+    assert store.save("acme", TOKENS, None)
+    assert store.load("acme") == TOKENS
+    raw = json.dumps(boto3.client("dynamodb").scan(TableName=table)["Items"], default=str)
+    assert "access-secret-value" not in raw
+    assert "refresh-secret-value" not in raw
+
+
+def test_saves_are_versioned(store: DynamoTokenStore) -> None:
+    assert store.save("acme", TOKENS, None)
+    assert not store.save("acme", TOKENS, None)  # something is stored already
+    rotated = TokenSet("9341", "a2", "r2", NOW, NOW, version=1)
+    assert not store.save("acme", rotated, 5)
+    assert store.save("acme", rotated, 0)
+    assert store.load("acme").refresh_token == "r2"  # type: ignore[union-attr]
+
+
+def test_a_ciphertext_moved_to_another_tenant_does_not_decrypt(store: DynamoTokenStore, table: str) -> None:
+    store.save("acme", TOKENS, None)
+    client = boto3.client("dynamodb")
+    item = client.get_item(TableName=table, Key={"pk": {"S": "TENANT#acme"}, "sk": {"S": "QBO#TOKENS"}})[
+        "Item"
+    ]
+    item["pk"] = {"S": "TENANT#mallory"}
+    client.put_item(TableName=table, Item=item)
+    with pytest.raises(ClientError, match="InvalidCiphertext"):
+        store.load("mallory")
+
+
+def test_one_lease_holder_at_a_time_until_it_expires(store: DynamoTokenStore) -> None:
+    assert not store.acquire_lease("acme", "w1", NOW, timedelta(seconds=30))  # no tokens: nothing to refresh
+    store.save("acme", TOKENS, None)
+    assert store.acquire_lease("acme", "w1", NOW, timedelta(seconds=30))
+    assert not store.acquire_lease("acme", "w2", NOW + timedelta(seconds=10), timedelta(seconds=30))
+    assert store.acquire_lease("acme", "w2", NOW + timedelta(seconds=31), timedelta(seconds=30))
+    store.release_lease("acme", "w1")  # w1 no longer holds it: no effect
+    assert not store.acquire_lease("acme", "w3", NOW + timedelta(seconds=32), timedelta(seconds=30))
+    store.release_lease("acme", "w2")
+    assert store.acquire_lease("acme", "w3", NOW + timedelta(seconds=32), timedelta(seconds=30))
+    assert store.load("acme") == TOKENS  # leases never touch the tokens
+
+
+def test_connection_round_trip(aws_env: LocalStack, table: str) -> None:
+    repo = DynamoConnectionRepository(boto3.client("dynamodb"), table)
+    assert repo.get("acme") == Connection("acme")
+    connection = Connection(
+        "acme",
+        ConnectionStatus.NEEDS_REAUTH,
+        "9341",
+        "Acme Books",
+        NOW,
+        ConnectionProblem("invalid_grant", "msg", "reconnect"),
+        NOW,
+    )
+    repo.put(connection)
+    assert repo.get("acme") == connection
+
+
+def test_a_realm_is_claimed_by_one_tenant(aws_env: LocalStack, table: str) -> None:
+    repo = DynamoConnectionRepository(boto3.client("dynamodb"), table)
+    assert repo.claim_realm("9341", "acme")
+    assert repo.claim_realm("9341", "acme")
+    assert not repo.claim_realm("9341", "other")
+    repo.release_realm("9341", "other")  # not its realm: no effect
+    assert not repo.claim_realm("9341", "other")
+    repo.release_realm("9341", "acme")
+    assert repo.claim_realm("9341", "other")
+
+
+def test_oauth_state_is_taken_once_and_not_after_expiry(aws_env: LocalStack, table: str) -> None:
+    states = DynamoOAuthStateStore(boto3.client("dynamodb"), table)
+    states.add(OAuthState("d1", "acme", NOW + timedelta(minutes=15), "/connect/x"))
+    states.add(OAuthState("d2", "acme", NOW + timedelta(minutes=15), "/connect/x"))
+    taken = states.take("d1", NOW)
+    assert taken == OAuthState("d1", "acme", NOW + timedelta(minutes=15), "/connect/x")
+    assert states.take("d1", NOW) is None
+    assert states.take("d2", NOW + timedelta(minutes=16)) is None
+    assert states.take("nope", NOW) is None
+
+
+def test_connect_link_expires(aws_env: LocalStack, table: str) -> None:
+    links = DynamoConnectLinkStore(boto3.client("dynamodb"), table)
+    links.add("digest", "acme", NOW + timedelta(days=7))
+    assert links.tenant_of("digest", NOW) == "acme"
+    assert links.tenant_of("digest", NOW + timedelta(days=7)) is None
+    assert links.tenant_of("other", NOW) is None

@@ -1,0 +1,185 @@
+"""A person connects a tenant in a real browser, against the stack started as `make run` starts it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    api: str
+    qbo: str
+    key: str
+    output: list[str]
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Running]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_"))
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0", "--qbo-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (line := process.stdout.readline()):
+        lines.append(line)
+        if line.strip() == "ready":
+            break
+    text = "".join(lines)
+    api, qbo, key = (
+        re.search(p, text)
+        for p in (r"API\s+(http://\S+)", r"QBO sandbox\s+(http://\S+)", r"API key\s+(qbs_\S+)")
+    )
+    assert api, text
+    assert qbo, text
+    assert key, text
+    running = Running(process, api.group(1), qbo.group(1), key.group(1), lines)
+    yield running
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Chromium is missing: `make test` installs it (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def new_link(stack: Running, tenant_id: str) -> str:
+    created = httpx.post(
+        f"{stack.api}/v1/tenants",
+        headers=stack.headers(),
+        json={"id": tenant_id, "name": f"{tenant_id.title()} Plumbing", "edition": "qbo"},
+    )
+    assert created.status_code == 201, created.text
+    link = httpx.post(f"{stack.api}/v1/tenants/{tenant_id}/connect-links", headers=stack.headers())
+    assert link.status_code == 201, link.text
+    return str(link.json()["url"])
+
+
+def test_a_tenant_connects_in_the_browser(stack: Running, browser: Browser) -> None:
+    url = new_link(stack, "acme")
+    page = browser.new_page()
+    page.goto(url)
+    assert page.locator("h1").inner_text() == "Connect Acme Plumbing to QuickBooks Online"
+    page.click("#connect")
+    page.wait_for_url(f"{stack.qbo}/connect/oauth2*")
+    assert "Sandbox Company_US_1" in page.content()
+    page.click("#connect")
+    page.wait_for_url(f"{stack.api}/qbo/callback*")
+    assert page.locator("h1").inner_text() == "Connected to QuickBooks"
+    assert "Sandbox Company_US_1" in page.locator("main").inner_text()
+    replay_url = page.url
+    page.close()
+
+    connection = httpx.get(f"{stack.api}/v1/tenants/acme/connection", headers=stack.headers()).json()
+    assert connection["status"] == "connected"
+    assert connection["company_name"] == "Sandbox Company_US_1"
+    assert connection["realm_id"] == "9341453009463815"
+
+    # Going back to the callback (a refresh, a double click) cannot exchange the code again.
+    again = httpx.get(replay_url)
+    assert again.status_code == 400
+    assert "expired or was already used" in again.text
+    assert httpx.get(f"{stack.api}/v1/tenants/acme/connection", headers=stack.headers()).json() == connection
+
+
+def test_cancelling_at_intuit_says_so_and_offers_a_retry(stack: Running, browser: Browser) -> None:
+    url = new_link(stack, "bravo")
+    page = browser.new_page()
+    page.goto(url)
+    page.click("#connect")
+    page.wait_for_url(f"{stack.qbo}/connect/oauth2*")
+    page.click("#cancel")
+    page.wait_for_url(f"{stack.api}/qbo/callback*")
+    assert page.locator("h1").inner_text() == "QuickBooks was not connected"
+    page.click("#retry")
+    assert page.locator("h1").inner_text() == "Connect Bravo Plumbing to QuickBooks Online"
+    page.close()
+    connection = httpx.get(f"{stack.api}/v1/tenants/bravo/connection", headers=stack.headers()).json()
+    assert connection["status"] == "not_connected"
+    assert connection["last_error"]["code"] == "access_denied"
+
+
+def test_tampered_state_is_refused_with_a_clear_page_and_nothing_stored(
+    stack: Running, browser: Browser
+) -> None:
+    new_link(stack, "charlie")
+    page = browser.new_page()
+    page.goto(f"{stack.api}/qbo/callback?code=AB11forged&state=forged-state&realmId=9341453009463815")
+    assert page.locator("h1").inner_text() == "This sign-in has expired or was already used"
+    page.close()
+    connection = httpx.get(f"{stack.api}/v1/tenants/charlie/connection", headers=stack.headers()).json()
+    assert connection["status"] == "not_connected"
+
+
+def test_an_unknown_link_gets_a_clear_page(stack: Running, browser: Browser) -> None:
+    page = browser.new_page()
+    response = page.goto(f"{stack.api}/connect/not-a-real-link")
+    assert response is not None
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "This connect link is not valid"
+    page.close()
+
+
+def test_no_token_code_or_secret_reaches_the_logs(stack: Running) -> None:
+    issued = httpx.get(f"{stack.qbo}/_sandbox/issued").json()
+    secrets_seen = [
+        *issued["codes"],
+        *issued["access_tokens"],
+        *issued["refresh_tokens"],
+        *issued["client_secrets"],
+    ]
+    assert len(issued["codes"]) >= 1
+    assert len(issued["refresh_tokens"]) >= 1
+    stack.process.send_signal(signal.SIGINT)
+    rest, _ = stack.process.communicate(timeout=30)
+    logs = "".join(stack.output) + rest
+    assert '"message":"API key accepted"' in logs  # the logs were captured, and they are the JSON lines
+    for secret in secrets_seen:
+        assert secret not in logs
+    assert logs.count(stack.key) == 1  # printed once at start, never logged

@@ -1,0 +1,151 @@
+"""Token upkeep with the real adapters: DynamoDB leases in moto, intuit-oauth against the QBO sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import boto3
+import httpx
+import pytest
+
+from local import stack as local_stack
+from qbsync import composition
+from qbsync.domain.connections import ConnectionStatus, TokenSet
+from qbsync.usecases.tokens import NotConnectedError
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[local_stack.RunningStack]:
+    saved = dict(os.environ)
+    composition.container.cache_clear()
+    stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=False)
+    yield stack
+    stack.stop()
+    os.environ.clear()
+    os.environ.update(saved)
+    composition.container.cache_clear()
+
+
+def connect(stack: local_stack.RunningStack, tenant_id: str) -> None:
+    headers = {"Authorization": f"Bearer {stack.api_key}"}
+    httpx.post(
+        f"{stack.api_url}/v1/tenants",
+        headers=headers,
+        json={"id": tenant_id, "name": tenant_id, "edition": "qbo"},
+    ).raise_for_status()
+    link = httpx.post(f"{stack.api_url}/v1/tenants/{tenant_id}/connect-links", headers=headers).json()["url"]
+    to_intuit = httpx.get(f"{link}/start").headers["location"]
+    consent = httpx.get(to_intuit).text
+    form = dict(re.findall(r"name='(\w+)' value='([^']*)'", consent))
+    company = stack.qbo.sandbox.add_company(f"{tenant_id} Books")  # one company per tenant
+    form = {**form, "realm_id": company.realm_id, "decision": "connect"}
+    callback = httpx.post(f"{stack.qbo.url}/connect/oauth2", data=form)
+    assert httpx.get(callback.headers["location"]).status_code == 200
+
+
+def expire_everywhere(stack: local_stack.RunningStack, tenant_id: str) -> None:
+    """The hour has passed: Intuit refuses the access token and qbsync's record says it expired."""
+    stack.qbo.sandbox.expire_tokens()
+    tokens = composition.container().qbo_tokens
+    current = tokens.load(tenant_id)
+    assert current is not None
+    past = current.access_expires_at - timedelta(hours=2)
+    assert tokens.save(tenant_id, replace(current, access_expires_at=past), current.version)
+
+
+def refreshes(stack: local_stack.RunningStack) -> int:
+    return sum(1 for r in stack.qbo.sandbox.token_requests if r["grant_type"] == "refresh_token")
+
+
+def test_fifty_concurrent_callers_with_an_expired_token_cause_one_refresh(
+    running: local_stack.RunningStack,
+) -> None:
+    connect(running, "t50")
+    expire_everywhere(running, "t50")
+    before = refreshes(running)
+    results: list[TokenSet] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(50)
+
+    def call() -> None:
+        barrier.wait()
+        try:
+            results.append(composition.container().token_keeper.access_token("t50"))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert len(results) == 50
+    assert refreshes(running) - before == 1
+    assert len({r.access_token for r in results}) == 1
+    realm = results[0].realm_id
+    info = httpx.get(
+        f"{running.qbo.url}/v3/company/{realm}/companyinfo/{realm}",
+        headers={"Authorization": f"Bearer {results[0].access_token}", "Accept": "application/json"},
+    )
+    assert info.status_code == 200
+
+
+def test_a_refresh_token_invalidated_elsewhere_leads_to_needs_reauth_and_one_event(
+    running: local_stack.RunningStack,
+) -> None:
+    events = boto3.client("events")
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="connection-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = os.environ["EVENT_BUS_NAME"]
+    events.put_rule(
+        Name="connection-changed",
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": ["qbsync"], "detail-type": ["connection.changed"]}),
+    )
+    events.put_targets(Rule="connection-changed", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+    connect(running, "gone")
+    sb = running.qbo.sandbox
+    with sb.lock:  # the tenant disconnects the app inside QuickBooks: Intuit invalidates its tokens
+        for refresh in sb.refresh_tokens.values():
+            sb.revoke_family(refresh)
+    expire_everywhere(running, "gone")
+    before = refreshes(running)
+    keeper = composition.container().token_keeper
+    for _ in range(3):
+        with pytest.raises(NotConnectedError):
+            keeper.access_token("gone")
+    assert refreshes(running) - before == 1
+    assert composition.container().connections.get("gone").status is ConnectionStatus.NEEDS_REAUTH
+
+    details = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages"
+    ):
+        details += [json.loads(m["Body"])["detail"] for m in batch]
+        sqs.delete_message_batch(
+            QueueUrl=queue,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+    assert [(d["tenant_id"], d["status"]) for d in details] == [
+        ("gone", "connecting"),
+        ("gone", "connected"),
+        ("gone", "needs_reauth"),
+    ]
+    assert details[-1]["last_error"]["code"] == "invalid_grant"
+    headers = {"Authorization": f"Bearer {running.api_key}"}
+    connection = httpx.get(f"{running.api_url}/v1/tenants/gone/connection", headers=headers).json()
+    assert connection["status"] == "needs_reauth"
+    assert "connect" in connection["last_error"]["action"]
+    assert urlsplit(running.api_url).hostname == "127.0.0.1"
