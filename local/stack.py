@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import httpx
 from moto.server import ThreadedMotoServer
 
 from local import aws, consumers, lambdas
@@ -92,6 +93,8 @@ def start(
     moto.start()
     moto_host, moto_port = moto.get_host_and_port()
     endpoint = f"http://{moto_host}:{moto_port}"
+    # moto's state is per process: a stack started earlier in this process (tests do that) must not leak.
+    httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
     os.environ.update(aws_environment(endpoint))
 
     try:

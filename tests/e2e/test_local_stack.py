@@ -69,7 +69,7 @@ def test_prints_where_everything_is(stack: Running) -> None:
     for label in ("OpenAPI docs", "Health", "Web Connector", "AWS (moto)", "Queue pollers", "Schedules"):
         assert label in text
     assert "SyncWorkerFunction" in text
-    assert "Heartbeat rate(5 minutes)" in text
+    assert "Heartbeat rate(5 minutes), TokenUpkeep rate(1 day)" in text
 
 
 def test_health_answers_and_the_worker_pipeline_has_run(stack: Running) -> None:

@@ -149,3 +149,24 @@ def test_a_refresh_token_invalidated_elsewhere_leads_to_needs_reauth_and_one_eve
     assert connection["status"] == "needs_reauth"
     assert "connect" in connection["last_error"]["action"]
     assert urlsplit(running.api_url).hostname == "127.0.0.1"
+
+
+def test_the_daily_schedule_keeps_idle_refresh_tokens_alive(running: local_stack.RunningStack) -> None:
+    connect(running, "idle")
+    tokens = composition.container().qbo_tokens
+    current = tokens.load("idle")
+    assert current is not None
+    rested = replace(current, refreshed_at=current.refreshed_at - timedelta(days=8))  # type: ignore[operator]
+    assert tokens.save("idle", rested, current.version)
+    before = refreshes(running)
+
+    result = running.functions["SchedulerFunction"].invoke({"task": "token_upkeep"})
+    assert result["jobs_sent"] >= 1  # one per connected tenant
+    while running.pollers[0].poll_once():  # the worker takes the jobs as Lambda's poller would
+        pass
+
+    after = tokens.load("idle")
+    assert after is not None
+    assert after.version == current.version + 1
+    assert after.refresh_token != current.refresh_token
+    assert refreshes(running) - before == 1  # the other tenants were refreshed recently: left alone

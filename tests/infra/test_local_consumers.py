@@ -117,7 +117,10 @@ def test_the_event_has_lambdas_sqs_shape(aws_env: LocalStack) -> None:
 def test_schedules_come_from_the_template_and_reach_their_function(
     functions: dict[str, LocalFunction],
 ) -> None:
-    (schedule,) = tpl.schedules(tpl.load())
+    schedules = {s.name: s for s in tpl.schedules(tpl.load())}
+    assert set(schedules) == {"Heartbeat", "TokenUpkeep"}
+    assert schedules["TokenUpkeep"].expression == "rate(1 day)"
+    schedule = schedules["Heartbeat"]
     runner = ScheduleRunner(schedule, functions[schedule.function])
     assert runner.interval == timedelta(minutes=5)
     assert runner.fire()["jobs_sent"] == 1

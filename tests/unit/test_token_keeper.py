@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from qbsync.domain.connections import Connection, ConnectionStatus, TokenSet
+from qbsync.domain.connections import UPKEEP_AFTER, Connection, ConnectionStatus, TokenSet
 from qbsync.usecases.tokens import NotConnectedError, TokenKeeper
 from tests.unit.connection_fakes import (
     FakeIntuit,
@@ -123,3 +123,17 @@ def test_a_lease_held_too_long_times_out_clearly() -> None:
     with pytest.raises(TimeoutError, match="did not finish"):
         slow.access_token("t1")
     assert intuit.refreshes == 0
+
+
+def test_upkeep_leaves_a_recently_used_refresh_token_alone() -> None:
+    keeper, intuit, *_ = setup(fresh=True)
+    assert keeper.upkeep("t1") is False
+    assert intuit.refreshes == 0
+
+
+def test_upkeep_uses_a_refresh_token_that_rested_a_week() -> None:
+    keeper, intuit, store, *_ = setup(fresh=True)
+    keeper.clock.advance(UPKEEP_AFTER + timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert keeper.upkeep("t1") is True
+    assert intuit.refreshes == 1
+    assert store.load("t1").refresh_token == "refresh-2"  # type: ignore[union-attr]

@@ -7,13 +7,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from qbsync.composition import container
+from qbsync.domain.jobs import new_job
 from qbsync.usecases import health
+
+TOKEN_UPKEEP_JOB = "qbo.token_upkeep"  # noqa: S105 - a job kind, not a secret
+PAGE = 100
 
 
 class ScheduledTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task: Literal["heartbeat"]
+    task: Literal["heartbeat", "token_upkeep"]
 
 
 def run_task(task: ScheduledTask) -> dict[str, Any]:
@@ -22,3 +26,13 @@ def run_task(task: ScheduledTask) -> dict[str, Any]:
         case "heartbeat":
             job = health.send_heartbeat(c.jobs, c.clock)
             return {"task": task.task, "jobs_sent": 1, "job_ids": [job.id]}
+        case "token_upkeep":
+            sent, cursor = 0, None
+            while True:  # one job per connected tenant, so one failure never blocks the others
+                page = c.connections.connected_tenants(limit=PAGE, cursor=cursor)
+                for tenant_id in page.items:
+                    c.jobs.send(new_job(TOKEN_UPKEEP_JOB, c.clock.now(), tenant_id=tenant_id))
+                    sent += 1
+                if page.next_cursor is None:
+                    return {"task": task.task, "jobs_sent": sent}
+                cursor = page.next_cursor

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from qbsync.adapters.dynamodb import from_item, is_conditional_failure, timestamp, to_item
+from qbsync.adapters.dynamodb import (
+    GSI1,
+    decode_cursor,
+    encode_cursor,
+    from_item,
+    is_conditional_failure,
+    timestamp,
+    to_item,
+)
 from qbsync.adapters.kms import KmsCipher
 from qbsync.domain.connections import (
     Connection,
@@ -24,9 +32,13 @@ from qbsync.domain.connections import (
     OAuthState,
     TokenSet,
 )
+from qbsync.domain.paging import Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+CONNECTED_INDEX = "QBO#CONNECTED"
 
 
 def _epoch(at: datetime) -> int:
@@ -171,7 +183,24 @@ class DynamoConnectionRepository:
             else None,
             "changed_at": timestamp(connection.changed_at) if connection.changed_at else None,
         }
+        if connection.status is ConnectionStatus.CONNECTED:  # listed for the scheduled token upkeep
+            item |= {"gsi1pk": CONNECTED_INDEX, "gsi1sk": connection.tenant_id}
         self._client.put_item(TableName=self._table, Item=to_item(item))
+
+    def connected_tenants(self, limit: int, cursor: str | None) -> Page[str]:
+        kwargs: dict[str, Any] = {}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=GSI1,
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": {"S": CONNECTED_INDEX}},
+            Limit=limit,
+            **kwargs,
+        )
+        tenant_ids = [str(from_item(item)["gsi1sk"]) for item in response.get("Items", [])]
+        return Page(items=tenant_ids, next_cursor=encode_cursor(response.get("LastEvaluatedKey")))
 
     def claim_realm(self, realm_id: str, tenant_id: str) -> bool:
         try:

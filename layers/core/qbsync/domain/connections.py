@@ -7,8 +7,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from qbsync.domain.paging import Page
+
 # Refresh when less than this is left of the access token's hour.
 REFRESH_MARGIN = timedelta(minutes=5)
+# Intuit expires a refresh token after 100 days without use; the scheduled upkeep uses it long before.
+UPKEEP_AFTER = timedelta(days=7)
 CONNECT_LINK_TTL = timedelta(days=7)
 OAUTH_STATE_TTL = timedelta(minutes=15)
 
@@ -104,6 +108,9 @@ class ConnectionRepository(Protocol):
         """Map a realm to a tenant; False if another tenant holds it."""
 
     def release_realm(self, realm_id: str, tenant_id: str) -> None: ...
+
+    def connected_tenants(self, limit: int, cursor: str | None) -> Page[str]:
+        """Ids of the tenants whose connection is `connected`, a page at a time."""
 
 
 class ConnectLinkStore(Protocol):

@@ -12,9 +12,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from qbsync.domain.connections import (
+    UPKEEP_AFTER,
     ConnectionProblem,
     ConnectionRepository,
     ConnectionStatus,
@@ -56,6 +57,15 @@ class TokenKeeper:
     def after_unauthorized(self, tenant_id: str, used: TokenSet) -> TokenSet:
         """The API refused `used` with a 401: refresh unless someone already has."""
         return self.refresh(tenant_id, stale=used, force=True)
+
+    def upkeep(self, tenant_id: str) -> bool:
+        """Scheduled: use the refresh token if it has rested a week, so Intuit's idle expiry never comes."""
+        tokens = self._load(tenant_id)
+        rested_since = tokens.refreshed_at or datetime.min.replace(tzinfo=UTC)
+        if rested_since + UPKEEP_AFTER > self.clock.now():
+            return False
+        self.refresh(tenant_id, tokens, force=True)
+        return True
 
     def refresh(self, tenant_id: str, stale: TokenSet, *, force: bool = False) -> TokenSet:
         waited = 0.0
