@@ -108,7 +108,9 @@ def start(
         server.server_close()
         moto.stop()
         raise
-    qbo.sandbox.add_app(LOCAL_QBO_CLIENT_ID, LOCAL_QBO_CLIENT_SECRET, [f"{server.url}/qbo/callback"])
+    app = qbo.sandbox.add_app(LOCAL_QBO_CLIENT_ID, LOCAL_QBO_CLIENT_SECRET, [f"{server.url}/qbo/callback"])
+    app.webhook_url = f"{server.url}/qbo/webhooks"
+    app.verifier_token = aws.LOCAL_SECRETS["WebhookVerifierSecret"]["verifier_token"]
     try:
         local = aws.provision(
             boto3.Session(),

@@ -6,20 +6,27 @@ import base64
 import binascii
 import html
 import json
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, request
 
 from local.qbo.faults import json_response
-from local.qbo.state import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Sandbox
+from local.qbo.state import ACCESS_TOKEN_TTL, Sandbox
 
 bp = Blueprint("oauth", __name__)
 KNOWN_SCOPES = {
-    "com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment", "openid", "profile", "email", "phone",
+    "com.intuit.quickbooks.accounting",
+    "com.intuit.quickbooks.payment",
+    "openid",
+    "profile",
+    "email",
+    "phone",
     "address",
 }
 HARD_EXPIRY_SECONDS = 5 * 365 * 24 * 3600
+HARD_EXPIRY = timedelta(seconds=HARD_EXPIRY_SECONDS)
 
 
 def sandbox() -> Sandbox:
@@ -30,20 +37,23 @@ def sandbox() -> Sandbox:
 @bp.get("/.well-known/openid_configuration/")
 def discovery() -> Response:
     base = request.host_url.rstrip("/")
-    return json_response(200, {
-        "issuer": f"{base}/op/v1",
-        "authorization_endpoint": f"{base}/connect/oauth2",
-        "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
-        "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
-        "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
-        "jwks_uri": f"{base}/op/v1/jwks",
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["openid", "email", "profile", "address", "phone"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
-    })
+    return json_response(
+        200,
+        {
+            "issuer": f"{base}/op/v1",
+            "authorization_endpoint": f"{base}/connect/oauth2",
+            "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+            "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
+            "jwks_uri": f"{base}/op/v1/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "email", "profile", "address", "phone"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+        },
+    )
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
@@ -51,7 +61,11 @@ def _page(title: str, body: str, status: int = 200) -> Response:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>" + html.escape(title) + "</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}"
         "button{padding:.5rem 1.2rem;margin-right:.5rem}</style></head><body>"
-        "<p><strong>Intuit (local sandbox)</strong></p><h1>" + html.escape(title) + "</h1>" + body + "</body></html>"
+        "<p><strong>Intuit (local sandbox)</strong></p><h1>"
+        + html.escape(title)
+        + "</h1>"
+        + body
+        + "</body></html>"
     )
     return Response(page, status=status, mimetype="text/html")
 
@@ -67,18 +81,25 @@ def _redirect_with(redirect_uri: str, **params: str) -> Response:
 
 
 @bp.route("/connect/oauth2", methods=["GET", "POST"])
-def authorize() -> Response:
+def authorize() -> Response:  # noqa: PLR0911 - one answer per case of Intuit's flow
     params = _authorize_params()
     sb = sandbox()
     app = sb.apps.get(params["client_id"])
     if app is None:
-        return _page("Something went wrong", "<p>The app's client id is not recognised (invalid_client).</p>", 400)
+        return _page(
+            "Something went wrong", "<p>The app's client id is not recognised (invalid_client).</p>", 400
+        )
     if params["redirect_uri"] not in app.redirect_uris:
-        return _page("Something went wrong",
-                     "<p>The redirect_uri is not one of the app's redirect URIs (invalid redirect_uri).</p>", 400)
+        return _page(
+            "Something went wrong",
+            "<p>The redirect_uri is not one of the app's redirect URIs (invalid redirect_uri).</p>",
+            400,
+        )
     scopes = params["scope"].split()
     if params["response_type"] != "code":
-        return _redirect_with(params["redirect_uri"], error="unsupported_response_type", state=params["state"])
+        return _redirect_with(
+            params["redirect_uri"], error="unsupported_response_type", state=params["state"]
+        )
     if not scopes or not set(scopes) <= KNOWN_SCOPES:
         return _redirect_with(params["redirect_uri"], error="invalid_scope", state=params["state"])
     if request.method == "POST":
@@ -88,13 +109,17 @@ def authorize() -> Response:
         if realm_id not in sb.companies:
             return _page("Choose a company", "<p>Pick one of your companies to connect.</p>", 400)
         grant = sb.issue_code(app.client_id, realm_id, params["redirect_uri"], scopes)
-        return _redirect_with(params["redirect_uri"], code=grant.code, state=params["state"], realmId=realm_id)
+        return _redirect_with(
+            params["redirect_uri"], code=grant.code, state=params["state"], realmId=realm_id
+        )
     options = "".join(
         f"<p><label><input type='radio' name='realm_id' value='{html.escape(c.realm_id)}'"
         f"{' checked' if i == 0 else ''}> {html.escape(c.name)}</label></p>"
         for i, c in enumerate(sb.companies.values())
     )
-    hidden = "".join(f"<input type='hidden' name='{k}' value='{html.escape(v, quote=True)}'>" for k, v in params.items())
+    hidden = "".join(
+        f"<input type='hidden' name='{k}' value='{html.escape(v, quote=True)}'>" for k, v in params.items()
+    )
     body = (
         "<form method='post' action='/connect/oauth2'>"
         "<p>An app wants to access your QuickBooks company data.</p>"
@@ -125,21 +150,25 @@ def _oauth_error(status: int, error: str, description: str | None = None) -> Res
     return json_response(status, body)
 
 
-def _token_response(access: Any, refresh: Any) -> Response:
+def _token_response(access: Any, refresh: Any, now: datetime, hard_expires_at: datetime) -> Response:
+    # The refresh token lives 100 days from its issue, but never past the chain's hard expiry; both
+    # `..._expires_in` fields are what remains of them (Intuit's RefreshTokenHardExpirationService sample).
+    refresh.hard_expires_at = hard_expires_at
+    refresh.expires_at = min(refresh.expires_at, hard_expires_at)
     body: dict[str, Any] = {
         "token_type": "bearer",
         "access_token": access.token,
         "refresh_token": refresh.token,
         "expires_in": int(ACCESS_TOKEN_TTL.total_seconds()),
-        "x_refresh_token_expires_in": int(REFRESH_TOKEN_TTL.total_seconds()),
+        "x_refresh_token_expires_in": int((refresh.expires_at - now).total_seconds()),
     }
     if request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true":
-        body["x_refresh_token_hard_expires_in"] = HARD_EXPIRY_SECONDS
+        body["x_refresh_token_hard_expires_in"] = int((hard_expires_at - now).total_seconds())
     return json_response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 @bp.post("/oauth2/v1/tokens/bearer")
-def token() -> Response:
+def token() -> Response:  # noqa: PLR0911 - one answer per grant type and error
     sb = sandbox()
     credentials = _client()
     with sb.lock:
@@ -162,7 +191,7 @@ def token() -> Response:
                 return _oauth_error(400, "invalid_grant")
             grant.used = True
             access, refresh = sb.issue_tokens(app.client_id, grant.realm_id, grant.scopes, grant.code)
-            return _token_response(access, refresh)
+            return _token_response(access, refresh, now, now + HARD_EXPIRY)
         if grant_type == "refresh_token":
             old = sb.refresh_tokens.get(request.form.get("refresh_token", ""))
             if old is None or old.client_id != app.client_id:
@@ -171,7 +200,7 @@ def token() -> Response:
                 return _oauth_error(400, "invalid_grant", "Token invalid")
             old.replaced = True
             access, refresh = sb.issue_tokens(app.client_id, old.realm_id, old.scopes, old.grant_code)
-            return _token_response(access, refresh)
+            return _token_response(access, refresh, now, old.hard_expires_at or now + HARD_EXPIRY)
         return _oauth_error(400, "unsupported_grant_type")
 
 
@@ -188,8 +217,8 @@ def revoke() -> Response:
         except (ValueError, AttributeError):
             return _oauth_error(400, "invalid_request")
         refresh = sb.refresh_tokens.get(value)
-        if refresh is None and value in sb.access_tokens:
-            access = sb.access_tokens[value]
+        access = sb.access_tokens.get(value) if refresh is None else None
+        if access is not None and access.client_id == app.client_id:  # only the app's own tokens
             refresh = next((r for r in sb.refresh_tokens.values() if value in r.access_tokens), None)
             access.revoked = True
         if refresh is not None and refresh.client_id == app.client_id:

@@ -39,29 +39,116 @@ ACCOUNTS = [
 
 
 def seed_company(company: Company, now: datetime) -> None:
-    _put(company, "CompanyInfo", {
-        "CompanyName": company.name,
-        "LegalName": company.name,
-        "Country": company.country,
-        "CompanyAddr": {"Line1": "123 Sierra Way", "City": "San Pablo", "CountrySubDivisionCode": "CA",
-                        "PostalCode": "87999", "Country": "USA"},
-        "Email": {"Address": "noreply@quickbooks.com"},
-        "FiscalYearStartMonth": "January",
-        "SupportedLanguages": "en",
-        "NameValue": [{"Name": "NeoEnabled", "Value": "true"}, {"Name": "IndustryType", "Value": "Sandbox"}],
-    }, now, id_="1")
+    _put(
+        company,
+        "CompanyInfo",
+        {
+            "CompanyName": company.name,
+            "LegalName": company.name,
+            "Country": company.country,
+            "CompanyAddr": {
+                "Line1": "123 Sierra Way",
+                "City": "San Pablo",
+                "CountrySubDivisionCode": "CA",
+                "PostalCode": "87999",
+                "Country": "USA",
+            },
+            "Email": {"Address": "noreply@quickbooks.com"},
+            "FiscalYearStartMonth": "January",
+            "SupportedLanguages": "en",
+            "NameValue": [
+                {"Name": "NeoEnabled", "Value": "true"},
+                {"Name": "IndustryType", "Value": "Sandbox"},
+            ],
+        },
+        now,
+        id_=company.realm_id,
+    )  # Intuit: CompanyInfo Id is the realm id
     for account_id, name, account_type, subtype in ACCOUNTS:
-        _put(company, "Account", {
-            "Name": name, "FullyQualifiedName": name, "Active": True, "Classification": None,
-            "AccountType": account_type, "AccountSubType": subtype, "CurrentBalance": 0,
-            "CurrencyRef": {"value": "USD", "name": "United States Dollar"}, "SubAccount": False,
-        }, now, id_=account_id)
+        _put(
+            company,
+            "Account",
+            {
+                "Name": name,
+                "FullyQualifiedName": name,
+                "Active": True,
+                "Classification": None,
+                "AccountType": account_type,
+                "AccountSubType": subtype,
+                "CurrentBalance": 0,
+                "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
+                "SubAccount": False,
+            },
+            now,
+            id_=account_id,
+        )
     for code, name, taxable in (("TAX", "TAX", True), ("NON", "NON", False)):
-        _put(company, "TaxCode", {"Name": name, "Description": name, "Active": True, "Taxable": taxable,
-                                  "Hidden": False, "TaxGroup": False}, now, id_=code)
+        _put(
+            company,
+            "TaxCode",
+            {
+                "Name": name,
+                "Description": name,
+                "Active": True,
+                "Taxable": taxable,
+                "Hidden": False,
+                "TaxGroup": False,
+            },
+            now,
+            id_=code,
+        )
     for term_id, name, days in (("1", "Due on receipt", 0), ("2", "Net 15", 15), ("3", "Net 30", 30)):
-        _put(company, "Term", {"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days}, now, id_=term_id)
-    for method_id, name, kind in (("1", "Cash", "NON_CREDIT_CARD"), ("2", "Check", "NON_CREDIT_CARD"),
-                                  ("3", "Visa", "CREDIT_CARD")):
+        _put(
+            company,
+            "Term",
+            {"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days},
+            now,
+            id_=term_id,
+        )
+    for method_id, name, kind in (
+        ("1", "Cash", "NON_CREDIT_CARD"),
+        ("2", "Check", "NON_CREDIT_CARD"),
+        ("3", "Visa", "CREDIT_CARD"),
+    ):
         _put(company, "PaymentMethod", {"Name": name, "Active": True, "Type": kind}, now, id_=method_id)
+    seed_sales_items_and_tax_rates(company, now)
     company.next_id = 2000  # ids of created entities never collide with the seeded ones
+
+
+def seed_sales_items_and_tax_rates(company: Company, now: datetime) -> None:
+    """The "Services" item of Intuit's sandbox companies (ItemRef 1 in create__invoice__0) and a tax rate
+    (TaxRateRef 3 at 8% in nango update-invoice), so that invoices and queries work from the first request."""
+    _put(
+        company,
+        "Item",
+        {
+            "Name": "Services",
+            "Active": True,
+            "FullyQualifiedName": "Services",
+            "Taxable": False,
+            "UnitPrice": 0,
+            "Type": "Service",
+            "IncomeAccountRef": {"value": "1001", "name": "Services"},
+            "PurchaseCost": 0,
+            "TrackQtyOnHand": False,
+            "DeferredRevenue": False,
+        },
+        now,
+        id_="1",
+    )
+    _put(
+        company,
+        "TaxRate",
+        {
+            "Name": "California",
+            "Description": "Sales Tax",
+            "Active": True,
+            "RateValue": 8,
+            "AgencyRef": {"value": "1"},
+            "SpecialTaxType": "NONE",
+            "DisplayType": "ReadOnly",
+            "EffectiveTaxRate": [{"RateValue": 8, "EffectiveDate": "2014-01-01T00:00:00-08:00"}],
+        },
+        now,
+        id_="3",
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local.qbo import accounting, controls, issued, oauth
+from local.qbo import accounting, controls, issued, oauth, webhooks
 from local.qbo.state import Sandbox
 
 DEFAULT_COMPANY = "Sandbox Company_US_1"
@@ -31,17 +31,26 @@ class RunningSandbox:
     sandbox: Sandbox
     server: BaseWSGIServer
     url: str
+    webhooks: webhooks.WebhookSender
 
     def stop(self) -> None:
+        self.webhooks.stop()
         self.server.shutdown()
         self.server.server_close()
 
 
-def start(host: str = "127.0.0.1", port: int = 3001, sb: Sandbox | None = None) -> RunningSandbox:
+def start(
+    host: str = "127.0.0.1",
+    port: int = 3001,
+    sb: Sandbox | None = None,
+    webhook_settings: webhooks.Settings | None = None,
+) -> RunningSandbox:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     sb = sb or Sandbox()
     if not sb.companies:
         sb.add_company(DEFAULT_COMPANY, DEFAULT_REALM)
     server = make_server(host, port, create_app(sb), threaded=True)
     threading.Thread(target=server.serve_forever, name="qbo-sandbox", daemon=True).start()
-    return RunningSandbox(sb, server, f"http://{host}:{server.server_port}")
+    # Changes reach each connected app's webhook URL, as Intuit sends them.
+    sender = webhooks.attach(sb, webhook_settings)
+    return RunningSandbox(sb, server, f"http://{host}:{server.server_port}", sender)

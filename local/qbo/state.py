@@ -10,7 +10,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.qbo.accounting import ApiOptions
+    from local.qbo.engine import Books
+    from local.qbo.limits import Limiter
 
 ACCESS_TOKEN_TTL = timedelta(hours=1)
 REFRESH_TOKEN_TTL = timedelta(days=100)
@@ -47,6 +52,7 @@ class Company:
     entities: dict[str, dict[str, Entity]] = field(default_factory=dict)  # "Customer" -> Id -> object
     next_id: int = 1
     deleted: dict[str, dict[str, Entity]] = field(default_factory=dict)  # for CDC: tombstones
+    books: Books | None = None  # the Accounting API's bookkeeping of this company (engine.books)
 
     def new_id(self) -> str:
         value = str(self.next_id)
@@ -59,7 +65,7 @@ class Company:
 
 @dataclass
 class Grant:
-    """An authorization code, exchangeable once; exchanging it twice revokes what it produced (Intuit's rule)."""
+    """An authorization code, exchanged once; a second exchange revokes what it produced (Intuit's rule)."""
 
     code: str
     client_id: str
@@ -90,6 +96,7 @@ class RefreshToken:
     revoked: bool = False
     access_tokens: list[str] = field(default_factory=list)
     grant_code: str = ""  # the authorization code this chain of refresh tokens descends from
+    hard_expires_at: datetime | None = None  # Intuit's 5-year cap, counted from the chain's first token
 
 
 @dataclass
@@ -115,8 +122,12 @@ class Sandbox:
     faults: list[Fault] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)  # what the token endpoint was asked
     lock: threading.RLock = field(default_factory=threading.RLock)
+    limiter: Limiter | None = None  # the Accounting API's rate limits (limits.limiter_for)
+    api_options: ApiOptions | None = None  # knobs of the Accounting API (accounting.options_for)
     # Called with (realm_id, entity kind, entity, operation) after every committed change (webhooks listen).
     listeners: list[Callable[[str, str, Entity, str], None]] = field(default_factory=list)
+    # Every webhook delivery attempt (local/qbo/webhooks.py records them; GET /_sandbox/webhooks/deliveries).
+    webhook_deliveries: list[dict[str, Any]] = field(default_factory=list)
 
     def add_app(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> App:
         with self.lock:
@@ -153,9 +164,17 @@ class Sandbox:
     ) -> tuple[AccessToken, RefreshToken]:
         with self.lock:
             now = self.clock.now()
-            access = AccessToken(f"eyJlbmMiOi{secrets.token_urlsafe(96)}", client_id, realm_id, now + ACCESS_TOKEN_TTL)
-            refresh = RefreshToken(f"RT1-{secrets.token_urlsafe(40)}", client_id, realm_id, scopes,
-                                   now + REFRESH_TOKEN_TTL, access_tokens=[access.token], grant_code=grant_code)
+            access_value = f"eyJlbmMiOi{secrets.token_urlsafe(96)}"
+            access = AccessToken(access_value, client_id, realm_id, now + ACCESS_TOKEN_TTL)
+            refresh = RefreshToken(
+                f"RT1-{secrets.token_urlsafe(40)}",
+                client_id,
+                realm_id,
+                scopes,
+                now + REFRESH_TOKEN_TTL,
+                access_tokens=[access.token],
+                grant_code=grant_code,
+            )
             self.access_tokens[access.token] = access
             self.refresh_tokens[refresh.token] = refresh
             return access, refresh

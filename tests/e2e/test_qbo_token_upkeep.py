@@ -170,3 +170,30 @@ def test_the_daily_schedule_keeps_idle_refresh_tokens_alive(running: local_stack
     assert after.version == current.version + 1
     assert after.refresh_token != current.refresh_token
     assert refreshes(running) - before == 1  # the other tenants were refreshed recently: left alone
+
+
+def test_a_change_in_quickbooks_reaches_the_queue_through_a_signed_webhook(
+    running: local_stack.RunningStack,
+) -> None:
+    connect(running, "hooked")
+    realm = composition.container().connections.get("hooked").realm_id
+    assert realm is not None
+    changed = httpx.post(
+        f"{running.qbo.url}/_sandbox/companies/{realm}/changes",
+        json={"entity": "Payment", "id": "4242", "operation": "Create"},
+    )
+    assert changed.status_code < 300, changed.text
+    assert running.qbo.webhooks.wait_idle(timeout=15)
+    deliveries = httpx.get(f"{running.qbo.url}/_sandbox/webhooks/deliveries").json()
+    assert deliveries, "the sandbox sent nothing"
+    sqs = boto3.client("sqs")
+    bodies = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(
+            QueueUrl=os.environ["JOBS_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=1
+        ).get("Messages", [])
+    ]
+    jobs = [b for b in bodies if b["kind"] == "qbo.entity_changed"]
+    assert [(j["tenant_id"], j["payload"]["entity"], j["payload"]["entity_id"]) for j in jobs] == [
+        ("hooked", "Payment", "4242")
+    ]
