@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Response
 
+from local.qbo.entities import response_time
+
 
 def fault_body(  # noqa: PLR0917 - the fields of a fault, in the order Intuit lists them
     code: str, message: str, detail: str, fault_type: str, now: datetime, element: str = ""
@@ -17,7 +19,7 @@ def fault_body(  # noqa: PLR0917 - the fields of a fault, in the order Intuit li
         error["element"] = element
     return {
         "Fault": {"Error": [error], "type": fault_type},
-        "time": now.astimezone().isoformat(timespec="milliseconds"),
+        "time": response_time(now),
     }
 
 
@@ -62,7 +64,7 @@ def authentication_failed(now: datetime, detail: str = "Token expired") -> Respo
 
 def throttled(now: datetime) -> Response:
     """429 as XML even when JSON was asked for (ruby fixture too_many_requests_error.xml)."""
-    stamp = now.astimezone().isoformat(timespec="milliseconds")
+    stamp = response_time(now)
     xml = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{stamp}">'

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from local.qbo.entities import stamp
 from local.qbo.state import Company
 
 
 def meta(now: datetime) -> dict[str, str]:
-    stamp = now.astimezone().isoformat(timespec="seconds")
-    return {"CreateTime": stamp, "LastUpdatedTime": stamp}
+    at = stamp(now)  # in the company's offset, like every other record
+    return {"CreateTime": at, "LastUpdatedTime": at}
 
 
 def _put(company: Company, kind: str, fields: dict[str, Any], now: datetime, id_: str | None = None) -> None:
