@@ -37,6 +37,9 @@ def sandbox() -> Sandbox:
 @bp.get("/.well-known/openid_configuration/")
 def discovery() -> Response:
     base = request.host_url.rstrip("/")
+    sb = sandbox()
+    with sb.lock:
+        sb.discovery_requests += 1
     return json_response(
         200,
         {

@@ -121,6 +121,7 @@ class Sandbox:
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)  # what the token endpoint was asked
+    discovery_requests: int = 0  # clients should read the discovery document once, not per call
     lock: threading.RLock = field(default_factory=threading.RLock)
     limiter: Limiter | None = None  # the Accounting API's rate limits (limits.limiter_for)
     api_options: ApiOptions | None = None  # knobs of the Accounting API (accounting.options_for)

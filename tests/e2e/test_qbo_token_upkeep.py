@@ -197,3 +197,9 @@ def test_a_change_in_quickbooks_reaches_the_queue_through_a_signed_webhook(
     assert [(j["tenant_id"], j["payload"]["entity"], j["payload"]["entity_id"]) for j in jobs] == [
         ("hooked", "Payment", "4242")
     ]
+
+
+def test_the_discovery_document_is_read_once_per_container(running: local_stack.RunningStack) -> None:
+    # Every test above connected a tenant and refreshed tokens through the same container.
+    assert len(running.qbo.sandbox.token_requests) >= 5
+    assert running.qbo.sandbox.discovery_requests == 1
