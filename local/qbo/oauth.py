@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, redirect, request
 
 from local.qbo.faults import json_response
-from local.qbo.state import ACCESS_TOKEN_TTL, Sandbox
+from local.qbo.state import ACCESS_TOKEN_TTL, App, Sandbox
 
 bp = Blueprint("oauth", __name__)
 KNOWN_SCOPES = {
@@ -146,6 +146,15 @@ def _client() -> tuple[str, str] | None:
     return None
 
 
+def _authenticated_app(sb: Sandbox) -> App | None:
+    """The app whose client id and secret the request carries (Basic auth or form fields), if they match."""
+    credentials = _client()
+    app = sb.apps.get(credentials[0]) if credentials else None
+    if app is None or credentials is None or credentials[1] != app.client_secret:
+        return None
+    return app
+
+
 def _oauth_error(status: int, error: str, description: str | None = None) -> Response:
     body: dict[str, Any] = {"error": error}
     if description:
@@ -173,10 +182,9 @@ def _token_response(access: Any, refresh: Any, now: datetime, hard_expires_at: d
 @bp.post("/oauth2/v1/tokens/bearer")
 def token() -> Response:  # noqa: PLR0911 - one answer per grant type and error
     sb = sandbox()
-    credentials = _client()
     with sb.lock:
-        app = sb.apps.get(credentials[0]) if credentials else None
-        if app is None or credentials is None or credentials[1] != app.client_secret:
+        app = _authenticated_app(sb)
+        if app is None:
             return _oauth_error(401, "invalid_client")
         grant_type = request.form.get("grant_type", "")
         sb.token_requests.append({"grant_type": grant_type, "client_id": app.client_id})
@@ -210,10 +218,9 @@ def token() -> Response:  # noqa: PLR0911 - one answer per grant type and error
 @bp.post("/v2/oauth2/tokens/revoke")
 def revoke() -> Response:
     sb = sandbox()
-    credentials = _client()
     with sb.lock:
-        app = sb.apps.get(credentials[0]) if credentials else None
-        if app is None or credentials is None or credentials[1] != app.client_secret:
+        app = _authenticated_app(sb)
+        if app is None:
             return _oauth_error(401, "invalid_client")
         try:
             value = json.loads(request.get_data() or b"{}").get("token", "")

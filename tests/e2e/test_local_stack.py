@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import start_local_stack
+
 pytestmark = pytest.mark.e2e
 
 
@@ -29,39 +26,14 @@ class Running:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Running]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_"))
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0", "--qbo-port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    started = start_local_stack()
+    yield Running(
+        started.process,
+        started.printed(r"API\s+(http://\S+)"),
+        started.printed(r"API key\s+(qbs_\S+)"),
+        started.output,
     )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.strip() == "ready":
-            break
-    text = "".join(lines)
-    url = re.search(r"API\s+(http://\S+)", text)
-    key = re.search(r"API key\s+(qbs_\S+)", text)
-    assert url, text
-    assert key, text
-    running = Running(process, url.group(1), key.group(1), lines)
-    yield running
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    started.kill()
 
 
 def test_prints_where_everything_is(stack: Running) -> None:

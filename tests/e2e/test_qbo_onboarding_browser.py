@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import start_local_stack
+
 pytestmark = pytest.mark.e2e
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,39 +40,15 @@ class Running:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Running]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_"))
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0", "--qbo-port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    started = start_local_stack()
+    yield Running(
+        started.process,
+        started.printed(r"API\s+(http://\S+)"),
+        started.printed(r"QBO sandbox\s+(http://\S+)"),
+        started.printed(r"API key\s+(qbs_\S+)"),
+        started.output,
     )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (line := process.stdout.readline()):
-        lines.append(line)
-        if line.strip() == "ready":
-            break
-    text = "".join(lines)
-    api, qbo, key = (
-        re.search(p, text)
-        for p in (r"API\s+(http://\S+)", r"QBO sandbox\s+(http://\S+)", r"API key\s+(qbs_\S+)")
-    )
-    assert api, text
-    assert qbo, text
-    assert key, text
-    running = Running(process, api.group(1), qbo.group(1), key.group(1), lines)
-    yield running
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    started.kill()
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from qbsync.adapters.dynamodb import (
-    GSI1,
-    decode_cursor,
-    encode_cursor,
-    from_item,
-    is_conditional_failure,
-    timestamp,
-    to_item,
-)
+from qbsync.adapters.dynamodb import from_item, is_conditional_failure, query_index, timestamp, to_item
 from qbsync.adapters.kms import KmsCipher
 from qbsync.domain.connections import (
     Connection,
@@ -188,19 +180,8 @@ class DynamoConnectionRepository:
         self._client.put_item(TableName=self._table, Item=to_item(item))
 
     def connected_tenants(self, limit: int, cursor: str | None) -> Page[str]:
-        kwargs: dict[str, Any] = {}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=GSI1,
-            KeyConditionExpression="gsi1pk = :p",
-            ExpressionAttributeValues={":p": {"S": CONNECTED_INDEX}},
-            Limit=limit,
-            **kwargs,
-        )
-        tenant_ids = [str(from_item(item)["gsi1sk"]) for item in response.get("Items", [])]
-        return Page(items=tenant_ids, next_cursor=encode_cursor(response.get("LastEvaluatedKey")))
+        items, next_cursor = query_index(self._client, self._table, CONNECTED_INDEX, limit, cursor)
+        return Page(items=[str(item["gsi1sk"]) for item in items], next_cursor=next_cursor)
 
     def claim_realm(self, realm_id: str, tenant_id: str) -> bool:
         try:

@@ -61,6 +61,25 @@ def decode_cursor(cursor: str, expected_keys: set[str]) -> dict[str, AttributeVa
     return to_item(values)
 
 
+def query_index(
+    client: DynamoDBClient, table: str, partition: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the GSI1 partition `partition`, in gsi1sk order, and the cursor to the next page."""
+    kwargs: dict[str, Any] = {}
+    if cursor:
+        kwargs["ExclusiveStartKey"] = decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
+    response = client.query(
+        TableName=table,
+        IndexName=GSI1,
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": partition}},
+        Limit=limit,
+        **kwargs,
+    )
+    items = [from_item(item) for item in response.get("Items", [])]
+    return items, encode_cursor(response.get("LastEvaluatedKey"))
+
+
 def _bad_cursor() -> InvalidInputError:
     return InvalidInputError(
         "The cursor is not one this API issued.",
@@ -108,19 +127,8 @@ class DynamoTenantRepository:
         return self._tenant(from_item(item)) if item else None
 
     def list(self, limit: int, cursor: str | None) -> Page[Tenant]:
-        kwargs: dict[str, Any] = {}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor, {"pk", "sk", "gsi1pk", "gsi1sk"})
-        response = self._client.query(
-            TableName=self._table,
-            IndexName=GSI1,
-            KeyConditionExpression="gsi1pk = :p",
-            ExpressionAttributeValues={":p": {"S": "TENANTS"}},
-            Limit=limit,
-            **kwargs,
-        )
-        tenants = [self._tenant(from_item(item)) for item in response.get("Items", [])]
-        return Page(items=tenants, next_cursor=encode_cursor(response.get("LastEvaluatedKey")))
+        items, next_cursor = query_index(self._client, self._table, "TENANTS", limit, cursor)
+        return Page(items=[self._tenant(item) for item in items], next_cursor=next_cursor)
 
     @staticmethod
     def _tenant(values: dict[str, Any]) -> Tenant:

@@ -1,0 +1,53 @@
+"""Starting the local stack as `make run` does: a subprocess, its output read until it says `ready`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LocalProcess:
+    process: subprocess.Popen[str]
+    output: list[str]
+
+    def printed(self, pattern: str) -> str:
+        """The first group of `pattern` in what the stack printed before `ready`."""
+        text = "".join(self.output)
+        found = re.search(pattern, text)
+        assert found, text
+        return found.group(1)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_local_stack() -> LocalProcess:
+    """`python -m local` on free ports, with none of this process's AWS or stack variables."""
+    stack_vars = ("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(stack_vars)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0", "--qbo-port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (line := process.stdout.readline()):
+        lines.append(line)
+        if line.strip() == "ready":
+            break
+    return LocalProcess(process, lines)
