@@ -148,10 +148,13 @@ class FakeIntuit:
 
 @dataclass
 class FakeCompany:
+    tokens: InMemoryTokens
     names: dict[str, str] = field(default_factory=dict)
 
-    def company_name(self, realm_id: str, access_token: str) -> str:
-        return self.names.get(realm_id, "Sandbox Company")
+    def company_name(self, tenant_id: str) -> str:
+        stored = self.tokens.load(tenant_id)
+        assert stored is not None, "the tokens are stored before the company is read"
+        return self.names.get(stored.realm_id, "Sandbox Company")
 
 
 @dataclass

@@ -58,7 +58,7 @@ def world() -> World:
         states,
         tokens,
         intuit,
-        FakeCompany({REALM: "Acme Books LLC"}),
+        FakeCompany(tokens, {REALM: "Acme Books LLC"}),
         events,
         clock,
     )

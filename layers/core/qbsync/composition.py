@@ -25,10 +25,10 @@ from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhoo
 from qbsync.settings import Settings
 
 if TYPE_CHECKING:
-    import httpx
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from qbsync.adapters.intuit_oauth import IntuitOAuthProvider
+    from qbsync.adapters.qbo_http import QboClient
     from qbsync.usecases.connect import Onboarding
     from qbsync.usecases.tokens import TokenKeeper
 
@@ -122,16 +122,16 @@ class Container:
         return IntuitOAuthProvider(self.qbo_app_credentials, self.settings.qbo_environment)
 
     @cached_property
-    def qbo_http(self) -> httpx.Client:
+    def qbo(self) -> QboClient:
         import httpx
 
-        from qbsync.adapters.qbo_http import api_base_url
+        from qbsync.adapters.qbo_http import QboClient, api_base_url
 
-        return httpx.Client(base_url=api_base_url(self.settings.qbo_environment), timeout=httpx.Timeout(15.0))
+        http = httpx.Client(base_url=api_base_url(self.settings.qbo_environment), timeout=httpx.Timeout(15.0))
+        return QboClient(http, self.token_keeper)
 
     @cached_property
     def onboarding(self) -> Onboarding:
-        from qbsync.adapters.qbo_http import QboCompanyReader
         from qbsync.usecases.connect import Onboarding
 
         return Onboarding(
@@ -141,7 +141,7 @@ class Container:
             states=DynamoOAuthStateStore(self._dynamodb, self.settings.table_name),
             tokens=self.qbo_tokens,
             oauth=self.qbo_oauth,
-            company=QboCompanyReader(self.qbo_http),
+            company=self.qbo,
             events=self.events,
             clock=self.clock,
         )

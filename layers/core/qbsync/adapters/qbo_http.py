@@ -1,16 +1,31 @@
-"""The QuickBooks Online Accounting API over httpx: CompanyInfo for now; the sync engine adds the rest."""
+"""The QuickBooks Online Accounting API over httpx.
+
+Every call carries `minorversion=75`; writes carry a `requestid` that stays the same across retries, so a
+retry of a request QuickBooks already applied is answered with the first result instead of a duplicate. A 401
+refreshes the token once (through the token keeper, so one refresh per tenant at a time) and repeats the call.
+Errors become `QboFaultError` with every listed code, whether QuickBooks answered in JSON, in its lower-case
+401 shape, or in XML (which it sends for throttling even when JSON was asked for).
+"""
 
 from __future__ import annotations
 
-import httpx
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from qbsync.domain.connections import QboAuthenticationError
+import httpx
+from lxml import etree
+
+from qbsync.domain.connections import QboAuthenticationError, TokenSet
+from qbsync.domain.qbo_faults import FaultDetail, QboFaultError, QboOutcomeUnknownError
 
 MINOR_VERSION = "75"
+MAX_REQUEST_ID = 50
 API_BASE = {
     "sandbox": "https://sandbox-quickbooks.api.intuit.com",
     "production": "https://quickbooks.api.intuit.com",
 }
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 class QboApiError(Exception):
@@ -22,21 +37,135 @@ def api_base_url(qbo_environment: str) -> str:
     return API_BASE.get(qbo_environment, qbo_environment.rstrip("/"))
 
 
-class QboCompanyReader:
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
+class AccessTokens(Protocol):
+    def access_token(self, tenant_id: str) -> TokenSet: ...
 
-    def company_name(self, realm_id: str, access_token: str) -> str:
-        try:
-            response = self._client.get(
-                f"/v3/company/{realm_id}/companyinfo/{realm_id}",
-                params={"minorversion": MINOR_VERSION},
-                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            raise QboApiError(f"CompanyInfo could not be read: {type(exc).__name__}") from None
+    def after_unauthorized(self, tenant_id: str, used: TokenSet) -> TokenSet: ...
+
+
+class QboClient:
+    def __init__(self, http: httpx.Client, tokens: AccessTokens) -> None:
+        self._http = http
+        self._tokens = tokens
+
+    def get(self, tenant_id: str, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        return self._call(tenant_id, "GET", path, params=params)
+
+    def post(
+        self,
+        tenant_id: str,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        request_id: str,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        if not 0 < len(request_id) <= MAX_REQUEST_ID:
+            raise ValueError(f"a requestid has 1 to {MAX_REQUEST_ID} characters")
+        return self._call(
+            tenant_id, "POST", path, params={**(params or {}), "requestid": request_id}, body=body
+        )
+
+    def query(self, tenant_id: str, statement: str) -> dict[str, Any]:
+        return self.get(tenant_id, "query", {"query": statement})
+
+    def _call(
+        self,
+        tenant_id: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        tokens = self._tokens.access_token(tenant_id)
+        response = self._send(tokens, method, path, params, body)
         if response.status_code == 401:
-            raise QboAuthenticationError("the access token was refused")
+            tokens = self._tokens.after_unauthorized(tenant_id, tokens)
+            response = self._send(tokens, method, path, params, body)  # same requestid: safe to repeat
+            if response.status_code == 401:
+                raise QboAuthenticationError(str(parse_fault(response)))
         if response.status_code != 200:
-            raise QboApiError(f"CompanyInfo answered {response.status_code}")
-        return str(response.json()["CompanyInfo"]["CompanyName"])
+            raise parse_fault(response)
+        document = response.json()
+        fault = document.get("Fault") if isinstance(document, dict) else None
+        if fault:  # a 200 may still carry a fault
+            raise _json_fault(response.status_code, fault, response.headers.get("intuit_tid", ""))
+        return document  # type: ignore[no-any-return]
+
+    def _send(
+        self,
+        tokens: TokenSet,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        try:
+            return self._http.request(
+                method,
+                f"/v3/company/{tokens.realm_id}/{path}",
+                params={"minorversion": MINOR_VERSION, **(params or {})},
+                json=body,
+                headers={"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"},
+            )
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise QboOutcomeUnknownError(f"{method} {path}: {type(exc).__name__}") from None
+
+    def company_name(self, tenant_id: str) -> str:
+        return str(
+            self.get(tenant_id, f"companyinfo/{self._tokens.access_token(tenant_id).realm_id}")[
+                "CompanyInfo"
+            ]["CompanyName"]
+        )
+
+
+def parse_fault(response: httpx.Response) -> QboFaultError:
+    tid = response.headers.get("intuit_tid", "")
+    if response.status_code in (502, 504) and not response.content:
+        raise QboOutcomeUnknownError(f"QuickBooks answered {response.status_code} with no body")
+    content_type = response.headers.get("content-type", "")
+    if "xml" in content_type or response.content.lstrip().startswith(b"<"):
+        return _xml_fault(response.status_code, response.content, tid)
+    try:
+        document = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return QboFaultError(response.status_code, (), "", tid)
+    fault = document.get("Fault") or document.get("fault") if isinstance(document, dict) else None
+    return _json_fault(response.status_code, fault or {}, tid)
+
+
+def _json_fault(status: int, fault: Mapping[str, Any], tid: str) -> QboFaultError:
+    errors = fault.get("Error") or fault.get("error") or []
+    details = tuple(
+        FaultDetail(
+            code=str(e.get("code") or ""),
+            message=str(e.get("Message") or e.get("message") or ""),
+            detail=str(e.get("Detail") or e.get("detail") or ""),
+            element=str(e.get("element") or ""),
+        )
+        for e in errors
+        if isinstance(e, Mapping)
+    )
+    return QboFaultError(status, details, str(fault.get("type") or ""), tid)
+
+
+def _xml_fault(status: int, content: bytes, tid: str) -> QboFaultError:
+    try:
+        root = etree.fromstring(content, _XML)
+    except etree.XMLSyntaxError:
+        return QboFaultError(status, (), "", tid)
+    faults = [root] if etree.QName(root).localname == "Fault" else root.xpath("//*[local-name()='Fault']")
+    if not faults:
+        return QboFaultError(status, (), "", tid)
+    fault = faults[0]
+
+    def text(error: Any, name: str) -> str:
+        found = error.xpath(f"*[local-name()='{name}']/text()")
+        return str(found[0]).strip() if found else ""
+
+    details = tuple(
+        FaultDetail(str(e.get("code", "")), text(e, "Message"), text(e, "Detail"), str(e.get("element", "")))
+        for e in fault.xpath("*[local-name()='Error']")
+    )
+    return QboFaultError(status, details, str(fault.get("type", "")), tid)

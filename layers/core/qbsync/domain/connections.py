@@ -137,7 +137,8 @@ class OAuthProvider(Protocol):
 
 
 class CompanyReader(Protocol):
-    def company_name(self, realm_id: str, access_token: str) -> str: ...
+    def company_name(self, tenant_id: str) -> str:
+        """The connected company's name, read with the tenant's stored tokens."""
 
 
 class EventPublisher(Protocol):

@@ -114,7 +114,7 @@ class Onboarding:
             self._fail(connection, problem, now)
             return CallbackOutcome(CallbackResult.REALM_IN_USE, taken.tenant_id, retry_path=taken.retry_path)
         try:
-            tokens = self._exchange_and_store(taken.tenant_id, code, realm_id, redirect_uri, now)
+            self._exchange_and_store(taken.tenant_id, code, realm_id, redirect_uri, now)
         except (InvalidGrantError, OAuthProviderError) as exc:
             log.warning(
                 "OAuth code exchange failed",
@@ -130,7 +130,7 @@ class Onboarding:
             self._fail(connection, problem, now)
             return CallbackOutcome(CallbackResult.FAILED, taken.tenant_id, retry_path=taken.retry_path)
         try:
-            name: str | None = self.company.company_name(realm_id, tokens.access_token)
+            name: str | None = self.company.company_name(taken.tenant_id)
         except Exception:  # the connection works without the name; the next sync reads it again
             log.warning("CompanyInfo could not be read", extra={"tenant_id": taken.tenant_id}, exc_info=True)
             name = None
