@@ -1,0 +1,477 @@
+"""Canonical records: what the host app pushes, before any QuickBooks edition is involved.
+
+These models check the shape of a record and the rules every edition shares (money has at most two
+decimal places, a line's amount is its quantity times its rate, a payment cannot apply more than it brings).
+The limits that differ between QuickBooks Online and Desktop (name lengths, document numbers, ...) live in
+`validation`.
+
+Ids that point at other records (`customer_id`, `item_id`, ...) are the host app's own record ids, never
+QuickBooks ids: the engine maps them when it sends the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+CENT = Decimal("0.01")
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")  # noqa: TRY004 (pydantic wants ValueError)
+    return value
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    # Exact: the field already refused more than two decimal places. "100", 1e2 and "100.0" all become 100.00.
+    return value.quantize(CENT)
+
+
+def _iso_date_only(value: Any) -> Any:
+    if isinstance(value, bool | int | float | Decimal):
+        raise ValueError("dates are ISO 8601 strings such as 2024-01-31, not numbers")  # noqa: TRY004
+    if isinstance(value, datetime):
+        raise ValueError("expected a date such as 2024-01-31, not a date and time")  # noqa: TRY004
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+# Money: at most 2 decimal places and 10 digits before the point (QBO amounts are "10.5" at most, NOTES §4.2;
+# qbXML AMTTYPE allows 13.2). Binary floats such as 0.1 + 0.2 carry many digits and are refused.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_no_bool),
+    Field(max_digits=12, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_to_cents),
+]
+NonNegativeMoney = Annotated[Money, Field(ge=0)]
+PositiveMoney = Annotated[Money, Field(gt=0)]
+# Quantities and unit rates: qbXML QUANTYPE / PRICETYPE are 10 digits before the point and at most 5 after.
+Quantity = Annotated[
+    Decimal, BeforeValidator(_no_bool), Field(ge=0, max_digits=15, decimal_places=5, allow_inf_nan=False)
+]
+Rate = Annotated[
+    Decimal, BeforeValidator(_no_bool), Field(max_digits=15, decimal_places=5, allow_inf_nan=False)
+]
+NonNegativeRate = Annotated[Rate, Field(ge=0)]
+Day = Annotated[date, BeforeValidator(_iso_date_only)]
+
+RECORD_ID_MAX = 64
+# The host app's id of a record: 1 to 64 characters, kept as sent (never stripped: ids are keys), so
+# surrounding whitespace is refused rather than silently removed.
+RecordId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, min_length=1, max_length=RECORD_ID_MAX, pattern=r"^\S(.*\S)?$"),
+]
+# Text that must be present; surrounding whitespace is dropped (the model strips every string).
+Text = Annotated[str, StringConstraints(min_length=1)]
+# Optional text: a blank string means "not given".
+OptionalText = Annotated[Text | None, BeforeValidator(_blank_to_none)]
+
+
+class Record(BaseModel):
+    """Base of every canonical model: unknown fields are refused, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Address(Record):
+    line1: OptionalText = None
+    line2: OptionalText = None
+    line3: OptionalText = None
+    city: OptionalText = None
+    state: OptionalText = None
+    postal_code: OptionalText = None
+    country: OptionalText = None
+
+
+class Customer(Record):
+    """A customer, or a sub-customer / job when `parent_id` names another customer."""
+
+    display_name: Text
+    company_name: OptionalText = None
+    given_name: OptionalText = None
+    family_name: OptionalText = None
+    email: OptionalText = None
+    phone: OptionalText = None
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    parent_id: RecordId | None = None
+    active: bool = True
+    notes: OptionalText = None
+
+
+class Vendor(Record):
+    display_name: Text
+    company_name: OptionalText = None
+    given_name: OptionalText = None
+    family_name: OptionalText = None
+    email: OptionalText = None
+    phone: OptionalText = None
+    address: Address | None = None
+    account_number: OptionalText = None
+    active: bool = True
+    notes: OptionalText = None
+
+
+class Employee(Record):
+    display_name: Text
+    given_name: OptionalText = None
+    family_name: OptionalText = None
+    email: OptionalText = None
+    phone: OptionalText = None
+    address: Address | None = None
+    active: bool = True
+
+
+class ItemKind(StrEnum):
+    SERVICE = "service"
+    NON_INVENTORY = "non_inventory"
+    INVENTORY = "inventory"
+
+
+class Item(Record):
+    """A product or service. Only inventory items track a quantity on hand (as of a date)."""
+
+    kind: ItemKind
+    name: Text
+    sku: OptionalText = None
+    description: OptionalText = None
+    sales_price: NonNegativeRate | None = None
+    purchase_cost: NonNegativeRate | None = None
+    income_account: OptionalText = None
+    expense_account: OptionalText = None
+    asset_account: OptionalText = None
+    quantity_on_hand: Quantity | None = None
+    quantity_as_of: Day | None = None
+    taxable: bool = False
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _check_stock(self) -> Self:
+        if self.kind is not ItemKind.INVENTORY:
+            tracked = [
+                f
+                for f in ("quantity_on_hand", "quantity_as_of", "asset_account")
+                if getattr(self, f) is not None
+            ]
+            if tracked:
+                raise ValueError(f"only inventory items track stock; remove {', '.join(tracked)}")
+        elif (self.quantity_on_hand is None) != (self.quantity_as_of is None):
+            raise ValueError("give quantity_on_hand and quantity_as_of together")
+        return self
+
+
+def line_amount(quantity: Decimal, rate: Decimal) -> Decimal:
+    """Quantity times rate, rounded half-up to cents: how every line's amount is computed and checked."""
+    return (quantity * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _settle_amount(quantity: Decimal | None, rate: Decimal | None, amount: Decimal | None) -> Decimal:
+    """The amount of an item line: given, or quantity x rate; when all three are given they must agree."""
+    if quantity is not None and rate is not None:
+        expected = line_amount(quantity, rate)
+        if amount is None:
+            return expected
+        if amount != expected:
+            raise ValueError(
+                f"amount {amount} does not equal quantity x rate = {quantity} x {rate} = {expected}"
+            )
+        return amount
+    if amount is None:
+        raise ValueError("give the amount, or both quantity and rate")
+    return amount
+
+
+class SalesLine(Record):
+    """An invoice or credit memo line. A line without `item_id` is a description-only line."""
+
+    item_id: RecordId | None = None
+    description: OptionalText = None
+    quantity: Quantity | None = None
+    rate: Rate | None = None
+    amount: Money | None = None
+    tax_code: OptionalText = None  # e.g. TAX or NON (US companies)
+
+    @model_validator(mode="after")
+    def _settle(self) -> Self:
+        if self.item_id is None:
+            priced = [f for f in ("quantity", "rate", "amount") if getattr(self, f) is not None]
+            if priced:
+                raise ValueError(f"a line without item_id is description-only; remove {', '.join(priced)}")
+            if self.description is None:
+                raise ValueError("a line needs an item_id or a description")
+            return self
+        # Non-frozen model, so the settled amount can be stored once; validation never runs on assignment.
+        self.amount = _settle_amount(self.quantity, self.rate, self.amount)
+        return self
+
+
+def _lines_total(lines: list[SalesLine] | list[PurchaseLine]) -> Decimal:
+    return sum((line.amount for line in lines if line.amount is not None), Decimal("0.00"))
+
+
+class _SalesDocument(Record):
+    customer_id: RecordId
+    doc_number: OptionalText = None
+    txn_date: Day | None = None
+    memo: OptionalText = None
+    lines: list[SalesLine] = Field(min_length=1)
+
+    @property
+    def total(self) -> Decimal:
+        return _lines_total(self.lines)
+
+    @model_validator(mode="after")
+    def _check_total(self) -> Self:
+        if self.total < 0:
+            raise ValueError(f"the lines add up to {self.total}; a document's total cannot be negative")
+        return self
+
+
+class Invoice(_SalesDocument):
+    """An invoice: at least one line; a total of zero is allowed."""
+
+    due_date: Day | None = None
+    terms: OptionalText = None
+
+    @model_validator(mode="after")
+    def _check_due_date(self) -> Self:
+        if self.due_date is not None and self.txn_date is not None and self.due_date < self.txn_date:
+            raise ValueError("due_date is before txn_date")
+        return self
+
+
+class CreditMemo(_SalesDocument):
+    """Credit given to a customer; it is used up by applying it in a payment."""
+
+
+class PaymentApplication(Record):
+    """Part of a payment applied to one invoice, or one credit memo used in the payment."""
+
+    invoice_id: RecordId | None = None
+    credit_memo_id: RecordId | None = None
+    amount: PositiveMoney
+
+    @model_validator(mode="after")
+    def _check_target(self) -> Self:
+        if (self.invoice_id is None) == (self.credit_memo_id is None):
+            raise ValueError("give exactly one of invoice_id and credit_memo_id")
+        return self
+
+    @property
+    def target(self) -> tuple[str, str]:
+        if self.invoice_id is not None:
+            return ("invoice", self.invoice_id)
+        assert self.credit_memo_id is not None  # checked at construction
+        return ("credit_memo", self.credit_memo_id)
+
+
+class Payment(Record):
+    """Money received from a customer.
+
+    Credit memos used in a payment add to what it can pay, as in QuickBooks: `applied` is what goes to
+    invoices minus the credits used, and may not exceed `total_amount`; the rest stays `unapplied` (an
+    overpayment, kept as a credit for the customer).
+    """
+
+    customer_id: RecordId
+    txn_date: Day | None = None
+    total_amount: NonNegativeMoney
+    method: OptionalText = None
+    reference_number: OptionalText = None
+    deposit_account: OptionalText = None  # None or blank: Undeposited Funds
+    memo: OptionalText = None
+    applications: list[PaymentApplication] = Field(default_factory=list)
+
+    @property
+    def applied_to_invoices(self) -> Decimal:
+        return sum((a.amount for a in self.applications if a.invoice_id is not None), Decimal("0.00"))
+
+    @property
+    def credits_used(self) -> Decimal:
+        return sum((a.amount for a in self.applications if a.credit_memo_id is not None), Decimal("0.00"))
+
+    @property
+    def applied(self) -> Decimal:
+        return self.applied_to_invoices - self.credits_used
+
+    @property
+    def unapplied(self) -> Decimal:
+        return self.total_amount - self.applied
+
+    @model_validator(mode="after")
+    def _check_applications(self) -> Self:
+        if self.credits_used > self.applied_to_invoices:
+            raise ValueError(
+                f"credits used ({self.credits_used}) exceed the amount applied to invoices "
+                f"({self.applied_to_invoices}); a credit memo can only pay invoices"
+            )
+        if self.applied > self.total_amount:
+            raise ValueError(
+                f"applications add up to {self.applied}, more than the payment's {self.total_amount}"
+            )
+        return self
+
+
+class PurchaseLine(Record):
+    """A purchase order or bill line: an item (quantity x rate) or an expense account (amount only)."""
+
+    item_id: RecordId | None = None
+    account: OptionalText = None
+    description: OptionalText = None
+    quantity: Quantity | None = None
+    rate: Rate | None = None
+    amount: Money | None = None
+
+    @model_validator(mode="after")
+    def _settle(self) -> Self:
+        if (self.item_id is None) == (self.account is None):
+            raise ValueError("give exactly one of item_id and account")
+        if self.account is not None:
+            priced = [f for f in ("quantity", "rate") if getattr(self, f) is not None]
+            if priced:
+                raise ValueError(f"an account line has an amount only; remove {', '.join(priced)}")
+        self.amount = _settle_amount(self.quantity, self.rate, self.amount)
+        return self
+
+
+class PurchaseOrderStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class _PurchaseDocument(Record):
+    vendor_id: RecordId
+    doc_number: OptionalText = None
+    txn_date: Day | None = None
+    memo: OptionalText = None
+    lines: list[PurchaseLine] = Field(min_length=1)
+
+    @property
+    def total(self) -> Decimal:
+        return _lines_total(self.lines)
+
+    @model_validator(mode="after")
+    def _check_total(self) -> Self:
+        if self.total < 0:
+            raise ValueError(f"the lines add up to {self.total}; a document's total cannot be negative")
+        return self
+
+
+class PurchaseOrder(_PurchaseDocument):
+    status: PurchaseOrderStatus = PurchaseOrderStatus.OPEN
+
+
+class Bill(_PurchaseDocument):
+    due_date: Day | None = None
+    terms: OptionalText = None
+    purchase_order_id: RecordId | None = None
+
+    @model_validator(mode="after")
+    def _check_due_date(self) -> Self:
+        if self.due_date is not None and self.txn_date is not None and self.due_date < self.txn_date:
+            raise ValueError("due_date is before txn_date")
+        return self
+
+
+# Keyed by the names used in URLs (/records/{record_type}/{record_id}).
+RECORD_TYPES: dict[str, type[BaseModel]] = {
+    "customer": Customer,
+    "vendor": Vendor,
+    "employee": Employee,
+    "item": Item,
+    "invoice": Invoice,
+    "payment": Payment,
+    "credit_memo": CreditMemo,
+    "purchase_order": PurchaseOrder,
+    "bill": Bill,
+}
+
+
+def record_type_of(record: BaseModel) -> str:
+    for name, model in RECORD_TYPES.items():
+        if type(record) is model:
+            return name
+    raise ValueError(f"{type(record).__name__} is not a canonical record")
+
+
+def _dependencies(record: BaseModel) -> Iterator[tuple[str, str]]:
+    match record:
+        case Customer(parent_id=str(parent)):
+            yield ("customer", parent)
+        case Invoice() | CreditMemo():
+            yield ("customer", record.customer_id)
+            yield from (("item", line.item_id) for line in record.lines if line.item_id is not None)
+        case Payment():
+            yield ("customer", record.customer_id)
+            yield from (application.target for application in record.applications)
+        case PurchaseOrder() | Bill():
+            yield ("vendor", record.vendor_id)
+            if isinstance(record, Bill) and record.purchase_order_id is not None:
+                yield ("purchase_order", record.purchase_order_id)
+            yield from (("item", line.item_id) for line in record.lines if line.item_id is not None)
+        case _:
+            return
+
+
+def references(record: BaseModel) -> list[tuple[str, str]]:
+    """Every record this one depends on, as (record_type, host record id), each once, in first-use order.
+
+    Each must exist in QuickBooks before this record is sent: a parent customer before its sub-customer, the
+    customer and items before an invoice, the invoices and credit memos before the payment that applies them,
+    the vendor, purchase order and items before a bill.
+    """
+    return list(dict.fromkeys(_dependencies(record)))
+
+
+def parse_record(record_type: str, data: Any) -> BaseModel:
+    """Parse one record of a known type from already-decoded JSON; pydantic's ValidationError on bad input."""
+    try:
+        model = RECORD_TYPES[record_type]
+    except KeyError:
+        raise ValueError(f"unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}") from None
+    return model.model_validate(data)
+
+
+__all__ = [
+    "RECORD_TYPES",
+    "Address",
+    "Bill",
+    "CreditMemo",
+    "Customer",
+    "Employee",
+    "Invoice",
+    "Item",
+    "ItemKind",
+    "Payment",
+    "PaymentApplication",
+    "PurchaseLine",
+    "PurchaseOrder",
+    "PurchaseOrderStatus",
+    "SalesLine",
+    "Vendor",
+    "line_amount",
+    "parse_record",
+    "record_type_of",
+    "references",
+]

@@ -1,0 +1,524 @@
+"""What each QuickBooks edition accepts, checked before anything is sent.
+
+`validate(record_type, record, edition)` returns every problem at once, each with the field (a dotted
+path such as "lines.2.description", list indexes from 0 like pydantic's), a code, a plain-English message,
+the limit and the actual length when a length is at stake, and the actions a tenant can take.
+
+The rules are data: one table of maximum lengths per edition, one table of characters a field may not contain,
+and small tables of fields an edition requires or does not support. Every number carries its source:
+- QuickBooks Online: shared/reference/qbo/NOTES.md §4 and the V3 SDK annotations gathered in
+  shared/reference/qbwc/NOTES.md §4.2 (qbo/xsd/IntuitNamesTypes.xsd for Notes).
+- QuickBooks Desktop: shared/reference/qbxml/13.0/maxlength.txt ("<Request> <field path>"), or Intuit's
+  qbxml130.xsd where maxlength.txt has no entry (EmployeeAdd, PurchaseOrderAdd). tests/unit/test_validation.py
+  checks every Desktop number against those files.
+
+Name clashes across customers, vendors and employees need stored data and are the engine's job; `name_key`
+gives it the comparison key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from qbsync.domain.errors import FieldProblem
+from qbsync.domain.records import RECORD_TYPES, Item, Payment
+from qbsync.domain.tenants import Edition
+
+ML = "maxlength.txt: "  # shared/reference/qbxml/13.0/maxlength.txt, "<Request> <field path>"
+XSD = "qbxml130.xsd: "  # shared/reference/qbxml/13.0/qbxml130.xsd, "<Request element> <field path>"
+
+EDITION_NAMES: Mapping[Edition, str] = {
+    Edition.QBO: "QuickBooks Online",
+    Edition.QBD: "QuickBooks Desktop",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing an edition would refuse in a record, and what the tenant can do about it."""
+
+    field: str
+    code: str
+    message: str
+    limit: int | None = None
+    actual: int | None = None
+    actions: list[str] = dataclasses.field(default_factory=list)
+
+    def as_field_problem(self) -> FieldProblem:
+        return FieldProblem(field=self.field, message=self.message)
+
+
+# --- the rule tables --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LengthLimit:
+    """`field` may hold at most `limit` characters. `*` in the path stands for every element of a list."""
+
+    field: str
+    limit: int
+    source: str
+
+
+@dataclass(frozen=True)
+class CharacterRule:
+    field: str
+    characters: str
+    reason: str
+
+
+def _qbo_address(prefix: str) -> tuple[LengthLimit, ...]:
+    # PhysicalAddress annotations (shared/reference/qbwc/NOTES.md §4.2): Line1..5 500, City 255,
+    # CountrySubDivisionCode 255, PostalCode 30, Country 255.
+    src = "qbwc/NOTES.md §4.2 PhysicalAddress"
+    return (
+        LengthLimit(f"{prefix}.line1", 500, src),
+        LengthLimit(f"{prefix}.line2", 500, src),
+        LengthLimit(f"{prefix}.line3", 500, src),
+        LengthLimit(f"{prefix}.city", 255, src),
+        LengthLimit(f"{prefix}.state", 255, src),
+        LengthLimit(f"{prefix}.postal_code", 30, src),
+        LengthLimit(f"{prefix}.country", 255, src),
+    )
+
+
+def _qbd_address(prefix: str, element: str) -> tuple[LengthLimit, ...]:
+    # `element` is "<Request> <Address element>", e.g. "CustomerAdd BillAddress" in maxlength.txt.
+    return (
+        LengthLimit(f"{prefix}.line1", 41, f"{ML}{element} Addr1"),
+        LengthLimit(f"{prefix}.line2", 41, f"{ML}{element} Addr2"),
+        LengthLimit(f"{prefix}.line3", 41, f"{ML}{element} Addr3"),
+        LengthLimit(f"{prefix}.city", 31, f"{ML}{element} City"),
+        LengthLimit(f"{prefix}.state", 21, f"{ML}{element} State"),
+        LengthLimit(f"{prefix}.postal_code", 13, f"{ML}{element} PostalCode"),
+        LengthLimit(f"{prefix}.country", 31, f"{ML}{element} Country"),
+    )
+
+
+_QBO_NAMES = "qbo/NOTES.md §4.1"
+_QBO_TXN = "qbo/NOTES.md §4.2"
+
+_QBO_CUSTOMER = (
+    LengthLimit("display_name", 500, _QBO_NAMES),
+    LengthLimit("company_name", 100, _QBO_NAMES),
+    LengthLimit("given_name", 100, _QBO_NAMES),
+    LengthLimit("family_name", 100, _QBO_NAMES),
+    LengthLimit("email", 100, "qbwc/NOTES.md §4.2 EmailAddress Address"),
+    LengthLimit("phone", 21, "qbwc/NOTES.md §4.2 TelephoneNumber FreeFormNumber"),
+    LengthLimit("notes", 1024, "qbo/xsd/IntuitNamesTypes.xsd Customer Notes"),
+    *_qbo_address("billing_address"),
+    *_qbo_address("shipping_address"),
+)
+_QBO_VENDOR = (
+    LengthLimit("display_name", 500, "qbo/NOTES.md §4.6"),
+    LengthLimit("company_name", 100, _QBO_NAMES),
+    LengthLimit("given_name", 100, _QBO_NAMES),
+    LengthLimit("family_name", 100, _QBO_NAMES),
+    LengthLimit("email", 100, "qbwc/NOTES.md §4.2 EmailAddress Address"),
+    LengthLimit("phone", 21, "qbwc/NOTES.md §4.2 TelephoneNumber FreeFormNumber"),
+    LengthLimit("account_number", 100, "qbo/NOTES.md §4.6 AcctNum"),
+    LengthLimit("notes", 1024, "qbo/xsd/IntuitNamesTypes.xsd Vendor Notes"),
+    *_qbo_address("address"),
+)
+_QBO_EMPLOYEE = (
+    LengthLimit("display_name", 500, _QBO_NAMES),
+    LengthLimit("given_name", 100, _QBO_NAMES),
+    LengthLimit("family_name", 100, _QBO_NAMES),
+    LengthLimit("email", 100, "qbwc/NOTES.md §4.2 EmailAddress Address"),
+    LengthLimit("phone", 21, "qbwc/NOTES.md §4.2 TelephoneNumber FreeFormNumber"),
+    *_qbo_address("address"),
+)
+_QBO_ITEM = (
+    LengthLimit("name", 100, "qbo/NOTES.md §4.5"),
+    LengthLimit("sku", 100, "qbo/NOTES.md §4.5"),
+    LengthLimit("description", 4000, "qbo/NOTES.md §4.5"),
+)
+_QBO_SALES_DOCUMENT = (
+    LengthLimit("doc_number", 21, _QBO_TXN),
+    LengthLimit("memo", 4000, _QBO_TXN + " PrivateNote"),
+    LengthLimit("lines.*.description", 4000, _QBO_TXN + " line Description"),
+)
+_QBO_PURCHASE_DOCUMENT = (
+    LengthLimit("doc_number", 21, "qbo/NOTES.md §4.6"),
+    LengthLimit("memo", 4000, _QBO_TXN + " PrivateNote"),
+    LengthLimit("lines.*.description", 4000, _QBO_TXN + " line Description"),
+)
+
+_QBD_ITEM_SERVICE = (
+    LengthLimit("name", 31, ML + "ItemServiceAdd Name"),
+    LengthLimit("description", 4095, ML + "ItemServiceAdd SalesOrPurchase Desc"),
+    LengthLimit("income_account", 159, ML + "ItemServiceAdd SalesAndPurchase IncomeAccountRef FullName"),
+    LengthLimit("expense_account", 159, ML + "ItemServiceAdd SalesAndPurchase ExpenseAccountRef FullName"),
+)
+_QBD_ITEM_NON_INVENTORY = (
+    LengthLimit("name", 31, ML + "ItemNonInventoryAdd Name"),
+    LengthLimit("sku", 31, ML + "ItemNonInventoryAdd ManufacturerPartNumber"),
+    LengthLimit("description", 4095, ML + "ItemNonInventoryAdd SalesOrPurchase Desc"),
+    LengthLimit("income_account", 159, ML + "ItemNonInventoryAdd SalesAndPurchase IncomeAccountRef FullName"),
+    LengthLimit(
+        "expense_account",
+        159,
+        ML + "ItemNonInventoryAdd SalesAndPurchase ExpenseAccountRef FullName",
+    ),
+)
+_QBD_ITEM_INVENTORY = (
+    LengthLimit("name", 31, ML + "ItemInventoryAdd Name"),
+    LengthLimit("sku", 31, ML + "ItemInventoryAdd ManufacturerPartNumber"),
+    LengthLimit("description", 4095, ML + "ItemInventoryAdd SalesDesc"),
+    LengthLimit("income_account", 159, ML + "ItemInventoryAdd IncomeAccountRef FullName"),
+    LengthLimit("expense_account", 159, ML + "ItemInventoryAdd COGSAccountRef FullName"),
+    LengthLimit("asset_account", 159, ML + "ItemInventoryAdd AssetAccountRef FullName"),
+)
+
+# Keys are record types, or "item.<kind>" for items (Desktop has one request per item kind).
+LENGTH_LIMITS: Mapping[Edition, Mapping[str, tuple[LengthLimit, ...]]] = {
+    Edition.QBO: {
+        "customer": _QBO_CUSTOMER,
+        "vendor": _QBO_VENDOR,
+        "employee": _QBO_EMPLOYEE,
+        "item.service": _QBO_ITEM,
+        "item.non_inventory": _QBO_ITEM,
+        "item.inventory": _QBO_ITEM,
+        "invoice": _QBO_SALES_DOCUMENT,
+        "credit_memo": _QBO_SALES_DOCUMENT,
+        "payment": (LengthLimit("memo", 4000, "qbo/NOTES.md §4.3 PrivateNote"),),
+        "purchase_order": _QBO_PURCHASE_DOCUMENT,
+        "bill": _QBO_PURCHASE_DOCUMENT,
+    },
+    Edition.QBD: {
+        "customer": (
+            LengthLimit("display_name", 41, ML + "CustomerAdd Name"),
+            LengthLimit("company_name", 41, ML + "CustomerAdd CompanyName"),
+            LengthLimit("given_name", 25, ML + "CustomerAdd FirstName"),
+            LengthLimit("family_name", 25, ML + "CustomerAdd LastName"),
+            LengthLimit("email", 1023, ML + "CustomerAdd Email"),
+            LengthLimit("phone", 21, ML + "CustomerAdd Phone"),
+            LengthLimit("notes", 4095, ML + "CustomerAdd Notes"),
+            *_qbd_address("billing_address", "CustomerAdd BillAddress"),
+            *_qbd_address("shipping_address", "CustomerAdd ShipAddress"),
+        ),
+        "vendor": (
+            LengthLimit("display_name", 41, ML + "VendorAdd Name"),
+            LengthLimit("company_name", 41, ML + "VendorAdd CompanyName"),
+            LengthLimit("given_name", 25, ML + "VendorAdd FirstName"),
+            LengthLimit("family_name", 25, ML + "VendorAdd LastName"),
+            LengthLimit("email", 1023, ML + "VendorAdd Email"),
+            LengthLimit("phone", 21, ML + "VendorAdd Phone"),
+            LengthLimit("account_number", 99, ML + "VendorAdd AccountNumber"),
+            LengthLimit("notes", 4095, ML + "VendorAdd Notes"),
+            *_qbd_address("address", "VendorAdd VendorAddress"),
+        ),
+        # EmployeeAdd is not in maxlength.txt; these come from qbxml130.xsd (PersonName and
+        # EmployeeAddressData groups). EmployeeAdd Name has no maxLength there, so display_name has none here;
+        # EmployeeAddress has no Addr3 and no Country (see UNSUPPORTED_FIELDS).
+        "employee": (
+            LengthLimit("given_name", 25, XSD + "EmployeeAdd FirstName"),
+            LengthLimit("family_name", 25, XSD + "EmployeeAdd LastName"),
+            LengthLimit("email", 1023, XSD + "EmployeeAdd Email"),
+            LengthLimit("phone", 21, XSD + "EmployeeAdd Phone"),
+            LengthLimit("address.line1", 41, XSD + "EmployeeAdd EmployeeAddress Addr1"),
+            LengthLimit("address.line2", 41, XSD + "EmployeeAdd EmployeeAddress Addr2"),
+            LengthLimit("address.city", 31, XSD + "EmployeeAdd EmployeeAddress City"),
+            LengthLimit("address.state", 21, XSD + "EmployeeAdd EmployeeAddress State"),
+            LengthLimit("address.postal_code", 13, XSD + "EmployeeAdd EmployeeAddress PostalCode"),
+        ),
+        "item.service": _QBD_ITEM_SERVICE,
+        "item.non_inventory": _QBD_ITEM_NON_INVENTORY,
+        "item.inventory": _QBD_ITEM_INVENTORY,
+        "invoice": (
+            LengthLimit("doc_number", 11, ML + "InvoiceAdd RefNumber"),
+            LengthLimit("terms", 31, ML + "InvoiceAdd TermsRef FullName"),
+            LengthLimit("memo", 4095, ML + "InvoiceAdd Memo"),
+            LengthLimit("lines.*.description", 4095, ML + "InvoiceAdd InvoiceLineAdd Desc"),
+            LengthLimit("lines.*.tax_code", 3, ML + "InvoiceAdd InvoiceLineAdd SalesTaxCodeRef FullName"),
+        ),
+        "credit_memo": (
+            LengthLimit("doc_number", 11, ML + "CreditMemoAdd RefNumber"),
+            LengthLimit("memo", 4095, ML + "CreditMemoAdd Memo"),
+            LengthLimit("lines.*.description", 4095, ML + "CreditMemoAdd CreditMemoLineAdd Desc"),
+            LengthLimit(
+                "lines.*.tax_code",
+                3,
+                ML + "CreditMemoAdd CreditMemoLineAdd SalesTaxCodeRef FullName",
+            ),
+        ),
+        "payment": (
+            LengthLimit("reference_number", 20, ML + "ReceivePaymentAdd RefNumber"),
+            LengthLimit("method", 31, ML + "ReceivePaymentAdd PaymentMethodRef FullName"),
+            LengthLimit("deposit_account", 159, ML + "ReceivePaymentAdd DepositToAccountRef FullName"),
+            LengthLimit("memo", 4095, ML + "ReceivePaymentAdd Memo"),
+        ),
+        # PurchaseOrderAdd is not in maxlength.txt; these come from qbxml130.xsd.
+        "purchase_order": (
+            LengthLimit("doc_number", 11, XSD + "PurchaseOrderAdd RefNumber"),
+            LengthLimit("memo", 4095, XSD + "PurchaseOrderAdd Memo"),
+            LengthLimit("lines.*.description", 4095, XSD + "PurchaseOrderLineAdd Desc"),
+        ),
+        "bill": (
+            LengthLimit("doc_number", 20, ML + "BillAdd RefNumber"),
+            LengthLimit("terms", 31, ML + "BillAdd TermsRef FullName"),
+            LengthLimit("memo", 4095, ML + "BillAdd Memo"),
+            # Item lines carry Desc, account lines Memo; both 4095.
+            LengthLimit("lines.*.description", 4095, ML + "BillAdd ItemLineAdd Desc"),
+            LengthLimit("lines.*.account", 159, ML + "BillAdd ExpenseLineAdd AccountRef FullName"),
+        ),
+    },
+}
+
+_NO_COLON_QBO = "QuickBooks Online refuses ':' in names"
+_NO_COLON_QBD = "QuickBooks Desktop uses ':' to separate a name from its parent's (Parent:Child)"
+
+
+def _no_colon(reason: str, *fields: str) -> tuple[CharacterRule, ...]:
+    return tuple(CharacterRule(f, ":", reason) for f in fields)
+
+
+_PERSON_FIELDS = ("display_name", "given_name", "family_name")
+
+FORBIDDEN_CHARACTERS: Mapping[Edition, Mapping[str, tuple[CharacterRule, ...]]] = {
+    # qbo/NOTES.md §4.1: DisplayName, GivenName, MiddleName, FamilyName, PrintOnCheckName.
+    Edition.QBO: {
+        "customer": _no_colon(_NO_COLON_QBO, *_PERSON_FIELDS),
+        "vendor": _no_colon(_NO_COLON_QBO, *_PERSON_FIELDS),
+        "employee": _no_colon(_NO_COLON_QBO, *_PERSON_FIELDS),
+        "item.service": _no_colon(_NO_COLON_QBO, "name"),
+        "item.non_inventory": _no_colon(_NO_COLON_QBO, "name"),
+        "item.inventory": _no_colon(_NO_COLON_QBO, "name"),
+    },
+    # qbwc/NOTES.md §3.3 FullName: the colon-joined hierarchy (customers and jobs, items and sub-items).
+    Edition.QBD: {
+        "customer": _no_colon(_NO_COLON_QBD, "display_name"),
+        "vendor": _no_colon(_NO_COLON_QBD, "display_name"),
+        "employee": _no_colon(_NO_COLON_QBD, "display_name"),
+        "item.service": _no_colon(_NO_COLON_QBD, "name"),
+        "item.non_inventory": _no_colon(_NO_COLON_QBD, "name"),
+        "item.inventory": _no_colon(_NO_COLON_QBD, "name"),
+    },
+}
+
+# Fields an edition needs although the canonical model leaves them optional.
+# QBO inventory items need QtyOnHand and InvStartDate (qbo/NOTES.md §4.5).
+REQUIRED_FIELDS: Mapping[Edition, Mapping[str, tuple[str, ...]]] = {
+    Edition.QBO: {"item.inventory": ("quantity_on_hand", "quantity_as_of")},
+    Edition.QBD: {},
+}
+
+# Fields an edition has no place for: sending the record would lose them.
+# qbxml130.xsd: PurchaseOrderLineAdd has an ItemRef and no account (no expense lines on a Desktop PO);
+# EmployeeAddress (group EmployeeAddressData) has Addr1, Addr2, City, State and PostalCode only.
+UNSUPPORTED_FIELDS: Mapping[Edition, Mapping[str, tuple[str, ...]]] = {
+    Edition.QBO: {},
+    Edition.QBD: {
+        "purchase_order": ("lines.*.account",),
+        "employee": ("address.line3", "address.country"),
+    },
+}
+
+# PrimaryEmailAddr.Address must contain '@' and '.' (qbo/NOTES.md §4.1). Desktop keeps free text (it allows
+# several addresses in one field), so only its length is checked.
+EMAIL_FIELDS: Mapping[Edition, Mapping[str, tuple[str, ...]]] = {
+    Edition.QBO: {"customer": ("email",), "vendor": ("email",), "employee": ("email",)},
+    Edition.QBD: {},
+}
+
+# QBO: "Taxable invoices are limited to 750 lines" (qbo/NOTES.md §4.2).
+MAX_TAXABLE_LINES: Mapping[Edition, Mapping[str, int]] = {
+    Edition.QBO: {"invoice": 750},
+    Edition.QBD: {},
+}
+TAXABLE_CODE = "TAX"
+
+# The fields that name a list entry: a problem there is fixed by renaming, which the tenant may prefer to
+# do in QuickBooks and then link the record to the existing entry.
+NAME_FIELDS = frozenset({"display_name", "name"})
+
+
+# --- checking ---------------------------------------------------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """The key under which two names clash: case-insensitive, Unicode-normalised, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def rule_key(record_type: str, record: BaseModel) -> str:
+    """The key of a record's rules in the tables above: the record type, or "item.<kind>" for items."""
+    if isinstance(record, Item):
+        return f"item.{record.kind.value}"
+    return record_type
+
+
+def validate(record_type: str, record: BaseModel, edition: Edition) -> list[Problem]:
+    """Everything `edition` would refuse in `record`; an empty list means it can be sent."""
+    model = RECORD_TYPES.get(record_type)
+    if model is None:
+        raise ValueError(f"unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}")
+    if not isinstance(record, model):
+        raise TypeError(f"a {record_type} record must be a {model.__name__}, not {type(record).__name__}")
+    key = rule_key(record_type, record)
+    return [problem for check in _CHECKS for problem in check(key, record, edition)]
+
+
+def _required(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    for path in REQUIRED_FIELDS[edition].get(key, ()):
+        for where, value in _values_at(record, path, keep_missing=True):
+            if value is None:
+                message = f"{_label(where)} is required by {EDITION_NAMES[edition]}."
+                yield Problem(where, "required", message, actions=["edit"])
+
+
+def _unsupported(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    for path in UNSUPPORTED_FIELDS[edition].get(key, ()):
+        for where, _value in _values_at(record, path):
+            message = (
+                f"{EDITION_NAMES[edition]} has no place for {_label(where).lower()} on "
+                f"{_article(key)} {_label(key).lower()}; remove it."
+            )
+            yield Problem(where, "not_supported", message, actions=["edit"])
+
+
+def _too_long(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    for rule in LENGTH_LIMITS[edition].get(key, ()):
+        for where, value in _values_at(record, rule.field):
+            if isinstance(value, str) and len(value) > rule.limit:
+                message = (
+                    f"{_label(where)} is {len(value)} characters long; "
+                    f"{EDITION_NAMES[edition]} allows at most {rule.limit}."
+                )
+                actions = _actions(where)
+                yield Problem(where, "too_long", message, rule.limit, len(value), actions)
+
+
+def _forbidden_characters(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    for rule in FORBIDDEN_CHARACTERS[edition].get(key, ()):
+        for where, value in _values_at(record, rule.field):
+            found = sorted({c for c in str(value) if c in rule.characters})
+            if found:
+                shown = " ".join(repr(c) for c in found)
+                message = f"{_label(where)} contains {shown}: {rule.reason}."
+                yield Problem(where, "forbidden_character", message, actions=_actions(where))
+
+
+def _emails(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    for path in EMAIL_FIELDS[edition].get(key, ()):
+        for where, value in _values_at(record, path):
+            if not _looks_like_email(str(value)):
+                message = f"{_label(where)} {value!r} is not an email address (it needs an '@' and a '.')."
+                yield Problem(where, "invalid_email", message, actions=["edit"])
+
+
+def _line_count(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    most = MAX_TAXABLE_LINES[edition].get(key)
+    lines = getattr(record, "lines", None)
+    if most is None or not isinstance(lines, list) or len(lines) <= most:
+        return
+    if any(getattr(line, "tax_code", None) == TAXABLE_CODE for line in lines):
+        yield Problem(
+            "lines",
+            "too_many",
+            f"A taxable {_label(key).lower()} has {len(lines)} lines; "
+            f"{EDITION_NAMES[edition]} allows at most {most}. Split it into several.",
+            limit=most,
+            actual=len(lines),
+            actions=["edit"],
+        )
+
+
+def _duplicate_applications(_key: str, record: BaseModel, _edition: Edition) -> Iterator[Problem]:
+    if not isinstance(record, Payment):
+        return
+    seen: set[tuple[str, str]] = set()
+    for index, application in enumerate(record.applications):
+        target = application.target
+        if target in seen:
+            kind, target_id = target
+            yield Problem(
+                f"applications.{index}",
+                "not_unique_in_record",
+                f"The payment applies to {_label(kind).lower()} {target_id!r} more than once; "
+                "combine those amounts into one application.",
+                actions=["edit"],
+            )
+        seen.add(target)
+
+
+_CHECKS = (
+    _required,
+    _unsupported,
+    _too_long,
+    _forbidden_characters,
+    _emails,
+    _line_count,
+    _duplicate_applications,
+)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _looks_like_email(value: str) -> bool:
+    local, at, domain = value.rpartition("@")
+    return bool(local and at and "." in domain.strip("."))
+
+
+def _actions(where: str) -> list[str]:
+    if where.rsplit(".", 1)[-1] in NAME_FIELDS:
+        return ["rename", "link_existing"]
+    return ["edit"]
+
+
+def _values_at(obj: Any, path: str, *, keep_missing: bool = False) -> Iterator[tuple[str, Any]]:
+    """(concrete dotted path, value) for each value at `path`; `*` walks every element of a list."""
+    head, _, rest = path.partition(".")
+    if head == "*":
+        if not isinstance(obj, list):
+            return
+        for index, element in enumerate(obj):
+            for where, value in _values_at(element, rest, keep_missing=keep_missing):
+                yield (f"{index}.{where}" if where else str(index)), value
+        return
+    value = getattr(obj, head, None)
+    if value is None:
+        if keep_missing and not rest:
+            yield head, None
+        return
+    if not rest:
+        yield head, value
+        return
+    for where, inner in _values_at(value, rest, keep_missing=keep_missing):
+        yield f"{head}.{where}", inner
+
+
+def _label(path: str) -> str:
+    """'lines.2.description' -> 'Line 3 description'; 'billing_address.city' -> 'Billing address city'."""
+    words: list[str] = []
+    for part in path.split("."):
+        if part.isdigit() and words:
+            words[-1] = words[-1].removesuffix("s")
+            words.append(str(int(part) + 1))
+        else:
+            words.append(part.replace("_", " ").replace(".", " "))
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+__all__ = [
+    "EMAIL_FIELDS",
+    "FORBIDDEN_CHARACTERS",
+    "LENGTH_LIMITS",
+    "REQUIRED_FIELDS",
+    "UNSUPPORTED_FIELDS",
+    "CharacterRule",
+    "LengthLimit",
+    "Problem",
+    "name_key",
+    "rule_key",
+    "validate",
+]
