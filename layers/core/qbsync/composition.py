@@ -20,6 +20,7 @@ from qbsync.adapters.dynamodb import DynamoApiKeyRepository, DynamoHeartbeatStor
 from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
 from qbsync.adapters.eventbridge import EventBridgePublisher
 from qbsync.adapters.kms import KmsCipher
+from qbsync.adapters.settings_dynamodb import DynamoSettingsRepository
 from qbsync.adapters.sqs import SqsJobQueue
 from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhookEventLog
 from qbsync.settings import Settings
@@ -47,6 +48,11 @@ class Container:
     @cached_property
     def tenants(self) -> DynamoTenantRepository:
         return DynamoTenantRepository(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def tenant_settings(self) -> DynamoSettingsRepository:
+        """Tenants' sync settings (not to be confused with `settings`, this function's environment)."""
+        return DynamoSettingsRepository(self._dynamodb, self.settings.table_name)
 
     @cached_property
     def api_keys(self) -> DynamoApiKeyRepository:

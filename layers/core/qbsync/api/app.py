@@ -12,7 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from qbsync import __version__
 from qbsync.api.models import Problem, ProblemField
 from qbsync.api.routes import connections, system, tenants
+from qbsync.api.routes import settings as settings_routes
 from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from qbsync.domain.settings import StaleVersionError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,7 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     NotFoundError: HTTPStatus.NOT_FOUND,
     ConflictError: HTTPStatus.CONFLICT,
     InvalidInputError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    StaleVersionError: HTTPStatus.PRECONDITION_FAILED,
 }
 
 
@@ -34,7 +37,7 @@ def _field_name(loc: tuple[str | int, ...]) -> str:
     # Powertools reports ("body", "name") or ("query", "limit"); the caller knows its fields by name.
     parts = (
         [str(p) for p in loc[1:]]
-        if len(loc) > 1 and loc[0] in {"body", "query", "path"}
+        if len(loc) > 1 and loc[0] in {"body", "query", "path", "header"}
         else list(map(str, loc))
     )
     return ".".join(parts) or "body"
@@ -45,6 +48,7 @@ def build_api() -> APIGatewayHttpResolver:
     app.include_router(system.router)
     app.include_router(tenants.router)
     app.include_router(connections.router)
+    app.include_router(settings_routes.router)
 
     app.configure_openapi(
         title=TITLE,

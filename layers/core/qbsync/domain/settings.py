@@ -1,0 +1,220 @@
+"""Sync settings: how one tenant wants its records sent to QuickBooks, stored as numbered versions.
+
+The document is edition-independent (one shape for QuickBooks Online and Desktop); the limits that differ by
+edition (how long an account name may be) are checked by `edition_problems` once the tenant is known.
+Every change is a new version, 1, 2, 3 …; version 0 is "never set": the defaults below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from qbsync.domain.errors import DomainError, FieldProblem
+from qbsync.domain.tenants import Edition
+
+# QuickBooks' own limits. QBO: Account.Name ≤ 100 and may contain neither ':' nor '"'; a sub-account is named
+# by its fully qualified name, "Parent:Child". QBD: each level of an account name ≤ 31, the FullName ≤ 159.
+# Terms and payment methods are named in ≤ 31 characters in both editions.
+QBO_ACCOUNT_NAME_MAX = 100
+QBD_ACCOUNT_NAME_MAX = 31
+QBD_ACCOUNT_FULL_NAME_MAX = 159
+# An outer bound only (a QBO sub-account five levels deep may have 5 x 100 + 4 characters); the limits of the
+# tenant's edition are checked by `edition_problems`.
+ACCOUNT_REF_MAX = 512
+LIST_NAME_MAX = 31  # terms, payment methods
+PAYMENT_METHODS_MAX = 50
+SUFFIX_PLACEHOLDER = "{n}"
+SUFFIX_MAX = 16
+_NO_CONTROL = r"^[^\t\r\n]*$"
+
+AccountRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=ACCOUNT_REF_MAX, pattern=_NO_CONTROL),
+]
+ListName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=LIST_NAME_MAX, pattern=_NO_CONTROL),
+]
+
+
+class SendMode(StrEnum):
+    LIVE = "live"  # a change is sent as soon as it arrives (QBD: at the Web Connector's next run)
+    REVIEW = "review"  # records wait as drafts until the tenant sends them
+
+
+class NameClashPolicy(StrEnum):
+    """What to do when QuickBooks already has a customer, vendor or item of the name being created."""
+
+    FAIL = "fail"  # the record fails and the tenant decides
+    LINK_EXISTING = "link_existing"  # map to the record QuickBooks already has
+    RENAME_WITH_SUFFIX = "rename_with_suffix"  # create it under the name plus `rename_suffix`
+
+
+class SyncSettings(BaseModel):
+    """One tenant's sync settings. PUT replaces the whole document; omitted fields take their defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    send_mode: SendMode = Field(
+        default=SendMode.LIVE,
+        description="live: send on change (the default for both editions; for QuickBooks Desktop, at the "
+        "Web Connector's next run). review: records wait as drafts until the tenant sends them.",
+    )
+    lock_after_acceptance: bool = Field(
+        default=False,
+        description="When true, once QuickBooks has accepted an invoice, later changes to it are refused "
+        "with 409 instead of being sent.",
+    )
+    name_clash_policy: NameClashPolicy = Field(
+        default=NameClashPolicy.FAIL,
+        description="When QuickBooks already has a name: fail the record, link to the existing one, or "
+        "create it renamed with rename_suffix.",
+    )
+    rename_suffix: str = Field(
+        default=" ({n})",
+        min_length=len(SUFFIX_PLACEHOLDER),
+        max_length=SUFFIX_MAX,
+        description="Appended to a clashing name, {n} counting 2, 3 …: ' ({n})' makes 'Acme (2)'. Must "
+        "contain {n} exactly once, so that each try is a new name; no ':', braces, tabs or newlines.",
+        examples=[" ({n})", " - {n}"],
+    )
+    default_income_account: AccountRef | None = Field(
+        default=None,
+        description="Income account of items this service creates; 'Parent:Child' names a sub-account.",
+    )
+    default_expense_account: AccountRef | None = Field(
+        default=None, description="Expense account of items this service creates."
+    )
+    default_asset_account: AccountRef | None = Field(
+        default=None, description="Inventory asset account of inventory items this service creates."
+    )
+    payment_deposit_account: AccountRef | None = Field(
+        default=None, description="Where received payments are deposited; null means Undeposited Funds."
+    )
+    default_payment_terms: ListName | None = Field(
+        default=None, description="Terms of invoices that name none, e.g. 'Net 30'.", examples=["Net 30"]
+    )
+    sync_payments_from_quickbooks: bool = Field(
+        default=True, description="Pull payments recorded in QuickBooks back into the host app."
+    )
+    payment_methods_to_sync: list[ListName] = Field(
+        default_factory=list,
+        max_length=PAYMENT_METHODS_MAX,
+        description="Only payments with these methods are synced; empty means all. Names are unique, "
+        "ignoring case, as QuickBooks compares them.",
+    )
+
+    @field_validator("rename_suffix")
+    @classmethod
+    def _one_counter(cls, value: str) -> str:
+        if value.count(SUFFIX_PLACEHOLDER) != 1:
+            raise ValueError("must contain {n} exactly once, so that every try makes a different name")
+        rest = value.replace(SUFFIX_PLACEHOLDER, "")
+        if any(c in rest for c in "{}:\t\r\n"):
+            raise ValueError("may not contain ':', '{', '}' (other than {n}), tabs or newlines")
+        return value
+
+    @field_validator("payment_methods_to_sync")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for name in value:
+            if name.casefold() in seen:
+                raise ValueError(f"{name!r} is listed twice; QuickBooks ignores case in names")
+            seen.add(name.casefold())
+        return value
+
+    def renamed(self, name: str, n: int) -> str:
+        """The name to try the n-th time (n ≥ 2) under rename_with_suffix; distinct for every n."""
+        if n < 2:
+            raise ValueError("renaming starts at 2: the first try is the name itself")
+        return name + self.rename_suffix.replace(SUFFIX_PLACEHOLDER, str(n))
+
+
+ACCOUNT_FIELDS = (
+    "default_income_account",
+    "default_expense_account",
+    "default_asset_account",
+    "payment_deposit_account",
+)
+
+
+def edition_problems(settings: SyncSettings, edition: Edition) -> list[FieldProblem]:
+    """What the tenant's QuickBooks would refuse in these settings; empty when it accepts all of them."""
+    problems: list[FieldProblem] = []
+    for field in ACCOUNT_FIELDS:
+        value = getattr(settings, field)
+        if value is not None:
+            message = _account_problem(value, edition)
+            if message:
+                problems.append(FieldProblem(field, message))
+    return problems
+
+
+def _account_problem(full_name: str, edition: Edition) -> str | None:
+    levels = full_name.split(":")
+    longest = max(levels, key=len)
+    qbo = edition is Edition.QBO
+    level_max = QBO_ACCOUNT_NAME_MAX if qbo else QBD_ACCOUNT_NAME_MAX
+    product = "QuickBooks Online" if qbo else "QuickBooks Desktop"
+    problem = None
+    if any(not level.strip() or level != level.strip() for level in levels):
+        problem = "Separate a sub-account from its parent by one ':' without spaces: 'Sales:Parts'."
+    elif qbo and '"' in full_name:
+        problem = 'QuickBooks Online account names may not contain double quotes (").'
+    elif not qbo and len(full_name) > QBD_ACCOUNT_FULL_NAME_MAX:
+        problem = (
+            f"QuickBooks Desktop account full names are at most {QBD_ACCOUNT_FULL_NAME_MAX} characters; "
+            f"this one is {len(full_name)}."
+        )
+    elif len(longest) > level_max:
+        problem = (
+            f"{product} account names are at most {level_max} characters per level; "
+            f"{longest[:40]!r} is {len(longest)}."
+        )
+    return problem
+
+
+@dataclass(frozen=True)
+class SettingsVersion:
+    """One stored version of a tenant's settings; version 0 (never stored) carries the defaults."""
+
+    tenant_id: str
+    version: int
+    updated_at: datetime | None
+    settings: SyncSettings
+
+    def __post_init__(self) -> None:
+        if self.version < 0:
+            raise ValueError("versions count from 0")
+        if (self.version == 0) != (self.updated_at is None):
+            raise ValueError("only version 0, the defaults, has no updated_at")
+        if self.updated_at is not None and self.updated_at.tzinfo is None:
+            raise ValueError("updated_at must carry a time zone")
+
+
+def defaults(tenant_id: str) -> SettingsVersion:
+    return SettingsVersion(tenant_id=tenant_id, version=0, updated_at=None, settings=SyncSettings())
+
+
+class StaleVersionError(DomainError):
+    """A change was based on a version that is no longer the current one (HTTP 412)."""
+
+    title = "Precondition failed"
+
+
+class SettingsRepository(Protocol):
+    """Every version of every tenant's settings, kept so support can see what was in force when."""
+
+    def latest(self, tenant_id: str) -> SettingsVersion | None:
+        """The highest stored version, read consistently; None before the first."""
+
+    def get(self, tenant_id: str, version: int) -> SettingsVersion | None: ...
+
+    def add(self, entry: SettingsVersion) -> None:
+        """Store a new version; raise StaleVersionError if that version number is already stored."""

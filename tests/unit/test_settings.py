@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from qbsync.domain.errors import InvalidInputError, NotFoundError
+from qbsync.domain.settings import (
+    NameClashPolicy,
+    SendMode,
+    SettingsVersion,
+    StaleVersionError,
+    SyncSettings,
+    edition_problems,
+)
+from qbsync.domain.tenants import Edition, Tenant
+from qbsync.usecases import settings as usecase
+from tests.unit.fakes import FixedClock, InMemoryTenants
+
+
+@dataclass
+class InMemorySettings:
+    """Keeps the adapter's contract: versions are immutable, a taken version number is a StaleVersionError."""
+
+    items: dict[tuple[str, int], SettingsVersion] = field(default_factory=dict)
+
+    def latest(self, tenant_id: str) -> SettingsVersion | None:
+        versions = [v for (t, v) in self.items if t == tenant_id]
+        return self.items[(tenant_id, max(versions))] if versions else None
+
+    def get(self, tenant_id: str, version: int) -> SettingsVersion | None:
+        return self.items.get((tenant_id, version))
+
+    def add(self, entry: SettingsVersion) -> None:
+        key = (entry.tenant_id, entry.version)
+        if key in self.items:
+            raise StaleVersionError(f"version {entry.version} is taken")
+        self.items[key] = entry
+
+
+@dataclass
+class RacingSettings(InMemorySettings):
+    """Another request stores the next version between each read and write of ours, `races` times."""
+
+    races: int = 1
+
+    def add(self, entry: SettingsVersion) -> None:
+        if self.races:
+            self.races -= 1
+            super().add(SettingsVersion(entry.tenant_id, entry.version, entry.updated_at, SyncSettings()))
+        super().add(entry)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def tenants(clock: FixedClock) -> InMemoryTenants:
+    repo = InMemoryTenants()
+    repo.add(Tenant(id="acme-42", name="Acme", edition=Edition.QBO, created_at=clock.now()))
+    repo.add(Tenant(id="desk-1", name="Desk", edition=Edition.QBD, created_at=clock.now()))
+    return repo
+
+
+REVIEW = SyncSettings(send_mode=SendMode.REVIEW)
+
+
+def test_before_any_put_the_defaults_are_version_0(tenants: InMemoryTenants) -> None:
+    entry = usecase.get_settings(tenants, InMemorySettings(), "acme-42")
+    assert (entry.version, entry.updated_at) == (0, None)
+    s = entry.settings
+    assert s.send_mode is SendMode.LIVE
+    assert s.lock_after_acceptance is False
+    assert s.name_clash_policy is NameClashPolicy.FAIL
+    assert s.rename_suffix == " ({n})"
+    assert s.payment_deposit_account is None  # Undeposited Funds
+    assert s.sync_payments_from_quickbooks is True
+    assert s.payment_methods_to_sync == []
+
+
+def test_the_default_send_mode_is_live_for_both_editions(tenants: InMemoryTenants) -> None:
+    repo = InMemorySettings()
+    assert usecase.get_settings(tenants, repo, "desk-1").settings.send_mode is SendMode.LIVE
+    assert usecase.settings_in_force(repo, "desk-1") == (0, SyncSettings())
+
+
+def test_each_put_stores_the_next_version_and_keeps_the_previous(
+    tenants: InMemoryTenants, clock: FixedClock
+) -> None:
+    repo = InMemorySettings()
+    first = usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=REVIEW)
+    clock.advance(timedelta(minutes=5))
+    second = usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=SyncSettings())
+    assert (first.version, second.version) == (1, 2)
+    assert first.updated_at == clock.now() - timedelta(minutes=5)
+    assert second.updated_at == clock.now()
+    assert usecase.get_settings(tenants, repo, "acme-42") == second
+    assert usecase.settings_in_force(repo, "acme-42") == (2, SyncSettings())
+    assert usecase.settings_version(repo, "acme-42", 1) == REVIEW
+    assert usecase.settings_version(repo, "acme-42", 0) == SyncSettings()
+    assert usecase.settings_version(repo, "acme-42", 3) is None
+
+
+def test_versions_are_per_tenant(tenants: InMemoryTenants, clock: FixedClock) -> None:
+    repo = InMemorySettings()
+    usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=REVIEW)
+    assert usecase.put_settings(tenants, repo, clock, tenant_id="desk-1", settings=REVIEW).version == 1
+    assert usecase.settings_in_force(repo, "acme-42") == (1, REVIEW)
+
+
+def test_if_match_on_the_current_version_is_accepted(tenants: InMemoryTenants, clock: FixedClock) -> None:
+    repo = InMemorySettings()
+    usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=REVIEW, expected_version=0)
+    entry = usecase.put_settings(
+        tenants, repo, clock, tenant_id="acme-42", settings=SyncSettings(), expected_version=1
+    )
+    assert entry.version == 2
+
+
+@pytest.mark.parametrize("expected", [0, 2, 7])
+def test_if_match_on_another_version_is_refused_and_nothing_stored(
+    tenants: InMemoryTenants, clock: FixedClock, expected: int
+) -> None:
+    repo = InMemorySettings()
+    usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=REVIEW)
+    with pytest.raises(StaleVersionError, match="version 1, not"):
+        usecase.put_settings(
+            tenants, repo, clock, tenant_id="acme-42", settings=SyncSettings(), expected_version=expected
+        )
+    assert list(repo.items) == [("acme-42", 1)]
+    assert usecase.settings_in_force(repo, "acme-42") == (1, REVIEW)
+
+
+def test_losing_a_race_with_if_match_is_refused(tenants: InMemoryTenants, clock: FixedClock) -> None:
+    repo = RacingSettings()
+    with pytest.raises(StaleVersionError):
+        usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=REVIEW, expected_version=0)
+    assert usecase.settings_in_force(repo, "acme-42") == (1, SyncSettings())  # only the other writer's
+
+
+def test_losing_a_race_without_if_match_retries_on_top_of_the_winner(
+    tenants: InMemoryTenants, clock: FixedClock
+) -> None:
+    repo = RacingSettings(races=2)
+    entry = usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=REVIEW)
+    assert entry.version == 3
+    assert usecase.settings_in_force(repo, "acme-42") == (3, REVIEW)
+
+
+def test_losing_every_race_gives_up(tenants: InMemoryTenants, clock: FixedClock) -> None:
+    repo = RacingSettings(races=usecase.WRITE_ATTEMPTS)
+    with pytest.raises(StaleVersionError):
+        usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=REVIEW)
+    assert all(repo.items[k].settings == SyncSettings() for k in repo.items)
+
+
+def test_unknown_tenant_is_not_found(tenants: InMemoryTenants, clock: FixedClock) -> None:
+    repo = InMemorySettings()
+    with pytest.raises(NotFoundError):
+        usecase.get_settings(tenants, repo, "nobody")
+    with pytest.raises(NotFoundError):
+        usecase.put_settings(tenants, repo, clock, tenant_id="nobody", settings=REVIEW)
+    assert repo.items == {}
+
+
+# --- validation of the document --------------------------------------------------------------------------
+
+
+def test_unknown_fields_are_refused() -> None:
+    with pytest.raises(ValidationError, match="extra_forbidden"):
+        SyncSettings.model_validate({"send_mode": "live", "auto_send": True})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"send_mode": "later"},
+        {"name_clash_policy": "merge"},
+        {"rename_suffix": " (2)"},  # no {n}: the second clash would make the same name again
+        {"rename_suffix": " {n}-{n}"},
+        {"rename_suffix": ":{n}"},  # ':' separates levels of a QuickBooks name
+        {"rename_suffix": " {x}{n}"},
+        {"rename_suffix": " ({n}) " + "x" * 20},
+        {"default_income_account": ""},
+        {"default_income_account": "   "},
+        {"default_income_account": "Sales\tTab"},
+        {"default_payment_terms": "x" * 32},
+        {"payment_methods_to_sync": [""]},
+        {"payment_methods_to_sync": ["x" * 32]},
+        {"payment_methods_to_sync": ["Check", "check"]},
+        {"payment_methods_to_sync": [f"m{i}" for i in range(51)]},
+    ],
+)
+def test_invalid_documents_are_refused(changes: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        SyncSettings.model_validate(changes)
+
+
+def test_names_are_trimmed_and_31_characters_are_enough() -> None:
+    s = SyncSettings.model_validate(
+        {"default_payment_terms": " Net 30 ", "payment_methods_to_sync": ["x" * 31, " Check "]}
+    )
+    assert s.default_payment_terms == "Net 30"
+    assert s.payment_methods_to_sync == ["x" * 31, "Check"]
+
+
+@pytest.mark.parametrize("suffix", [" ({n})", " - {n}", "{n}", "-{n}-copy"])
+def test_a_valid_suffix_makes_a_different_name_every_try(suffix: str) -> None:
+    s = SyncSettings(rename_suffix=suffix)
+    names = [s.renamed("Acme", n) for n in range(2, 200)]
+    assert len(set(names)) == len(names)
+    assert all(name.startswith("Acme") and name != "Acme" for name in names)
+    assert SyncSettings().renamed("Acme", 2) == "Acme (2)"
+    with pytest.raises(ValueError, match="starts at 2"):
+        s.renamed("Acme", 1)
+
+
+# --- validation per edition -------------------------------------------------------------------------------
+
+QBD_LEVEL = "x" * 31  # QuickBooks Desktop: 31 characters per level of an account name
+QBO_NAME = "y" * 100  # QuickBooks Online: 100 characters per account name
+
+
+@pytest.mark.parametrize(
+    ("account", "qbo_ok", "qbd_ok"),
+    [
+        ("Sales", True, True),
+        ("Sales:Parts:Small", True, True),
+        (QBD_LEVEL, True, True),
+        (QBD_LEVEL + "x", True, False),
+        (":".join([QBD_LEVEL] * 5), True, True),  # 159 characters: QBD's FullName limit
+        (":".join([QBD_LEVEL] * 4 + ["x" * 32]), True, False),
+        (":".join(["x" * 19] * 8) + "x", True, False),  # 160 characters, each level short enough
+        (":".join([QBO_NAME] * 5), True, False),
+        (QBO_NAME, True, False),
+        (QBO_NAME + "y", False, False),
+        ('The "Big" account', False, True),
+        ("Sales::Parts", False, False),
+        ("Sales : Parts", False, False),
+        ("Sales:", False, False),
+    ],
+)
+def test_account_names_follow_the_tenants_edition(account: str, qbo_ok: bool, qbd_ok: bool) -> None:
+    s = SyncSettings(default_income_account=account, payment_deposit_account=account)
+    for edition, ok in ((Edition.QBO, qbo_ok), (Edition.QBD, qbd_ok)):
+        problems = edition_problems(s, edition)
+        if ok:
+            assert problems == [], edition
+        else:
+            assert [p.field for p in problems] == ["default_income_account", "payment_deposit_account"]
+            assert all(p.message for p in problems)
+
+
+def test_qbd_full_name_of_exactly_159_characters_is_accepted() -> None:
+    deeper = ":".join(["x" * 19] * 8)  # 8 levels of 19, 159 characters
+    assert len(deeper) == 159
+    assert edition_problems(SyncSettings(default_asset_account=deeper), Edition.QBD) == []
+    too_long = deeper + "x"
+    [problem] = edition_problems(SyncSettings(default_asset_account=too_long), Edition.QBD)
+    assert (problem.field, "159" in problem.message) == ("default_asset_account", True)
+
+
+def test_settings_the_tenants_quickbooks_would_refuse_are_422_and_not_stored(
+    tenants: InMemoryTenants, clock: FixedClock
+) -> None:
+    repo = InMemorySettings()
+    s = SyncSettings(default_expense_account="Cost of Goods Sold (everything we buy)")  # 39 > 31
+    assert usecase.put_settings(tenants, repo, clock, tenant_id="acme-42", settings=s).version == 1
+    with pytest.raises(InvalidInputError) as caught:
+        usecase.put_settings(tenants, repo, clock, tenant_id="desk-1", settings=s)
+    assert [p.field for p in caught.value.problems] == ["default_expense_account"]
+    assert repo.latest("desk-1") is None
