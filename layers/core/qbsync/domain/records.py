@@ -230,12 +230,13 @@ def _lines_total(lines: list[SalesLine] | list[PurchaseLine]) -> Decimal:
     return sum((line.amount for line in lines if line.amount is not None), Decimal("0.00"))
 
 
-class _SalesDocument(Record):
-    customer_id: RecordId
+class _Document(Record):
+    """What sales and purchase documents share: numbering, date, memo, and lines that add up."""
+
     doc_number: OptionalText = None
     txn_date: Day | None = None
     memo: OptionalText = None
-    lines: list[SalesLine] = Field(min_length=1)
+    lines: list[SalesLine] | list[PurchaseLine]
 
     @property
     def total(self) -> Decimal:
@@ -248,8 +249,8 @@ class _SalesDocument(Record):
         return self
 
 
-class Invoice(_SalesDocument):
-    """An invoice: at least one line; a total of zero is allowed."""
+class _DueDocument(_Document):
+    """A document with payment terms: due no earlier than it is dated."""
 
     due_date: Day | None = None
     terms: OptionalText = None
@@ -259,6 +260,15 @@ class Invoice(_SalesDocument):
         if self.due_date is not None and self.txn_date is not None and self.due_date < self.txn_date:
             raise ValueError("due_date is before txn_date")
         return self
+
+
+class _SalesDocument(_Document):
+    customer_id: RecordId
+    lines: list[SalesLine] = Field(min_length=1)
+
+
+class Invoice(_SalesDocument, _DueDocument):
+    """An invoice: at least one line; a total of zero is allowed."""
 
 
 class CreditMemo(_SalesDocument):
@@ -360,38 +370,17 @@ class PurchaseOrderStatus(StrEnum):
     CLOSED = "closed"
 
 
-class _PurchaseDocument(Record):
+class _PurchaseDocument(_Document):
     vendor_id: RecordId
-    doc_number: OptionalText = None
-    txn_date: Day | None = None
-    memo: OptionalText = None
     lines: list[PurchaseLine] = Field(min_length=1)
-
-    @property
-    def total(self) -> Decimal:
-        return _lines_total(self.lines)
-
-    @model_validator(mode="after")
-    def _check_total(self) -> Self:
-        if self.total < 0:
-            raise ValueError(f"the lines add up to {self.total}; a document's total cannot be negative")
-        return self
 
 
 class PurchaseOrder(_PurchaseDocument):
     status: PurchaseOrderStatus = PurchaseOrderStatus.OPEN
 
 
-class Bill(_PurchaseDocument):
-    due_date: Day | None = None
-    terms: OptionalText = None
+class Bill(_PurchaseDocument, _DueDocument):
     purchase_order_id: RecordId | None = None
-
-    @model_validator(mode="after")
-    def _check_due_date(self) -> Self:
-        if self.due_date is not None and self.txn_date is not None and self.due_date < self.txn_date:
-            raise ValueError("due_date is before txn_date")
-        return self
 
 
 # Keyed by the names used in URLs (/records/{record_type}/{record_id}).
