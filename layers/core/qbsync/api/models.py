@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseContentModel,
+    OpenAPIResponseContentSchema,
+)
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from qbsync.domain.tenants import TENANT_ID_PATTERN, TENANT_NAME_MAX, Edition, Tenant
@@ -68,3 +73,15 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[ProblemField] = Field(default_factory=list)
+
+
+def error_responses(problems: dict[int, str]) -> dict[int, OpenAPIResponse]:
+    """OpenAPI answers of an authenticated route: API Gateway's 401 and 403, then our problem documents."""
+    content: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] = {
+        "application/problem+json": {"schema": Problem.model_json_schema()}
+    }
+    gateway: dict[int, OpenAPIResponse] = {
+        401: {"description": "Missing API key"},
+        403: {"description": "Unknown or revoked API key"},
+    }
+    return gateway | {status: {"description": text, "content": content} for status, text in problems.items()}

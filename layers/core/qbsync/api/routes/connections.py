@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
-from qbsync.api.models import TenantId
+from qbsync.api.models import TenantId, error_responses
 from qbsync.composition import container
 from qbsync.domain.connections import Connection, ConnectionStatus
 
@@ -64,7 +64,10 @@ def public_base_url() -> str:
     "/v1/tenants/<tenant_id>/connect-links",
     summary="Create a connect link for a tenant",
     tags=["connection"],
-    responses={201: {"description": "Created"}, 404: {"description": "Unknown tenant"}},
+    responses={
+        201: {"description": "Created"},
+        **error_responses({404: "Unknown tenant", 422: "Invalid input"}),
+    },
 )
 def create_connect_link(tenant_id: Annotated[TenantId, Path()]) -> Response[ConnectLinkOut]:
     link = container().onboarding.create_link(tenant_id, public_base_url())

@@ -8,14 +8,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
-from aws_lambda_powertools.event_handler.openapi.types import (
-    OpenAPIResponse,
-    OpenAPIResponseContentModel,
-    OpenAPIResponseContentSchema,
-)
 from pydantic import BaseModel, Field
 
-from qbsync.api.models import Problem, TenantId
+from qbsync.api.models import TenantId, error_responses
 from qbsync.composition import container
 from qbsync.domain.settings import SettingsVersion, SyncSettings
 from qbsync.usecases import settings as usecase
@@ -24,15 +19,7 @@ router = Router()  # type: ignore[no-untyped-call]
 
 # `3` or the entity tag `"3"`, as the ETag header of GET and PUT gives it.
 VERSION_TAG = r'^(\d{1,9}|"\d{1,9}")$'
-_PROBLEM: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] = {
-    "application/problem+json": {"schema": Problem.model_json_schema()}
-}
-_RESPONSES: dict[int, OpenAPIResponse] = {
-    401: {"description": "Missing API key"},
-    403: {"description": "Unknown or revoked API key"},
-    404: {"description": "Unknown tenant", "content": _PROBLEM},
-    422: {"description": "Invalid input", "content": _PROBLEM},
-}
+_RESPONSES = error_responses({404: "Unknown tenant", 422: "Invalid input"})
 
 
 class SettingsOut(BaseModel):
@@ -69,10 +56,9 @@ def get_settings(tenant_id: Annotated[TenantId, Path()]) -> Response[SettingsOut
     "/v1/tenants/<tenant_id>/settings",
     summary="Replace a tenant's sync settings (stored as a new version)",
     tags=["settings"],
-    responses={
-        412: {"description": "If-Match is not the current version", "content": _PROBLEM},
-        **_RESPONSES,
-    },
+    responses=error_responses(
+        {404: "Unknown tenant", 412: "If-Match is not the current version", 422: "Invalid input"}
+    ),
 )
 def put_settings(
     tenant_id: Annotated[TenantId, Path()],

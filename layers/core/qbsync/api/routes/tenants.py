@@ -7,28 +7,23 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from qbsync.api.models import Problem, TenantId, TenantIn, TenantOut, TenantPage
+from qbsync.api.models import TenantId, TenantIn, TenantOut, TenantPage, error_responses
 from qbsync.composition import container
 from qbsync.usecases import tenants
 
 router = Router()  # type: ignore[no-untyped-call]
-_PROBLEMS: dict[int, OpenAPIResponse] = {
-    401: {"description": "Missing API key"},
-    403: {"description": "Unknown or revoked API key"},
-    422: {
-        "description": "Invalid input",
-        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
-    },
-}
+_LIST = error_responses({422: "Invalid input"})
 
 
 @router.post(
     "/v1/tenants",
     summary="Register a tenant",
     tags=["tenants"],
-    responses={201: {"description": "Created"}, 409: {"description": "Id already used"}, **_PROBLEMS},
+    responses={
+        201: {"description": "Created"},
+        **error_responses({409: "Id already used", 422: "Invalid input"}),
+    },
 )
 def create_tenant(body: TenantIn) -> Response[TenantOut]:
     c = container()
@@ -47,13 +42,13 @@ def create_tenant(body: TenantIn) -> Response[TenantOut]:
     "/v1/tenants/<tenant_id>",
     summary="Read a tenant",
     tags=["tenants"],
-    responses={404: {"description": "Unknown tenant"}, **_PROBLEMS},
+    responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
 def get_tenant(tenant_id: Annotated[TenantId, Path()]) -> TenantOut:
     return TenantOut.of(tenants.get_tenant(container().tenants, tenant_id))
 
 
-@router.get("/v1/tenants", summary="List tenants, ordered by id", tags=["tenants"], responses=_PROBLEMS)
+@router.get("/v1/tenants", summary="List tenants, ordered by id", tags=["tenants"], responses=_LIST)
 def list_tenants(
     limit: Annotated[int, Query(ge=1, le=tenants.MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
