@@ -96,23 +96,11 @@ class Onboarding:
             return CallbackOutcome(CallbackResult.BAD_STATE)
         connection = self.connections.get(taken.tenant_id)
         if error:
-            problem = ConnectionProblem(
-                error,
-                "The connection was not approved at Intuit.",
-                "Open the connect link again and choose Connect.",
-            )
-            self._fail(connection, problem, now)
-            return CallbackOutcome(CallbackResult.DECLINED, taken.tenant_id, retry_path=taken.retry_path)
+            return self._refuse(connection, taken, CallbackResult.DECLINED, error, now)
         if not code or not realm_id:
             return CallbackOutcome(CallbackResult.BAD_STATE)
         if not self.connections.claim_realm(realm_id, taken.tenant_id):
-            problem = ConnectionProblem(
-                "realm_in_use",
-                "This QuickBooks company is already connected to another account.",
-                "Connect a different company, or disconnect it there.",
-            )
-            self._fail(connection, problem, now)
-            return CallbackOutcome(CallbackResult.REALM_IN_USE, taken.tenant_id, retry_path=taken.retry_path)
+            return self._refuse(connection, taken, CallbackResult.REALM_IN_USE, "realm_in_use", now)
         try:
             self._exchange_and_store(taken.tenant_id, code, realm_id, redirect_uri, now)
         except (InvalidGrantError, OAuthProviderError) as exc:
@@ -122,13 +110,7 @@ class Onboarding:
             )
             if connection.realm_id != realm_id:  # a realm this tenant already had stays mapped to it
                 self.connections.release_realm(realm_id, taken.tenant_id)
-            problem = ConnectionProblem(
-                "exchange_failed",
-                "Intuit did not accept the sign-in.",
-                "Open the connect link again to retry.",
-            )
-            self._fail(connection, problem, now)
-            return CallbackOutcome(CallbackResult.FAILED, taken.tenant_id, retry_path=taken.retry_path)
+            return self._refuse(connection, taken, CallbackResult.FAILED, "exchange_failed", now)
         try:
             name: str | None = self.company.company_name(taken.tenant_id)
         except Exception:  # the connection works without the name; the next sync reads it again
@@ -183,13 +165,18 @@ class Onboarding:
             raise NotFoundError(f"No tenant with id {tenant_id!r}. Create it with POST /v1/tenants first.")
         return tenant
 
-    def _fail(self, connection: Connection, problem: ConnectionProblem, now: datetime) -> None:
+    def _refuse(
+        self, connection: Connection, taken: OAuthState, result: CallbackResult, code: str, now: datetime
+    ) -> CallbackOutcome:
+        """Record why the attempt failed (a connection that worked before keeps working) and offer a retry."""
+        message, action = _REFUSALS[result]
         status = (
             ConnectionStatus.CONNECTED
             if connection.status is ConnectionStatus.CONNECTED
             else ConnectionStatus.NOT_CONNECTED
         )
-        self._move(connection, status, now, last_error=problem)
+        self._move(connection, status, now, last_error=ConnectionProblem(code, message, action))
+        return CallbackOutcome(result, taken.tenant_id, retry_path=taken.retry_path)
 
     def _move(
         self, connection: Connection, status: ConnectionStatus, now: datetime, **changes: object
@@ -226,6 +213,20 @@ class CallbackResult(StrEnum):
     FAILED = "failed"
     REALM_IN_USE = "realm_in_use"
     BAD_STATE = "bad_state"
+
+
+# What the tenant reads, and what to do, for each way a callback can fail after a valid state.
+_REFUSALS: dict[CallbackResult, tuple[str, str]] = {
+    CallbackResult.DECLINED: (
+        "The connection was not approved at Intuit.",
+        "Open the connect link again and choose Connect.",
+    ),
+    CallbackResult.REALM_IN_USE: (
+        "This QuickBooks company is already connected to another account.",
+        "Connect a different company, or disconnect it there.",
+    ),
+    CallbackResult.FAILED: ("Intuit did not accept the sign-in.", "Open the connect link again to retry."),
+}
 
 
 @dataclass(frozen=True)
