@@ -11,11 +11,18 @@ Items:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from qbsync.adapters.dynamodb import from_item, is_conditional_failure, query_index, timestamp, to_item
+from qbsync.adapters.dynamodb import (
+    from_item,
+    is_conditional_failure,
+    query_index,
+    read_item,
+    timestamp,
+    to_item,
+)
 from qbsync.adapters.kms import KmsCipher
 from qbsync.domain.connections import (
     Connection,
@@ -44,20 +51,17 @@ class DynamoTokenStore:
         self._cipher = cipher
 
     @staticmethod
-    def _key(tenant_id: str) -> dict[str, Any]:
-        return to_item({"pk": f"TENANT#{tenant_id}", "sk": "QBO#TOKENS"})
+    def _key(tenant_id: str) -> dict[str, str]:
+        return {"pk": f"TENANT#{tenant_id}", "sk": "QBO#TOKENS"}
 
     @staticmethod
     def _context(tenant_id: str, realm_id: str) -> dict[str, str]:
         return {"tenant_id": tenant_id, "realm_id": realm_id, "purpose": "qbo-oauth-tokens"}
 
     def load(self, tenant_id: str) -> TokenSet | None:
-        item = self._client.get_item(
-            TableName=self._table, Key=self._key(tenant_id), ConsistentRead=True
-        ).get("Item")
-        if not item or "access" not in item:
+        values = read_item(self._client, self._table, self._key(tenant_id))
+        if not values or "access" not in values:
             return None
-        values = from_item(item)
         context = self._context(tenant_id, values["realm_id"])
         return TokenSet(
             realm_id=values["realm_id"],
@@ -89,7 +93,7 @@ class DynamoTokenStore:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=self._key(tenant_id),
+                Key=to_item(self._key(tenant_id)),
                 UpdateExpression="SET realm_id = :realm, access = :access, refresh = :refresh, "
                 "access_expires_at = :aexp, refresh_expires_at = :rexp, version = :version, "
                 "refreshed_at = :refreshed",
@@ -103,13 +107,13 @@ class DynamoTokenStore:
         return True
 
     def delete(self, tenant_id: str) -> None:
-        self._client.delete_item(TableName=self._table, Key=self._key(tenant_id))
+        self._client.delete_item(TableName=self._table, Key=to_item(self._key(tenant_id)))
 
     def acquire_lease(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=self._key(tenant_id),
+                Key=to_item(self._key(tenant_id)),
                 UpdateExpression="SET lease_owner = :owner, lease_until = :until",
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lease_until) "
                 "OR lease_until < :now OR lease_owner = :owner)",
@@ -127,7 +131,7 @@ class DynamoTokenStore:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=self._key(tenant_id),
+                Key=to_item(self._key(tenant_id)),
                 UpdateExpression="REMOVE lease_owner, lease_until",
                 ConditionExpression="lease_owner = :owner",
                 ExpressionAttributeValues=to_item({":owner": owner}),
@@ -143,11 +147,10 @@ class DynamoConnectionRepository:
         self._table = table_name
 
     def get(self, tenant_id: str) -> Connection:
-        key = to_item({"pk": f"TENANT#{tenant_id}", "sk": "QBO#CONNECTION"})
-        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        if not item:
+        key = {"pk": f"TENANT#{tenant_id}", "sk": "QBO#CONNECTION"}
+        v = read_item(self._client, self._table, key)
+        if not v:
             return Connection(tenant_id=tenant_id)
-        v = from_item(item)
         error = v.get("last_error")
         return Connection(
             tenant_id=tenant_id,
@@ -225,11 +228,10 @@ class DynamoConnectLinkStore:
         self._client.put_item(TableName=self._table, Item=to_item(item))
 
     def tenant_of(self, digest: str, now: datetime) -> str | None:
-        key = to_item({"pk": f"CONNECTLINK#{digest}", "sk": "CONNECTLINK"})
-        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        if not item:
+        key = {"pk": f"CONNECTLINK#{digest}", "sk": "CONNECTLINK"}
+        values = read_item(self._client, self._table, key)
+        if not values:
             return None
-        values = from_item(item)
         return (
             str(values["tenant_id"]) if int(values["expires_at"]) > _epoch(now) else None
         )  # TTL deletes late

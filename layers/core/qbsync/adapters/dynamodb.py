@@ -41,6 +41,14 @@ def timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def read_item(
+    client: DynamoDBClient, table: str, key: dict[str, Any], *, consistent: bool = True
+) -> dict[str, Any] | None:
+    """The item at `key` as plain Python values, or None. Consistent unless the caller says otherwise."""
+    item = client.get_item(TableName=table, Key=to_item(key), ConsistentRead=consistent).get("Item")
+    return from_item(item) if item else None
+
+
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     if not last_key:
         return None
@@ -120,11 +128,8 @@ class DynamoTenantRepository:
             raise
 
     def get(self, tenant_id: str) -> Tenant | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=to_item(self._key(tenant_id)), ConsistentRead=True
-        )
-        item = response.get("Item")
-        return self._tenant(from_item(item)) if item else None
+        values = read_item(self._client, self._table, self._key(tenant_id))
+        return self._tenant(values) if values else None
 
     def list(self, limit: int, cursor: str | None) -> Page[Tenant]:
         items, next_cursor = query_index(self._client, self._table, "TENANTS", limit, cursor)
@@ -159,13 +164,10 @@ class DynamoApiKeyRepository:
         )
 
     def find(self, key_hash: str) -> ApiKey | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=to_item({"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"})
-        )
-        item = response.get("Item")
-        if not item:
+        key = {"pk": f"APIKEY#{key_hash}", "sk": "APIKEY"}
+        values = read_item(self._client, self._table, key, consistent=False)
+        if not values:
             return None
-        values = from_item(item)
         return ApiKey(
             key_id=values["key_id"],
             key_hash=key_hash,
@@ -195,8 +197,6 @@ class DynamoHeartbeatStore:
                 raise
 
     def last(self, component: str) -> datetime | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=to_item({"pk": "SYSTEM", "sk": f"HEARTBEAT#{component}"})
-        )
-        item = response.get("Item")
-        return datetime.fromisoformat(from_item(item)["at"]) if item else None
+        key = {"pk": "SYSTEM", "sk": f"HEARTBEAT#{component}"}
+        values = read_item(self._client, self._table, key, consistent=False)
+        return datetime.fromisoformat(values["at"]) if values else None

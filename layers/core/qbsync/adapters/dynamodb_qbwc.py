@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from qbsync.adapters.dynamodb import from_item, timestamp, to_item
+from qbsync.adapters.dynamodb import read_item, timestamp, to_item
 from qbsync.domain.qbwc import QbwcCredential, QbwcSession, ticket_digest
 
 if TYPE_CHECKING:
@@ -35,13 +35,9 @@ class DynamoQbwcCredentialStore:
         self._table = table_name
 
     def find(self, username: str) -> QbwcCredential | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=to_item(credential_key(username)), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if not item:
+        values = read_item(self._client, self._table, credential_key(username))
+        if not values:
             return None
-        values = from_item(item)
         return QbwcCredential(
             username=username, tenant_id=str(values["tenant_id"]), password_hash=str(values["password_hash"])
         )
@@ -67,13 +63,9 @@ class DynamoQbwcSessionStore:
 
     def get(self, ticket: str) -> QbwcSession | None:
         # Consistent: the Web Connector's next call may reach another instance a moment after authenticate.
-        response = self._client.get_item(
-            TableName=self._table, Key=to_item(session_key(ticket)), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if not item:
+        values = read_item(self._client, self._table, session_key(ticket))
+        if not values:
             return None
-        values = from_item(item)
         return QbwcSession(
             ticket=ticket,
             tenant_id=str(values["tenant_id"]),

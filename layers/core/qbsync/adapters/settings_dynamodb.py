@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from qbsync.adapters.dynamodb import from_item, is_conditional_failure, timestamp, to_item
+from qbsync.adapters.dynamodb import from_item, is_conditional_failure, read_item, timestamp, to_item
 from qbsync.domain.settings import SettingsVersion, StaleVersionError, SyncSettings
 
 if TYPE_CHECKING:
@@ -50,11 +50,8 @@ class DynamoSettingsRepository:
     def get(self, tenant_id: str, version: int) -> SettingsVersion | None:
         if not 1 <= version <= VERSION_MAX:
             return None
-        response = self._client.get_item(
-            TableName=self._table, Key=to_item(version_key(tenant_id, version)), ConsistentRead=True
-        )
-        item = response.get("Item")
-        return self._entry(from_item(item)) if item else None
+        values = read_item(self._client, self._table, version_key(tenant_id, version))
+        return self._entry(values) if values else None
 
     def add(self, entry: SettingsVersion) -> None:
         if entry.updated_at is None or not 1 <= entry.version <= VERSION_MAX:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from qbsync.adapters.dynamodb import from_item, is_conditional_failure, timestamp, to_item
+from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -64,13 +64,9 @@ class DynamoRealmDirectory:
         self._table = table_name
 
     def tenant_for_realm(self, realm_id: str) -> str | None:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key=to_item({"pk": f"REALM#{realm_id}", "sk": "REALM"}),
-            ConsistentRead=True,  # a company connected a moment ago must not have its first changes dropped
-        )
-        item = response.get("Item")
-        if not item:
+        # Consistent: a company connected a moment ago must not have its first changes dropped.
+        values = read_item(self._client, self._table, {"pk": f"REALM#{realm_id}", "sk": "REALM"})
+        if not values:
             return None
-        tenant_id = from_item(item).get("tenant_id")
+        tenant_id = values.get("tenant_id")
         return tenant_id if isinstance(tenant_id, str) and tenant_id else None
