@@ -104,43 +104,37 @@ class Address(Record):
     country: OptionalText = None
 
 
-class Customer(Record):
-    """A customer, or a sub-customer / job when `parent_id` names another customer."""
+class _Person(Record):
+    """The name list entries QuickBooks keeps in one name space: customers, vendors and employees."""
 
     display_name: Text
-    company_name: OptionalText = None
     given_name: OptionalText = None
     family_name: OptionalText = None
     email: OptionalText = None
     phone: OptionalText = None
+    active: bool = True
+
+
+class _Company(_Person):
+    company_name: OptionalText = None
+    notes: OptionalText = None
+
+
+class Customer(_Company):
+    """A customer, or a sub-customer / job when `parent_id` names another customer."""
+
     billing_address: Address | None = None
     shipping_address: Address | None = None
     parent_id: RecordId | None = None
-    active: bool = True
-    notes: OptionalText = None
 
 
-class Vendor(Record):
-    display_name: Text
-    company_name: OptionalText = None
-    given_name: OptionalText = None
-    family_name: OptionalText = None
-    email: OptionalText = None
-    phone: OptionalText = None
+class Vendor(_Company):
     address: Address | None = None
     account_number: OptionalText = None
-    active: bool = True
-    notes: OptionalText = None
 
 
-class Employee(Record):
-    display_name: Text
-    given_name: OptionalText = None
-    family_name: OptionalText = None
-    email: OptionalText = None
-    phone: OptionalText = None
+class Employee(_Person):
     address: Address | None = None
-    active: bool = True
 
 
 class ItemKind(StrEnum):
