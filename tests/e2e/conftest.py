@@ -18,6 +18,21 @@ class LocalProcess:
     process: subprocess.Popen[str]
     output: list[str]
 
+    @property
+    def api(self) -> str:
+        return self.printed(r"API\s+(http://\S+)")
+
+    @property
+    def qbo(self) -> str:
+        return self.printed(r"QBO sandbox\s+(http://\S+)")
+
+    @property
+    def key(self) -> str:
+        return self.printed(r"API key\s+(qbs_\S+)")
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
     def printed(self, pattern: str) -> str:
         """The first group of `pattern` in what the stack printed before `ready`."""
         text = "".join(self.output)

@@ -3,40 +3,25 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import start_local_stack
+from tests.e2e.conftest import LocalProcess, start_local_stack
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class Running:
-    process: subprocess.Popen[str]
-    url: str
-    key: str
-    output: list[str]
-
-
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Running]:
+def stack() -> Iterator[LocalProcess]:
     started = start_local_stack()
-    yield Running(
-        started.process,
-        started.printed(r"API\s+(http://\S+)"),
-        started.printed(r"API key\s+(qbs_\S+)"),
-        started.output,
-    )
+    yield started
     started.kill()
 
 
-def test_prints_where_everything_is(stack: Running) -> None:
+def test_prints_where_everything_is(stack: LocalProcess) -> None:
     text = "".join(stack.output)
     for label in ("OpenAPI docs", "Health", "Web Connector", "AWS (moto)", "Queue pollers", "Schedules"):
         assert label in text
@@ -44,11 +29,11 @@ def test_prints_where_everything_is(stack: Running) -> None:
     assert "Heartbeat rate(5 minutes), TokenUpkeep rate(1 day)" in text
 
 
-def test_health_answers_and_the_worker_pipeline_has_run(stack: Running) -> None:
+def test_health_answers_and_the_worker_pipeline_has_run(stack: LocalProcess) -> None:
     deadline = time.monotonic() + 15
     body = {}
     while time.monotonic() < deadline:
-        response = httpx.get(f"{stack.url}/health")
+        response = httpx.get(f"{stack.api}/health")
         assert response.status_code == 200
         body = response.json()
         if body["status"] == "ok":
@@ -58,43 +43,43 @@ def test_health_answers_and_the_worker_pipeline_has_run(stack: Running) -> None:
     assert body["worker"]["stale"] is False
 
 
-def test_create_and_read_a_tenant_with_the_key(stack: Running) -> None:
+def test_create_and_read_a_tenant_with_the_key(stack: LocalProcess) -> None:
     headers = {"Authorization": f"Bearer {stack.key}"}
     created = httpx.post(
-        f"{stack.url}/v1/tenants",
+        f"{stack.api}/v1/tenants",
         headers=headers,
         json={"id": "e2e-tenant", "name": "E2E Books", "edition": "qbd"},
     )
     assert created.status_code == 201, created.text
     assert created.headers["location"] == "/v1/tenants/e2e-tenant"
-    read = httpx.get(f"{stack.url}/v1/tenants/e2e-tenant", headers=headers)
+    read = httpx.get(f"{stack.api}/v1/tenants/e2e-tenant", headers=headers)
     assert read.status_code == 200
     assert read.json() == created.json()
-    listed = httpx.get(f"{stack.url}/v1/tenants", headers=headers, params={"limit": 100})
+    listed = httpx.get(f"{stack.api}/v1/tenants", headers=headers, params={"limit": 100})
     assert "e2e-tenant" in [t["id"] for t in listed.json()["items"]]
 
 
-def test_without_a_key_api_gateway_answers_401(stack: Running) -> None:
-    response = httpx.get(f"{stack.url}/v1/tenants/e2e-tenant")
+def test_without_a_key_api_gateway_answers_401(stack: LocalProcess) -> None:
+    response = httpx.get(f"{stack.api}/v1/tenants/e2e-tenant")
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthorized"}
 
 
-def test_with_a_wrong_key_the_authorizer_denies_and_api_gateway_answers_403(stack: Running) -> None:
+def test_with_a_wrong_key_the_authorizer_denies_and_api_gateway_answers_403(stack: LocalProcess) -> None:
     response = httpx.post(
-        f"{stack.url}/v1/tenants",
+        f"{stack.api}/v1/tenants",
         headers={"Authorization": "Bearer qbs_nope_nope"},
         json={"id": "sneaky", "name": "S", "edition": "qbo"},
     )
     assert response.status_code == 403
     assert response.json() == {"message": "Forbidden"}
-    good = httpx.get(f"{stack.url}/v1/tenants/sneaky", headers={"Authorization": f"Bearer {stack.key}"})
+    good = httpx.get(f"{stack.api}/v1/tenants/sneaky", headers={"Authorization": f"Bearer {stack.key}"})
     assert good.status_code == 404  # nothing was stored
 
 
-def test_bad_input_gets_a_problem_body(stack: Running) -> None:
+def test_bad_input_gets_a_problem_body(stack: LocalProcess) -> None:
     response = httpx.post(
-        f"{stack.url}/v1/tenants",
+        f"{stack.api}/v1/tenants",
         headers={"Authorization": f"Bearer {stack.key}"},
         json={"id": "x", "edition": "qbo"},
     )
@@ -103,18 +88,18 @@ def test_bad_input_gets_a_problem_body(stack: Running) -> None:
     assert [e["field"] for e in response.json()["errors"]] == ["name"]
 
 
-def test_docs_and_openapi_are_public(stack: Running) -> None:
-    assert httpx.get(f"{stack.url}/docs").status_code == 200
-    assert "/v1/tenants" in httpx.get(f"{stack.url}/openapi.json").json()["paths"]
+def test_docs_and_openapi_are_public(stack: LocalProcess) -> None:
+    assert httpx.get(f"{stack.api}/docs").status_code == 200
+    assert "/v1/tenants" in httpx.get(f"{stack.api}/openapi.json").json()["paths"]
 
 
-def test_unknown_paths_get_api_gateways_404(stack: Running) -> None:
-    response = httpx.get(f"{stack.url}/nothing")
+def test_unknown_paths_get_api_gateways_404(stack: LocalProcess) -> None:
+    response = httpx.get(f"{stack.api}/nothing")
     assert response.status_code == 404
     assert response.json() == {"message": "Not Found"}
 
 
-def test_the_key_is_printed_once_and_never_logged(stack: Running) -> None:
+def test_the_key_is_printed_once_and_never_logged(stack: LocalProcess) -> None:
     # Collect what the stack logged while serving the calls above, then stop it with Ctrl-C.
     stack.process.send_signal(signal.SIGINT)
     rest, _ = stack.process.communicate(timeout=30)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.e2e.conftest import start_local_stack
+from tests.e2e.conftest import LocalProcess, start_local_stack
 
 pytestmark = pytest.mark.e2e
 CHROMIUM_ARGS = [
@@ -26,28 +24,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@dataclass
-class Running:
-    process: subprocess.Popen[str]
-    api: str
-    qbo: str
-    key: str
-    output: list[str]
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
-
-
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Running]:
+def stack() -> Iterator[LocalProcess]:
     started = start_local_stack()
-    yield Running(
-        started.process,
-        started.printed(r"API\s+(http://\S+)"),
-        started.printed(r"QBO sandbox\s+(http://\S+)"),
-        started.printed(r"API key\s+(qbs_\S+)"),
-        started.output,
-    )
+    yield started
     started.kill()
 
 
@@ -61,7 +41,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def new_link(stack: Running, tenant_id: str) -> str:
+def new_link(stack: LocalProcess, tenant_id: str) -> str:
     created = httpx.post(
         f"{stack.api}/v1/tenants",
         headers=stack.headers(),
@@ -73,7 +53,7 @@ def new_link(stack: Running, tenant_id: str) -> str:
     return str(link.json()["url"])
 
 
-def test_a_tenant_connects_in_the_browser(stack: Running, browser: Browser) -> None:
+def test_a_tenant_connects_in_the_browser(stack: LocalProcess, browser: Browser) -> None:
     url = new_link(stack, "acme")
     page = browser.new_page()
     page.goto(url)
@@ -100,7 +80,7 @@ def test_a_tenant_connects_in_the_browser(stack: Running, browser: Browser) -> N
     assert httpx.get(f"{stack.api}/v1/tenants/acme/connection", headers=stack.headers()).json() == connection
 
 
-def test_cancelling_at_intuit_says_so_and_offers_a_retry(stack: Running, browser: Browser) -> None:
+def test_cancelling_at_intuit_says_so_and_offers_a_retry(stack: LocalProcess, browser: Browser) -> None:
     url = new_link(stack, "bravo")
     page = browser.new_page()
     page.goto(url)
@@ -118,7 +98,7 @@ def test_cancelling_at_intuit_says_so_and_offers_a_retry(stack: Running, browser
 
 
 def test_tampered_state_is_refused_with_a_clear_page_and_nothing_stored(
-    stack: Running, browser: Browser
+    stack: LocalProcess, browser: Browser
 ) -> None:
     new_link(stack, "charlie")
     page = browser.new_page()
@@ -129,7 +109,7 @@ def test_tampered_state_is_refused_with_a_clear_page_and_nothing_stored(
     assert connection["status"] == "not_connected"
 
 
-def test_an_unknown_link_gets_a_clear_page(stack: Running, browser: Browser) -> None:
+def test_an_unknown_link_gets_a_clear_page(stack: LocalProcess, browser: Browser) -> None:
     page = browser.new_page()
     response = page.goto(f"{stack.api}/connect/not-a-real-link")
     assert response is not None
@@ -138,7 +118,7 @@ def test_an_unknown_link_gets_a_clear_page(stack: Running, browser: Browser) -> 
     page.close()
 
 
-def test_no_token_code_or_secret_reaches_the_logs(stack: Running) -> None:
+def test_no_token_code_or_secret_reaches_the_logs(stack: LocalProcess) -> None:
     issued = httpx.get(f"{stack.qbo}/_sandbox/issued").json()
     secrets_seen = [
         *issued["codes"],
