@@ -1,9 +1,14 @@
 """The Accounting API v3 under /v3/company/<realm_id>/: authentication, throttles and injected faults, then
 the routes (read, write, query, cdc, batch) that hand a Ledger (engine.py) to the work under the sandbox lock.
 
-Injected faults (POST /_sandbox/faults): `status` and `throttle` answer at once; `timeout` holds the request
-for `ApiOptions.timeout_seconds` (35 s by default, longer than a client's timeout), then answers an empty 504
-without doing the work; `lost` does the work, commits it, then answers an empty 502 in place of the result.
+Injected faults (POST /_sandbox/faults; Sandbox.take_fault picks the one that answers a request, by count or
+by rate): `status` and `throttle` answer at once, before any work, so nothing is committed (as Intuit's 5xx
+before processing); `timeout` holds the request for `ApiOptions.timeout_seconds` (35 s by default, longer than
+a client's timeout), then answers an empty 504 without doing the work; `lost` does the work, commits it (and
+keeps the answer for a retry with the same requestid), then answers an empty 502 in place of the result.
+
+`perform` and `write_entity` also serve the sandbox control that enters records as a user of QuickBooks would
+(controls.py): the same Ledger, rules and notifications as the API.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from flask import Blueprint, Response, current_app, g, request
 
 from local.qbo import batch, cdc, faults
 from local.qbo.engine import Ledger, books
-from local.qbo.entities import BY_PATH, response_time
+from local.qbo.entities import BY_PATH, EntitySpec, response_time
 from local.qbo.faults import authentication_failed, fault, throttled
 from local.qbo.limits import limiter_for
 from local.qbo.rules import native
-from local.qbo.state import Company, Fault, Sandbox
+from local.qbo.state import Entity, Fault, Sandbox
 
 bp = Blueprint("accounting", __name__, url_prefix="/v3/company/<realm_id>")
 REQUEST_ID_LIMIT = 50
@@ -49,10 +54,6 @@ def sandbox() -> Sandbox:
     return current_app.config["SANDBOX"]  # type: ignore[no-any-return]
 
 
-def company() -> Company:
-    return g.company  # type: ignore[no-any-return]
-
-
 # ------------------------------------------------------------ the gate
 
 
@@ -67,7 +68,6 @@ def authenticate_throttle_and_inject_faults() -> Response | None:
     if not limiter_for(sb).admit(realm_id, sb.clock.now(), batch=request.endpoint == "accounting.run_batch"):
         return throttled(sb.clock.now())
     g.admitted = realm_id
-    g.company = sb.companies[realm_id]
     injected = sb.take_fault(request.method, request.path)
     if injected is not None:
         g.injected = injected
@@ -100,6 +100,10 @@ def tag_and_lose(response: Response) -> Response:
     injected = g.get("injected")
     if injected is not None and injected.kind == "lost":
         response = Response(b"", status=502)  # committed, but the answer never reaches the client
+    sb = sandbox()
+    with sb.lock:  # what clients were answered, for GET /_sandbox/requests
+        realm_id = (request.view_args or {}).get("realm_id", "")
+        sb.api_answers[(realm_id, request.method, request.path.rsplit("/", 1)[-1], response.status_code)] += 1
     response.headers["intuit_tid"] = f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
     return response
 
@@ -129,21 +133,13 @@ def write(realm_id: str, entity: str) -> Response:
     if spec is None:
         return _error(_unknown_resource())
     operation = request.args.get("operation", "").lower()
-    voiding = operation == "void" or (
-        operation == "update" and request.args.get("include", "").lower() == "void"
+    if operation == "update" and request.args.get("include", "").lower() == "void":
+        operation = "void"
+    return _answer(
+        realm_id,
+        lambda ledger: {spec.name: write_entity(ledger, spec, operation, json_body())},
+        request_id_limit=REQUEST_ID_LIMIT,
     )
-
-    def run(ledger: Ledger) -> dict[str, Any]:
-        body = _json_body()
-        if operation == "delete":
-            return {spec.name: ledger.delete(spec, body)}
-        if voiding:
-            return {spec.name: ledger.void(spec, body)}
-        if operation in ("", "create", "update"):
-            return {spec.name: ledger.save(spec, body)}
-        raise faults.unsupported_operation(f"Operation {operation} is not supported.")
-
-    return _answer(realm_id, run, request_id_limit=REQUEST_ID_LIMIT)
 
 
 @bp.route("/query", methods=["GET", "POST"])
@@ -164,7 +160,7 @@ def change_data_capture(realm_id: str) -> Response:
 @bp.post("/batch")
 def run_batch(realm_id: str) -> Response:
     return _answer(
-        realm_id, lambda ledger: batch.run(ledger, _json_body()), request_id_limit=BATCH_REQUEST_ID_LIMIT
+        realm_id, lambda ledger: batch.run(ledger, json_body()), request_id_limit=BATCH_REQUEST_ID_LIMIT
     )
 
 
@@ -180,22 +176,31 @@ def _unknown_resource() -> faults.QboError:
     return faults.unknown_resource(request.path, request.base_url)
 
 
-def _answer(
-    realm_id: str, work: Callable[[Ledger], dict[str, Any]], *, request_id_limit: int | None = None
-) -> Response:
-    """Run `work` under the lock; answer its result or its fault. With a `requestid`, the first answer is kept
-    and given again for the same requestid without running the work again (NOTES §3.6)."""
-    sb = sandbox()
+def write_entity(ledger: Ledger, spec: EntitySpec, operation: str, body: dict[str, Any]) -> Entity:
+    """What a write does with its entity: `delete`, `void`, or save ("", create or update: a create or an
+    update, as the body has an Id or not)."""
+    if operation == "delete":
+        return ledger.delete(spec, body)
+    if operation == "void":
+        return ledger.void(spec, body)
+    if operation in ("", "create", "update"):
+        return ledger.save(spec, body)
+    raise faults.unsupported_operation(f"Operation {operation} is not supported.")
+
+
+def perform(
+    sb: Sandbox, realm_id: str, work: Callable[[Ledger], dict[str, Any]], *, request_id: str = ""
+) -> tuple[int, str]:
+    """Run `work` on a Ledger of the realm's company under the lock: (200, its result as JSON) or (status, its
+    fault); then tell the listeners what it committed. With a `request_id`, the first answer is kept and given
+    again for the same requestid without running the work again (NOTES §3.6)."""
     now = sb.clock.now()
-    request_id = request.args.get("requestid", "") if request_id_limit else ""
-    if len(request_id) > (request_id_limit or 0):
-        return _error(faults.request_id_too_long(request_id, request_id_limit or 0))
     with sb.lock:
-        kept = books(company()).request_ids
+        company = sb.companies[realm_id]
+        kept = books(company).request_ids
         if request_id and request_id in kept:
-            status, text = kept[request_id]
-            return Response(text, status=status, mimetype="application/json")
-        ledger = Ledger(company(), now)
+            return kept[request_id]
+        ledger = Ledger(company, now)
         try:
             status, body = 200, {**work(ledger), "time": response_time(now)}
         except faults.QboError as error:
@@ -205,6 +210,17 @@ def _answer(
             kept[request_id] = (status, text)
     for change in ledger.changes:
         sb.notify(realm_id, change.kind, change.entity, change.operation)
+    return status, text
+
+
+def _answer(
+    realm_id: str, work: Callable[[Ledger], dict[str, Any]], *, request_id_limit: int | None = None
+) -> Response:
+    """The API's answer of `work` (perform), with the request's `requestid` where the route honours one."""
+    request_id = request.args.get("requestid", "") if request_id_limit else ""
+    if len(request_id) > (request_id_limit or 0):
+        return _error(faults.request_id_too_long(request_id, request_id_limit or 0))
+    status, text = perform(sandbox(), realm_id, work, request_id=request_id)
     return Response(text, status=status, mimetype="application/json")
 
 
@@ -213,7 +229,7 @@ def _error(error: faults.QboError) -> Response:
     return Response(json.dumps(body), status=error.status, mimetype="application/json")
 
 
-def _json_body() -> dict[str, Any]:
+def json_body() -> dict[str, Any]:
     """The request entity; JSON numbers with a fraction are read as Decimal, never float."""
     raw = request.get_data()
     try:

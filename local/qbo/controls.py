@@ -6,11 +6,14 @@ Not part of Intuit's API; never used by qbsync itself.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from local.qbo import webhooks
+from local.qbo import accounting, webhooks
+from local.qbo.engine import Ledger
+from local.qbo.entities import spec_named
 from local.qbo.faults import json_response
 from local.qbo.state import Fault, Sandbox
 
@@ -72,20 +75,135 @@ def token_requests() -> Response:
 
 @bp.post("/faults")
 def inject_fault() -> Response:
-    body = request.get_json(force=True, silent=True) or {}
-    kind = body.get("kind")
-    if kind not in FAULT_KINDS:
-        return json_response(400, {"error": f"kind must be one of {sorted(FAULT_KINDS)}"})
-    fault = Fault(
-        kind=kind,
-        path_contains=str(body.get("path_contains", "")),
-        method=body.get("method"),
-        remaining=int(body.get("count", 1)),
-        status=int(body.get("status", 500)),
-    )
+    """Add a fault: {"kind", "path_contains"?, "method"?, "status"?, "count"?, "rate"?, "seed"?}. Without a
+    rate it answers the next `count` (default 1) matching requests; with a rate (0 < rate <= 1) each matching
+    request has that chance of being answered with it, `count` times at most (no limit when left out), drawn
+    from a random.Random(seed) of its own."""
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        body = {}
+    made = _fault_from(body)
+    if isinstance(made, str):
+        return json_response(400, {"error": made})
+    fault = sandbox().add_fault(made)
     with sandbox().lock:
-        sandbox().faults.append(fault)
-    return json_response(201, {"queued": True})
+        return json_response(201, {"queued": True, "fault": fault.describe()})
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    """The active faults in the order they are asked, and the spent ones (count ran out), with `fired`."""
+    sb = sandbox()
+    with sb.lock:
+        return json_response(
+            200,
+            {
+                "faults": [fault.describe() for fault in sb.faults],
+                "spent": [fault.describe() for fault in sb.spent_faults],
+            },
+        )
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    return json_response(200, {"cleared": sandbox().clear_faults()})
+
+
+def _fault_from(body: dict[str, Any]) -> Fault | str:
+    """The Fault a POST /faults body asks for, or what is wrong with it."""
+    kind, path_contains, method = body.get("kind"), body.get("path_contains", ""), body.get("method")
+    status, rate, seed = body.get("status", 500), body.get("rate"), body.get("seed")
+    count = body.get("count", None if rate is not None else 1)
+    problems = (
+        (kind not in FAULT_KINDS, f"kind must be one of {sorted(FAULT_KINDS)}"),
+        (not isinstance(path_contains, str), "path_contains must be a string"),
+        (
+            method is not None and not (isinstance(method, str) and method.strip()),
+            "method must be an HTTP method, or left out for any",
+        ),
+        (not (_is_int(status) and 400 <= status <= 599), "status must be an HTTP error status, 400 to 599"),
+        (
+            rate is not None and not (_is_number(rate) and 0 < rate <= 1),
+            "rate must be a number above 0 and at most 1",
+        ),
+        (
+            seed is not None and (rate is None or not _is_int(seed)),
+            "seed must be an integer, and is for a fault with a rate",
+        ),
+        (
+            (count is not None or rate is None) and not (_is_int(count) and count >= 1),
+            "count must be a positive integer (a fault with a rate may leave it out: no limit)",
+        ),
+    )
+    wrong = next((message for failed, message in problems if failed), None)
+    if wrong is not None:
+        return wrong
+    return Fault(
+        kind=str(kind),
+        path_contains=path_contains,
+        method=method.strip().upper() if isinstance(method, str) else None,
+        remaining=count,
+        status=status,
+        rate=float(rate) if rate is not None else None,
+        seed=seed,
+    )
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return _is_int(value) or isinstance(value, float)
+
+
+# ---------------------------------------------------------------------- records entered by a user
+
+
+@bp.post("/companies/<realm_id>/entities/<kind>")
+def enter(realm_id: str, kind: str) -> Response:
+    """Enter a record as a user of QuickBooks would, not through the API: the body is the entity (as the API
+    takes it); `?operation=void` or `?operation=delete` with {"Id", "SyncToken"}, and a body with Id and
+    SyncToken updates. The API's Ledger applies its rules (a refusal answers 400 with the API's Fault),
+    commits, and tells the listeners (webhooks); no injected fault, throttle or requestid applies. Answers
+    201 {"<Entity>": stored, "time"} for a new record, 200 for a change."""
+    spec = spec_named(kind)
+    if spec is None:
+        return json_response(404, {"error": f"no entity named {kind!r}"})
+    sb = sandbox()
+    with sb.lock:
+        if realm_id not in sb.companies:
+            return json_response(404, {"error": "no such company"})
+    operation = request.args.get("operation", "").lower()
+    created = False
+
+    def run(ledger: Ledger) -> dict[str, Any]:
+        nonlocal created
+        entity = accounting.write_entity(ledger, spec, operation, accounting.json_body())
+        created = any(c.operation == "Create" and c.entity["Id"] == entity.get("Id") for c in ledger.changes)
+        return {spec.name: entity}
+
+    status, text = accounting.perform(sb, realm_id, run)
+    if status == 200 and created:
+        status = 201
+    return Response(text, status=status, mimetype="application/json")
+
+
+@bp.get("/requests")
+def api_requests() -> Response:
+    """Accounting API answers, counted: {"total", "by_status": {"200": n, ...}, "answers": [...]};
+    `?realm_id=` keeps one company's."""
+    realm = request.args.get("realm_id")
+    with sandbox().lock:
+        answers = [
+            {"realm_id": r, "method": m, "resource": p, "status": s, "count": n}
+            for (r, m, p, s), n in sandbox().api_answers.items()
+            if realm in (None, r)
+        ]
+    by_status: dict[str, int] = {}
+    for answer in answers:
+        by_status[str(answer["status"])] = by_status.get(str(answer["status"]), 0) + int(answer["count"])
+    return json_response(200, {"total": sum(by_status.values()), "by_status": by_status, "answers": answers})
 
 
 # ---------------------------------------------------------------------- webhooks (local/qbo/webhooks.py)

@@ -5,8 +5,10 @@ One lock guards it all; handlers hold it for the duration of a request's effect.
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -101,14 +103,51 @@ class RefreshToken:
 
 @dataclass
 class Fault:
-    """A fault to inject on the next matching requests: `kind` is status (with `status`), timeout, lost
-    (the change is committed and the response never arrives), or throttle."""
+    """A fault to inject on matching requests (`path_contains` in the path, and `method` if given): `kind` is
+    status (answered with `status`), timeout, lost (the change is committed and the response never arrives),
+    or throttle.
+
+    Without a `rate` the fault fires on each of the next `remaining` matching requests. With a `rate` each
+    matching request rolls the fault's own die (seeded with `seed`, so that a run can be repeated) and the
+    fault fires with that probability, at most `remaining` times (None: no limit)."""
 
     kind: str
     path_contains: str = ""
     method: str | None = None
-    remaining: int = 1
+    remaining: int | None = 1
     status: int = 500
+    rate: float | None = None
+    seed: int | None = None
+    fired: int = 0  # how many requests it answered
+    id: int = 0  # numbered by Sandbox.add_fault
+    die: random.Random = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.die = random.Random(self.seed)  # noqa: S311 - reproducible test faults, not secrets
+
+    def matches(self, method: str, path: str) -> bool:
+        return (
+            (self.remaining is None or self.remaining > 0)
+            and self.path_contains in path
+            and self.method in (None, method)
+        )
+
+    def fires(self) -> bool:
+        """Whether it answers a matching request: always without a rate, else a roll of its die."""
+        return self.rate is None or self.die.random() < self.rate
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "path_contains": self.path_contains,
+            "method": self.method,
+            "status": self.status if self.kind == "status" else None,
+            "rate": self.rate,
+            "seed": self.seed,
+            "remaining": self.remaining,
+            "fired": self.fired,
+        }
 
 
 @dataclass
@@ -119,7 +158,9 @@ class Sandbox:
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)  # active, in the order added
+    spent_faults: list[Fault] = field(default_factory=list)  # those whose count ran out, for the record
+    last_fault_id: int = 0
     token_requests: list[dict[str, str]] = field(default_factory=list)  # what the token endpoint was asked
     discovery_requests: int = 0  # clients should read the discovery document once, not per call
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -129,6 +170,8 @@ class Sandbox:
     listeners: list[Callable[[str, str, Entity, str], None]] = field(default_factory=list)
     # Every webhook delivery attempt (local/qbo/webhooks.py records them; GET /_sandbox/webhooks/deliveries).
     webhook_deliveries: list[dict[str, Any]] = field(default_factory=list)
+    # Accounting API answers by (realm, method, last path segment, status): what a client was answered.
+    api_answers: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
 
     def add_app(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> App:
         with self.lock:
@@ -212,14 +255,35 @@ class Sandbox:
             return count
 
     # ------------------------------------------------------------------ faults
+    def add_fault(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.last_fault_id += 1
+            fault.id = self.last_fault_id
+            self.faults.append(fault)
+            return fault
+
+    def clear_faults(self) -> int:
+        """Forget every fault, active or spent; the number of active ones dropped."""
+        with self.lock:
+            dropped = len(self.faults)
+            self.faults.clear()
+            self.spent_faults.clear()
+            return dropped
+
     def take_fault(self, method: str, path: str) -> Fault | None:
+        """The fault that answers this request, if any: the matching faults are asked in the order they were
+        added, each rolling its own die if it has a rate; the first that fires wins."""
         with self.lock:
             for fault in self.faults:
-                if fault.remaining > 0 and fault.path_contains in path and fault.method in (None, method):
+                if not fault.matches(method, path) or not fault.fires():
+                    continue
+                fault.fired += 1
+                if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self.faults.remove(fault)
-                    return fault
+                        self.spent_faults.append(fault)
+                return fault
             return None
 
     def notify(self, realm_id: str, kind: str, entity: Entity, operation: str) -> None:
