@@ -1,14 +1,16 @@
 """`make bench`: import time and peak memory of every function's handler, next to a bare interpreter and a
-plain import of every runtime dependency. Each run is a fresh subprocess; figures are medians."""
+plain import of every runtime dependency (each run a fresh subprocess; figures are medians); then a whole sync
+of 1,300 records against the local stack, plain and with faults injected (bench/sync.py)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
 
-from bench import measure, report
+from bench import measure, report, sync
 
 
 def _positive(value: str) -> int:
@@ -24,6 +26,15 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", type=_positive, default=7, help="runs per target; the median is shown (default 7)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument(
+        "--sync",
+        choices=("none", "plain", "faults", "both"),
+        default="both",
+        help="which sync runs to measure (default both)",
+    )
+    parser.add_argument("--invoices", type=_positive, default=1000, help="invoices of the sync run")
+    parser.add_argument("--customers", type=_positive, default=200, help="customers of the sync run")
+    parser.add_argument("--items", type=_positive, default=100, help="items of the sync run")
     parser.add_argument(
         "--timeout",
         type=float,
@@ -42,11 +53,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     python = f"Python {platform.python_version()} ({sys.executable})"
     result = report.summarize(measurements, python=python, runs=args.runs)
+    figures = [
+        sync.run_quietly(customers=args.customers, items=args.items, invoices=args.invoices, faults=faults)
+        for faults in {"none": (), "plain": (False,), "faults": (True,), "both": (False, True)}[args.sync]
+    ]
     if args.json:
-        print(json.dumps(report.to_json(result, measurements), indent=2))
+        document = report.to_json(result, measurements)
+        document["sync"] = [
+            {**dataclasses.asdict(f), "calls_per_record": f.calls_per_record, "ok": f.ok} for f in figures
+        ]
+        print(json.dumps(document, indent=2))
     else:
         print(report.format_table(result))
-    return 1 if result.failed else 0
+        for f in figures:
+            print()
+            print(sync.format_figures(f))
+    return 1 if result.failed or not all(f.ok for f in figures) else 0
 
 
 if __name__ == "__main__":

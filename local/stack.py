@@ -96,6 +96,14 @@ def start(
     # moto's state is per process: a stack started earlier in this process (tests do that) must not leak.
     httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
     os.environ.update(aws_environment(endpoint))
+    # The functions' composition root is built once per process, as in a Lambda container; a stack
+    # started earlier in this process (tests and the benchmark do that) must not hand its clients on.
+    from aws_lambda_powertools.utilities import parameters as powertools_parameters
+
+    from qbsync import composition
+
+    composition.container.cache_clear()
+    powertools_parameters.clear_caches()  # its secret providers hold clients of the earlier endpoint
 
     try:
         server = serve(host, port)  # the template's URLs (OAuth redirect, Web Connector URL) embed its port

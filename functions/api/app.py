@@ -1,4 +1,4 @@
-"""ApiFunction: the host-app HTTP API (tenants, and later records, settings, events) plus /health and docs."""
+"""ApiFunction: the host-app HTTP API (tenants, settings, records, sync, events) plus /health and docs."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from qbsync.api.app import build_api
+from qbsync.api.idempotency import register_lambda_context
 from qbsync.observability import function_logger
 
 logger = function_logger()
@@ -17,4 +18,5 @@ app = build_api()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_lambda_context(context)  # Idempotency-Key: in-progress records expire with this invocation
     return app.resolve(event, context)

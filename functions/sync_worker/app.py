@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from qbsync.domain.jobs import Job
 from qbsync.observability import function_logger
-from qbsync.worker import job_handlers, run_job
+from qbsync.worker import MAX_RECEIVES, job_handlers, on_last_receive, run_job
 
 logger = function_logger()
 tracer = Tracer()
@@ -20,7 +20,12 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> None:
     job = Job.model_validate_json(record.body)
     logger.append_keys(job_id=job.id, job_kind=job.kind, tenant_id=job.tenant_id)
-    run_job(job_handlers(), job)
+    try:
+        run_job(job_handlers(), job)
+    except Exception as error:
+        if int(record.attributes.approximate_receive_count) >= MAX_RECEIVES:
+            on_last_receive(job, error)
+        raise
 
 
 @logger.inject_lambda_context

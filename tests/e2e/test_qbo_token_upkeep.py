@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from local import stack as local_stack
+from local.connect import connect_qbo
 from qbsync import composition
 from qbsync.domain.connections import ConnectionStatus, TokenSet
 from qbsync.usecases.tokens import NotConnectedError
@@ -36,20 +36,7 @@ def running() -> Iterator[local_stack.RunningStack]:
 
 
 def connect(stack: local_stack.RunningStack, tenant_id: str) -> None:
-    headers = {"Authorization": f"Bearer {stack.api_key}"}
-    httpx.post(
-        f"{stack.api_url}/v1/tenants",
-        headers=headers,
-        json={"id": tenant_id, "name": tenant_id, "edition": "qbo"},
-    ).raise_for_status()
-    link = httpx.post(f"{stack.api_url}/v1/tenants/{tenant_id}/connect-links", headers=headers).json()["url"]
-    to_intuit = httpx.get(f"{link}/start").headers["location"]
-    consent = httpx.get(to_intuit).text
-    form = dict(re.findall(r"name='(\w+)' value='([^']*)'", consent))
-    company = stack.qbo.sandbox.add_company(f"{tenant_id} Books")  # one company per tenant
-    form = {**form, "realm_id": company.realm_id, "decision": "connect"}
-    callback = httpx.post(f"{stack.qbo.url}/connect/oauth2", data=form)
-    assert httpx.get(callback.headers["location"]).status_code == 200
+    connect_qbo(stack, tenant_id)
 
 
 def expire_everywhere(stack: local_stack.RunningStack, tenant_id: str) -> None:

@@ -15,7 +15,7 @@ from local import template as tpl
 
 def test_bench_measures_every_function_of_the_template():
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "1", "--json"],
+        [sys.executable, "-m", "bench", "--runs", "1", "--json", "--sync", "none"],
         cwd=tpl.ROOT,
         capture_output=True,
         text=True,
@@ -49,3 +49,28 @@ def test_a_handler_that_reaches_the_network_at_import_fails_instead_of_hanging()
     )
     with pytest.raises(measure.MeasureError, match="network access during import"):
         measure.run_once(target, timeout=30)
+
+
+SMALL_SYNC = ("--invoices", "120", "--customers", "10", "--items", "5")
+
+
+def test_the_sync_bench_checks_the_books_plain_and_with_faults():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--runs", "1", "--json", "--sync", "both", *SMALL_SYNC],
+        cwd=tpl.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    plain, faulty = json.loads(proc.stdout)["sync"]
+    for figures in (plain, faulty):
+        assert figures["records"] == 135
+        assert figures["synced"] == 135
+        assert figures["duplicates"] == 0
+        assert figures["wrong_totals"] == 0
+        assert figures["calls_per_record"] <= 0.1
+        assert figures["ok"] is True
+    assert plain["answered_429"] == 0
+    assert faulty["faults"] is True

@@ -49,7 +49,7 @@ def test_failed_jobs_are_retried_then_moved_to_the_dlq(
     url, dlq = os.environ["JOBS_QUEUE_URL"], aws_env.queue_url("JobsDeadLetterQueue")
     sqs.set_queue_attributes(
         QueueUrl=url, Attributes={"VisibilityTimeout": "1"}
-    )  # the template's 360 s is long
+    )  # the template's 900 s is long
     max_receives = tpl.load()["Resources"]["JobsQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
     queue = SqsJobQueue(sqs, url)
     queue.send(new_job("heartbeat", NOW))
@@ -74,14 +74,14 @@ def _fn(handler: Any) -> LocalFunction:
 
 def test_a_function_that_raises_fails_the_whole_batch(aws_env: LocalStack) -> None:
     url = os.environ["JOBS_QUEUE_URL"]
-    for _ in range(3):
+    for _ in range(2):  # the template's batch size
         SqsJobQueue(boto3.client("sqs"), url).send(new_job("heartbeat", NOW))
 
     def boom(event: dict[str, Any], context: Any) -> None:
         raise RuntimeError("crash")
 
-    assert poller_for(aws_env, _fn(boom)).poll_once() == 3
-    assert counts(url) == (0, 3)  # none deleted: all invisible until the visibility timeout
+    assert poller_for(aws_env, _fn(boom)).poll_once() == 2
+    assert counts(url) == (0, 2)  # none deleted: all invisible until the visibility timeout
 
 
 def test_an_unknown_item_identifier_fails_the_whole_batch(aws_env: LocalStack) -> None:
@@ -118,8 +118,9 @@ def test_schedules_come_from_the_template_and_reach_their_function(
     functions: dict[str, LocalFunction],
 ) -> None:
     schedules = {s.name: s for s in tpl.schedules(tpl.load())}
-    assert set(schedules) == {"Heartbeat", "TokenUpkeep"}
+    assert set(schedules) == {"Heartbeat", "TokenUpkeep", "PaymentsPull"}
     assert schedules["TokenUpkeep"].expression == "rate(1 day)"
+    assert schedules["PaymentsPull"].expression == "rate(15 minutes)"
     schedule = schedules["Heartbeat"]
     runner = ScheduleRunner(schedule, functions[schedule.function])
     assert runner.interval == timedelta(minutes=5)

@@ -10,6 +10,7 @@ from qbsync.domain.apikeys import ApiKey
 from qbsync.domain.errors import ConflictError, FieldProblem, InvalidInputError
 from qbsync.domain.jobs import Job
 from qbsync.domain.paging import Page
+from qbsync.domain.settings import SettingsVersion, StaleVersionError
 from qbsync.domain.tenants import Tenant
 
 
@@ -76,3 +77,23 @@ class InMemoryQueue:
 
     def send(self, job: Job, delay_seconds: int = 0) -> None:
         self.sent.append((job, delay_seconds))
+
+
+@dataclass
+class InMemorySettings:
+    """Keeps the adapter's contract: versions are immutable, a taken version number is a StaleVersionError."""
+
+    items: dict[tuple[str, int], SettingsVersion] = field(default_factory=dict)
+
+    def latest(self, tenant_id: str) -> SettingsVersion | None:
+        versions = [v for (t, v) in self.items if t == tenant_id]
+        return self.items[(tenant_id, max(versions))] if versions else None
+
+    def get(self, tenant_id: str, version: int) -> SettingsVersion | None:
+        return self.items.get((tenant_id, version))
+
+    def add(self, entry: SettingsVersion) -> None:
+        key = (entry.tenant_id, entry.version)
+        if key in self.items:
+            raise StaleVersionError(f"version {entry.version} is taken")
+        self.items[key] = entry

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -17,27 +17,7 @@ from qbsync.domain.settings import (
 )
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases import settings as usecase
-from tests.unit.fakes import FixedClock, InMemoryTenants
-
-
-@dataclass
-class InMemorySettings:
-    """Keeps the adapter's contract: versions are immutable, a taken version number is a StaleVersionError."""
-
-    items: dict[tuple[str, int], SettingsVersion] = field(default_factory=dict)
-
-    def latest(self, tenant_id: str) -> SettingsVersion | None:
-        versions = [v for (t, v) in self.items if t == tenant_id]
-        return self.items[(tenant_id, max(versions))] if versions else None
-
-    def get(self, tenant_id: str, version: int) -> SettingsVersion | None:
-        return self.items.get((tenant_id, version))
-
-    def add(self, entry: SettingsVersion) -> None:
-        key = (entry.tenant_id, entry.version)
-        if key in self.items:
-            raise StaleVersionError(f"version {entry.version} is taken")
-        self.items[key] = entry
+from tests.unit.fakes import FixedClock, InMemorySettings, InMemoryTenants
 
 
 @dataclass

@@ -243,7 +243,12 @@ def test_problems_are_frozen_and_become_field_problems() -> None:
     problem = validate("customer", Customer(display_name="a:b"), Edition.QBO)[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         problem.code = "other"  # type: ignore[misc]
-    assert problem.as_field_problem() == FieldProblem(field="display_name", message=problem.message)
+    assert problem.as_field_problem() == FieldProblem(
+        field="display_name",
+        message=problem.message,
+        code="forbidden_character",
+        actions=("rename", "link_existing"),
+    )
 
 
 def test_validate_refuses_unknown_types_and_mismatched_records() -> None:

@@ -20,17 +20,24 @@ from qbsync.adapters.dynamodb import DynamoApiKeyRepository, DynamoHeartbeatStor
 from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
 from qbsync.adapters.eventbridge import EventBridgePublisher
 from qbsync.adapters.kms import KmsCipher
+from qbsync.adapters.records_dynamodb import DynamoEventFeed, DynamoRecordStore, DynamoTenantLease
 from qbsync.adapters.settings_dynamodb import DynamoSettingsRepository
 from qbsync.adapters.sqs import SqsJobQueue
 from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhookEventLog
 from qbsync.settings import Settings
+from qbsync.usecases.events import FeedAndBus
+from qbsync.usecases.records import Records
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from qbsync.adapters.intuit_oauth import IntuitOAuthProvider
+    from qbsync.adapters.qbo_books import QboBooks
     from qbsync.adapters.qbo_http import QboClient
     from qbsync.usecases.connect import Onboarding
+    from qbsync.usecases.payments import PaymentRelay
+    from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
 
 
@@ -109,8 +116,62 @@ class Container:
         return str(secret["client_id"]), str(secret["client_secret"])
 
     @cached_property
-    def events(self) -> EventBridgePublisher:
-        return EventBridgePublisher(boto3.client("events"), self.settings.event_bus_name, self.clock)
+    def events(self) -> FeedAndBus:
+        """Every event goes to the tenant's feed and to the bus."""
+        bus = EventBridgePublisher(boto3.client("events"), self.settings.event_bus_name, self.clock)
+        return FeedAndBus(self.event_feed, bus, self.clock)
+
+    @cached_property
+    def event_feed(self) -> DynamoEventFeed:
+        return DynamoEventFeed(self._dynamodb, self.settings.table_name, clock=self.clock)
+
+    @cached_property
+    def record_store(self) -> DynamoRecordStore:
+        return DynamoRecordStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def sync_runs(self) -> DynamoTenantLease:
+        return DynamoTenantLease(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def records(self) -> Records:
+        return Records(
+            self.tenants, self.record_store, self.tenant_settings, self.jobs, self.sync_runs, self.clock
+        )
+
+    @cached_property
+    def idempotency(self) -> DynamoDBPersistenceLayer:
+        from qbsync.api.idempotency import persistence
+
+        return persistence(self.settings.table_name, self._dynamodb)
+
+    @cached_property
+    def qbo_books(self) -> QboBooks:
+        from qbsync.adapters.qbo_books import QboBooks
+
+        return QboBooks(self.qbo)
+
+    @cached_property
+    def sync_engine(self) -> SyncEngine:
+        from qbsync.usecases.sync_engine import SyncEngine
+
+        return SyncEngine(
+            self.record_store, self.qbo_books, self.tenant_settings, self.sync_runs, self.events, self.clock
+        )
+
+    @cached_property
+    def payment_relay(self) -> PaymentRelay:
+        from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
+        from qbsync.usecases.payments import PaymentRelay
+
+        return PaymentRelay(
+            self.qbo_books,
+            DynamoPaymentLog(self._dynamodb, self.settings.table_name),
+            self.record_store,
+            self.tenant_settings,
+            self.events,
+            self.clock,
+        )
 
     @cached_property
     def qbo_tokens(self) -> DynamoTokenStore:
@@ -132,9 +193,11 @@ class Container:
         import httpx
 
         from qbsync.adapters.qbo_http import QboClient, api_base_url
+        from qbsync.adapters.request_budget import DynamoRequestBudget
 
         http = httpx.Client(base_url=api_base_url(self.settings.qbo_environment), timeout=httpx.Timeout(15.0))
-        return QboClient(http, self.token_keeper)
+        budget = DynamoRequestBudget(self._dynamodb, self.settings.table_name, self.clock)
+        return QboClient(http, self.token_keeper, budget)
 
     @cached_property
     def onboarding(self) -> Onboarding:

@@ -11,13 +11,16 @@ from qbsync.domain.jobs import new_job
 from qbsync.usecases import health
 
 TOKEN_UPKEEP_JOB = "qbo.token_upkeep"  # noqa: S105 - a job kind, not a secret
+PAYMENTS_PULL_JOB = "qbo.payments_pull"
+# Each fans out one job per connected tenant, so one tenant's failure never blocks the others.
+PER_TENANT = {"token_upkeep": TOKEN_UPKEEP_JOB, "payments_pull": PAYMENTS_PULL_JOB}
 PAGE = 100
 
 
 class ScheduledTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task: Literal["heartbeat", "token_upkeep"]
+    task: Literal["heartbeat", "token_upkeep", "payments_pull"]
 
 
 def run_task(task: ScheduledTask) -> dict[str, Any]:
@@ -26,12 +29,13 @@ def run_task(task: ScheduledTask) -> dict[str, Any]:
         case "heartbeat":
             job = health.send_heartbeat(c.jobs, c.clock)
             return {"task": task.task, "jobs_sent": 1, "job_ids": [job.id]}
-        case "token_upkeep":
+        case "token_upkeep" | "payments_pull":
+            kind = PER_TENANT[task.task]
             sent, cursor = 0, None
-            while True:  # one job per connected tenant, so one failure never blocks the others
+            while True:
                 page = c.connections.connected_tenants(limit=PAGE, cursor=cursor)
                 for tenant_id in page.items:
-                    c.jobs.send(new_job(TOKEN_UPKEEP_JOB, c.clock.now(), tenant_id=tenant_id))
+                    c.jobs.send(new_job(kind, c.clock.now(), tenant_id=tenant_id))
                     sent += 1
                 if page.next_cursor is None:
                     return {"task": task.task, "jobs_sent": sent}

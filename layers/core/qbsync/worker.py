@@ -1,41 +1,123 @@
-"""The sync worker's table of job handlers, wired to the adapters."""
+"""The sync worker's table of job handlers, wired to the adapters.
+
+A job that cannot finish now (throttled, another worker holds the tenant) is put back on the queue with a
+delay and counts as done, so retries never sleep in Lambda and never use up the queue's receive count.
+A job that raises is retried by SQS; on its last receive, the records it was sending are marked failed with
+the reason before it goes to the dead-letter queue, so nothing is silently stuck.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from qbsync.composition import container
-from qbsync.domain.jobs import Job
-from qbsync.scheduler import TOKEN_UPKEEP_JOB
+from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.webhooks import ENTITY_CHANGED_JOB
+from qbsync.scheduler import PAYMENTS_PULL_JOB, TOKEN_UPKEEP_JOB
 from qbsync.usecases import health
 from qbsync.usecases.jobs import JobHandler, run_job
+from qbsync.usecases.records import SYNC_RUN_JOB
 
-__all__ = ["job_handlers", "run_job"]
+__all__ = ["MAX_RECEIVES", "job_handlers", "on_last_receive", "run_job"]
 log = logging.getLogger(__name__)
+
+MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml JobsQueue RedrivePolicy)
+SQS_DELAY_MAX = timedelta(seconds=900)
+BUSY_DELAY = timedelta(seconds=20)
+
+
+def _tenant(job: Job) -> str:
+    if job.tenant_id is None:
+        raise ValueError(f"a {job.kind} job needs a tenant_id")
+    return job.tenant_id
+
+
+def _again(job: Job, delay: timedelta) -> None:
+    """Queue the same work again after `delay` (at most SQS's 15 minutes)."""
+    c = container()
+    seconds = int(min(delay, SQS_DELAY_MAX).total_seconds())
+    c.jobs.send(
+        new_job(job.kind, c.clock.now(), tenant_id=job.tenant_id, **job.payload), delay_seconds=seconds
+    )
 
 
 def token_upkeep(job: Job) -> None:
     from qbsync.usecases.tokens import NotConnectedError
 
-    if job.tenant_id is None:
-        raise ValueError("a token upkeep job needs a tenant_id")
+    tenant_id = _tenant(job)
     try:
-        refreshed = container().token_keeper.upkeep(job.tenant_id)
+        refreshed = container().token_keeper.upkeep(tenant_id)
     except NotConnectedError:  # recorded as needs_reauth with an event; retrying cannot help
-        log.info("token upkeep skipped: not connected", extra={"tenant_id": job.tenant_id})
+        log.info("token upkeep skipped: not connected", extra={"tenant_id": tenant_id})
         return
-    log.info("token upkeep done", extra={"tenant_id": job.tenant_id, "refreshed": refreshed})
+    log.info("token upkeep done", extra={"tenant_id": tenant_id, "refreshed": refreshed})
 
 
 def heartbeat(job: Job) -> None:
     health.record_heartbeat(container().heartbeats, job)
 
 
+def sync_run(job: Job) -> None:
+    from qbsync.usecases.sync_engine import RetryLaterError, TenantBusyError
+
+    tenant_id = _tenant(job)
+    try:
+        report = container().sync_engine.run(tenant_id)
+    except TenantBusyError:
+        _again(job, BUSY_DELAY)
+        return
+    except RetryLaterError as exc:
+        log.info("sync run paused", extra={"tenant_id": tenant_id, "reason": str(exc)})
+        _again(job, exc.delay)
+        return
+    log.info("sync run done", extra={"tenant_id": tenant_id, **report.__dict__})
+    if report.more:
+        _again(job, timedelta(0))
+
+
+def entity_changed(job: Job) -> None:
+    from qbsync.domain.qbo_faults import RequestBudgetExceededError
+
+    if job.payload.get("entity") != "Payment":
+        log.debug("change not synced back", extra={"entity": job.payload.get("entity")})
+        return
+    try:
+        told = container().payment_relay.on_change(
+            _tenant(job), str(job.payload["entity_id"]), str(job.payload.get("operation", "Update"))
+        )
+    except RequestBudgetExceededError as exc:
+        _again(job, timedelta(seconds=exc.retry_after))
+        return
+    log.info("payment change handled", extra={"tenant_id": job.tenant_id, "told": told})
+
+
+def payments_pull(job: Job) -> None:
+    from qbsync.domain.qbo_faults import RequestBudgetExceededError
+
+    try:
+        told = container().payment_relay.pull(_tenant(job))
+    except RequestBudgetExceededError as exc:
+        _again(job, timedelta(seconds=exc.retry_after))
+        return
+    log.info("payments pulled", extra={"tenant_id": job.tenant_id, "told": told})
+
+
 HANDLERS: dict[str, JobHandler] = {
     health.HEARTBEAT_JOB: heartbeat,
     TOKEN_UPKEEP_JOB: token_upkeep,
+    SYNC_RUN_JOB: sync_run,
+    ENTITY_CHANGED_JOB: entity_changed,
+    PAYMENTS_PULL_JOB: payments_pull,
 }
 
 
 def job_handlers() -> dict[str, JobHandler]:
     return HANDLERS
+
+
+def on_last_receive(job: Job, error: Exception) -> None:
+    """The job failed for the last time: say so on the records it was sending before it is dead-lettered."""
+    log.error("job failed for the last time", extra={"job_kind": job.kind, "error": repr(error)})
+    if job.kind == SYNC_RUN_JOB and job.tenant_id is not None:
+        container().sync_engine.fail_stuck(job.tenant_id, f"{type(error).__name__}: {error}")

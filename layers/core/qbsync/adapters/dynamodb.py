@@ -200,3 +200,17 @@ class DynamoHeartbeatStore:
         key = {"pk": "SYSTEM", "sk": f"HEARTBEAT#{component}"}
         values = read_item(self._client, self._table, key, consistent=False)
         return datetime.fromisoformat(values["at"]) if values else None
+
+
+def decode_cursor_within(
+    cursor: str, expected_keys: set[str], exact: dict[str, str], prefixes: dict[str, str]
+) -> dict[str, AttributeValueTypeDef]:
+    """decode_cursor, refusing as well a cursor of another listing: each key of `exact` must have exactly that
+    value (the tenant's partition), each key of `prefixes` must start with that value."""
+    start = decode_cursor(cursor, expected_keys)
+    values = from_item(start)
+    if any(values[k] != v for k, v in exact.items()) or any(
+        not values[k].startswith(p) for k, p in prefixes.items()
+    ):
+        raise _bad_cursor()
+    return start

@@ -5,19 +5,30 @@ retry of a request QuickBooks already applied is answered with the first result 
 refreshes the token once (through the token keeper, so one refresh per tenant at a time) and repeats the call.
 Errors become `QboFaultError` with every listed code, whether QuickBooks answered in JSON, in its lower-case
 401 shape, or in XML (which it sends for throttling even when JSON was asked for).
+
+Money stays exact both ways: request bodies are written by `encode_json`, which writes a Decimal as the
+numeric literal it is (`Decimal("10.10")` becomes `10.10`, never a binary float), and responses are read with
+every number that has a fraction parsed as Decimal.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
 from lxml import etree
 
 from qbsync.domain.connections import QboAuthenticationError, TokenSet
-from qbsync.domain.qbo_faults import FaultDetail, QboFaultError, QboOutcomeUnknownError
+from qbsync.domain.qbo_faults import (
+    FaultDetail,
+    QboFaultError,
+    QboOutcomeUnknownError,
+    RequestBudgetExceededError,
+)
 
 MINOR_VERSION = "75"
 MAX_REQUEST_ID = 50
@@ -43,10 +54,27 @@ class AccessTokens(Protocol):
     def after_unauthorized(self, tenant_id: str, used: TokenSet) -> TokenSet: ...
 
 
+class RequestBudget(Protocol):
+    def take(self, realm_id: str, *, batch: bool) -> float:
+        """Spend one request of the company's budget: 0 when allowed, else the seconds to wait first."""
+
+
+# A short wait for the budget is spent here; a longer one ends the work, which the worker re-queues.
+BUDGET_WAIT_MAX = 2.5
+
+
 class QboClient:
-    def __init__(self, http: httpx.Client, tokens: AccessTokens) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        tokens: AccessTokens,
+        budget: RequestBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._http = http
         self._tokens = tokens
+        self._budget = budget
+        self._sleep = sleep
 
     def get(self, tenant_id: str, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         return self._call(tenant_id, "GET", path, params=params)
@@ -87,11 +115,17 @@ class QboClient:
                 raise QboAuthenticationError(str(parse_fault(response)))
         if response.status_code != 200:
             raise parse_fault(response)
-        document = response.json()
+        try:
+            document = json.loads(response.content, parse_float=Decimal)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            # A 200 whose body cannot be read: the request may or may not have been applied.
+            raise QboOutcomeUnknownError(f"{method} {path}: the answer is not JSON") from None
         fault = document.get("Fault") if isinstance(document, dict) else None
         if fault:  # a 200 may still carry a fault
-            raise _json_fault(response.status_code, fault, response.headers.get("intuit_tid", ""))
-        return document  # type: ignore[no-any-return]
+            raise json_fault(response.status_code, fault, response.headers.get("intuit_tid", ""))
+        if not isinstance(document, dict):
+            raise QboOutcomeUnknownError(f"{method} {path}: the answer is not a JSON object")
+        return document
 
     def _send(
         self,
@@ -101,16 +135,27 @@ class QboClient:
         params: Mapping[str, str] | None,
         body: Mapping[str, Any] | None,
     ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
             return self._http.request(
                 method,
                 f"/v3/company/{tokens.realm_id}/{path}",
                 params={"minorversion": MINOR_VERSION, **(params or {})},
-                json=body,
-                headers={"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"},
+                content=None if body is None else encode_json(body),
+                headers=headers,
             )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise QboOutcomeUnknownError(f"{method} {path}: {type(exc).__name__}") from None
+
+    def _spend_budget(self, realm_id: str, *, batch: bool) -> None:
+        if self._budget is None:
+            return
+        while (wait := self._budget.take(realm_id, batch=batch)) > 0:
+            if wait > BUDGET_WAIT_MAX:
+                raise RequestBudgetExceededError(wait)
+            self._sleep(wait)
 
     def company_name(self, tenant_id: str) -> str:
         return str(
@@ -132,10 +177,12 @@ def parse_fault(response: httpx.Response) -> QboFaultError:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return QboFaultError(response.status_code, (), "", tid)
     fault = document.get("Fault") or document.get("fault") if isinstance(document, dict) else None
-    return _json_fault(response.status_code, fault or {}, tid)
+    return json_fault(response.status_code, fault or {}, tid)
 
 
-def _json_fault(status: int, fault: Mapping[str, Any], tid: str) -> QboFaultError:
+def json_fault(status: int, fault: Mapping[str, Any], tid: str = "") -> QboFaultError:
+    """A `Fault` (or lower-case `fault`) object as QuickBooks writes it in JSON: in an error answer, in a 200,
+    or in one item of a batch answer."""
     errors = fault.get("Error") or fault.get("error") or []
     details = tuple(
         FaultDetail(
@@ -169,3 +216,43 @@ def _xml_fault(status: int, content: bytes, tid: str) -> QboFaultError:
         for e in fault.xpath("*[local-name()='Error']")
     )
     return QboFaultError(status, details, str(fault.get("type", "")), tid)
+
+
+# ------------------------------------------------------------------------------------------ JSON bodies
+
+
+def encode_json(body: Mapping[str, Any]) -> bytes:
+    """Compact JSON of a request body; a Decimal is written as its exact numeric literal.
+
+    `json.dumps` cannot write a Decimal, and turning one into a float first is exact only while it has at most
+    15 significant digits: this writes the digits themselves instead. Floats are refused (money is Decimal).
+    """
+    return "".join(_encode(body)).encode("utf-8")
+
+
+def _encode(value: Any) -> Iterator[str]:
+    if value is None or isinstance(value, bool | str):
+        yield json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, int):
+        yield str(int(value))  # int(): an IntEnum is written as its number
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be sent to QuickBooks")
+        yield format(value, "f")  # plain notation: Decimal("1E+2") is 100, Decimal("0.10") stays 0.10
+    elif isinstance(value, Mapping):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys are strings, not {type(key).__name__}")
+            yield ("," if index else "") + json.dumps(key, ensure_ascii=False) + ":"
+            yield from _encode(item)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from _encode(item)
+        yield "]"
+    else:
+        raise TypeError(f"{type(value).__name__} is not sent as JSON (money and quantities are Decimal)")

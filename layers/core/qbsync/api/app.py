@@ -11,10 +11,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from qbsync import __version__
 from qbsync.api.models import Problem, ProblemField
-from qbsync.api.routes import connections, system, tenants
+from qbsync.api.routes import connections, records, system, tenants
 from qbsync.api.routes import settings as settings_routes
 from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from qbsync.domain.settings import StaleVersionError
+from qbsync.domain.sync import RecordLockedError
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +26,15 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     ConflictError: HTTPStatus.CONFLICT,
     InvalidInputError: HTTPStatus.UNPROCESSABLE_ENTITY,
     StaleVersionError: HTTPStatus.PRECONDITION_FAILED,
+    RecordLockedError: HTTPStatus.CONFLICT,
 }
 
 
 def problem(status: HTTPStatus, detail: str, errors: list[ProblemField] | None = None) -> Response[str]:
     body = Problem(title=status.phrase, status=status.value, detail=detail, errors=errors or [])
-    return Response(status_code=status.value, content_type=PROBLEM_JSON, body=body.model_dump_json())
+    return Response(
+        status_code=status.value, content_type=PROBLEM_JSON, body=body.model_dump_json(exclude_none=True)
+    )
 
 
 def _field_name(loc: tuple[str | int, ...]) -> str:
@@ -49,6 +53,7 @@ def build_api() -> APIGatewayHttpResolver:
     app.include_router(tenants.router)
     app.include_router(connections.router)
     app.include_router(settings_routes.router)
+    app.include_router(records.router)
 
     app.configure_openapi(
         title=TITLE,
@@ -76,7 +81,7 @@ def build_api() -> APIGatewayHttpResolver:
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response[str]:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), HTTPStatus.BAD_REQUEST)
-        errors = [ProblemField(field=p.field, message=p.message) for p in getattr(exc, "problems", [])]
+        errors = [ProblemField.of(p) for p in getattr(exc, "problems", [])]
         return problem(status, exc.detail, errors)
 
     @app.exception_handler(ServiceError)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 )
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from qbsync.domain.errors import FieldProblem
 from qbsync.domain.tenants import TENANT_ID_PATTERN, TENANT_NAME_MAX, Edition, Tenant
 
 TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
@@ -61,8 +62,27 @@ class Health(BaseModel):
 
 
 class ProblemField(BaseModel):
-    field: str
+    field: str = Field(description="The field at fault, as a dotted path: 'lines.2.description'.")
     message: str
+    code: str | None = Field(default=None, description="too_long, required, name_clash, not_found, ...")
+    limit: int | None = Field(
+        default=None, description="The most QuickBooks allows, when a length is at stake."
+    )
+    actual: int | None = Field(default=None, description="The length of the value sent.")
+    actions: list[str] = Field(
+        default_factory=list, description="What fixes it: edit, rename, link_existing, push_it_first, ..."
+    )
+
+    @classmethod
+    def of(cls, problem: FieldProblem) -> ProblemField:
+        return cls(
+            field=problem.field,
+            message=problem.message,
+            code=problem.code or None,
+            limit=problem.limit,
+            actual=problem.actual,
+            actions=list(problem.actions),
+        )
 
 
 class Problem(BaseModel):

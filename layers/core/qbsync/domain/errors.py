@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One thing wrong with one field of an input, and what to do about it."""
+    """One thing wrong with one field of an input, and what to do about it: a machine-readable `code`, the
+    `limit` and `actual` length when a length is at stake, and the `actions` that fix it."""
 
     field: str
     message: str
+    code: str = ""
+    limit: int | None = None
+    actual: int | None = None
+    actions: tuple[str, ...] = ()
 
 
 class DomainError(Exception):

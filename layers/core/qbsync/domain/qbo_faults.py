@@ -81,3 +81,11 @@ def classify(status: int, codes: tuple[str, ...]) -> FaultAction:
     if status == 500 and codes and all(c == "500" for c in codes):
         return FaultAction.FIX_RECORD  # "Unsupported Operation": a bad path or body, not a server error
     return BY_STATUS.get(status, FaultAction.FIX_RECORD)
+
+
+class RequestBudgetExceededError(Exception):
+    """Our own per-company limiter refused to send now, so QuickBooks never answers 429; nothing was sent."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"the company's request budget is spent; retry in {retry_after:.1f}s")
+        self.retry_after = retry_after

@@ -51,7 +51,7 @@ class Problem:
     actions: list[str] = dataclasses.field(default_factory=list)
 
     def as_field_problem(self) -> FieldProblem:
-        return FieldProblem(field=self.field, message=self.message)
+        return FieldProblem(self.field, self.message, self.code, self.limit, self.actual, tuple(self.actions))
 
 
 # --- the rule tables --------------------------------------------------------------------------------------

@@ -1,0 +1,208 @@
+"""`make bench` part two: a whole sync against the local stack, started as `make run` starts it.
+
+One tenant connects to a fresh sandbox company, then the host app pushes 100 items, 200 customers and 1,000
+invoices through the API (bulk POSTs). The worker sends them; the benchmark waits until every record is
+synced or failed, then checks the sandbox's books: every record once, with the right totals and links. It
+reports the QuickBooks API calls per record (target at most 0.1) and the 429s QuickBooks answered (target 0,
+under the sandbox's real limits). With `--faults`, 10 % of batch answers are lost after the change was
+committed, 5 % are 503s, and 3 % are throttled; the figures must show zero duplicates all the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from local import stack as local_stack
+from local.connect import connect_qbo
+
+TENANT = "bench"
+BULK = 500
+FAULTS = (
+    {"kind": "lost", "path_contains": "/batch", "method": "POST", "rate": 0.10, "seed": 1},
+    {"kind": "status", "status": 503, "path_contains": "/batch", "method": "POST", "rate": 0.05, "seed": 2},
+    {"kind": "throttle", "path_contains": "/batch", "method": "POST", "rate": 0.03, "seed": 3},
+)
+
+
+@dataclass(frozen=True)
+class SyncFigures:
+    records: int
+    synced: int
+    failed: int
+    api_calls: int
+    answered_429: int
+    duplicates: int
+    wrong_totals: int
+    push_seconds: float
+    sync_seconds: float
+    faults: bool
+
+    @property
+    def calls_per_record(self) -> float:
+        return self.api_calls / self.records
+
+    @property
+    def ok(self) -> bool:
+        settled = self.synced + self.failed == self.records
+        return (
+            settled
+            and self.duplicates == 0
+            and self.wrong_totals == 0
+            and self.calls_per_record <= 0.1
+            and (self.faults or self.answered_429 == 0)
+        )
+
+
+def _lines(n: int, items: int) -> list[dict[str, str]]:
+    return [
+        {"item_id": f"item-{n % items}", "quantity": str(1 + n % 3), "rate": f"{10 + n % 100}.25"},
+        {"item_id": f"item-{(n * 7) % items}", "quantity": "1", "rate": "5.00", "tax_code": "NON"},
+    ]
+
+
+def _expected_total(n: int) -> Decimal:
+    return (1 + n % 3) * Decimal(f"{10 + n % 100}.25") + Decimal("5.00")
+
+
+def _push(client: httpx.Client, record_type: str, records: list[tuple[str, dict[str, Any]]]) -> None:
+    for start in range(0, len(records), BULK):
+        page = [{"id": rid, "data": data} for rid, data in records[start : start + BULK]]
+        answer = client.post(f"/v1/tenants/{TENANT}/records/{record_type}", json={"records": page})
+        answer.raise_for_status()
+        refused = [r for r in answer.json()["results"] if r["status"] not in ("created", "updated")]
+        if refused:
+            raise RuntimeError(f"{record_type}: {refused[:3]}")
+
+
+def _settled(client: httpx.Client) -> tuple[int, int, int]:
+    """Records synced, failed, and still on their way, across the three types."""
+    counts: Counter[str] = Counter()
+    for record_type in ("item", "customer", "invoice"):
+        for state in ("pending", "syncing", "synced", "failed"):
+            cursor, params = None, {"state": state, "limit": "500"}
+            while True:
+                page = client.get(
+                    f"/v1/tenants/{TENANT}/records/{record_type}",
+                    params={**params, **({"cursor": cursor} if cursor else {})},
+                ).json()
+                counts[state] += len(page["items"])
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+    return counts["synced"], counts["failed"], counts["pending"] + counts["syncing"]
+
+
+def run(*, customers: int = 200, items: int = 100, invoices: int = 1000, faults: bool = False) -> SyncFigures:
+    stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=True)
+    try:
+        realm = connect_qbo(stack, TENANT, name="Bench Books")
+        qbo = httpx.Client(base_url=stack.qbo.url)
+        if faults:
+            for spec in FAULTS:
+                qbo.post("/_sandbox/faults", json=spec).raise_for_status()
+        api = httpx.Client(
+            base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=120
+        )
+        started = time.monotonic()
+        _push(
+            api,
+            "item",
+            [(f"item-{n}", {"kind": "service", "name": f"Service {n:03d}"}) for n in range(items)],
+        )
+        _push(
+            api,
+            "customer",
+            [
+                (f"cust-{n}", {"display_name": f"Customer {n:04d}", "email": f"c{n}@example.com"})
+                for n in range(customers)
+            ],
+        )
+        _push(
+            api,
+            "invoice",
+            [
+                (
+                    f"inv-{n}",
+                    {
+                        "customer_id": f"cust-{n % customers}",
+                        "doc_number": f"B-{n:05d}",
+                        "lines": _lines(n, items),
+                    },
+                )
+                for n in range(invoices)
+            ],
+        )
+        pushed = time.monotonic()
+        while True:
+            synced, failed, moving = _settled(api)
+            if not moving:
+                break
+            time.sleep(1)
+        done = time.monotonic()
+        books = {
+            kind: qbo.get(f"/_sandbox/companies/{realm}/entities/{kind}").json()[kind]
+            for kind in ("Item", "Customer", "Invoice")
+        }
+        names = Counter(c["DisplayName"] for c in books["Customer"]) + Counter(
+            i["Name"] for i in books["Item"]
+        )
+        numbers = Counter(i["DocNumber"] for i in books["Invoice"])
+        duplicates = sum(n - 1 for n in (names + numbers).values() if n > 1)
+        wrong = sum(
+            1
+            for i in books["Invoice"]
+            if Decimal(str(i["TotalAmt"])) != _expected_total(int(i["DocNumber"][2:]))
+        )
+        answers = qbo.get("/_sandbox/requests", params={"realm_id": realm}).json()
+        return SyncFigures(
+            records=customers + items + invoices,
+            synced=synced,
+            failed=failed,
+            api_calls=answers["total"],
+            answered_429=answers["by_status"].get("429", 0),
+            duplicates=duplicates,
+            wrong_totals=wrong,
+            push_seconds=pushed - started,
+            sync_seconds=done - pushed,
+            faults=faults,
+        )
+    finally:
+        stack.stop()
+
+
+# Left open: the stack's threads may still log a line while they stop.
+_SINK = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
+def run_quietly(**kwargs: Any) -> SyncFigures:
+    """`run`, with the stack's logs (JSON lines on stdout) kept out of the report."""
+    print(f"bench: sync {'with faults ' if kwargs.get('faults') else ''}...", file=sys.stderr, flush=True)
+    with contextlib.redirect_stdout(_SINK):
+        return run(**kwargs)
+
+
+def format_figures(f: SyncFigures) -> str:
+    title = "sync, with faults injected" if f.faults else "sync"
+    rows = [
+        ("records pushed", f"{f.records}"),
+        ("synced / failed", f"{f.synced} / {f.failed}"),
+        ("QuickBooks API calls", f"{f.api_calls}"),
+        ("calls per record", f"{f.calls_per_record:.3f} (target ≤ 0.1)"),
+        ("429 answered", f"{f.answered_429}" + ("" if f.faults else " (target 0)")),
+        ("duplicates in QuickBooks", f"{f.duplicates} (target 0)"),
+        ("invoices with a wrong total", f"{f.wrong_totals}"),
+        ("push through the API", f"{f.push_seconds:.1f} s"),
+        ("until all settled", f"{f.sync_seconds:.1f} s"),
+        ("result", "ok" if f.ok else "FAILED"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join([title, *(f"  {k.ljust(width)}  {v}" for k, v in rows)])

@@ -1,0 +1,77 @@
+"""What the host app was told of each QuickBooks payment, and how far the Change Data Capture pull got.
+
+pk = TENANT#{tenant_id}   sk = PAYMENT#{qbo_id}   sync_token, voided, deleted
+pk = TENANT#{tenant_id}   sk = PAYMENTS#PULL      until
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
+from qbsync.usecases.payments import Told
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class DynamoPaymentLog:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @staticmethod
+    def _key(tenant_id: str, qbo_id: str) -> dict[str, str]:
+        return {"pk": f"TENANT#{tenant_id}", "sk": f"PAYMENT#{qbo_id}"}
+
+    def told(self, tenant_id: str, qbo_id: str) -> Told | None:
+        values = read_item(self._client, self._table, self._key(tenant_id, qbo_id))
+        if values is None:
+            return None
+        return Told(str(values["sync_token"]), bool(values["voided"]), bool(values.get("deleted", False)))
+
+    def tell(self, tenant_id: str, qbo_id: str, now: Told, before: Told | None) -> bool:
+        item = {
+            **self._key(tenant_id, qbo_id),
+            "sync_token": now.sync_token,
+            "voided": now.voided,
+            "deleted": now.deleted,
+        }
+        if before is None:
+            condition = {"ConditionExpression": "attribute_not_exists(pk)"}
+            values = {}
+        else:
+            condition = {"ConditionExpression": "sync_token = :t AND voided = :v AND deleted = :d"}
+            values = {
+                "ExpressionAttributeValues": to_item(
+                    {":t": before.sync_token, ":v": before.voided, ":d": before.deleted}
+                )
+            }
+        try:
+            self._client.put_item(TableName=self._table, Item=to_item(item), **condition, **values)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def pulled_until(self, tenant_id: str) -> datetime | None:
+        values = read_item(self._client, self._table, {"pk": f"TENANT#{tenant_id}", "sk": "PAYMENTS#PULL"})
+        return datetime.fromisoformat(values["until"]) if values else None
+
+    def advance(self, tenant_id: str, to: datetime) -> None:
+        # Only forward: a slow pull finishing after a newer one must not move the cursor back.
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({"pk": f"TENANT#{tenant_id}", "sk": "PAYMENTS#PULL", "until": timestamp(to)}),
+                ConditionExpression="attribute_not_exists(pk) OR #u < :u",
+                ExpressionAttributeNames={"#u": "until"},
+                ExpressionAttributeValues={":u": {"S": timestamp(to)}},
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise

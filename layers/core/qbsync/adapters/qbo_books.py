@@ -1,0 +1,423 @@
+"""The `Books` port on QuickBooks Online: writes as one `/batch`, look-ups by query, payments read back.
+
+- `write` maps each record (qbo_mapping) and sends the mapped ones as one batch of at most 30 items carrying
+  the caller's requestid (at most 36 characters in a batch, bId at most 10: NOTES §3.4). Item `bId`s are the
+  writes' positions, so a repeated requestid answered with the first response still pairs each answer with
+  its write. A record whose account, term or payment method QuickBooks lacks is never sent: its result
+  carries the problem. A fault of one item is that write's fault; a fault of the whole request propagates.
+- The company's accounts, terms and payment methods are read (one query each, inactive ones included, in one
+  batch) only when a write names one or needs a default account, then kept per tenant for `lists_ttl`; a name
+  missing from lists read earlier makes them be read once more before the record is failed.
+- `find` looks up what an unconfirmed create may have made: names by DisplayName or Name (inactive ones
+  too), transactions by DocNumber, or else by customer or vendor, date and amount; only a single match counts.
+- `read_payment` and `changed_payments` (Change Data Capture) bring payments back for the host app.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from qbsync.adapters.clock import SystemClock
+from qbsync.adapters.qbo_http import QboClient, json_fault
+from qbsync.adapters.qbo_mapping import (
+    ENTITIES,
+    Lists,
+    QboWrite,
+    needs_lists,
+    payment_from_qbo,
+    qbo_time,
+    to_qbo,
+)
+from qbsync.domain.payments import ReceivedPayment
+from qbsync.domain.ports import Clock
+from qbsync.domain.qbo_faults import QboFaultError, QboOutcomeUnknownError
+from qbsync.domain.records import (
+    Bill,
+    CreditMemo,
+    Customer,
+    Employee,
+    Invoice,
+    Item,
+    Payment,
+    PurchaseOrder,
+    Vendor,
+)
+from qbsync.domain.settings import SyncSettings
+from qbsync.domain.sync import Failure, Found, Operation, Write, WriteResult, ref_key
+
+BATCH_MAX = 30  # NOTES §3.4
+BID_MAX = 10  # with a requestid (NOTES §3.4)
+BATCH_REQUEST_ID_MAX = 36  # NOTES §3.4, §3.6
+QUERY_PAGE = 1000  # MAXRESULTS at most 1000 (NOTES §3.2)
+CDC_MAX_OBJECTS = 1000  # per answer, without paging (NOTES §3.3)
+LISTS_TTL = timedelta(minutes=5)
+ITEM_FAULT_STATUS = 400  # a batch item's fault arrives in an HTTP 200; it is what the write alone would get
+NOT_FOUND = "610"  # Object Not Found: deleted (or inactive)
+PEOPLE = {"customer": "Customer", "vendor": "Vendor", "employee": "Employee"}
+# A Lists look-up that a fresh read of the lists may fix.
+_STALE_LIST_CODES = frozenset({
+    "unknown_account", "inactive_account", "unknown_term", "inactive_term", "unknown_payment_method",
+    "inactive_payment_method",
+})  # fmt: skip
+
+
+class QboBooks:
+    def __init__(
+        self, client: QboClient, clock: Clock | None = None, lists_ttl: timedelta = LISTS_TTL
+    ) -> None:
+        self._client = client
+        self._clock: Clock = clock or SystemClock()
+        self._lists_ttl = lists_ttl
+        self._lists: dict[str, tuple[datetime, Lists]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------------------ writes
+
+    def write(
+        self, tenant_id: str, writes: list[Write], settings: SyncSettings, request_id: str
+    ) -> list[WriteResult]:
+        """One batch of the mapped writes. A deletion of a record QuickBooks never had sends nothing and comes
+        back as done (no Id): there is nothing to void, delete or deactivate."""
+        if len(writes) > BATCH_MAX:
+            raise ValueError(f"a batch carries at most {BATCH_MAX} writes, not {len(writes)}")
+        _check_request_id(request_id)
+        mapped = self._map(tenant_id, writes, settings)
+        sent = {_bid(index): m for index, m in enumerate(mapped) if isinstance(m, QboWrite)}
+        answers: dict[str, Mapping[str, Any]] = {}
+        if sent:
+            items = [m.batch_item(bid) for bid, m in sent.items()]
+            answers = self._batch(tenant_id, items, request_id)
+            missing = sorted(set(sent) - set(answers))
+            if missing:  # an answer that is not about what was sent: nothing is known of those writes
+                raise QboOutcomeUnknownError(f"the batch answer has no items {', '.join(missing)}")
+        results: list[WriteResult] = []
+        for index, (write, item) in enumerate(zip(writes, mapped, strict=True)):
+            key = write.record.key
+            if item is None:
+                results.append(WriteResult(key))
+            elif isinstance(item, Failure):
+                results.append(WriteResult(key, problem=item))
+            else:
+                results.append(_write_result(key, item.entity, answers[_bid(index)]))
+        return results
+
+    def _map(
+        self, tenant_id: str, writes: list[Write], settings: SyncSettings
+    ) -> list[QboWrite | Failure | None]:
+        def mapped_with(lists: Lists) -> list[QboWrite | Failure | None]:
+            return [
+                None
+                if write.record.operation is Operation.DELETE and write.record.qbo_id is None
+                else to_qbo(write, lists, settings)
+                for write in writes
+            ]
+
+        if not any(needs_lists(write, settings) for write in writes):
+            return mapped_with(Lists())
+        lists, fresh = self._cached_lists(tenant_id)
+        mapped = mapped_with(lists)
+        if not fresh and any(isinstance(m, Failure) and m.code in _STALE_LIST_CODES for m in mapped):
+            mapped = mapped_with(self._load_lists(tenant_id))  # added or reactivated in QuickBooks since
+        return mapped
+
+    # ------------------------------------------------------------------------------------------ lists
+
+    def lists(self, tenant_id: str) -> Lists:
+        """The company's accounts, terms and payment methods, as last read (at most `lists_ttl` ago)."""
+        return self._cached_lists(tenant_id)[0]
+
+    def payment_method_name(self, tenant_id: str, qbo_id: str) -> str | None:
+        lists, fresh = self._cached_lists(tenant_id)
+        name = lists.payment_method_name(qbo_id)
+        if name is None and not fresh:
+            name = self._load_lists(tenant_id).payment_method_name(qbo_id)
+        return name
+
+    def _cached_lists(self, tenant_id: str) -> tuple[Lists, bool]:
+        """(lists, whether they were read just now)."""
+        with self._lock:
+            cached = self._lists.get(tenant_id)
+        if cached is not None and self._clock.now() - cached[0] < self._lists_ttl:
+            return cached[1], False
+        return self._load_lists(tenant_id), True
+
+    def _load_lists(self, tenant_id: str) -> Lists:
+        every = "Active IN (true,false)"
+        found = self._queries(
+            tenant_id,
+            {"accounts": ("Account", every), "terms": ("Term", every), "methods": ("PaymentMethod", every)},
+        )
+        lists = Lists.from_qbo(found["accounts"], found["terms"], found["methods"])
+        with self._lock:
+            self._lists[tenant_id] = (self._clock.now(), lists)
+        return lists
+
+    # ------------------------------------------------------------------------------------------ look-ups
+
+    def find(self, tenant_id: str, write: Write) -> Found | None:
+        record_type, model = write.record.record_type, write.model
+        match model:
+            case Customer() | Vendor() | Employee():
+                name = write.name or model.display_name
+                return _only(self._names(tenant_id, PEOPLE[record_type], "DisplayName", name), record_type)
+            case Item():
+                return _only(self._names(tenant_id, "Item", "Name", write.name or model.name), record_type)
+            case Invoice() | CreditMemo() | PurchaseOrder() | Bill() | Payment():
+                return self._find_transaction(tenant_id, write)
+            case _:
+                raise ValueError(f"{type(model).__name__} is not a canonical record")
+
+    def _names(self, tenant_id: str, entity: str, field: str, name: str) -> list[dict[str, Any]]:
+        return self._query_all(tenant_id, entity, f"{field} = {quote(name)} AND Active IN (true,false)")
+
+    def _find_transaction(self, tenant_id: str, write: Write) -> Found | None:
+        model = write.model
+        assert isinstance(model, Invoice | CreditMemo | PurchaseOrder | Bill | Payment)
+        entity = ENTITIES[write.record.record_type]
+        if isinstance(model, PurchaseOrder | Bill):
+            party_field, party = "VendorRef", write.ids.get(ref_key("vendor", model.vendor_id))
+        else:
+            party_field, party = "CustomerRef", write.ids.get(ref_key("customer", model.customer_id))
+        if party is None:  # the customer or vendor is not in QuickBooks: neither can this be
+            return None
+        doc_number = None if isinstance(model, Payment) else model.doc_number
+        total = model.total_amount if isinstance(model, Payment) else model.total
+        if doc_number is not None:
+            rows = self._query_all(tenant_id, entity, f"DocNumber = {quote(doc_number)}")
+        else:
+            where = f"{party_field} = {quote(party)}"
+            if model.txn_date is not None:
+                where += f" AND TxnDate = {quote(model.txn_date.isoformat())}"
+            rows = self._query_all(tenant_id, entity, where)
+        candidates = [row for row in rows if _ref(row.get(party_field)) == party]
+        if doc_number is None or len(candidates) > 1:
+            candidates = [row for row in candidates if _matches(row, model, total)]
+        if isinstance(model, Payment) and model.reference_number is not None and len(candidates) > 1:
+            candidates = [row for row in candidates if row.get("PaymentRefNum") == model.reference_number]
+        return _only(candidates, write.record.record_type)
+
+    def read(self, tenant_id: str, record_type: str, qbo_id: str) -> Found | None:
+        entity = ENTITIES.get(record_type)
+        if entity is None:
+            raise ValueError(f"{record_type!r} is not a record type QuickBooks Online syncs")
+        body = self._get(tenant_id, entity, qbo_id)
+        return None if body is None else _found(record_type, body)
+
+    def find_name(self, tenant_id: str, name: str) -> list[Found]:
+        """One batch of four queries: the people by DisplayName, the items by Name, inactive ones included."""
+        every = "AND Active IN (true,false)"
+        found = self._queries(
+            tenant_id,
+            {
+                "customer": ("Customer", f"DisplayName = {quote(name)} {every}"),
+                "vendor": ("Vendor", f"DisplayName = {quote(name)} {every}"),
+                "employee": ("Employee", f"DisplayName = {quote(name)} {every}"),
+                "item": ("Item", f"Name = {quote(name)} {every}"),
+            },
+        )
+        return [_found(record_type, row) for record_type, rows in found.items() for row in rows]
+
+    # ------------------------------------------------------------------------------------------ payments back
+
+    def read_payment(self, tenant_id: str, qbo_id: str) -> ReceivedPayment | None:
+        body = self._get(tenant_id, "Payment", qbo_id)
+        return None if body is None else payment_from_qbo(body)
+
+    def changed_payments(
+        self, tenant_id: str, since: datetime
+    ) -> tuple[list[ReceivedPayment], list[str], datetime]:
+        """Payments changed since `since` (at most 30 days back), the Ids of the deleted ones, and the time to
+        ask from next: QuickBooks' time of the answer, or, when the answer is full (1000 objects, no paging),
+        the newest change it holds, so that the next call picks up what this one could not carry."""
+        if since.tzinfo is None:
+            raise ValueError("since must carry a time zone")
+        document = self._client.get(
+            tenant_id,
+            "cdc",
+            {"entities": "Payment", "changedSince": since.replace(microsecond=0).isoformat()},
+        )
+        changed: list[ReceivedPayment] = []
+        deleted: list[str] = []
+        stamps: list[datetime] = []
+        for row in _cdc_objects(document, "Payment"):
+            stamp = qbo_time((row.get("MetaData") or {}).get("LastUpdatedTime"))
+            if stamp is not None:
+                stamps.append(stamp)
+            if str(row.get("status") or "") == "Deleted":
+                deleted.append(str(row["Id"]))
+            else:
+                changed.append(payment_from_qbo(row))
+        server_time = qbo_time(document.get("time")) or since
+        if len(changed) + len(deleted) >= CDC_MAX_OBJECTS and stamps:
+            server_time = max(stamps)
+        return changed, deleted, server_time
+
+    # ------------------------------------------------------------------------------------------ plumbing
+
+    def _get(self, tenant_id: str, entity: str, qbo_id: str) -> dict[str, Any] | None:
+        """The entity by Id; None when QuickBooks answers 610 (deleted) or a deleted stub."""
+        try:
+            document = self._client.get(tenant_id, f"{entity.lower()}/{qbo_id}")
+        except QboFaultError as fault:
+            if NOT_FOUND in fault.codes:
+                return None
+            raise
+        body = _entity(document, entity)
+        if body is None:
+            raise QboOutcomeUnknownError(f"reading {entity} {qbo_id}: the answer holds no {entity}")
+        if str(body.get("status") or "") == "Deleted":
+            return None
+        return body
+
+    def _batch(self, tenant_id: str, items: Sequence[Mapping[str, Any]], request_id: str) -> dict[str, Any]:
+        """Send one batch; its item answers by bId."""
+        if not 0 < len(items) <= BATCH_MAX:
+            raise ValueError(f"a batch carries 1 to {BATCH_MAX} items, not {len(items)}")
+        bids = [str(item.get("bId", "")) for item in items]
+        if any(not 0 < len(bid) <= BID_MAX for bid in bids) or len(set(bids)) != len(bids):
+            raise ValueError(f"each batch item needs its own bId of 1 to {BID_MAX} characters")
+        _check_request_id(request_id)
+        document = self._client.post(
+            tenant_id, "batch", {"BatchItemRequest": list(items)}, request_id=request_id
+        )
+        answers = document.get("BatchItemResponse")
+        if not isinstance(answers, list):
+            raise QboOutcomeUnknownError("the batch answer has no BatchItemResponse")
+        return {str(a["bId"]): a for a in answers if isinstance(a, Mapping) and a.get("bId") is not None}
+
+    def _queries(
+        self, tenant_id: str, queries: Mapping[str, tuple[str, str]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Several queries in one batch (each with every page: a full page is followed by the next ones)."""
+        keys = list(queries)
+        items = [
+            {"bId": _bid(index), "Query": select(*queries[key], start=1)} for index, key in enumerate(keys)
+        ]
+        # A read changes nothing: a fresh requestid, so that no earlier answer is given again.
+        answers = self._batch(tenant_id, items, uuid.uuid4().hex)
+        found: dict[str, list[dict[str, Any]]] = {}
+        for index, key in enumerate(keys):
+            entity, where = queries[key]
+            answer = answers.get(_bid(index))
+            if answer is None:
+                raise QboOutcomeUnknownError(f"the batch answer has no item {_bid(index)}")
+            if answer.get("Fault"):
+                raise json_fault(ITEM_FAULT_STATUS, answer["Fault"])
+            rows = _rows(answer.get("QueryResponse"), entity)
+            if len(rows) >= QUERY_PAGE:
+                rows += self._query_all(tenant_id, entity, where, start=1 + len(rows))
+            found[key] = rows
+        return found
+
+    def _query_all(self, tenant_id: str, entity: str, where: str, start: int = 1) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = _rows(
+                self._client.query(tenant_id, select(entity, where, start=start))["QueryResponse"], entity
+            )
+            rows += page
+            if len(page) < QUERY_PAGE:
+                return rows
+            start += len(page)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def quote(text: str) -> str:
+    r"""A query string literal: quotes escaped as \' (NOTES §3.2), and so the escape character itself."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def select(entity: str, where: str, *, start: int = 1) -> str:
+    condition = f" WHERE {where}" if where else ""
+    # Not SQL: QuickBooks' query language, its values quoted by `quote`.
+    return f"SELECT * FROM {entity}{condition} STARTPOSITION {start} MAXRESULTS {QUERY_PAGE}"  # noqa: S608
+
+
+def _bid(index: int) -> str:
+    return f"b{index}"
+
+
+def _check_request_id(request_id: str) -> None:
+    if not 0 < len(request_id) <= BATCH_REQUEST_ID_MAX:
+        raise ValueError(f"a batch requestid has 1 to {BATCH_REQUEST_ID_MAX} characters")
+
+
+def _write_result(key: str, entity: str, answer: Mapping[str, Any]) -> WriteResult:
+    if answer.get("Fault"):
+        return WriteResult(key, fault=json_fault(ITEM_FAULT_STATUS, answer["Fault"]))
+    body = _entity(answer, entity)
+    if body is None or body.get("Id") is None:
+        raise QboOutcomeUnknownError(f"the batch answer for {key} holds neither a {entity} nor a fault")
+    token = body.get("SyncToken")
+    return WriteResult(key, qbo_id=str(body["Id"]), sync_token=None if token is None else str(token))
+
+
+def _entity(document: Mapping[str, Any], entity: str) -> dict[str, Any] | None:
+    body = document.get(entity)
+    if body is None:  # entity names are case-insensitive for QuickBooks
+        body = next((v for k, v in document.items() if k.lower() == entity.lower()), None)
+    return body if isinstance(body, dict) else None
+
+
+def _rows(response: Any, entity: str) -> list[dict[str, Any]]:
+    """The objects of a QueryResponse; an empty answer has no entity key at all."""
+    if not isinstance(response, Mapping):
+        return []
+    rows = _entity({k: {"rows": v} for k, v in response.items()}, entity)
+    found = rows["rows"] if rows is not None else []
+    return [row for row in found if isinstance(row, dict)] if isinstance(found, list) else []
+
+
+def _cdc_objects(document: Mapping[str, Any], entity: str) -> Iterable[dict[str, Any]]:
+    for cdc in document.get("CDCResponse") or []:
+        if not isinstance(cdc, Mapping):
+            continue
+        for response in cdc.get("QueryResponse") or []:
+            yield from _rows(response, entity)
+
+
+def _found(record_type: str, body: Mapping[str, Any]) -> Found:
+    name = body.get("DisplayName") or body.get("Name") or ""
+    token = body.get("SyncToken")
+    return Found(record_type, str(body["Id"]), "" if token is None else str(token), str(name))
+
+
+def _only(rows: list[dict[str, Any]], record_type: str) -> Found | None:
+    return _found(record_type, rows[0]) if len(rows) == 1 else None
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        return None if value.get("value") is None else str(value["value"])
+    return None
+
+
+def _matches(
+    row: Mapping[str, Any], model: Invoice | CreditMemo | PurchaseOrder | Bill | Payment, total: Decimal
+) -> bool:
+    """Same date (when the record has one) and the same amount before tax: a sales document's lines add up to
+    its SubTotalLineDetail line (QuickBooks adds its own tax to TotalAmt), other documents' to TotalAmt."""
+    if model.txn_date is not None and row.get("TxnDate") != model.txn_date.isoformat():
+        return False
+    amount: Any = row.get("TotalAmt")
+    if isinstance(model, Invoice | CreditMemo):
+        subtotal = next(
+            (
+                line.get("Amount")
+                for line in row.get("Line") or []
+                if line.get("DetailType") == "SubTotalLineDetail"
+            ),
+            None,
+        )
+        amount = amount if subtotal is None else subtotal
+    try:
+        return amount is not None and not isinstance(amount, bool) and Decimal(str(amount)) == total
+    except ArithmeticError:
+        return False

@@ -1,0 +1,524 @@
+"""Sync state in DynamoDB: records, their QuickBooks ids and names, the event feed, the run lease.
+
+Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
+- `RECORD#{type}#{id}`: one SyncRecord. `data` is a JSON string (DynamoDB has no floats and the canonical data
+  is JSON-ready already), `history` a list of maps, times fixed-width UTC strings. The state listing is GSI1:
+  gsi1pk = TENANT#{tenant_id}#STATE#{state}, gsi1sk = {updated_at}#{type}#{id}, oldest change first.
+- `QBOID#{type}#{qbo_id}`: record_id, the record QuickBooks knows by that id. Written (and the old one deleted
+  when the id changes) in one transaction with the record, under the record's condition.
+- `NAME#{name_key}`: owner ("vendor/v-1"), the record a customer, vendor or employee name is reserved for.
+- `EVENTSEQ`: seq, the tenant's last event number; an atomic ADD, so two appenders never share a number.
+- `EVENT#{seq:012d}`: one event of the feed; `expires_at` (epoch seconds) lets the table's TTL drop it.
+- `SYNC#RUN`: lease_owner and lease_until (the one sync run of the tenant), requested_at (a run asked for).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from qbsync.adapters.clock import SystemClock
+from qbsync.adapters.dynamodb import (
+    GSI1,
+    decode_cursor_within,
+    encode_cursor,
+    from_item,
+    is_conditional_failure,
+    read_item,
+    timestamp,
+    to_item,
+)
+from qbsync.domain.errors import FieldProblem, InvalidInputError
+from qbsync.domain.paging import Page
+from qbsync.domain.sync import (
+    Failure,
+    Operation,
+    StaleRecordError,
+    SyncEvent,
+    SyncRecord,
+    SyncState,
+    Transition,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import KeysAndAttributesUnionTypeDef, TransactWriteItemTypeDef
+
+    from qbsync.domain.ports import Clock
+
+EVENT_RETENTION = timedelta(days=30)
+BATCH_GET_MAX = 100  # keys per BatchGetItem
+BATCH_GET_ROUNDS = 8  # rounds of UnprocessedKeys before giving up loudly
+SAVE_ATTEMPTS = 5  # a save retried while only the stored QuickBooks id moved under it
+FILTERED_PAGE = 100  # items read per query when a filter may drop most of them
+EVENT_ID = re.compile(r"[0-9]{12}")
+EVENT_LAST = "999999999999"
+
+
+def _partition(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def _record_key(tenant_id: str, record_type: str, record_id: str) -> dict[str, str]:
+    return {"pk": _partition(tenant_id), "sk": f"RECORD#{record_type}#{record_id}"}
+
+
+def _qbo_key(tenant_id: str, record_type: str, qbo_id: str) -> dict[str, str]:
+    return {"pk": _partition(tenant_id), "sk": f"QBOID#{record_type}#{qbo_id}"}
+
+
+def _state_partition(tenant_id: str, state: SyncState) -> str:
+    return f"TENANT#{tenant_id}#STATE#{state.value}"
+
+
+def _utc(at: datetime) -> str:
+    """`timestamp`, refusing a time without a zone (it would be read as the machine's local time)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{at!r} has no time zone; sync state keeps aware times only")
+    return timestamp(at)
+
+
+def _json(values: dict[str, Any]) -> str:
+    """A record's data: JSON-ready already; anything else (a Decimal, a float NaN) is a bug, refused."""
+    return json.dumps(values, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _event_json(detail: dict[str, Any]) -> str:
+    """An event's detail as the bus sends it (`default=str`): a feed reader and a subscriber see the same."""
+    return json.dumps(detail, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
+
+
+def _record_item(record: SyncRecord) -> dict[str, Any]:
+    failure = record.failure
+    return {
+        **_record_key(record.tenant_id, record.record_type, record.record_id),
+        "gsi1pk": _state_partition(record.tenant_id, record.state),
+        "gsi1sk": f"{_utc(record.updated_at)}#{record.record_type}#{record.record_id}",
+        "tenant_id": record.tenant_id,
+        "record_type": record.record_type,
+        "record_id": record.record_id,
+        "data": _json(record.data),
+        "state": record.state.value,
+        "updated_at": _utc(record.updated_at),
+        "revision": record.revision,
+        "operation": record.operation.value,
+        "qbo_id": record.qbo_id,
+        "sync_token": record.sync_token,
+        "qbo_name": record.qbo_name,
+        "failure": failure.as_dict() if failure else None,
+        "waiting_for": list(record.waiting_for),
+        "history": [{"state": t.state.value, "at": _utc(t.at), "detail": t.detail} for t in record.history],
+        "synced_revision": record.synced_revision,
+        "attempts": record.attempts,
+        "force": record.force,
+    }
+
+
+def _record(values: dict[str, Any]) -> SyncRecord:
+    failure = values.get("failure")
+    return SyncRecord(
+        tenant_id=values["tenant_id"],
+        record_type=values["record_type"],
+        record_id=values["record_id"],
+        data=json.loads(values["data"]),
+        state=SyncState(values["state"]),
+        updated_at=datetime.fromisoformat(values["updated_at"]),
+        revision=int(values["revision"]),
+        operation=Operation(values["operation"]),
+        qbo_id=values.get("qbo_id"),
+        sync_token=values.get("sync_token"),
+        qbo_name=values.get("qbo_name"),
+        failure=Failure(failure["code"], failure["message"], tuple(failure["actions"]), failure["field"])
+        if failure
+        else None,
+        waiting_for=tuple(values.get("waiting_for", ())),
+        history=[
+            Transition(SyncState(t["state"]), datetime.fromisoformat(t["at"]), t["detail"])
+            for t in values.get("history", ())
+        ],
+        synced_revision=int(values["synced_revision"]),
+        attempts=int(values["attempts"]),
+        force=bool(values["force"]),
+    )
+
+
+def _query(client: DynamoDBClient, table: str, limit: int, **query: Any) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items of a query, and whether more follow. Reads on past short pages (the 1 MB page cap,
+    items a FilterExpression dropped) until it has limit + 1 items or the query is exhausted, so "more" is
+    exact and the caller's cursor can be the key of the last item returned."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    items: list[dict[str, Any]] = []
+    while True:
+        wanted = limit + 1 - len(items)
+        page_size = max(wanted, FILTERED_PAGE) if "FilterExpression" in query else wanted
+        response = client.query(TableName=table, Limit=page_size, **query)
+        items += [from_item(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        if len(items) > limit or not last:
+            return items[:limit], len(items) > limit
+        query["ExclusiveStartKey"] = last
+
+
+def _cursor(items: list[dict[str, Any]], more: bool, keys: tuple[str, ...]) -> str | None:
+    return encode_cursor(to_item({k: items[-1][k] for k in keys})) if more else None
+
+
+def _cancellation_codes(exc: ClientError) -> list[str]:
+    reasons: list[dict[str, Any]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+class _RecordConflictError(Exception):
+    """The record's condition failed: read it again."""
+
+
+class _OldMappingTakenError(Exception):
+    """The record's previous QuickBooks id now maps to another record: leave that mapping alone."""
+
+
+class DynamoRecordStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord | None:
+        values = read_item(self._client, self._table, _record_key(tenant_id, record_type, record_id))
+        return _record(values) if values else None
+
+    def get_many(self, tenant_id: str, keys: list[tuple[str, str]]) -> dict[str, SyncRecord]:
+        unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a repeated key
+        found: dict[str, SyncRecord] = {}
+        for start in range(0, len(unique), BATCH_GET_MAX):
+            chunk = [to_item(_record_key(tenant_id, t, i)) for t, i in unique[start : start + BATCH_GET_MAX]]
+            request: dict[str, KeysAndAttributesUnionTypeDef] = {
+                self._table: {"Keys": chunk, "ConsistentRead": True}
+            }
+            for round_ in range(BATCH_GET_ROUNDS):
+                if round_:
+                    time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed keys: the table is throttling
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    record = _record(from_item(item))
+                    found[record.key] = record
+                unprocessed = response.get("UnprocessedKeys") or {}
+                if not unprocessed:
+                    break
+                request = dict(unprocessed)
+            else:
+                raise RuntimeError(
+                    f"DynamoDB left keys unprocessed {BATCH_GET_ROUNDS} times reading records of tenant "
+                    f"{tenant_id!r}; the table is throttled, retry later"
+                )
+        return found
+
+    def save(
+        self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None
+    ) -> None:
+        item = _record_item(record)
+        leave_old_mapping = False
+        for _ in range(SAVE_ATTEMPTS):
+            condition = "attribute_not_exists(pk)"
+            values: dict[str, Any] = {}
+            old_qbo_id: str | None = None
+            if expected_revision is not None:
+                stored = self._stored(record)
+                if (
+                    stored is None
+                    or int(stored["revision"]) != expected_revision
+                    or (expected_state is not None and stored["state"] != expected_state.value)
+                ):
+                    raise self._stale(record, stored)
+                old_qbo_id = stored.get("qbo_id")
+                condition = "revision = :revision"
+                values[":revision"] = expected_revision
+                if expected_state is not None:
+                    condition += " AND #state = :state"
+                    values[":state"] = expected_state.value
+                # Another save of this revision may have moved the QuickBooks id: keep its mappings right.
+                if old_qbo_id is None:
+                    condition += " AND attribute_not_exists(qbo_id)"
+                else:
+                    condition += " AND qbo_id = :old_qbo_id"
+                    values[":old_qbo_id"] = old_qbo_id
+            try:
+                self._write(item, condition, values, old_qbo_id, leave_old_mapping)
+            except _RecordConflictError:
+                if expected_revision is None:
+                    raise self._stale(record, None, new=True) from None
+                continue  # read it again: stale now, or only its QuickBooks id moved
+            except _OldMappingTakenError:
+                leave_old_mapping = True
+                continue
+            return
+        raise StaleRecordError(
+            f"Record {record.key} of tenant {record.tenant_id!r} kept changing while it was saved; "
+            "read it again."
+        )
+
+    def _stored(self, record: SyncRecord) -> dict[str, Any] | None:
+        key = _record_key(record.tenant_id, record.record_type, record.record_id)
+        return read_item(self._client, self._table, key)
+
+    @staticmethod
+    def _stale(record: SyncRecord, stored: dict[str, Any] | None, new: bool = False) -> StaleRecordError:
+        if new:
+            now = "is stored already"
+        elif stored is None:
+            now = "is not stored"
+        else:
+            now = f"is at revision {int(stored['revision'])}, {stored['state']}"
+        return StaleRecordError(
+            f"Record {record.key} of tenant {record.tenant_id!r} changed since it was read (it {now}); "
+            "read it again."
+        )
+
+    def _write(
+        self,
+        item: dict[str, Any],
+        condition: str,
+        values: dict[str, Any],
+        old_qbo_id: str | None,
+        leave_old_mapping: bool,
+    ) -> None:
+        names = {"#state": "state"} if "#state" in condition else {}
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_item(item),
+            "ConditionExpression": condition,
+            **({"ExpressionAttributeNames": names} if names else {}),
+            **({"ExpressionAttributeValues": to_item(values)} if values else {}),
+        }
+        new_qbo_id: str | None = item["qbo_id"]
+        if new_qbo_id == old_qbo_id:
+            try:
+                self._client.put_item(**put)
+            except ClientError as exc:
+                if is_conditional_failure(exc):
+                    raise _RecordConflictError from exc
+                raise
+            return
+        tenant_id, record_type, record_id = item["tenant_id"], item["record_type"], item["record_id"]
+        actions: list[TransactWriteItemTypeDef] = [{"Put": put}]  # type: ignore[typeddict-item]
+        if new_qbo_id:
+            mapping = {**_qbo_key(tenant_id, record_type, new_qbo_id), "record_id": record_id}
+            actions.append({"Put": {"TableName": self._table, "Item": to_item(mapping)}})
+        if old_qbo_id and not leave_old_mapping:
+            actions.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": to_item(_qbo_key(tenant_id, record_type, old_qbo_id)),
+                        "ConditionExpression": "attribute_not_exists(pk) OR record_id = :record_id",
+                        "ExpressionAttributeValues": to_item({":record_id": record_id}),
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            codes = _cancellation_codes(exc)
+            if codes[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in codes:
+                raise _RecordConflictError from exc
+            if "ConditionalCheckFailed" in codes:
+                raise _OldMappingTakenError from exc
+            raise
+
+    def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
+        partition = _state_partition(tenant_id, state)
+        query: dict[str, Any] = {
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": to_item({":p": partition}),
+        }
+        keys = ("pk", "sk", "gsi1pk", "gsi1sk")
+        if cursor:
+            exact = {"pk": _partition(tenant_id), "gsi1pk": partition}
+            query["ExclusiveStartKey"] = decode_cursor_within(cursor, set(keys), exact, {"sk": "RECORD#"})
+        items, more = _query(self._client, self._table, limit, **query)
+        return Page([_record(item) for item in items], _cursor(items, more, keys))
+
+    def list(
+        self, tenant_id: str, record_type: str, state: SyncState | None, limit: int, cursor: str | None
+    ) -> Page[SyncRecord]:
+        prefix = f"RECORD#{record_type}#"
+        values = {":pk": _partition(tenant_id), ":prefix": prefix}
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ConsistentRead": True,
+        }
+        if state is not None:
+            query |= {"FilterExpression": "#state = :state", "ExpressionAttributeNames": {"#state": "state"}}
+            values[":state"] = state.value
+        query["ExpressionAttributeValues"] = to_item(values)
+        keys = ("pk", "sk")
+        if cursor:
+            exact = {"pk": _partition(tenant_id)}
+            query["ExclusiveStartKey"] = decode_cursor_within(cursor, set(keys), exact, {"sk": prefix})
+        items, more = _query(self._client, self._table, limit, **query)
+        return Page([_record(item) for item in items], _cursor(items, more, keys))
+
+    def find_by_qbo_id(self, tenant_id: str, record_type: str, qbo_id: str) -> SyncRecord | None:
+        mapping = read_item(self._client, self._table, _qbo_key(tenant_id, record_type, qbo_id))
+        if not mapping:
+            return None
+        record = self.get(tenant_id, record_type, str(mapping["record_id"]))
+        return record if record is not None and record.qbo_id == qbo_id else None
+
+    def claim_name(self, tenant_id: str, name_key: str, owner: str) -> str | None:
+        key = {"pk": _partition(tenant_id), "sk": f"NAME#{name_key}"}
+        while True:
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=to_item({**key, "name_key": name_key, "owner": owner}),
+                    ConditionExpression="attribute_not_exists(pk) OR #owner = :owner",
+                    ExpressionAttributeNames={"#owner": "owner"},
+                    ExpressionAttributeValues=to_item({":owner": owner}),
+                )
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise
+                current = read_item(self._client, self._table, key)
+                if current is None:
+                    continue  # released meanwhile: try again
+                return str(current["owner"])
+            return None
+
+    def release_name(self, tenant_id: str, name_key: str, owner: str) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_item({"pk": _partition(tenant_id), "sk": f"NAME#{name_key}"}),
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues=to_item({":owner": owner}),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+
+
+def _after(event_id: str | None) -> int:
+    """The number of the first event after `event_id`."""
+    if event_id is None:
+        return 0
+    if not EVENT_ID.fullmatch(event_id):
+        raise InvalidInputError(
+            "The event id is not one this feed issued.",
+            [FieldProblem("after", "Pass the id of an event read from the feed, or nothing to start.")],
+        )
+    return int(event_id) + 1
+
+
+class DynamoEventFeed:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        retention: timedelta = EVENT_RETENTION,
+        clock: Clock | None = None,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._retention = retention
+        self._clock = clock or SystemClock()
+
+    def append(self, event: SyncEvent) -> SyncEvent:
+        item = {
+            "tenant_id": event.tenant_id,
+            "type": event.type,
+            "at": _utc(event.at),
+            "detail": _event_json(event.detail),
+        }
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=to_item({"pk": _partition(event.tenant_id), "sk": "EVENTSEQ"}),
+            UpdateExpression="ADD seq :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        event_id = f"{int(from_item(response['Attributes'])['seq']):012d}"
+        expires_at = int((self._clock.now() + self._retention).timestamp())
+        item |= {"pk": _partition(event.tenant_id), "sk": f"EVENT#{event_id}", "id": event_id}
+        self._client.put_item(TableName=self._table, Item=to_item({**item, "expires_at": expires_at}))
+        return SyncEvent(event.type, event.tenant_id, event.at, event.detail, event_id)
+
+    def after(self, tenant_id: str, after: str | None, limit: int) -> Page[SyncEvent]:
+        items, more = _query(
+            self._client,
+            self._table,
+            limit,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues=to_item(
+                {
+                    ":pk": _partition(tenant_id),
+                    ":first": f"EVENT#{_after(after):012d}",
+                    ":last": f"EVENT#{EVENT_LAST}",
+                }
+            ),
+            ConsistentRead=True,
+        )
+        events = [
+            SyncEvent(
+                type=str(v["type"]),
+                tenant_id=str(v["tenant_id"]),
+                at=datetime.fromisoformat(v["at"]),
+                detail=json.loads(v["detail"]),
+                id=str(v["id"]),
+            )
+            for v in items
+        ]
+        return Page(events, events[-1].id if more else None)
+
+
+class DynamoTenantLease:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @staticmethod
+    def _key(tenant_id: str) -> dict[str, Any]:
+        return to_item({"pk": _partition(tenant_id), "sk": "SYNC#RUN"})
+
+    def _update(self, tenant_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        request: dict[str, Any] = {"UpdateExpression": update, "ConditionExpression": condition}
+        if values:
+            request["ExpressionAttributeValues"] = to_item(values)
+        try:
+            self._client.update_item(TableName=self._table, Key=self._key(tenant_id), **request)
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def acquire(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool:
+        return self._update(
+            tenant_id,
+            "SET lease_owner = :owner, lease_until = :until",
+            "attribute_not_exists(lease_until) OR lease_until <= :now OR lease_owner = :owner",
+            {":owner": owner, ":until": _utc(now + duration), ":now": _utc(now)},
+        )
+
+    def release(self, tenant_id: str, owner: str) -> None:
+        self._update(tenant_id, "REMOVE lease_owner, lease_until", "lease_owner = :owner", {":owner": owner})
+
+    def request_run(self, tenant_id: str, now: datetime, stale_after: timedelta) -> bool:
+        return self._update(
+            tenant_id,
+            "SET requested_at = :now",
+            "attribute_not_exists(requested_at) OR requested_at < :stale",
+            {":now": _utc(now), ":stale": _utc(now - stale_after)},
+        )
+
+    def take_request(self, tenant_id: str) -> None:
+        # Conditioned, so that taking a request of a tenant that never had one creates no item.
+        self._update(tenant_id, "REMOVE requested_at", "attribute_exists(requested_at)", {})

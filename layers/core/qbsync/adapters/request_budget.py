@@ -1,0 +1,89 @@
+"""A per-company limiter shared by every worker, so QuickBooks Online never has to answer 429.
+
+Intuit allows 500 requests and 40 batch requests in any rolling minute per company (NOTES §3.4, §3.8). A
+token bucket of capacity C refilled at r per minute lets through at most C + r in any 60 seconds, so the
+buckets below stay within both limits with a margin: requests C=100, r=380 (≤ 480); batches C=8, r=30 (≤ 38).
+
+Each bucket is one DynamoDB item updated with a compare-and-set on its last update time:
+
+    pk = REALM#{realm_id}   sk = BUDGET#{bucket}   tokens, at
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from qbsync.adapters.dynamodb import is_conditional_failure, read_item, to_item
+from qbsync.domain.ports import Clock
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+CAS_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    capacity: float
+    per_minute: float
+
+
+REQUESTS = Bucket("requests", capacity=100, per_minute=380)
+BATCHES = Bucket("batches", capacity=8, per_minute=30)
+
+
+class DynamoRequestBudget:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        clock: Clock,
+        buckets: tuple[Bucket, Bucket] = (REQUESTS, BATCHES),
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+        self._requests, self._batches = buckets
+
+    def take(self, realm_id: str, *, batch: bool) -> float:
+        """Spend one request (and one batch request); 0 when allowed, else the seconds to wait first."""
+        wait = self._take(realm_id, self._requests)
+        if wait == 0 and batch:
+            # The request token is spent even if the batch bucket says wait: erring on the safe side.
+            wait = self._take(realm_id, self._batches)
+        return wait
+
+    def _take(self, realm_id: str, bucket: Bucket) -> float:
+        key = {"pk": f"REALM#{realm_id}", "sk": f"BUDGET#{bucket.name}"}
+        rate = bucket.per_minute / 60.0
+        for _ in range(CAS_ATTEMPTS):
+            now = self._clock.now()
+            values = read_item(self._client, self._table, key)
+            if values is None:
+                tokens, condition, names, previous = bucket.capacity, "attribute_not_exists(pk)", {}, {}
+            else:
+                elapsed = max(0.0, (now - datetime.fromisoformat(values["at"])).total_seconds())
+                tokens = min(bucket.capacity, float(values["tokens"]) + elapsed * rate)
+                condition, names, previous = "#at = :at", {"#at": "at"}, {":at": values["at"]}
+            if tokens < 1:
+                return (1 - tokens) / rate
+            item = {**key, "tokens": f"{tokens - 1:.6f}", "at": now.isoformat()}
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=to_item(item),
+                    ConditionExpression=condition,
+                    **({"ExpressionAttributeNames": names} if names else {}),  # type: ignore[arg-type]
+                    **({"ExpressionAttributeValues": to_item(previous)} if previous else {}),  # type: ignore[arg-type]
+                )
+            except ClientError as exc:
+                if is_conditional_failure(exc):
+                    continue  # another worker spent a token meanwhile: read again
+                raise
+            return 0.0
+        return 1.0 / rate

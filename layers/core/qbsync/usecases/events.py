@@ -1,0 +1,40 @@
+"""Events for the host app: each one stored in the tenant's feed first (it gets its feed id there), then put
+on the bus with that id, so a subscriber and a reader of the feed see the same event under the same id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qbsync.domain.connections import EventPublisher
+from qbsync.domain.errors import FieldProblem, InvalidInputError
+from qbsync.domain.paging import Page
+from qbsync.domain.ports import Clock, TenantRepository
+from qbsync.domain.sync import EventFeed, SyncEvent
+from qbsync.usecases.tenants import get_tenant
+
+FEED_PAGE_MAX = 500
+
+
+@dataclass
+class FeedAndBus:
+    """An EventPublisher that keeps every event in the tenant's feed as well as sending it on the bus."""
+
+    feed: EventFeed
+    bus: EventPublisher
+    clock: Clock
+
+    def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
+        stored = self.feed.append(SyncEvent(detail_type, tenant_id, self.clock.now(), dict(detail)))
+        self.bus.publish(detail_type, tenant_id, {"event_id": stored.id, **detail})
+
+
+def read_feed(
+    tenants: TenantRepository, feed: EventFeed, tenant_id: str, after: str | None, limit: int
+) -> Page[SyncEvent]:
+    get_tenant(tenants, tenant_id)
+    if not 1 <= limit <= FEED_PAGE_MAX:
+        raise InvalidInputError(
+            f"limit is 1 to {FEED_PAGE_MAX}.",
+            [FieldProblem("limit", f"1 to {FEED_PAGE_MAX}", "out_of_range")],
+        )
+    return feed.after(tenant_id, after, limit)

@@ -1,0 +1,168 @@
+"""Payments recorded in QuickBooks, told to the host app as events.
+
+Two paths lead here: a webhook's `qbo.entity_changed` job for one Payment, and the scheduled Change Data
+Capture pull that catches what a webhook missed. Both end in `PaymentRelay.relay`, which tells each change of
+a payment once: `payment.received` the first time, `payment.updated` when its SyncToken moved,
+`payment.voided` when it was voided, `payment.deleted` when it is gone. A compare-and-set on what was last
+told makes the two paths (and redeliveries) agree on who tells.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from qbsync.domain.connections import EventPublisher
+from qbsync.domain.payments import ReceivedPayment
+from qbsync.domain.ports import Clock
+from qbsync.domain.settings import SettingsRepository, SyncSettings
+from qbsync.domain.sync import RecordStore
+from qbsync.usecases.settings import settings_in_force
+
+log = logging.getLogger(__name__)
+
+PAYMENT_RECEIVED = "payment.received"
+PAYMENT_UPDATED = "payment.updated"
+PAYMENT_VOIDED = "payment.voided"
+PAYMENT_DELETED = "payment.deleted"
+# Change Data Capture looks back at most 30 days (NOTES §3.3); a first pull starts a day back.
+CDC_LOOKBACK_MAX = timedelta(days=29)
+FIRST_PULL = timedelta(days=1)
+# QuickBooks may stamp a change a little after it happened; pull with some overlap (duplicates are dropped).
+OVERLAP = timedelta(minutes=5)
+_TXN_TYPES = {"Invoice": "invoice", "CreditMemo": "credit_memo"}
+
+
+class PaymentSource(Protocol):
+    def read_payment(self, tenant_id: str, qbo_id: str) -> ReceivedPayment | None: ...
+
+    def changed_payments(
+        self, tenant_id: str, since: datetime
+    ) -> tuple[list[ReceivedPayment], list[str], datetime]:
+        """Payments changed since `since`, the Ids of those deleted, and QuickBooks' time of the answer."""
+
+    def payment_method_name(self, tenant_id: str, qbo_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Told:
+    """What the host app was last told of one payment."""
+
+    sync_token: str
+    voided: bool
+    deleted: bool = False
+
+
+class PaymentLog(Protocol):
+    def told(self, tenant_id: str, qbo_id: str) -> Told | None: ...
+
+    def tell(self, tenant_id: str, qbo_id: str, now: Told, before: Told | None) -> bool:
+        """Record `now` if what is stored is still `before`; False when another worker got there first."""
+
+    def pulled_until(self, tenant_id: str) -> datetime | None: ...
+
+    def advance(self, tenant_id: str, to: datetime) -> None: ...
+
+
+@dataclass
+class PaymentRelay:
+    source: PaymentSource
+    log: PaymentLog
+    records: RecordStore
+    settings: SettingsRepository
+    events: EventPublisher
+    clock: Clock
+
+    def on_change(self, tenant_id: str, qbo_id: str, operation: str) -> str | None:
+        """A webhook said this payment changed: read it and tell the host app. Returns the event sent."""
+        _, settings = settings_in_force(self.settings, tenant_id)
+        if not settings.sync_payments_from_quickbooks:
+            return None
+        if operation == "Delete":
+            return self._deleted(tenant_id, qbo_id)
+        payment = self.source.read_payment(tenant_id, qbo_id)
+        if payment is None:
+            return self._deleted(tenant_id, qbo_id)
+        return self.relay(tenant_id, settings, payment)
+
+    def pull(self, tenant_id: str) -> int:
+        """Change Data Capture since the last pull; the cursor moves only once every change is told."""
+        _, settings = settings_in_force(self.settings, tenant_id)
+        if not settings.sync_payments_from_quickbooks:
+            return 0
+        now = self.clock.now()
+        since = self.log.pulled_until(tenant_id) or now - FIRST_PULL
+        since = max(since - OVERLAP, now - CDC_LOOKBACK_MAX)
+        payments, deleted, server_time = self.source.changed_payments(tenant_id, since)
+        sent = sum(1 for p in payments if self.relay(tenant_id, settings, p))
+        sent += sum(1 for qbo_id in deleted if self._deleted(tenant_id, qbo_id))
+        self.log.advance(tenant_id, server_time)
+        return sent
+
+    def relay(self, tenant_id: str, settings: SyncSettings, payment: ReceivedPayment) -> str | None:
+        if self.records.find_by_qbo_id(tenant_id, "payment", payment.qbo_id) is not None:
+            return None  # the host app sent this payment itself
+        method = (
+            self.source.payment_method_name(tenant_id, payment.method_qbo_id)
+            if payment.method_qbo_id
+            else None
+        )
+        if not _method_synced(settings, method):
+            return None
+        before = self.log.told(tenant_id, payment.qbo_id)
+        now = Told(payment.sync_token, payment.voided)
+        if before is not None and before.sync_token == now.sync_token and not before.deleted:
+            return None
+        if payment.voided:
+            kind = PAYMENT_VOIDED if before is None or not before.voided else PAYMENT_UPDATED
+        else:
+            kind = PAYMENT_RECEIVED if before is None else PAYMENT_UPDATED
+        if not self.log.tell(tenant_id, payment.qbo_id, now, before):
+            return None
+        self.events.publish(kind, tenant_id, self._detail(tenant_id, payment, method))
+        log.info("payment told", extra={"tenant_id": tenant_id, "event": kind, "qbo_id": payment.qbo_id})
+        return kind
+
+    def _deleted(self, tenant_id: str, qbo_id: str) -> str | None:
+        before = self.log.told(tenant_id, qbo_id)
+        if before is None or before.deleted:
+            return None  # never told of it, or already told it is gone
+        if not self.log.tell(tenant_id, qbo_id, Told(before.sync_token, before.voided, deleted=True), before):
+            return None
+        self.events.publish(PAYMENT_DELETED, tenant_id, {"qbo_payment_id": qbo_id})
+        return PAYMENT_DELETED
+
+    def _detail(self, tenant_id: str, payment: ReceivedPayment, method: str | None) -> dict[str, Any]:
+        customer = self.records.find_by_qbo_id(tenant_id, "customer", payment.customer_qbo_id)
+        applications = []
+        for line in payment.lines:
+            record_type = _TXN_TYPES.get(line.txn_type)
+            mapped = self.records.find_by_qbo_id(tenant_id, record_type, line.txn_id) if record_type else None
+            entry: dict[str, Any] = {
+                "qbo_txn_type": line.txn_type,
+                "qbo_txn_id": line.txn_id,
+                "amount": str(line.amount),
+            }
+            if mapped is not None and record_type is not None:
+                entry[f"{record_type}_id"] = mapped.record_id
+            applications.append(entry)
+        return {
+            "qbo_payment_id": payment.qbo_id,
+            "qbo_customer_id": payment.customer_qbo_id,
+            "customer_id": customer.record_id if customer else None,
+            "total_amount": str(payment.total_amount),
+            "unapplied_amount": str(payment.unapplied_amount),
+            "txn_date": payment.txn_date.isoformat() if payment.txn_date else None,
+            "method": method,
+            "reference_number": payment.reference_number,
+            "voided": payment.voided,
+            "invoice_ids": [a["invoice_id"] for a in applications if "invoice_id" in a],
+            "applications": applications,
+        }
+
+
+def _method_synced(settings: SyncSettings, method: str | None) -> bool:
+    wanted = {m.casefold() for m in settings.payment_methods_to_sync}
+    return not wanted or (method is not None and method.casefold() in wanted)

@@ -1,0 +1,436 @@
+"""Records pushed by the host app: check them, store them with their sync state, and ask for a sync run.
+
+Nothing here calls QuickBooks: a record is checked against the tenant's edition (lengths, characters, required
+fields), against what is stored (the records it refers to exist; its name is not already a vendor's), then
+stored as a draft (review mode) or pending (live mode), and one sync run is requested for the tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from qbsync.domain.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
+from qbsync.domain.jobs import new_job
+from qbsync.domain.paging import Page
+from qbsync.domain.ports import Clock, JobQueue, TenantRepository
+from qbsync.domain.records import RECORD_TYPES, Customer, Employee, Vendor, parse_record, references
+from qbsync.domain.settings import SendMode, SettingsRepository, SyncSettings
+from qbsync.domain.sync import (
+    Operation,
+    RecordLockedError,
+    RecordStore,
+    StaleRecordError,
+    SyncRecord,
+    SyncState,
+    TenantLease,
+    ref_key,
+)
+from qbsync.domain.tenants import Tenant
+from qbsync.domain.validation import name_key, validate
+from qbsync.usecases.settings import settings_in_force
+from qbsync.usecases.tenants import get_tenant
+
+SYNC_RUN_JOB = "sync.run"
+BULK_MAX = 500  # records in one POST; the one-time export of a whole list is sent in pages of this size
+# A run was requested but has not started after this long: its job is presumed lost and another is sent.
+RUN_REQUEST_STALE = timedelta(minutes=10)
+SAVE_ATTEMPTS = 3
+NAMED = (Customer, Vendor, Employee)  # one name space in QuickBooks (6240)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer for one record: what happened and where it stands."""
+
+    record_id: str
+    status: str  # created, updated, unchanged, invalid, refused
+    record: SyncRecord | None = None
+    problems: list[FieldProblem] = field(default_factory=list)
+    detail: str = ""
+
+
+class RecordProblemsError(InvalidInputError):
+    """The record would be refused by QuickBooks or refers to what does not exist (HTTP 422)."""
+
+
+@dataclass
+class Records:
+    tenants: TenantRepository
+    store: RecordStore
+    settings: SettingsRepository
+    jobs: JobQueue
+    runs: TenantLease
+    clock: Clock
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord:
+        get_tenant(self.tenants, tenant_id)
+        _known_type(record_type)
+        record = self.store.get(tenant_id, record_type, record_id)
+        if record is None:
+            raise NotFoundError(f"Tenant {tenant_id!r} has no {record_type} {record_id!r}.")
+        return record
+
+    def list_records(
+        self, tenant_id: str, record_type: str, state: SyncState | None, limit: int, cursor: str | None
+    ) -> Page[SyncRecord]:
+        get_tenant(self.tenants, tenant_id)
+        _known_type(record_type)
+        return self.store.list(tenant_id, record_type, state, limit, cursor)
+
+    # ------------------------------------------------------------------ writing
+
+    def upsert(
+        self, tenant_id: str, record_type: str, record_id: str, data: Any, *, force: bool = False
+    ) -> Outcome:
+        """Store one record; RecordProblemsError lists what is wrong with it, RecordLockedError if locked."""
+        tenant = get_tenant(self.tenants, tenant_id)
+        _known_type(record_type)
+        _, settings = settings_in_force(self.settings, tenant_id)
+        outcome = self._upsert(tenant, settings, record_type, record_id, data, force=force)
+        if outcome.status == "invalid":
+            raise RecordProblemsError(outcome.detail, outcome.problems)
+        if outcome.status == "refused":
+            raise RecordLockedError(outcome.detail)
+        self._request_run_if_pending([outcome])
+        return outcome
+
+    def upsert_many(self, tenant_id: str, record_type: str, entries: list[tuple[str, Any]]) -> list[Outcome]:
+        """Store many records of one type; each is answered on its own and a bad one stops no other."""
+        tenant = get_tenant(self.tenants, tenant_id)
+        _known_type(record_type)
+        if len(entries) > BULK_MAX:
+            raise InvalidInputError(
+                f"At most {BULK_MAX} records per request; send the rest in further requests.",
+                [FieldProblem("records", f"{len(entries)} records", "too_many", BULK_MAX, len(entries))],
+            )
+        ids = [record_id for record_id, _ in entries]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise InvalidInputError(
+                "Each record may appear once per request.",
+                [FieldProblem("records", f"{i!r} appears more than once", "duplicate") for i in repeated],
+            )
+        _, settings = settings_in_force(self.settings, tenant_id)
+        outcomes = [self._upsert(tenant, settings, record_type, rid, data) for rid, data in entries]
+        self._request_run_if_pending(outcomes)
+        return outcomes
+
+    def delete(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord:
+        """Void or delete the record in QuickBooks as the entity allows; at once if QuickBooks never had it"""
+        record = self.get(tenant_id, record_type, record_id)
+        _, settings = settings_in_force(self.settings, tenant_id)
+        now = self.clock.now()
+        if record.state is SyncState.VOIDED:
+            return record
+        if record.state is SyncState.SYNCING:
+            raise ConflictError(
+                f"{record.key} is being sent to QuickBooks right now; delete it once it is synced."
+            )
+        expected = record.revision
+        updated = record.copy()
+        updated.operation = Operation.DELETE
+        updated.revision += 1
+        if record.qbo_id is None:
+            updated.move(SyncState.VOIDED, now, "deleted before QuickBooks had it")
+            self._release_name(updated)
+        elif settings.send_mode is SendMode.REVIEW:
+            updated.move(SyncState.DRAFT, now, "deleted in the host app; send it to void it in QuickBooks")
+        else:
+            updated.move(SyncState.PENDING, now, "deleted in the host app")
+        self.store.save(updated, expected, record.state)
+        self._request_run_if_pending([Outcome(record_id, "updated", updated)])
+        return updated
+
+    def send(self, tenant_id: str, keys: list[tuple[str, str]], *, force: bool = False) -> list[Outcome]:
+        """Send the chosen records now (drafts, failed ones; synced ones too with `force`), with the drafts
+        they depend on."""
+        get_tenant(self.tenants, tenant_id)
+        now = self.clock.now()
+        outcomes: list[Outcome] = []
+        chosen = self.store.get_many(tenant_id, keys)
+        for record_type, record_id in keys:
+            record = chosen.get(ref_key(record_type, record_id))
+            if record is None:
+                outcomes.append(_missing(record_type, record_id))
+                continue
+            movable = {SyncState.DRAFT, SyncState.FAILED} | (
+                {SyncState.SYNCED, SyncState.LOCKED} if force else set()
+            )
+            if record.state not in movable:
+                outcomes.append(Outcome(record_id, "unchanged", record, detail=_why_not_sent(record, force)))
+                continue
+            for dependency in self._draft_dependencies(record):
+                self._move(dependency, SyncState.PENDING, now, "sent with a record that depends on it")
+            sent = self._move(record, SyncState.PENDING, now, "sent by the tenant", force=force)
+            outcomes.append(Outcome(record_id, "updated", sent))
+        self._request_run_if_pending(outcomes)
+        return outcomes
+
+    def unpend(self, tenant_id: str, keys: list[tuple[str, str]]) -> list[Outcome]:
+        """Take records back to draft while they are still waiting to be sent."""
+        get_tenant(self.tenants, tenant_id)
+        now = self.clock.now()
+        outcomes: list[Outcome] = []
+        found = self.store.get_many(tenant_id, keys)
+        for record_type, record_id in keys:
+            record = found.get(ref_key(record_type, record_id))
+            if record is None:
+                outcomes.append(_missing(record_type, record_id))
+            elif record.state is not SyncState.PENDING:
+                detail = (
+                    "QuickBooks is receiving it right now; it can no longer be taken back."
+                    if record.state is SyncState.SYNCING
+                    else f"It is {record.state.value}, not pending."
+                )
+                outcomes.append(Outcome(record_id, "unchanged", record, detail=detail))
+            else:
+                try:
+                    moved = self._move(record, SyncState.DRAFT, now, "taken back by the tenant")
+                except StaleRecordError:
+                    current = self.store.get(tenant_id, record_type, record_id)
+                    outcomes.append(
+                        Outcome(record_id, "unchanged", current, detail="It was picked up for sending.")
+                    )
+                    continue
+                outcomes.append(Outcome(record_id, "updated", moved))
+        return outcomes
+
+    # ------------------------------------------------------------------ internals
+
+    def _upsert(
+        self,
+        tenant: Tenant,
+        settings: SyncSettings,
+        record_type: str,
+        record_id: str,
+        data: Any,
+        *,
+        force: bool = False,
+    ) -> Outcome:
+        try:
+            model = parse_record(record_type, data)
+        except ValidationError as exc:
+            return Outcome(record_id, "invalid", problems=_pydantic_problems(exc), detail=_INVALID)
+        problems = [p.as_field_problem() for p in validate(record_type, model, tenant.edition)]
+        problems += self._reference_problems(tenant.id, record_type, record_id, model)
+        if problems:
+            return Outcome(record_id, "invalid", problems=problems, detail=_INVALID)
+        canonical = model.model_dump(mode="json")
+        for _attempt in range(SAVE_ATTEMPTS):
+            existing = self.store.get(tenant.id, record_type, record_id)
+            try:
+                return self._store(
+                    tenant.id,
+                    settings,
+                    record_type=record_type,
+                    record_id=record_id,
+                    model=model,
+                    canonical=canonical,
+                    existing=existing,
+                    force=force,
+                )
+            except _NameTakenError as taken:
+                return Outcome(record_id, "invalid", problems=[taken.problem], detail=_INVALID)
+            except StaleRecordError:
+                continue
+        return Outcome(record_id, "refused", detail="The record kept changing while it was stored; retry.")
+
+    def _store(
+        self,
+        tenant_id: str,
+        settings: SyncSettings,
+        *,
+        record_type: str,
+        record_id: str,
+        model: BaseModel,
+        canonical: dict[str, Any],
+        existing: SyncRecord | None,
+        force: bool,
+    ) -> Outcome:
+        now = self.clock.now()
+        live = settings.send_mode is SendMode.LIVE
+        if existing is None:
+            record = SyncRecord(tenant_id, record_type, record_id, canonical, SyncState.DRAFT, now)
+            self._claim_name(record, model)
+            record.move(SyncState.PENDING if live else SyncState.DRAFT, now, "received")
+            self.store.save(record, None, None)
+            return Outcome(record_id, "created", record)
+        same = existing.data == canonical and existing.operation is Operation.UPSERT and not force
+        # Unchanged: nothing to do, unless it failed and the tenant sends on change (then this is a retry).
+        if same and (existing.state is not SyncState.FAILED or not live):
+            return Outcome(record_id, "unchanged", existing)
+        if existing.state is SyncState.LOCKED and not force:
+            raise _locked(existing)
+        if existing.state is SyncState.SYNCING and existing.operation is Operation.DELETE:
+            raise _locked(existing, "it is being voided in QuickBooks right now")
+        record = existing.copy()
+        old_name = _display_name(existing.data)
+        record.data = canonical
+        record.operation = Operation.UPSERT
+        record.revision += 1
+        record.force = record.force or force
+        if old_name != _display_name(canonical):
+            self._claim_name(record, model)
+        # Review mode: an unsent or accepted record waits as a draft again; a pending one stays pending.
+        keep_pending = existing.state in (SyncState.PENDING, SyncState.SYNCING)
+        state = SyncState.PENDING if live or keep_pending else SyncState.DRAFT
+        record.move(state, now, "changed")
+        self.store.save(record, existing.revision, existing.state)
+        if old_name is not None and old_name != _display_name(canonical):
+            self.store.release_name(tenant_id, name_key(old_name), record.key)
+        return Outcome(record_id, "updated", record)
+
+    def _reference_problems(
+        self, tenant_id: str, record_type: str, record_id: str, model: BaseModel
+    ) -> list[FieldProblem]:
+        wanted = references(model)
+        if not wanted:
+            return []
+        found = self.store.get_many(tenant_id, wanted)
+        problems: list[FieldProblem] = []
+        for kind, target_id in wanted:
+            target = found.get(ref_key(kind, target_id))
+            if (kind, target_id) == (record_type, record_id):
+                problems.append(_reference(kind, target_id, "refers to itself", "self_reference"))
+            elif target is None:
+                problems.append(_reference(kind, target_id, "does not exist; push it first", "not_found"))
+            elif target.state is SyncState.VOIDED or target.operation is Operation.DELETE:
+                problems.append(_reference(kind, target_id, "was deleted", "deleted"))
+        return problems
+
+    def _claim_name(self, record: SyncRecord, model: BaseModel) -> None:
+        if not isinstance(model, NAMED):
+            return
+        owner = self.store.claim_name(record.tenant_id, name_key(model.display_name), record.key)
+        if owner is not None and owner != record.key:
+            kind, _, other_id = owner.partition("/")
+            raise _NameTakenError(
+                FieldProblem(
+                    "display_name",
+                    f"QuickBooks keeps customers, vendors and employees in one list of names, and "
+                    f"{model.display_name!r} is already the name of {kind} {other_id!r}. Rename this "
+                    f"{record.record_type}, or link it to that {kind}.",
+                    "name_clash",
+                    actions=("rename", "link_existing"),
+                )
+            )
+
+    def _release_name(self, record: SyncRecord) -> None:
+        name = _display_name(record.data)
+        if name is not None and record.record_type in ("customer", "vendor", "employee"):
+            self.store.release_name(record.tenant_id, name_key(name), record.key)
+
+    def _draft_dependencies(self, record: SyncRecord) -> list[SyncRecord]:
+        """Drafts this record needs in QuickBooks first, depth first, each once."""
+        seen: dict[str, SyncRecord] = {}
+
+        def walk(current: SyncRecord) -> None:
+            if current.operation is Operation.DELETE:
+                return
+            model = parse_record(current.record_type, current.data)
+            wanted = [k for k in references(model) if ref_key(*k) not in seen]
+            for dependency in self.store.get_many(current.tenant_id, wanted).values():
+                if dependency.state is SyncState.DRAFT and dependency.key not in seen:
+                    seen[dependency.key] = dependency
+                    walk(dependency)
+
+        walk(record)
+        return list(seen.values())
+
+    def _move(
+        self, record: SyncRecord, state: SyncState, now: datetime, detail: str, *, force: bool = False
+    ) -> SyncRecord:
+        moved = record.copy()
+        moved.force = force
+        moved.move(state, now, detail)
+        self.store.save(moved, record.revision, record.state)
+        return moved
+
+    def _request_run_if_pending(self, outcomes: Iterable[Outcome]) -> None:
+        pending = [o.record for o in outcomes if o.record is not None and o.record.state is SyncState.PENDING]
+        if not pending:
+            return
+        tenant_id = pending[0].tenant_id
+        now = self.clock.now()
+        if self.runs.request_run(tenant_id, now, RUN_REQUEST_STALE):
+            self.jobs.send(new_job(SYNC_RUN_JOB, now, tenant_id=tenant_id))
+
+
+_INVALID = "The record would be refused; see errors. Nothing was stored."
+
+
+class _NameTakenError(Exception):
+    def __init__(self, problem: FieldProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _known_type(record_type: str) -> None:
+    if record_type not in RECORD_TYPES:
+        raise NotFoundError(f"Unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}.")
+
+
+def _display_name(data: dict[str, Any]) -> str | None:
+    name = data.get("display_name")
+    return name if isinstance(name, str) else None
+
+
+def _reference(kind: str, target_id: str, what: str, code: str) -> FieldProblem:
+    field_name = {"credit_memo": "credit_memo_id", "purchase_order": "purchase_order_id"}.get(
+        kind, f"{kind}_id"
+    )
+    return FieldProblem(
+        field_name,
+        f"The {kind.replace('_', ' ')} {target_id!r} {what}.",
+        f"reference_{code}",
+        actions=("push_it_first", "edit") if code == "not_found" else ("edit",),
+    )
+
+
+def _pydantic_problems(exc: ValidationError) -> list[FieldProblem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error.get("loc", ())) or "body"
+        problems.append(FieldProblem(where, str(error.get("msg", "invalid")), str(error.get("type", ""))))
+    return problems
+
+
+def _missing(record_type: str, record_id: str) -> Outcome:
+    return Outcome(
+        record_id,
+        "refused",
+        problems=[FieldProblem("records", f"No {record_type} {record_id!r}.", "not_found")],
+        detail=f"No {record_type} {record_id!r}.",
+    )
+
+
+def _why_not_sent(record: SyncRecord, force: bool) -> str:
+    if record.state in (SyncState.SYNCED, SyncState.LOCKED) and not force:
+        return "QuickBooks already has this revision; send it with force to send it again."
+    return f"It is already {record.state.value}."
+
+
+def _locked(record: SyncRecord, why: str | None = None) -> RecordLockedError:
+    reason = why or (
+        "QuickBooks accepted it and the tenant's settings lock accepted invoices "
+        "(lock_after_acceptance), so later changes are not sent"
+    )
+    return RecordLockedError(
+        f"{record.record_type} {record.record_id!r} cannot be changed: {reason}. Change it in QuickBooks, "
+        "or send the change with force=true to overwrite it."
+    )
+
+
+def lockable(record: SyncRecord, settings: SyncSettings) -> bool:
+    """Whether an accepted record becomes locked under these settings: invoices, when the tenant says so."""
+    return settings.lock_after_acceptance and record.record_type == "invoice"
+
+
+__all__ = ["BULK_MAX", "SYNC_RUN_JOB", "Outcome", "RecordProblemsError", "Records", "lockable"]

@@ -1,0 +1,714 @@
+"""The contract of the sync-state ports (RecordStore, EventFeed, TenantLease), run against DynamoDB (moto) and
+against the in-memory fakes the use-case tests use: the same test functions, so the fakes cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+
+from local.aws import LocalStack
+from qbsync.adapters import records_dynamodb
+from qbsync.adapters.records_dynamodb import DynamoEventFeed, DynamoRecordStore, DynamoTenantLease
+from qbsync.domain.errors import InvalidInputError
+from qbsync.domain.paging import Page
+from qbsync.domain.sync import (
+    EventFeed,
+    Failure,
+    Operation,
+    RecordStore,
+    StaleRecordError,
+    SyncEvent,
+    SyncRecord,
+    SyncState,
+    TenantLease,
+    Transition,
+    ref_key,
+)
+from tests.unit.fakes import FixedClock
+from tests.unit.sync_fakes import InMemoryEventFeed, InMemoryRecordStore, InMemoryTenantLease
+
+T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+TENANT = "acme-42"
+OTHER = "acme-4"  # its partition names are prefixes of TENANT's: isolation must not rest on prefixes
+PENDING, SYNCING, SYNCED, FAILED = SyncState.PENDING, SyncState.SYNCING, SyncState.SYNCED, SyncState.FAILED
+
+
+@dataclass
+class Ports:
+    records: RecordStore
+    feed: EventFeed
+    lease: TenantLease
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def ports(request: pytest.FixtureRequest) -> Ports:
+    if request.param == "memory":
+        return Ports(InMemoryRecordStore(), InMemoryEventFeed(), InMemoryTenantLease())
+    stack: LocalStack = request.getfixturevalue("aws_env")
+    client, table = boto3.client("dynamodb"), str(stack.ref("Table"))
+    return Ports(
+        DynamoRecordStore(client, table),
+        DynamoEventFeed(client, table, clock=FixedClock(T0)),
+        DynamoTenantLease(client, table),
+    )
+
+
+@pytest.fixture
+def store(ports: Ports) -> RecordStore:
+    return ports.records
+
+
+@pytest.fixture
+def feed(ports: Ports) -> EventFeed:
+    return ports.feed
+
+
+@pytest.fixture
+def lease(ports: Ports) -> TenantLease:
+    return ports.lease
+
+
+def rec(
+    record_id: str = "c-1",
+    record_type: str = "customer",
+    tenant: str = TENANT,
+    state: SyncState = PENDING,
+    at: datetime = T0,
+    **changes: Any,
+) -> SyncRecord:
+    data = {"display_name": f"Customer {record_id}"}
+    return SyncRecord(tenant, record_type, record_id, data, state, at, **changes)
+
+
+def every_field() -> SyncRecord:
+    cest = timezone(timedelta(hours=2))
+    return SyncRecord(
+        tenant_id=TENANT,
+        record_type="invoice",
+        record_id="inv-1001/ä",
+        data={
+            "customer_id": "c-1",
+            "doc_number": "1001",
+            "lines": [
+                {
+                    "description": "Küche \u2013 Ø 12 mm 🛠",
+                    "amount": "1234.50",
+                    "quantity": "1.000",
+                    "rate": None,
+                },
+                {"description": "", "amount": "-0.01", "tags": [], "extra": {}},
+            ],
+            "memo": "",
+            "nested": {"a": {"b": {"c": ["x", 1, 2.5, True, None]}}},
+            "ratio": 0.1,
+            "count": 3,
+        },
+        state=FAILED,
+        updated_at=datetime(2026, 11, 23, 11, 30, 15, 123456, tzinfo=cest),
+        revision=3,
+        operation=Operation.DELETE,
+        qbo_id="145",
+        sync_token="2",
+        qbo_name="Acme (2)",
+        failure=Failure("6240", "Duplicate Name Exists Error: “Acme”", ("rename", "link"), "display_name"),
+        waiting_for=("customer/c-1", "item/i-9"),
+        history=[
+            Transition(PENDING, T0, ""),
+            Transition(SYNCING, datetime(2026, 11, 23, 10, 0, tzinfo=cest), "batch 1"),
+            Transition(FAILED, T0 + timedelta(hours=1, microseconds=1), "6240: Duplicate Name Exists Error"),
+        ],
+        synced_revision=2,
+        attempts=4,
+        force=True,
+    )
+
+
+def all_pages(read: Callable[[str | None], Any]) -> tuple[list[Any], list[int]]:
+    """Every item of a listing, following cursors, and the size of each page."""
+    items: list[Any] = []
+    sizes: list[int] = []
+    cursor: str | None = None
+    while True:
+        page = read(cursor)
+        items += page.items
+        sizes.append(len(page.items))
+        if page.next_cursor is None:
+            return items, sizes
+        assert len(sizes) < 50, "the cursor does not advance"
+        cursor = page.next_cursor
+
+
+# ---------------------------------------------------------------- records: saving and reading
+
+
+def test_every_field_round_trips_exactly(store: RecordStore) -> None:
+    record = every_field()
+    store.save(record, None, None)
+    got = store.get(TENANT, "invoice", "inv-1001/ä")
+    assert got == record
+    assert got is not None
+    assert got.data == record.data
+    assert list(got.data) == list(record.data)  # key order kept too
+    assert isinstance(got.waiting_for, tuple)
+    assert isinstance(got.failure, Failure)
+    assert isinstance(got.failure.actions, tuple)
+    # The same instants, in UTC.
+    assert got.updated_at == record.updated_at
+    assert got.updated_at.utcoffset() == timedelta(0)
+    assert [t.at.utcoffset() for t in got.history] == [timedelta(0)] * 3
+    assert got.history[2].at.microsecond == 1
+
+
+def test_a_record_with_nothing_optional_round_trips(store: RecordStore) -> None:
+    record = SyncRecord(TENANT, "vendor", "v-1", {}, SyncState.DRAFT, T0)
+    store.save(record, None, None)
+    assert store.get(TENANT, "vendor", "v-1") == record
+    empty = SyncRecord(
+        TENANT, "vendor", "v-2", {"x": ""}, PENDING, T0, failure=Failure("c", "m"), qbo_name=""
+    )
+    store.save(empty, None, None)
+    assert store.get(TENANT, "vendor", "v-2") == empty
+
+
+def test_what_is_read_is_a_copy(store: RecordStore) -> None:
+    record = every_field()
+    store.save(record, None, None)
+    got = store.get(TENANT, "invoice", "inv-1001/ä")
+    assert got is not None
+    got.data["lines"][0]["amount"] = "0.00"
+    got.history.append(Transition(SYNCED, T0, ""))
+    record.data["memo"] = "changed after the save"
+    assert store.get(TENANT, "invoice", "inv-1001/ä") == every_field()
+
+
+def test_nothing_stored_reads_as_none(store: RecordStore) -> None:
+    store.save(rec(), None, None)
+    assert store.get(TENANT, "customer", "c-2") is None
+    assert store.get(TENANT, "vendor", "c-1") is None
+    assert store.get(OTHER, "customer", "c-1") is None
+
+
+def test_times_without_a_zone_are_refused_and_nothing_is_stored(store: RecordStore) -> None:
+    naive = datetime(2026, 11, 23, 9, 30)
+    with pytest.raises(ValueError, match="time zone"):
+        store.save(rec(at=naive), None, None)
+    with pytest.raises(ValueError, match="time zone"):
+        store.save(rec(history=[Transition(PENDING, naive)]), None, None)
+    assert store.get(TENANT, "customer", "c-1") is None
+
+
+def test_data_that_is_not_json_ready_is_refused(store: RecordStore) -> None:
+    bad = rec()
+    bad.data["amount"] = Decimal("1.50")  # the canonical data carries money as strings
+    with pytest.raises(TypeError):
+        store.save(bad, None, None)
+    assert store.get(TENANT, "customer", "c-1") is None
+
+
+def test_a_new_record_is_refused_if_one_is_stored(store: RecordStore) -> None:
+    store.save(rec(), None, None)
+    again = rec(state=SYNCED)
+    again.data["display_name"] = "Someone else"
+    with pytest.raises(StaleRecordError):
+        store.save(again, None, None)
+    assert store.get(TENANT, "customer", "c-1") == rec()
+    store.save(rec(tenant=OTHER), None, None)  # the same key in another tenant is another record
+    assert store.get(OTHER, "customer", "c-1") == rec(tenant=OTHER)
+
+
+def test_a_save_must_expect_the_stored_revision_and_state(store: RecordStore) -> None:
+    with pytest.raises(StaleRecordError):
+        store.save(rec(), 1, None)  # nothing stored to expect
+    store.save(rec(), None, None)
+    changed = rec(revision=2)
+    changed.data["display_name"] = "Acme Ltd"
+    with pytest.raises(StaleRecordError):
+        store.save(changed, 2, None)
+    with pytest.raises(StaleRecordError):
+        store.save(changed, 1, SYNCING)
+    with pytest.raises(StaleRecordError):
+        store.save(changed, 0, PENDING)
+    assert store.get(TENANT, "customer", "c-1") == rec()
+
+    store.save(changed, 1, PENDING)
+    assert store.get(TENANT, "customer", "c-1") == changed
+    with pytest.raises(StaleRecordError):
+        store.save(rec(revision=3), 1, None)  # a writer still holding revision 1
+    moved = changed.copy()
+    moved.move(SYNCING, T0 + timedelta(minutes=1))
+    store.save(moved, 2, None)  # without an expected state, the revision alone decides
+    assert store.get(TENANT, "customer", "c-1") == moved
+
+
+def test_get_many_with_no_one_and_many_keys(store: RecordStore) -> None:
+    assert store.get_many(TENANT, []) == {}
+    ids = [f"c-{n:03d}" for n in range(130)]
+    for record_id in ids:
+        store.save(rec(record_id), None, None)
+        store.save(rec(record_id, tenant=OTHER, state=SYNCED), None, None)
+    store.save(rec("v-1", "vendor"), None, None)
+
+    assert store.get_many(TENANT, [("customer", "c-007")]) == {"customer/c-007": rec("c-007")}
+    assert store.get_many(TENANT, [("customer", "nope")]) == {}
+
+    keys = [("customer", i) for i in ids] + [("customer", f"missing-{n}") for n in range(20)]
+    keys += [("customer", "c-001"), ("customer", "c-129"), ("vendor", "c-001"), ("vendor", "v-1")]
+    found = store.get_many(TENANT, keys)  # 153 distinct keys: more than one BatchGetItem takes
+    assert found == {ref_key("customer", i): rec(i) for i in ids} | {"vendor/v-1": rec("v-1", "vendor")}
+    assert {r.state for r in store.get_many(OTHER, keys).values()} == {SYNCED}
+
+
+# ---------------------------------------------------------------- records: listings
+
+
+def test_in_state_lists_oldest_change_first_across_pages(store: RecordStore) -> None:
+    minutes = [7, 3, 9, 1, 5, 2, 8]
+    for n, minute in enumerate(minutes):
+        store.save(rec(f"c-{n}", at=T0 + timedelta(minutes=minute)), None, None)
+    store.save(rec("b-1", "bill", at=T0 + timedelta(minutes=5)), None, None)  # a tie with c-4: bill first
+    store.save(rec("c-9", state=SYNCED, at=T0), None, None)
+    store.save(rec("c-0", tenant=OTHER, at=T0 - timedelta(days=1)), None, None)
+
+    items, sizes = all_pages(lambda cursor: store.in_state(TENANT, PENDING, 3, cursor))
+    assert [r.key for r in items] == [
+        "customer/c-3",
+        "customer/c-5",
+        "customer/c-1",
+        "bill/b-1",
+        "customer/c-4",
+        "customer/c-0",
+        "customer/c-6",
+        "customer/c-2",
+    ]
+    assert sizes == [3, 3, 2]
+    assert items[0] == rec("c-3", at=T0 + timedelta(minutes=1))
+
+    exact, sizes = all_pages(lambda cursor: store.in_state(TENANT, PENDING, 4, cursor))
+    assert exact == items
+    assert sizes == [4, 4]  # no empty page after a full last one
+    assert store.in_state(TENANT, FAILED, 10, None).items == []
+    assert store.in_state(TENANT, FAILED, 10, None).next_cursor is None
+    assert [r.key for r in store.in_state(TENANT, SYNCED, 10, None).items] == ["customer/c-9"]
+
+
+def test_times_in_other_zones_list_in_instant_order(store: RecordStore) -> None:
+    tokyo, new_york = timezone(timedelta(hours=9)), timezone(timedelta(hours=-5))
+    store.save(rec("c-late", at=datetime(2026, 11, 23, 19, 0, tzinfo=tokyo)), None, None)  # 10:00 UTC
+    store.save(rec("c-early", at=datetime(2026, 11, 23, 4, 45, tzinfo=new_york)), None, None)  # 09:45 UTC
+    assert [r.record_id for r in store.in_state(TENANT, PENDING, 10, None).items] == ["c-early", "c-late"]
+
+
+def test_a_state_change_moves_the_record_between_listings(store: RecordStore) -> None:
+    store.save(rec("c-1"), None, None)
+    store.save(rec("c-2", at=T0 + timedelta(seconds=1)), None, None)
+    moved = rec("c-1")
+    moved.move(SYNCING, T0 + timedelta(minutes=1), "batch 1")
+    store.save(moved, 1, PENDING)
+    assert [r.record_id for r in store.in_state(TENANT, PENDING, 10, None).items] == ["c-2"]
+    assert store.in_state(TENANT, SYNCING, 10, None).items == [moved]
+    back = moved.copy()
+    back.move(PENDING, T0 + timedelta(minutes=2))
+    store.save(back, 1, SYNCING)
+    assert [r.record_id for r in store.in_state(TENANT, PENDING, 10, None).items] == ["c-2", "c-1"]
+    assert store.in_state(TENANT, SYNCING, 10, None).items == []
+
+
+def test_a_cursor_survives_its_last_record_moving_away(store: RecordStore) -> None:
+    for n in range(4):
+        store.save(rec(f"c-{n}", at=T0 + timedelta(minutes=n)), None, None)
+    first = store.in_state(TENANT, PENDING, 2, None)
+    for record in first.items:  # a sync run moves what it read before it reads on
+        moved = record.copy()
+        moved.move(SYNCED, T0 + timedelta(hours=1))
+        store.save(moved, 1, PENDING)
+    rest = store.in_state(TENANT, PENDING, 2, first.next_cursor)
+    assert [r.record_id for r in rest.items] == ["c-2", "c-3"]
+    assert rest.next_cursor is None
+
+
+def test_list_by_type_with_and_without_a_state(store: RecordStore) -> None:
+    ids = [f"c-{n:02d}" for n in range(12)]
+    for n, record_id in enumerate(reversed(ids)):
+        store.save(rec(record_id, state=FAILED if n % 4 == 3 else SYNCED), None, None)
+    for n in range(3):
+        store.save(rec(f"v-{n}", "vendor", state=FAILED), None, None)
+    store.save(rec("c-99", tenant=OTHER, state=FAILED), None, None)
+
+    everything, sizes = all_pages(lambda cursor: store.list(TENANT, "customer", None, 5, cursor))
+    assert [r.record_id for r in everything] == ids
+    assert sizes == [5, 5, 2]
+    failed, sizes = all_pages(lambda cursor: store.list(TENANT, "customer", FAILED, 2, cursor))
+    assert [r.record_id for r in failed] == ["c-00", "c-04", "c-08"]
+    assert sizes == [2, 1]
+    exact = store.list(TENANT, "customer", FAILED, 3, None)
+    assert [r.record_id for r in exact.items] == ["c-00", "c-04", "c-08"]
+    assert exact.next_cursor is None
+    assert store.list(TENANT, "customer", PENDING, 5, None).items == []
+    assert [r.record_id for r in store.list(TENANT, "vendor", None, 10, None).items] == ["v-0", "v-1", "v-2"]
+    assert store.list(TENANT, "bill", None, 10, None).items == []
+    assert [r.record_id for r in store.list(OTHER, "customer", None, 10, None).items] == ["c-99"]
+
+
+def test_a_filtered_list_reads_on_past_pages_the_filter_emptied(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DynamoDB applies Limit before the filter: pages of 3 items, most of them synced, must still fill a page.
+    monkeypatch.setattr(records_dynamodb, "FILTERED_PAGE", 3)
+    for n in range(20):
+        store.save(rec(f"c-{n:02d}", state=FAILED if n in (2, 13, 14, 19) else SYNCED), None, None)
+    first = store.list(TENANT, "customer", FAILED, 2, None)
+    assert [r.record_id for r in first.items] == ["c-02", "c-13"]
+    second = store.list(TENANT, "customer", FAILED, 2, first.next_cursor)
+    assert [r.record_id for r in second.items] == ["c-14", "c-19"]
+    assert second.next_cursor is None
+
+
+def test_cursors_of_other_listings_and_tenants_are_refused(store: RecordStore) -> None:
+    for n in range(3):
+        store.save(rec(f"c-{n}"), None, None)
+        store.save(rec(f"c-{n}", tenant=OTHER), None, None)
+        store.save(rec(f"v-{n}", "vendor"), None, None)
+    pending = store.in_state(TENANT, PENDING, 1, None).next_cursor
+    customers = store.list(TENANT, "customer", None, 1, None).next_cursor
+    assert pending is not None
+    assert customers is not None
+    for refused in [
+        lambda: store.in_state(OTHER, PENDING, 1, pending),
+        lambda: store.in_state(TENANT, SYNCED, 1, pending),
+        lambda: store.list(TENANT, "customer", None, 1, pending),
+        lambda: store.list(OTHER, "customer", None, 1, customers),
+        lambda: store.list(TENANT, "vendor", None, 1, customers),
+        lambda: store.in_state(TENANT, PENDING, 1, customers),
+        lambda: store.in_state(TENANT, PENDING, 1, "not-a-cursor"),
+        lambda: store.list(TENANT, "customer", None, 1, "eyJwayI6IDF9"),
+    ]:
+        with pytest.raises(InvalidInputError):
+            refused()
+    # A cursor of the unfiltered listing of a type still pages its filtered listing.
+    assert [r.record_id for r in store.list(TENANT, "customer", PENDING, 5, customers).items] == [
+        "c-1",
+        "c-2",
+    ]
+
+
+def test_a_page_needs_a_limit(store: RecordStore) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        store.in_state(TENANT, PENDING, 0, None)
+    with pytest.raises(ValueError, match="limit"):
+        store.list(TENANT, "customer", None, 0, None)
+
+
+# ---------------------------------------------------------------- records: QuickBooks ids and names
+
+
+def test_find_by_qbo_id_follows_the_id_as_it_is_set_changed_and_cleared(store: RecordStore) -> None:
+    store.save(rec(), None, None)
+    assert store.find_by_qbo_id(TENANT, "customer", "58") is None
+    linked = rec(qbo_id="58", sync_token="0", state=SYNCED)
+    store.save(linked, 1, PENDING)
+    assert store.find_by_qbo_id(TENANT, "customer", "58") == linked
+    assert store.find_by_qbo_id(TENANT, "vendor", "58") is None
+    assert store.find_by_qbo_id(OTHER, "customer", "58") is None
+
+    relinked = rec(qbo_id="59", sync_token="3", state=SYNCED)
+    store.save(relinked, 1, SYNCED)
+    assert store.find_by_qbo_id(TENANT, "customer", "58") is None
+    assert store.find_by_qbo_id(TENANT, "customer", "59") == relinked
+
+    unlinked = rec(state=PENDING)
+    store.save(unlinked, 1, SYNCED)
+    assert store.find_by_qbo_id(TENANT, "customer", "59") is None
+
+    born_linked = rec("c-2", qbo_id="60")
+    store.save(born_linked, None, None)
+    assert store.find_by_qbo_id(TENANT, "customer", "60") == born_linked
+
+
+def test_a_refused_save_maps_no_qbo_id(store: RecordStore) -> None:
+    store.save(rec(), None, None)
+    with pytest.raises(StaleRecordError):
+        store.save(rec(qbo_id="70"), None, None)  # not new
+    with pytest.raises(StaleRecordError):
+        store.save(rec(qbo_id="71"), 5, None)  # wrong revision
+    assert store.find_by_qbo_id(TENANT, "customer", "70") is None
+    assert store.find_by_qbo_id(TENANT, "customer", "71") is None
+    assert store.get(TENANT, "customer", "c-1") == rec()
+
+
+def test_a_qbo_id_another_record_took_over_stays_with_it(store: RecordStore) -> None:
+    store.save(rec("c-1", qbo_id="7"), None, None)
+    store.save(rec("c-2", qbo_id="7"), None, None)
+    assert store.find_by_qbo_id(TENANT, "customer", "7") == rec("c-2", qbo_id="7")
+    store.save(rec("c-1", qbo_id="8"), 1, None)  # must not take c-2's mapping with it
+    assert store.find_by_qbo_id(TENANT, "customer", "7") == rec("c-2", qbo_id="7")
+    assert store.find_by_qbo_id(TENANT, "customer", "8") == rec("c-1", qbo_id="8")
+
+
+def test_a_name_is_claimed_by_one_record_until_it_releases_it(store: RecordStore) -> None:
+    assert store.claim_name(TENANT, "acme plumbing", "customer/c-1") is None
+    assert store.claim_name(TENANT, "acme plumbing", "customer/c-1") is None  # its own: still None
+    assert store.claim_name(TENANT, "acme plumbing", "vendor/v-1") == "customer/c-1"
+    store.release_name(TENANT, "acme plumbing", "vendor/v-1")  # not its name: no effect
+    assert store.claim_name(TENANT, "acme plumbing", "vendor/v-1") == "customer/c-1"
+    assert store.claim_name(OTHER, "acme plumbing", "vendor/v-1") is None  # another tenant's books
+    store.release_name(TENANT, "acme plumbing", "customer/c-1")
+    assert store.claim_name(TENANT, "acme plumbing", "vendor/v-1") is None
+    assert store.claim_name(TENANT, "acme plumbing", "customer/c-1") == "vendor/v-1"
+    store.release_name(TENANT, "never claimed", "customer/c-1")
+    assert store.claim_name(TENANT, "acme plumbing \u2013 Zürich", "employee/e-1") is None
+
+
+# ---------------------------------------------------------------- event feed
+
+
+def event(n: int, tenant: str = TENANT, **detail: Any) -> SyncEvent:
+    return SyncEvent("record.synced", tenant, T0 + timedelta(seconds=n), {"record_id": f"c-{n}", **detail})
+
+
+def test_appended_events_get_increasing_ids_and_read_back_oldest_first(feed: EventFeed) -> None:
+    stored = [feed.append(event(n)) for n in range(12)]
+    ids = [e.id for e in stored]
+    assert all(len(i) == 12 and i.isdigit() for i in ids)
+    assert ids == sorted(ids)  # past 9 and 10: string order is numeric order
+    assert len(set(ids)) == 12
+    assert [int(i) for i in ids] == sorted(int(i) for i in ids)
+    assert stored[3] == SyncEvent(
+        "record.synced", TENANT, T0 + timedelta(seconds=3), {"record_id": "c-3"}, ids[3]
+    )
+
+    page = feed.after(TENANT, None, 100)
+    assert page.items == stored
+    assert page.next_cursor is None
+    first = feed.after(TENANT, None, 5)
+    assert first.items == stored[:5]
+    assert first.next_cursor == ids[4]
+    read, sizes = all_pages(lambda cursor: feed.after(TENANT, cursor, 4))
+    assert read == stored
+    assert sizes == [4, 4, 4]
+    assert feed.after(TENANT, ids[6], 2).items == stored[7:9]
+    assert feed.after(TENANT, ids[-1], 10) == Page([], None)
+
+
+def test_an_event_round_trips_its_detail_and_time(feed: EventFeed) -> None:
+    cet = timezone(timedelta(hours=1))
+    detail = {
+        "record_type": "invoice",
+        "failure": {
+            "code": "6240",
+            "message": "Doppelter Name \u2013 “Müller”",
+            "actions": ["rename"],
+            "field": "",
+        },
+        "qbo_id": None,
+        "revision": 3,
+        "amount": Decimal("12.50"),  # stored as the bus sends it: as a string
+    }
+    stored = feed.append(
+        SyncEvent("record.failed", TENANT, datetime(2026, 11, 23, 10, 30, tzinfo=cet), detail)
+    )
+    got = feed.after(TENANT, None, 1).items[0]
+    assert got.id == stored.id
+    assert got.type == "record.failed"
+    assert got.tenant_id == TENANT
+    assert got.at == T0
+    assert got.at.utcoffset() == timedelta(0)
+    assert got.detail == {**detail, "amount": "12.50"}
+
+
+def test_feed_ids_that_were_never_issued_are_refused(feed: EventFeed) -> None:
+    feed.append(event(1))
+    for bad in ["", "1", "abc", "-00000000001", "0000000000011", "00000000000x"]:
+        with pytest.raises(InvalidInputError):
+            feed.after(TENANT, bad, 10)
+    assert len(feed.after(TENANT, "000000000000", 10).items) == 1
+
+
+def test_each_tenant_has_its_own_feed(feed: EventFeed) -> None:
+    mine = [feed.append(event(n)) for n in range(3)]
+    theirs = [feed.append(event(n, OTHER)) for n in range(2)]
+    assert feed.after(TENANT, None, 10).items == mine
+    assert feed.after(OTHER, None, 10).items == theirs
+    assert feed.after("nobody", None, 10).items == []
+
+
+# ---------------------------------------------------------------- tenant lease and run requests
+
+
+def test_one_run_holds_the_lease_until_it_releases_or_the_lease_expires(lease: TenantLease) -> None:
+    minute = timedelta(seconds=30)
+    assert lease.acquire(TENANT, "w1", T0, minute)
+    assert not lease.acquire(TENANT, "w2", T0 + timedelta(seconds=10), minute)
+    assert lease.acquire(TENANT, "w1", T0 + timedelta(seconds=10), minute)  # renewed: held until +40s
+    assert not lease.acquire(TENANT, "w2", T0 + timedelta(seconds=39), minute)
+    assert lease.acquire(OTHER, "w9", T0 + timedelta(seconds=39), minute)  # another tenant's run
+    assert lease.acquire(TENANT, "w2", T0 + timedelta(seconds=40), minute)  # expired at +40s
+    lease.release(TENANT, "w1")  # no longer w1's: no effect
+    assert not lease.acquire(TENANT, "w3", T0 + timedelta(seconds=41), minute)
+    lease.release(TENANT, "w2")
+    assert lease.acquire(TENANT, "w3", T0 + timedelta(seconds=41), minute)
+    lease.release("nobody", "w3")
+
+
+def test_a_run_is_requested_once_until_it_is_taken_or_goes_stale(lease: TenantLease) -> None:
+    stale = timedelta(minutes=5)
+    assert lease.request_run(TENANT, T0, stale)
+    assert not lease.request_run(TENANT, T0 + timedelta(minutes=1), stale)
+    assert lease.request_run(OTHER, T0 + timedelta(minutes=1), stale)
+    lease.take_request(TENANT)
+    assert lease.request_run(TENANT, T0 + timedelta(minutes=2), stale)
+    assert not lease.request_run(TENANT, T0 + timedelta(minutes=7), stale)  # exactly stale_after old
+    assert lease.request_run(TENANT, T0 + timedelta(minutes=7, microseconds=1), stale)  # its job was lost
+    assert not lease.request_run(TENANT, T0 + timedelta(minutes=8), stale)
+    lease.take_request("nobody")
+    assert lease.request_run("nobody", T0, stale)
+
+
+def test_the_lease_and_the_run_request_do_not_touch_each_other(lease: TenantLease) -> None:
+    hour = timedelta(hours=1)
+    assert lease.acquire(TENANT, "w1", T0, hour)
+    assert lease.request_run(TENANT, T0, hour)
+    lease.take_request(TENANT)
+    assert not lease.acquire(TENANT, "w2", T0, hour)
+    assert lease.request_run(TENANT, T0, hour)
+    lease.release(TENANT, "w1")
+    assert not lease.request_run(TENANT, T0, hour)
+    assert lease.acquire(TENANT, "w2", T0, hour)
+
+
+def test_lease_times_need_a_zone(lease: TenantLease) -> None:
+    naive = datetime(2026, 11, 23, 9, 30)
+    with pytest.raises(ValueError, match="time zone"):
+        lease.acquire(TENANT, "w1", naive, timedelta(seconds=30))
+    with pytest.raises(ValueError, match="time zone"):
+        lease.request_run(TENANT, naive, timedelta(seconds=30))
+
+
+# ---------------------------------------------------------------- DynamoDB only: items and retries
+
+
+@pytest.fixture
+def table(aws_env: LocalStack) -> str:
+    return str(aws_env.ref("Table"))
+
+
+@pytest.fixture
+def client(aws_env: LocalStack):  # type: ignore[no-untyped-def]
+    return boto3.client("dynamodb")
+
+
+def raw(client, table: str, pk: str, sk: str) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    return client.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
+
+
+def test_items_use_the_documented_keys(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    store = DynamoRecordStore(client, table)
+    record = every_field()
+    store.save(record, None, None)
+    item = raw(client, table, f"TENANT#{TENANT}", "RECORD#invoice#inv-1001/ä")
+    assert item is not None
+    assert item["gsi1pk"] == {"S": f"TENANT#{TENANT}#STATE#failed"}
+    assert item["gsi1sk"] == {"S": "2026-11-23T09:30:15.123456Z#invoice#inv-1001/ä"}
+    assert item["updated_at"] == {"S": "2026-11-23T09:30:15.123456Z"}
+    assert "S" in item["data"]  # JSON text: no float or empty-value quirks
+    assert item["revision"] == {"N": "3"}
+    assert item["history"]["L"][1]["M"]["at"] == {"S": "2026-11-23T08:00:00.000000Z"}
+    assert raw(client, table, f"TENANT#{TENANT}", "QBOID#invoice#145")["record_id"] == {"S": "inv-1001/ä"}  # type: ignore[index]
+
+    store.claim_name(TENANT, "acme", "customer/c-1")
+    assert raw(client, table, f"TENANT#{TENANT}", "NAME#acme")["owner"] == {"S": "customer/c-1"}  # type: ignore[index]
+
+    feed = DynamoEventFeed(client, table, retention=timedelta(days=30), clock=FixedClock(T0))
+    feed.append(event(1))
+    stored = raw(client, table, f"TENANT#{TENANT}", "EVENT#000000000001")
+    assert stored is not None
+    assert stored["expires_at"] == {"N": str(int((T0 + timedelta(days=30)).timestamp()))}
+    assert raw(client, table, f"TENANT#{TENANT}", "EVENTSEQ")["seq"] == {"N": "1"}  # type: ignore[index]
+
+    runs = DynamoTenantLease(client, table)
+    runs.take_request(TENANT)
+    runs.release(TENANT, "w1")
+    assert raw(client, table, f"TENANT#{TENANT}", "SYNC#RUN") is None  # nothing to take: no item made
+    runs.acquire(TENANT, "w1", T0, timedelta(seconds=30))
+    runs.request_run(TENANT, T0, timedelta(minutes=5))
+    run = raw(client, table, f"TENANT#{TENANT}", "SYNC#RUN")
+    assert run is not None
+    assert run["lease_owner"] == {"S": "w1"}
+    assert run["lease_until"] == {"S": "2026-11-23T09:30:30.000000Z"}
+    assert run["requested_at"] == {"S": "2026-11-23T09:30:00.000000Z"}
+
+
+def test_two_appenders_share_the_tenants_counter(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    first, second = DynamoEventFeed(client, table), DynamoEventFeed(client, table)
+    ids = [(first if n % 2 else second).append(event(n)).id for n in range(6)]
+    assert ids == [f"{n:012d}" for n in range(1, 7)]
+
+
+class _Throttled:
+    """A DynamoDB client whose first BatchGetItem leaves half its keys unprocessed, as when throttled."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.batches: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+        ((table, request),) = RequestItems.items()
+        keys = request["Keys"]
+        self.batches.append(len(keys))
+        if len(self.batches) > 1:
+            return self._client.batch_get_item(RequestItems=RequestItems)  # type: ignore[no-any-return]
+        half = len(keys) // 2
+        response = self._client.batch_get_item(RequestItems={table: {**request, "Keys": keys[:half]}})
+        response["UnprocessedKeys"] = {table: {**request, "Keys": keys[half:]}}
+        return response  # type: ignore[no-any-return]
+
+
+def test_get_many_reads_the_keys_dynamodb_left_unprocessed(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    plain = DynamoRecordStore(client, table)
+    for n in range(150):
+        plain.save(rec(f"c-{n:03d}"), None, None)
+    throttled = _Throttled(client)
+    found = DynamoRecordStore(throttled, table).get_many(  # type: ignore[arg-type]
+        TENANT, [("customer", f"c-{n:03d}") for n in range(150)]
+    )
+    assert len(found) == 150
+    assert throttled.batches == [100, 50, 50]
+
+
+class _Interleaved(DynamoRecordStore):
+    """Runs `meanwhile` once, between a save's read of the stored record and its write."""
+
+    meanwhile: Callable[[], object] | None = None
+
+    def _stored(self, record: SyncRecord) -> dict[str, Any] | None:
+        stored = super()._stored(record)
+        if self.meanwhile:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return stored
+
+
+def test_a_save_racing_another_save_of_the_same_revision_keeps_the_id_mappings_right(  # type: ignore[no-untyped-def]
+    client, table: str
+) -> None:
+    plain, racing = DynamoRecordStore(client, table), _Interleaved(client, table)
+    plain.save(rec(state=SYNCING), None, None)
+    racing.meanwhile = lambda: plain.save(rec(state=SYNCING, qbo_id="11"), 1, SYNCING)
+    racing.save(rec(state=SYNCED, qbo_id="10"), 1, SYNCING)  # read qbo_id None; it is "11" when it writes
+    assert plain.get(TENANT, "customer", "c-1") == rec(state=SYNCED, qbo_id="10")
+    assert raw(client, table, f"TENANT#{TENANT}", "QBOID#customer#11") is None
+    assert plain.find_by_qbo_id(TENANT, "customer", "10") == rec(state=SYNCED, qbo_id="10")
+
+    racing.meanwhile = lambda: plain.save(rec(state=FAILED, qbo_id="10"), 1, SYNCED)
+    with pytest.raises(StaleRecordError):  # this time the state moved on: stale
+        racing.save(rec(state=SYNCED, qbo_id="12"), 1, SYNCED)
+    assert raw(client, table, f"TENANT#{TENANT}", "QBOID#customer#12") is None
+    assert plain.get(TENANT, "customer", "c-1") == rec(state=FAILED, qbo_id="10")

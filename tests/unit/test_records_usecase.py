@@ -1,0 +1,260 @@
+"""Records pushed by the host app: checks before storing, sync states, review mode, locks, sends, unpends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from qbsync.domain.errors import ConflictError, NotFoundError
+from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
+from qbsync.domain.sync import Operation, RecordLockedError, SyncState
+from qbsync.domain.tenants import Edition, Tenant
+from qbsync.usecases.records import SYNC_RUN_JOB, RecordProblemsError, Records
+from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
+from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
+
+TENANT = "acme"
+
+
+@dataclass
+class World:
+    records: Records
+    store: InMemoryRecordStore
+    queue: InMemoryQueue
+    runs: InMemoryTenantLease
+    settings: InMemorySettings
+    clock: FixedClock
+
+    def use(self, **changes: Any) -> None:
+        latest = self.settings.latest(TENANT)
+        version = latest.version + 1 if latest else 1
+        self.settings.add(SettingsVersion(TENANT, version, self.clock.now(), SyncSettings(**changes)))
+
+
+@pytest.fixture
+def world() -> World:
+    clock = FixedClock()
+    tenants = InMemoryTenants()
+    tenants.add(Tenant(TENANT, "Acme", Edition.QBO, clock.now()))
+    tenants.add(Tenant("other", "Other", Edition.QBD, clock.now()))
+    store, queue, runs, settings = (
+        InMemoryRecordStore(),
+        InMemoryQueue(),
+        InMemoryTenantLease(),
+        InMemorySettings(),
+    )
+    return World(Records(tenants, store, settings, queue, runs, clock), store, queue, runs, settings, clock)
+
+
+def customer(name: str = "Ada Lovelace", **extra: Any) -> dict[str, Any]:
+    return {"display_name": name, **extra}
+
+
+def invoice(customer_id: str = "c-1", item_id: str = "i-1", **extra: Any) -> dict[str, Any]:
+    line = {"item_id": item_id, "quantity": "2", "rate": "10.50"}
+    return {"customer_id": customer_id, "lines": [line], **extra}
+
+
+ITEM = {"kind": "service", "name": "Consulting"}
+
+
+def test_a_new_record_is_pending_in_live_mode_and_one_run_is_requested(world: World) -> None:
+    first = world.records.upsert(TENANT, "customer", "c-1", customer())
+    second = world.records.upsert(TENANT, "customer", "c-2", customer("Grace Hopper"))
+    assert (first.status, first.record and first.record.state) == ("created", SyncState.PENDING)
+    assert second.record is not None
+    assert second.record.revision == 1
+    assert [job.kind for job, _ in world.queue.sent] == [SYNC_RUN_JOB]  # one outstanding request is enough
+    world.runs.take_request(TENANT)
+    world.records.upsert(TENANT, "customer", "c-3", customer("Alan Turing"))
+    assert len(world.queue.sent) == 2
+    history = world.records.get(TENANT, "customer", "c-1").history
+    assert [(t.state, t.detail) for t in history] == [(SyncState.PENDING, "received")]
+
+
+def test_review_mode_keeps_drafts_until_they_are_sent_with_their_dependencies(world: World) -> None:
+    world.use(send_mode=SendMode.REVIEW)
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    world.records.upsert(TENANT, "invoice", "inv-1", invoice())
+    assert world.queue.sent == []
+    assert world.records.get(TENANT, "invoice", "inv-1").state is SyncState.DRAFT
+    [outcome] = world.records.send(TENANT, [("invoice", "inv-1")])
+    assert outcome.status == "updated"
+    states = {k: world.records.get(TENANT, *k).state for k in [("customer", "c-1"), ("item", "i-1")]}
+    assert set(states.values()) == {SyncState.PENDING}  # the drafts it depends on go with it
+    assert [job.kind for job, _ in world.queue.sent] == [SYNC_RUN_JOB]
+
+
+def test_unpend_takes_back_pending_records_only(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "customer", "c-2", customer("Grace"))
+    _being_sent(world, "customer", "c-2")
+    taken, busy, missing = world.records.unpend(
+        TENANT, [("customer", "c-1"), ("customer", "c-2"), ("customer", "nope")]
+    )
+    assert (taken.status, taken.record and taken.record.state) == ("updated", SyncState.DRAFT)
+    assert busy.status == "unchanged"
+    assert "can no longer be taken back" in busy.detail
+    assert missing.status == "refused"
+
+
+def test_problems_are_all_listed_with_limits_and_actions_and_nothing_is_stored(world: World) -> None:
+    with pytest.raises(RecordProblemsError) as raised:
+        world.records.upsert(TENANT, "customer", "c-1", customer("x" * 501 + ":"))
+    problems = {p.code: p for p in raised.value.problems}
+    assert problems["too_long"].limit == 500
+    assert problems["too_long"].actual == 502
+    assert problems["too_long"].actions == ("rename", "link_existing")
+    assert "forbidden_character" in problems
+    assert world.store.get(TENANT, "customer", "c-1") is None
+    assert world.queue.sent == []
+
+
+def test_shape_errors_name_the_field(world: World) -> None:
+    with pytest.raises(RecordProblemsError) as raised:
+        world.records.upsert(TENANT, "invoice", "inv-1", {"customer_id": "c-1", "lines": [{"quantity": 1}]})
+    assert any(p.field.startswith("lines.0") for p in raised.value.problems)
+
+
+def test_references_must_exist_and_not_be_deleted(world: World) -> None:
+    with pytest.raises(RecordProblemsError) as raised:
+        world.records.upsert(TENANT, "invoice", "inv-1", invoice())
+    assert {(p.field, p.code) for p in raised.value.problems} == {
+        ("customer_id", "reference_not_found"),
+        ("item_id", "reference_not_found"),
+    }
+    assert raised.value.problems[0].actions == ("push_it_first", "edit")
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    world.records.delete(TENANT, "item", "i-1")  # never sent: voided at once
+    with pytest.raises(RecordProblemsError) as raised:
+        world.records.upsert(TENANT, "invoice", "inv-1", invoice())
+    assert [p.code for p in raised.value.problems] == ["reference_deleted"]
+
+
+def test_a_name_used_by_a_vendor_is_refused_before_it_is_sent(world: World) -> None:
+    world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Acme Supplies"})
+    with pytest.raises(RecordProblemsError) as raised:
+        world.records.upsert(TENANT, "customer", "c-1", customer("  acme   SUPPLIES "))
+    [problem] = raised.value.problems
+    assert (problem.field, problem.code, problem.actions) == (
+        "display_name",
+        "name_clash",
+        ("rename", "link_existing"),
+    )
+    assert "vendor 'v-1'" in problem.message
+    # Renaming the vendor frees the name.
+    world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Acme Supplies Ltd"})
+    assert world.records.upsert(TENANT, "customer", "c-1", customer("Acme Supplies")).status == "created"
+    # Another tenant has its own names.
+    assert (
+        world.records.upsert("other", "vendor", "v-9", {"display_name": "Acme Supplies"}).status == "created"
+    )
+
+
+def test_an_unchanged_record_is_not_a_new_revision_a_changed_one_is(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer(email="ada@example.com"))
+    again = world.records.upsert(TENANT, "customer", "c-1", customer(email=" ada@example.com "))
+    assert again.status == "unchanged"
+    changed = world.records.upsert(TENANT, "customer", "c-1", customer(email="ada@example.org"))
+    assert changed.status == "updated"
+    assert changed.record is not None
+    assert changed.record.revision == 2
+
+
+def _accept(world: World, record_type: str, record_id: str, state: SyncState = SyncState.SYNCED) -> None:
+    stored = world.store.get(TENANT, record_type, record_id)
+    assert stored is not None
+    done = stored.copy()
+    done.qbo_id, done.sync_token, done.synced_revision = "101", "0", stored.revision
+    done.move(state, world.clock.now(), "accepted by QuickBooks")
+    world.store.save(done, stored.revision, stored.state)
+
+
+def test_a_locked_invoice_refuses_changes_unless_forced(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    world.records.upsert(TENANT, "invoice", "inv-1", invoice())
+    _accept(world, "invoice", "inv-1", SyncState.LOCKED)
+    with pytest.raises(RecordLockedError, match="lock_after_acceptance"):
+        world.records.upsert(TENANT, "invoice", "inv-1", invoice(memo="changed"))
+    forced = world.records.upsert(TENANT, "invoice", "inv-1", invoice(memo="changed"), force=True)
+    assert forced.record is not None
+    assert forced.record.state is SyncState.PENDING
+    assert forced.record.force
+
+
+def test_force_sends_a_synced_record_again(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    _accept(world, "customer", "c-1")
+    [plain] = world.records.send(TENANT, [("customer", "c-1")])
+    assert plain.status == "unchanged"
+    assert "force" in plain.detail
+    [forced] = world.records.send(TENANT, [("customer", "c-1")], force=True)
+    assert forced.record is not None
+    assert (forced.record.state, forced.record.force) == (
+        SyncState.PENDING,
+        True,
+    )
+
+
+def test_delete_voids_what_quickbooks_has_and_drops_what_it_never_had(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    world.records.upsert(TENANT, "invoice", "inv-1", invoice())
+    _accept(world, "invoice", "inv-1")
+    deleted = world.records.delete(TENANT, "invoice", "inv-1")
+    assert (deleted.state, deleted.operation) == (SyncState.PENDING, Operation.DELETE)
+    _being_sent(world, "invoice", "inv-1")
+    with pytest.raises(ConflictError, match="being sent"):
+        world.records.delete(TENANT, "invoice", "inv-1")
+    never_sent = world.records.delete(TENANT, "customer", "c-1")
+    assert never_sent.state is SyncState.VOIDED
+    # Its name is free again.
+    assert world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Ada Lovelace"}).status == "created"
+
+
+def _being_sent(world: World, record_type: str, record_id: str) -> None:
+    stored = world.store.get(TENANT, record_type, record_id)
+    assert stored is not None
+    busy = stored.copy()
+    busy.move(SyncState.SYNCING, world.clock.now(), "sent to QuickBooks")
+    world.store.save(busy, stored.revision, stored.state)
+
+
+def test_bulk_answers_each_record_and_requests_one_run(world: World) -> None:
+    outcomes = world.records.upsert_many(
+        TENANT,
+        "customer",
+        [("c-1", customer()), ("c-2", customer("b" * 600)), ("c-3", customer("Grace"))],
+    )
+    assert [o.status for o in outcomes] == ["created", "invalid", "created"]
+    assert outcomes[1].problems[0].code == "too_long"
+    assert len(world.queue.sent) == 1
+
+
+def test_unknown_tenant_type_and_record_are_not_found(world: World) -> None:
+    with pytest.raises(NotFoundError):
+        world.records.upsert("ghost", "customer", "c-1", customer())
+    with pytest.raises(NotFoundError):
+        world.records.get(TENANT, "estimate", "e-1")
+    with pytest.raises(NotFoundError):
+        world.records.get(TENANT, "customer", "nope")
+
+
+def test_a_lost_run_request_is_made_again_once_stale(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.clock.advance(timedelta(minutes=11))
+    world.records.upsert(TENANT, "customer", "c-2", customer("Grace"))
+    assert len(world.queue.sent) == 2
+
+
+def test_name_clash_policy_does_not_change_what_is_refused_up_front(world: World) -> None:
+    world.use(name_clash_policy=NameClashPolicy.LINK_EXISTING)
+    world.records.upsert(TENANT, "employee", "e-1", {"display_name": "Sam"})
+    with pytest.raises(RecordProblemsError):
+        world.records.upsert(TENANT, "customer", "c-1", customer("Sam"))
