@@ -5,7 +5,7 @@ in-memory fakes (their contract tests run them against DynamoDB too)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,7 @@ import pytest
 from local.qbo import server
 from qbsync.adapters.qbo_books import QboBooks
 from qbsync.adapters.qbo_http import QboClient
-from qbsync.domain.settings import NameClashPolicy, SettingsVersion, SyncSettings
+from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
 from qbsync.domain.sync import SyncRecord, SyncState
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.payments import PaymentRelay
@@ -307,3 +307,66 @@ def test_a_payment_entered_in_quickbooks_is_told_once_with_both_invoice_ids(worl
     assert told["invoice_ids"] == ["inv-0", "inv-1"]
     assert told["customer_id"] == "c-0"
     assert told["total_amount"] == "100.00"
+
+
+@dataclass
+class ChangedWhileSent:
+    """QboBooks, with the host app renaming the customer while QuickBooks creates it."""
+
+    books: QboBooks
+    change: Callable[[], None]
+
+    def write(self, *args: Any, **kwargs: Any) -> Any:
+        result = self.books.write(*args, **kwargs)
+        self.change()
+        self.change = lambda: None
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.books, name)
+
+
+def test_a_record_changed_while_it_is_created_is_updated_not_created_again(world: World) -> None:
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    world.engine.books = ChangedWhileSent(  # type: ignore[assignment]
+        world.books, lambda: world.push("customer", "c-1", {"display_name": "Ada Lovelace"})
+    )
+    world.sync()
+    customer = world.get("customer", "c-1")
+    assert customer.state is SyncState.SYNCED
+    assert customer.synced_revision == 2
+    assert [c["DisplayName"] for c in world.stored("Customer") if c["DisplayName"].startswith("Ada")] == [
+        "Ada Lovelace"
+    ]
+
+
+def test_a_record_waiting_for_a_draft_says_so(world: World) -> None:
+    world.use(send_mode=SendMode.REVIEW)
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    world.use(send_mode=SendMode.LIVE)
+    world.push("item", "i-1", {"kind": "service", "name": "Labour"})
+    world.push("invoice", "inv-1", {"customer_id": "c-1", "lines": [line("i-1", "1", "10")]})
+    world.sync()
+    invoice = world.get("invoice", "inv-1")
+    assert invoice.state is SyncState.PENDING
+    assert invoice.waiting_for == ("customer/c-1",)
+    assert invoice.history[-1].detail == "waits for customer/c-1 (a draft: send it)"
+    assert world.get("item", "i-1").state is SyncState.SYNCED
+    world.records.send(TENANT, [("customer", "c-1")])
+    world.sync()
+    assert world.get("invoice", "inv-1").state is SyncState.SYNCED
+
+
+def test_a_lost_answer_then_a_throttle_still_looks_the_record_up_before_sending_it_again(
+    world: World,
+) -> None:
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    fault(world.running, kind="lost", path_contains="/batch")  # created, answer lost
+    fault(world.running, kind="throttle", path_contains="/batch")  # the same batch again: throttled
+    with pytest.raises(RetryLaterError):
+        world.engine.run(TENANT)
+    world.push("customer", "c-2", {"display_name": "Grace"})  # the next batch is not the same batch
+    world.sync()
+    names = Counter(c["DisplayName"] for c in world.stored("Customer"))
+    assert (names["Ada"], names["Grace"]) == (1, 1)
+    assert world.get("customer", "c-1").state is SyncState.SYNCED

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import copy
 import os
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from pydantic import ValidationError
 
 from local.aws import LocalStack
 from local.lambdas import LocalFunction
 from qbsync.adapters.dynamodb import DynamoHeartbeatStore
-from qbsync.domain.jobs import Job
+from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.sync import SyncRecord, SyncState
 from qbsync.usecases.health import WORKER
 from tests.conftest import load_event
 
@@ -46,3 +50,63 @@ def test_scheduler_puts_one_heartbeat_job_on_the_queue(functions: dict[str, Loca
 def test_scheduler_refuses_an_unknown_task(functions: dict[str, LocalFunction]) -> None:
     with pytest.raises(ValidationError):
         functions["SchedulerFunction"].invoke({"task": "drop-tables"})
+
+
+def _sync_job_event(tenant_id: str, receive_count: int) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("sync_worker_heartbeat.json"))
+    record = event["Records"][0]
+    record["body"] = new_job(
+        "sync.run", datetime(2026, 11, 23, 11, tzinfo=UTC), tenant_id=tenant_id
+    ).model_dump_json()
+    record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+    record["messageAttributes"]["kind"]["stringValue"] = "sync.run"
+    return event
+
+
+def _queue_counts() -> tuple[int, int]:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=os.environ["JOBS_QUEUE_URL"],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(
+        attributes["ApproximateNumberOfMessagesDelayed"]
+    )
+
+
+def test_a_sync_job_for_a_busy_tenant_is_put_back_with_a_delay(functions: dict[str, LocalFunction]) -> None:
+    from qbsync.composition import container
+
+    assert container().sync_runs.acquire("acme", "another-worker", datetime.now(UTC), timedelta(minutes=3))
+    result = functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 1))
+    assert result == {"batchItemFailures": []}
+    assert _queue_counts() == (0, 1)  # the same work, delayed: no receive count spent, no sleep
+
+
+def test_a_sync_job_failing_for_the_last_time_fails_its_records_with_the_reason(
+    functions: dict[str, LocalFunction], aws_env: LocalStack
+) -> None:
+    from qbsync.composition import container
+
+    now = datetime.now(UTC)
+    # A record stored by an older version, which this one cannot read: every run crashes on it.
+    broken = SyncRecord("acme", "invoice", "inv-1", {"customer_id": "c-1"}, SyncState.PENDING, now)
+    container().record_store.save(broken, None, None)
+    with pytest.raises(BatchProcessingError):  # the whole batch failed: SQS delivers it again
+        functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 4))
+    assert container().record_store.get("acme", "invoice", "inv-1").state is SyncState.PENDING  # type: ignore[union-attr]
+    with pytest.raises(BatchProcessingError):  # the last receive: next stop, the dead-letter queue
+        functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 5))
+    stored = container().record_store.get("acme", "invoice", "inv-1")
+    assert stored is not None
+    assert stored.state is SyncState.FAILED
+    assert stored.failure is not None
+    assert stored.failure.code == "internal_error"
+    assert "ValidationError" in stored.failure.message
+    assert stored.failure.actions == ("send_again",)
+
+
+def test_scheduler_fans_the_payments_pull_out_per_connected_tenant(
+    functions: dict[str, LocalFunction],
+) -> None:
+    result = functions["SchedulerFunction"].invoke(load_event("scheduler_payments_pull.json"))
+    assert result == {"task": "payments_pull", "jobs_sent": 0}  # nobody is connected yet

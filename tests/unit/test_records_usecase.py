@@ -125,7 +125,7 @@ def test_references_must_exist_and_not_be_deleted(world: World) -> None:
         world.records.upsert(TENANT, "invoice", "inv-1", invoice())
     assert {(p.field, p.code) for p in raised.value.problems} == {
         ("customer_id", "reference_not_found"),
-        ("item_id", "reference_not_found"),
+        ("lines.0.item_id", "reference_not_found"),
     }
     assert raised.value.problems[0].actions == ("push_it_first", "edit")
     world.records.upsert(TENANT, "customer", "c-1", customer())

@@ -99,6 +99,30 @@ def is_conditional_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def put_if(
+    client: DynamoDBClient,
+    table: str,
+    item: dict[str, Any],
+    condition: str,
+    *,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> bool:
+    """Put `item` (plain values) if `condition` holds; False when it does not. Other errors raise."""
+    extra: dict[str, Any] = {}
+    if values:
+        extra["ExpressionAttributeValues"] = to_item(values)
+    if names:
+        extra["ExpressionAttributeNames"] = names
+    try:
+        client.put_item(TableName=table, Item=to_item(item), ConditionExpression=condition, **extra)
+    except ClientError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
 class DynamoTenantRepository:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client

@@ -9,9 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
+from qbsync.adapters.dynamodb import put_if, read_item, timestamp
 from qbsync.usecases.payments import Told
 
 if TYPE_CHECKING:
@@ -41,22 +39,10 @@ class DynamoPaymentLog:
             "deleted": now.deleted,
         }
         if before is None:
-            condition = {"ConditionExpression": "attribute_not_exists(pk)"}
-            values = {}
-        else:
-            condition = {"ConditionExpression": "sync_token = :t AND voided = :v AND deleted = :d"}
-            values = {
-                "ExpressionAttributeValues": to_item(
-                    {":t": before.sync_token, ":v": before.voided, ":d": before.deleted}
-                )
-            }
-        try:
-            self._client.put_item(TableName=self._table, Item=to_item(item), **condition, **values)  # type: ignore[arg-type]
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+            return put_if(self._client, self._table, item, "attribute_not_exists(pk)")
+        told = {":t": before.sync_token, ":v": before.voided, ":d": before.deleted}
+        condition = "sync_token = :t AND voided = :v AND deleted = :d"
+        return put_if(self._client, self._table, item, condition, values=told)
 
     def pulled_until(self, tenant_id: str) -> datetime | None:
         values = read_item(self._client, self._table, {"pk": f"TENANT#{tenant_id}", "sk": "PAYMENTS#PULL"})
@@ -64,14 +50,8 @@ class DynamoPaymentLog:
 
     def advance(self, tenant_id: str, to: datetime) -> None:
         # Only forward: a slow pull finishing after a newer one must not move the cursor back.
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item({"pk": f"TENANT#{tenant_id}", "sk": "PAYMENTS#PULL", "until": timestamp(to)}),
-                ConditionExpression="attribute_not_exists(pk) OR #u < :u",
-                ExpressionAttributeNames={"#u": "until"},
-                ExpressionAttributeValues={":u": {"S": timestamp(to)}},
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        item = {"pk": f"TENANT#{tenant_id}", "sk": "PAYMENTS#PULL", "until": timestamp(to)}
+        condition = "attribute_not_exists(pk) OR #u < :u"
+        put_if(
+            self._client, self._table, item, condition, values={":u": timestamp(to)}, names={"#u": "until"}
+        )

@@ -4,8 +4,8 @@ Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
 - `RECORD#{type}#{id}`: one SyncRecord. `data` is a JSON string (DynamoDB has no floats and the canonical data
   is JSON-ready already), `history` a list of maps, times fixed-width UTC strings. The state listing is GSI1:
   gsi1pk = TENANT#{tenant_id}#STATE#{state}, gsi1sk = {updated_at}#{type}#{id}, oldest change first.
-- `QBOID#{type}#{qbo_id}`: record_id, the record QuickBooks knows by that id. Written (and the old one deleted
-  when the id changes) in one transaction with the record, under the record's condition.
+- `QBOID#{type}#{qbo_id}`: record_id, the record QuickBooks knows by that id. Written before the record, the
+  old one deleted after it; a mapping whose record does not carry that id (its save lost) finds nothing.
 - `NAME#{name_key}`: owner ("vendor/v-1"), the record a customer, vendor or employee name is reserved for.
 - `EVENTSEQ`: seq, the tenant's last event number; an atomic ADD, so two appenders never share a number.
 - `EVENT#{seq:012d}`: one event of the feed; `expires_at` (epoch seconds) lets the table's TTL drop it.
@@ -29,6 +29,7 @@ from qbsync.adapters.dynamodb import (
     encode_cursor,
     from_item,
     is_conditional_failure,
+    put_if,
     read_item,
     timestamp,
     to_item,
@@ -47,7 +48,7 @@ from qbsync.domain.sync import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import KeysAndAttributesUnionTypeDef, TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import KeysAndAttributesUnionTypeDef
 
     from qbsync.domain.ports import Clock
 
@@ -169,17 +170,8 @@ def _cursor(items: list[dict[str, Any]], more: bool, keys: tuple[str, ...]) -> s
     return encode_cursor(to_item({k: items[-1][k] for k in keys})) if more else None
 
 
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    reasons: list[dict[str, Any]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
-    return [str(reason.get("Code", "None")) for reason in reasons]
-
-
 class _RecordConflictError(Exception):
     """The record's condition failed: read it again."""
-
-
-class _OldMappingTakenError(Exception):
-    """The record's previous QuickBooks id now maps to another record: leave that mapping alone."""
 
 
 class DynamoRecordStore:
@@ -221,7 +213,6 @@ class DynamoRecordStore:
         self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None
     ) -> None:
         item = _record_item(record)
-        leave_old_mapping = False
         for _ in range(SAVE_ATTEMPTS):
             condition = "attribute_not_exists(pk)"
             values: dict[str, Any] = {}
@@ -247,14 +238,11 @@ class DynamoRecordStore:
                     condition += " AND qbo_id = :old_qbo_id"
                     values[":old_qbo_id"] = old_qbo_id
             try:
-                self._write(item, condition, values, old_qbo_id, leave_old_mapping)
+                self._write(item, condition, values, old_qbo_id)
             except _RecordConflictError:
                 if expected_revision is None:
                     raise self._stale(record, None, new=True) from None
                 continue  # read it again: stale now, or only its QuickBooks id moved
-            except _OldMappingTakenError:
-                leave_old_mapping = True
-                continue
             return
         raise StaleRecordError(
             f"Record {record.key} of tenant {record.tenant_id!r} kept changing while it was saved; "
@@ -279,57 +267,30 @@ class DynamoRecordStore:
         )
 
     def _write(
-        self,
-        item: dict[str, Any],
-        condition: str,
-        values: dict[str, Any],
-        old_qbo_id: str | None,
-        leave_old_mapping: bool,
+        self, item: dict[str, Any], condition: str, values: dict[str, Any], old_qbo_id: str | None
     ) -> None:
-        names = {"#state": "state"} if "#state" in condition else {}
-        put: dict[str, Any] = {
-            "TableName": self._table,
-            "Item": to_item(item),
-            "ConditionExpression": condition,
-            **({"ExpressionAttributeNames": names} if names else {}),
-            **({"ExpressionAttributeValues": to_item(values)} if values else {}),
-        }
-        new_qbo_id: str | None = item["qbo_id"]
-        if new_qbo_id == old_qbo_id:
-            try:
-                self._client.put_item(**put)
-            except ClientError as exc:
-                if is_conditional_failure(exc):
-                    raise _RecordConflictError from exc
-                raise
-            return
+        """The record under its condition, with its QuickBooks id mapping written before and the old one
+        removed after. No transaction: a mapping left by a save that lost its condition points at a record
+        without that id, and find_by_qbo_id checks the record before it answers."""
         tenant_id, record_type, record_id = item["tenant_id"], item["record_type"], item["record_id"]
-        actions: list[TransactWriteItemTypeDef] = [{"Put": put}]  # type: ignore[typeddict-item]
-        if new_qbo_id:
+        new_qbo_id: str | None = item["qbo_id"]
+        if new_qbo_id and new_qbo_id != old_qbo_id:
             mapping = {**_qbo_key(tenant_id, record_type, new_qbo_id), "record_id": record_id}
-            actions.append({"Put": {"TableName": self._table, "Item": to_item(mapping)}})
-        if old_qbo_id and not leave_old_mapping:
-            actions.append(
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": to_item(_qbo_key(tenant_id, record_type, old_qbo_id)),
-                        "ConditionExpression": "attribute_not_exists(pk) OR record_id = :record_id",
-                        "ExpressionAttributeValues": to_item({":record_id": record_id}),
-                    }
-                }
-            )
-        try:
-            self._client.transact_write_items(TransactItems=actions)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            codes = _cancellation_codes(exc)
-            if codes[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in codes:
-                raise _RecordConflictError from exc
-            if "ConditionalCheckFailed" in codes:
-                raise _OldMappingTakenError from exc
-            raise
+            self._client.put_item(TableName=self._table, Item=to_item(mapping))
+        names = {"#state": "state"} if "#state" in condition else None
+        if not put_if(self._client, self._table, item, condition, values=values, names=names):
+            raise _RecordConflictError
+        if old_qbo_id and old_qbo_id != new_qbo_id:
+            try:  # only if it is still ours: another record may have taken that id since
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key=to_item(_qbo_key(tenant_id, record_type, old_qbo_id)),
+                    ConditionExpression="record_id = :record_id",
+                    ExpressionAttributeValues=to_item({":record_id": record_id}),
+                )
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise
 
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         partition = _state_partition(tenant_id, state)

@@ -4,9 +4,9 @@ Intuit allows 500 requests and 40 batch requests in any rolling minute per compa
 token bucket of capacity C refilled at r per minute lets through at most C + r in any 60 seconds, so the
 buckets below stay within both limits with a margin: requests C=100, r=380 (≤ 480); batches C=8, r=30 (≤ 38).
 
-Each bucket is one DynamoDB item updated with a compare-and-set on its last update time:
+Each bucket is one DynamoDB item updated with a compare-and-set on its version:
 
-    pk = REALM#{realm_id}   sk = BUDGET#{bucket}   tokens, at
+    pk = REALM#{realm_id}   sk = BUDGET#{bucket}   tokens, at, version
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from qbsync.adapters.dynamodb import is_conditional_failure, read_item, to_item
+from qbsync.adapters.dynamodb import put_if, read_item
 from qbsync.domain.ports import Clock
 
 if TYPE_CHECKING:
@@ -65,25 +63,18 @@ class DynamoRequestBudget:
             now = self._clock.now()
             values = read_item(self._client, self._table, key)
             if values is None:
-                tokens, condition, names, previous = bucket.capacity, "attribute_not_exists(pk)", {}, {}
+                tokens, version, condition = bucket.capacity, 0, "attribute_not_exists(pk)"
             else:
                 elapsed = max(0.0, (now - datetime.fromisoformat(values["at"])).total_seconds())
                 tokens = min(bucket.capacity, float(values["tokens"]) + elapsed * rate)
-                condition, names, previous = "#at = :at", {"#at": "at"}, {":at": values["at"]}
+                version, condition = int(values["version"]), "version = :version"
             if tokens < 1:
                 return (1 - tokens) / rate
-            item = {**key, "tokens": f"{tokens - 1:.6f}", "at": now.isoformat()}
-            try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=to_item(item),
-                    ConditionExpression=condition,
-                    **({"ExpressionAttributeNames": names} if names else {}),  # type: ignore[arg-type]
-                    **({"ExpressionAttributeValues": to_item(previous)} if previous else {}),  # type: ignore[arg-type]
-                )
-            except ClientError as exc:
-                if is_conditional_failure(exc):
-                    continue  # another worker spent a token meanwhile: read again
-                raise
-            return 0.0
+            item = {**key, "tokens": f"{tokens - 1:.6f}", "at": now.isoformat(), "version": version + 1}
+            # The version, not the time, is compared: two takes may happen at the same instant.
+            if put_if(
+                self._client, self._table, item, condition, values={":version": version} if version else None
+            ):
+                return 0.0
+            # another worker spent a token meanwhile: read again
         return 1.0 / rate

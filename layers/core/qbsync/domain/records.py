@@ -398,21 +398,28 @@ def record_type_of(record: BaseModel) -> str:
     raise ValueError(f"{type(record).__name__} is not a canonical record")
 
 
-def _dependencies(record: BaseModel) -> Iterator[tuple[str, str]]:
+def reference_fields(record: BaseModel) -> Iterator[tuple[str, str, str]]:
+    """(field path, record_type, host record id) of every reference in the record, in field order."""
     match record:
         case Customer(parent_id=str(parent)):
-            yield ("customer", parent)
+            yield ("parent_id", "customer", parent)
         case Invoice() | CreditMemo():
-            yield ("customer", record.customer_id)
-            yield from (("item", line.item_id) for line in record.lines if line.item_id is not None)
+            yield ("customer_id", "customer", record.customer_id)
+            for index, line in enumerate(record.lines):
+                if line.item_id is not None:
+                    yield (f"lines.{index}.item_id", "item", line.item_id)
         case Payment():
-            yield ("customer", record.customer_id)
-            yield from (application.target for application in record.applications)
+            yield ("customer_id", "customer", record.customer_id)
+            for index, application in enumerate(record.applications):
+                kind, target_id = application.target
+                yield (f"applications.{index}.{kind}_id", kind, target_id)
         case PurchaseOrder() | Bill():
-            yield ("vendor", record.vendor_id)
+            yield ("vendor_id", "vendor", record.vendor_id)
             if isinstance(record, Bill) and record.purchase_order_id is not None:
-                yield ("purchase_order", record.purchase_order_id)
-            yield from (("item", line.item_id) for line in record.lines if line.item_id is not None)
+                yield ("purchase_order_id", "purchase_order", record.purchase_order_id)
+            for index, purchase_line in enumerate(record.lines):
+                if purchase_line.item_id is not None:
+                    yield (f"lines.{index}.item_id", "item", purchase_line.item_id)
         case _:
             return
 
@@ -424,7 +431,7 @@ def references(record: BaseModel) -> list[tuple[str, str]]:
     customer and items before an invoice, the invoices and credit memos before the payment that applies them,
     the vendor, purchase order and items before a bill.
     """
-    return list(dict.fromkeys(_dependencies(record)))
+    return list(dict.fromkeys((kind, target_id) for _, kind, target_id in reference_fields(record)))
 
 
 def parse_record(record_type: str, data: Any) -> BaseModel:
@@ -456,5 +463,6 @@ __all__ = [
     "line_amount",
     "parse_record",
     "record_type_of",
+    "reference_fields",
     "references",
 ]

@@ -18,7 +18,15 @@ from qbsync.domain.errors import ConflictError, FieldProblem, InvalidInputError,
 from qbsync.domain.jobs import new_job
 from qbsync.domain.paging import Page
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
-from qbsync.domain.records import RECORD_TYPES, Customer, Employee, Vendor, parse_record, references
+from qbsync.domain.records import (
+    RECORD_TYPES,
+    Customer,
+    Employee,
+    Vendor,
+    parse_record,
+    reference_fields,
+    references,
+)
 from qbsync.domain.settings import SendMode, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
     Operation,
@@ -290,19 +298,21 @@ class Records:
     def _reference_problems(
         self, tenant_id: str, record_type: str, record_id: str, model: BaseModel
     ) -> list[FieldProblem]:
-        wanted = references(model)
-        if not wanted:
+        fields = list(reference_fields(model))
+        if not fields:
             return []
-        found = self.store.get_many(tenant_id, wanted)
+        found = self.store.get_many(tenant_id, list(dict.fromkeys((kind, i) for _, kind, i in fields)))
         problems: list[FieldProblem] = []
-        for kind, target_id in wanted:
+        for where, kind, target_id in fields:
             target = found.get(ref_key(kind, target_id))
             if (kind, target_id) == (record_type, record_id):
-                problems.append(_reference(kind, target_id, "refers to itself", "self_reference"))
+                problems.append(_reference(where, kind, target_id, "refers to itself", "self_reference"))
             elif target is None:
-                problems.append(_reference(kind, target_id, "does not exist; push it first", "not_found"))
+                problems.append(
+                    _reference(where, kind, target_id, "does not exist; push it first", "not_found")
+                )
             elif target.state is SyncState.VOIDED or target.operation is Operation.DELETE:
-                problems.append(_reference(kind, target_id, "was deleted", "deleted"))
+                problems.append(_reference(where, kind, target_id, "was deleted", "deleted"))
         return problems
 
     def _claim_name(self, record: SyncRecord, model: BaseModel) -> None:
@@ -382,12 +392,9 @@ def _display_name(data: dict[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _reference(kind: str, target_id: str, what: str, code: str) -> FieldProblem:
-    field_name = {"credit_memo": "credit_memo_id", "purchase_order": "purchase_order_id"}.get(
-        kind, f"{kind}_id"
-    )
+def _reference(where: str, kind: str, target_id: str, what: str, code: str) -> FieldProblem:
     return FieldProblem(
-        field_name,
+        where,
         f"The {kind.replace('_', ' ')} {target_id!r} {what}.",
         f"reference_{code}",
         actions=("push_it_first", "edit") if code == "not_found" else ("edit",),

@@ -202,7 +202,10 @@ class SyncEngine:
                            "was deleted.", ("edit",)), now)  # fmt: skip
             elif failed or blocked:
                 waiting += 1
-                self._wait(record, failed, blocked, known, now)
+                # Only what needs the tenant is written down: a failed or unsent (draft) dependency. One
+                # that is merely pending goes out in this run, before this record.
+                if failed or any(known[k].state is SyncState.DRAFT for k in blocked):
+                    self._wait(record, failed, blocked, known, now)
             else:
                 ready.append(Write(record, model, ids, self._name(record, model)))
         return ready, waiting
@@ -220,10 +223,8 @@ class SyncEngine:
             reasons = "; ".join(_failed_because(key, known[key].failure) for key in failed)
             detail = f"waits for {', '.join(failed)}, which failed ({reasons}); fix it and this follows"
         else:
-            drafts = [k for k in blocked if known[k].state is SyncState.DRAFT]
-            detail = f"waits for {', '.join(blocked)}" + (
-                f" ({', '.join(drafts)} not sent yet)" if drafts else ""
-            )
+            named = [f"{k} (a draft: send it)" if known[k].state is SyncState.DRAFT else k for k in blocked]
+            detail = f"waits for {', '.join(named)}"
         if (
             record.state is SyncState.PENDING
             and record.waiting_for == waits
@@ -276,42 +277,50 @@ class SyncEngine:
 
     def _write(self, tenant_id: str, settings: SyncSettings, writes: list[Write]) -> list[WriteResult]:
         request_id = batch_request_id(tenant_id, writes)
+        # Once an attempt's answer is lost, QuickBooks may hold these records whatever later attempts say.
+        maybe_applied = False
         for attempt in range(UNKNOWN_RETRIES + 1):
             try:
                 return self.books.write(tenant_id, writes, settings, request_id)
             except QboOutcomeUnknownError:
+                maybe_applied = True
                 if attempt == UNKNOWN_RETRIES:
                     # Left `syncing`: the next round looks each one up before sending it again.
                     raise RetryLaterError("QuickBooks did not answer", timedelta(seconds=30)) from None
             except QboFaultError as fault:
-                self._whole_batch_fault(writes, fault)
+                self._whole_batch_fault(writes, fault, maybe_applied=maybe_applied)
                 raise AssertionError("unreachable") from fault
             except RequestBudgetExceededError as exc:
-                self._back_to_pending(writes, "the company's request budget is spent; sent shortly")
+                why = "the company's request budget is spent; sent shortly"
+                self._back_to_pending(writes, why, maybe_applied=maybe_applied)
                 raise RetryLaterError(str(exc), timedelta(seconds=max(1.0, exc.retry_after))) from None
             except (QboAuthenticationError, NotConnectedError) as exc:
                 self._not_connected(writes, str(exc))
                 raise RetryLaterError("not connected", timedelta(minutes=5)) from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _whole_batch_fault(self, writes: list[Write], fault: QboFaultError) -> None:
+    def _whole_batch_fault(self, writes: list[Write], fault: QboFaultError, *, maybe_applied: bool) -> None:
         now = self.clock.now()
         if fault.action is FaultAction.RETRY_LATER:
-            self._back_to_pending(writes, f"QuickBooks answered {fault.status}; sent again shortly")
+            why = f"QuickBooks answered {fault.status}; sent again shortly"
+            self._back_to_pending(writes, why, maybe_applied=maybe_applied)
             delay = timedelta(seconds=60 if fault.status == 429 else 20)
             raise RetryLaterError(str(fault), delay)
         if fault.action is FaultAction.REAUTHORIZE:
             self._not_connected(writes, str(fault))
             raise RetryLaterError("not authorized", timedelta(minutes=5))
         for write in writes:
-            self._fail(write.record, failure_of(fault), now)
+            self._fail(write.record, failure_of(fault), now, answered=not maybe_applied)
         raise RetryLaterError(str(fault), timedelta(seconds=30))
 
-    def _back_to_pending(self, writes: list[Write], why: str) -> None:
+    def _back_to_pending(self, writes: list[Write], why: str, *, maybe_applied: bool) -> None:
+        """Nothing of this send is known to be in QuickBooks: pending again. The send is not counted unless
+        an earlier attempt's answer was lost (then the record is looked up before it is created again)."""
         now = self.clock.now()
         for write in writes:
             back = write.record.copy()
-            back.attempts = max(0, back.attempts - 1)  # not QuickBooks' answer to this record
+            if not maybe_applied:
+                back.attempts = max(0, back.attempts - 1)
             back.move(SyncState.PENDING, now, why)
             self._save(back, write.record)
 
@@ -352,6 +361,20 @@ class SyncEngine:
         if self._save(done, record):
             self._tally.synced += 1
             self.events.publish(RECORD_SYNCED, record.tenant_id, _detail(done))
+        elif result.qbo_id and result.qbo_id != record.qbo_id:
+            self._keep_id(record, result)
+
+    def _keep_id(self, sent: SyncRecord, result: WriteResult) -> None:
+        """The host app changed the record while QuickBooks created it: the newer revision is still to be
+        sent, but as an update of what QuickBooks now has, never as a second create."""
+        for _ in range(3):
+            current = self.store.get(sent.tenant_id, sent.record_type, sent.record_id)
+            if current is None or current.qbo_id is not None:
+                return
+            kept = current.copy()
+            kept.qbo_id, kept.sync_token = result.qbo_id, result.sync_token
+            if self._save(kept, current):
+                return
 
     def _fault(self, tenant_id: str, settings: SyncSettings, write: Write, fault: QboFaultError) -> None:
         record, now = write.record, self.clock.now()

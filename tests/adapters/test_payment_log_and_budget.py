@@ -1,0 +1,91 @@
+"""What the host app was told of payments, and the per-company request budget, in DynamoDB (moto)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from local.aws import LocalStack
+from qbsync.adapters import request_budget
+from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
+from qbsync.adapters.request_budget import BATCHES, REQUESTS, Bucket, DynamoRequestBudget
+from qbsync.usecases.payments import Told
+from tests.unit.fakes import FixedClock
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def table(aws_env: LocalStack) -> str:
+    return str(aws_env.ref("Table"))
+
+
+def test_telling_is_a_compare_and_set(table: str) -> None:
+    log = DynamoPaymentLog(boto3.client("dynamodb"), table)
+    assert log.told("acme", "17") is None
+    first = Told("0", voided=False)
+    assert log.tell("acme", "17", first, None) is True
+    assert log.tell("acme", "17", first, None) is False  # another worker told it first
+    assert log.told("acme", "17") == first
+    voided = Told("1", voided=True)
+    assert log.tell("acme", "17", voided, Told("9", voided=False)) is False  # not what is stored
+    assert log.tell("acme", "17", voided, first) is True
+    assert log.told("acme", "17") == voided
+    assert log.told("zeta", "17") is None  # tenants never share
+
+
+def test_the_pull_cursor_only_moves_forward(table: str) -> None:
+    log = DynamoPaymentLog(boto3.client("dynamodb"), table)
+    assert log.pulled_until("acme") is None
+    log.advance("acme", T0)
+    log.advance("acme", T0 - timedelta(minutes=5))  # a slow, older pull finishing late
+    assert log.pulled_until("acme") == T0
+    log.advance("acme", T0 + timedelta(minutes=15))
+    assert log.pulled_until("acme") == T0 + timedelta(minutes=15)
+
+
+def test_the_budget_lets_a_burst_through_then_paces_it(table: str) -> None:
+    clock = FixedClock(T0)
+    budget = DynamoRequestBudget(
+        boto3.client("dynamodb"), table, clock, (Bucket("requests", 3, 60), Bucket("batches", 2, 30))
+    )
+    assert [budget.take("realm-1", batch=False) for _ in range(3)] == [0, 0, 0]
+    assert budget.take("realm-1", batch=False) == pytest.approx(1.0)  # 60 a minute: one a second
+    assert budget.take("realm-2", batch=False) == 0  # each company has its own
+    clock.advance(timedelta(seconds=1))
+    assert budget.take("realm-1", batch=False) == 0
+    clock.advance(timedelta(seconds=10))  # refilled, but never beyond the capacity
+    assert [budget.take("realm-1", batch=True) for _ in range(3)] == [0, 0, pytest.approx(2.0)]
+
+
+def test_a_take_racing_another_at_the_same_instant_is_counted_once(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FixedClock(T0)  # both takes happen at the same instant: only the version tells them apart
+    client = boto3.client("dynamodb")
+    buckets = (Bucket("requests", 2, 1), Bucket("batches", 1, 1))
+    ours, other = (DynamoRequestBudget(client, table, clock, buckets) for _ in range(2))
+    assert ours.take("realm-1", batch=False) == 0  # creates the bucket: 1 token left
+    read = request_budget.read_item
+    raced: list[float] = []
+
+    def read_then_race(*args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        values = read(*args, **kwargs)
+        if not raced:  # the other worker's take lands between our read and our write
+            raced.append(-1)
+            raced[0] = other.take("realm-1", batch=False)
+        return values
+
+    monkeypatch.setattr(request_budget, "read_item", read_then_race)
+    second = ours.take("realm-1", batch=False)
+    assert raced == [0]  # the other worker took the last token
+    assert second > 0  # ours found its write refused, read again, and waits
+
+
+def test_the_default_buckets_stay_within_intuits_limits() -> None:
+    # A token bucket lets through at most its capacity plus a minute's refill in any rolling minute.
+    assert REQUESTS.capacity + REQUESTS.per_minute < 500
+    assert BATCHES.capacity + BATCHES.per_minute < 40
