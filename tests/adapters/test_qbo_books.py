@@ -423,7 +423,9 @@ def test_find_after_a_create_whose_answer_was_lost(env: Env) -> None:
     fault(env.running, kind="lost", path_contains="/batch")
     with pytest.raises(QboOutcomeUnknownError):
         env.books.write(TENANT, writes, SETTINGS, "lost-1")
-    found = [env.books.find(TENANT, write) for write in writes]
+    calls = len(env.client.calls)
+    found = env.books.find(TENANT, writes)
+    assert len(env.client.calls) == calls + 1  # every look-up in one batch of queries
     assert all(isinstance(f, Found) for f in found), found
     assert [f.entity for f in found if f] == ["customer", "invoice", "invoice", "payment", "bill", "item"]
     assert found[0] == Found("customer", env.stored("Customer")[-1]["Id"], "0", "Amy's Bird Sanctuary")
@@ -437,17 +439,19 @@ def test_find_counts_only_an_unambiguous_match(env: Env) -> None:
     names_and_items(env)
     same = {"customer_id": "c-1", "txn_date": "2026-04-01", "lines": [{"item_id": "i-1", "amount": "30"}]}
     env.send(env.write("invoice", "inv-1", same))
-    assert env.books.find(TENANT, env.write("invoice", "inv-9", same)) is not None
+    assert env.books.find(TENANT, [env.write("invoice", "inv-9", same)])[0] is not None
     env.send(env.write("invoice", "inv-2", same))
-    assert env.books.find(TENANT, env.write("invoice", "inv-9", same)) is None  # two alike: not this one's
+    assert (
+        env.books.find(TENANT, [env.write("invoice", "inv-9", same)])[0] is None
+    )  # two alike: not this one's
     other = {**same, "lines": [{"item_id": "i-1", "amount": "31"}]}
-    assert env.books.find(TENANT, env.write("invoice", "inv-9", other)) is None
-    assert env.books.find(TENANT, env.write("customer", "c-9", {"display_name": "Nobody"})) is None
+    assert env.books.find(TENANT, [env.write("invoice", "inv-9", other)])[0] is None
+    assert env.books.find(TENANT, [env.write("customer", "c-9", {"display_name": "Nobody"})])[0] is None
     # A customer made inactive is found too (its name is still taken).
     env.send(env.write("customer", "c-5", {"display_name": "Grace Hopper"}))
     env.send(env.write("customer", "c-5", {"display_name": "Grace Hopper"}, qbo_id=env.ids["customer/c-5"],
                        sync_token="0", operation=Operation.DELETE))  # fmt: skip
-    found = env.books.find(TENANT, env.write("customer", "c-5", {"display_name": "grace hopper"}))
+    found = env.books.find(TENANT, [env.write("customer", "c-5", {"display_name": "grace hopper"})])[0]
     assert found is not None
     assert found.qbo_id == env.ids["customer/c-5"]
 

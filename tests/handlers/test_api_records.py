@@ -206,3 +206,11 @@ def test_the_events_feed_pages_with_after(api: LocalFunction, functions: dict[st
     assert [e["detail"]["n"] for e in rest["items"]] == [2]
     assert rest["next_cursor"] is None
     assert call(api, "api_get_events.json", query="after=abc")[0] == 422
+
+
+def test_each_record_type_has_a_json_schema(api: LocalFunction) -> None:
+    status, schema = call(api, "api_get_record.json", path="/v1/schemas/records/invoice")
+    assert status == 200
+    assert set(schema["required"]) == {"customer_id", "lines"}
+    assert "due_date" in schema["properties"]
+    assert call(api, "api_get_record.json", path="/v1/schemas/records/estimate")[0] == 422

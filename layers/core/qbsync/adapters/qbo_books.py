@@ -159,47 +159,16 @@ class QboBooks:
 
     # ------------------------------------------------------------------------------------------ look-ups
 
-    def find(self, tenant_id: str, write: Write) -> Found | None:
-        record_type, model = write.record.record_type, write.model
-        match model:
-            case Customer() | Vendor() | Employee():
-                name = write.name or model.display_name
-                return _only(self._names(tenant_id, PEOPLE[record_type], "DisplayName", name), record_type)
-            case Item():
-                return _only(self._names(tenant_id, "Item", "Name", write.name or model.name), record_type)
-            case Invoice() | CreditMemo() | PurchaseOrder() | Bill() | Payment():
-                return self._find_transaction(tenant_id, write)
-            case _:
-                raise ValueError(f"{type(model).__name__} is not a canonical record")
-
-    def _names(self, tenant_id: str, entity: str, field: str, name: str) -> list[dict[str, Any]]:
-        return self._query_all(tenant_id, entity, f"{field} = {quote(name)} AND Active IN (true,false)")
-
-    def _find_transaction(self, tenant_id: str, write: Write) -> Found | None:
-        model = write.model
-        assert isinstance(model, Invoice | CreditMemo | PurchaseOrder | Bill | Payment)
-        entity = ENTITIES[write.record.record_type]
-        if isinstance(model, PurchaseOrder | Bill):
-            party_field, party = "VendorRef", write.ids.get(ref_key("vendor", model.vendor_id))
-        else:
-            party_field, party = "CustomerRef", write.ids.get(ref_key("customer", model.customer_id))
-        if party is None:  # the customer or vendor is not in QuickBooks: neither can this be
-            return None
-        doc_number = None if isinstance(model, Payment) else model.doc_number
-        total = model.total_amount if isinstance(model, Payment) else model.total
-        if doc_number is not None:
-            rows = self._query_all(tenant_id, entity, f"DocNumber = {quote(doc_number)}")
-        else:
-            where = f"{party_field} = {quote(party)}"
-            if model.txn_date is not None:
-                where += f" AND TxnDate = {quote(model.txn_date.isoformat())}"
-            rows = self._query_all(tenant_id, entity, where)
-        candidates = [row for row in rows if _ref(row.get(party_field)) == party]
-        if doc_number is None or len(candidates) > 1:
-            candidates = [row for row in candidates if _matches(row, model, total)]
-        if isinstance(model, Payment) and model.reference_number is not None and len(candidates) > 1:
-            candidates = [row for row in candidates if row.get("PaymentRefNum") == model.reference_number]
-        return _only(candidates, write.record.record_type)
+    def find(self, tenant_id: str, writes: list[Write]) -> list[Found | None]:
+        """One batch of queries (30 at a time) for what earlier, unconfirmed creates of these writes made."""
+        found: list[Found | None] = [None] * len(writes)
+        asked = [(index, query) for index, w in enumerate(writes) if (query := _lookup(w)) is not None]
+        for start in range(0, len(asked), BATCH_MAX):
+            chunk = asked[start : start + BATCH_MAX]
+            rows = self._queries(tenant_id, {str(index): query for index, query in chunk})
+            for index, _query in chunk:
+                found[index] = _pick(writes[index], rows[str(index)])
+        return found
 
     def read(self, tenant_id: str, record_type: str, qbo_id: str) -> Found | None:
         entity = ENTITIES.get(record_type)
@@ -327,6 +296,56 @@ class QboBooks:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
+
+def _lookup(write: Write) -> tuple[str, str] | None:
+    """The query that finds what a create of this write made: by name for name lists; by DocNumber, or by
+    the customer (vendor) and date, for transactions. None when it cannot exist (its party is unknown)."""
+    record_type, model = write.record.record_type, write.model
+    every = "AND Active IN (true,false)"
+    match model:
+        case Customer() | Vendor() | Employee():
+            return PEOPLE[record_type], f"DisplayName = {quote(write.name or model.display_name)} {every}"
+        case Item():
+            return "Item", f"Name = {quote(write.name or model.name)} {every}"
+        case Invoice() | CreditMemo() | PurchaseOrder() | Bill() | Payment():
+            party_field, party = _party(write)
+            if party is None:  # the customer or vendor is not in QuickBooks: neither can this be
+                return None
+            entity = ENTITIES[record_type]
+            doc_number = None if isinstance(model, Payment) else model.doc_number
+            if doc_number is not None:
+                return entity, f"DocNumber = {quote(doc_number)}"
+            where = f"{party_field} = {quote(party)}"
+            if model.txn_date is not None:
+                where += f" AND TxnDate = {quote(model.txn_date.isoformat())}"
+            return entity, where
+        case _:
+            raise ValueError(f"{type(model).__name__} is not a canonical record")
+
+
+def _party(write: Write) -> tuple[str, str | None]:
+    model = write.model
+    if isinstance(model, PurchaseOrder | Bill):
+        return "VendorRef", write.ids.get(ref_key("vendor", model.vendor_id))
+    assert isinstance(model, Invoice | CreditMemo | Payment)
+    return "CustomerRef", write.ids.get(ref_key("customer", model.customer_id))
+
+
+def _pick(write: Write, rows: list[dict[str, Any]]) -> Found | None:
+    """The one row that is this write's object; None when there is none, or more than one alike."""
+    record_type, model = write.record.record_type, write.model
+    if not isinstance(model, Invoice | CreditMemo | PurchaseOrder | Bill | Payment):
+        return _only(rows, record_type)
+    party_field, party = _party(write)
+    doc_number = None if isinstance(model, Payment) else model.doc_number
+    total = model.total_amount if isinstance(model, Payment) else model.total
+    candidates = [row for row in rows if _ref(row.get(party_field)) == party]
+    if doc_number is None or len(candidates) > 1:
+        candidates = [row for row in candidates if _matches(row, model, total)]
+    if isinstance(model, Payment) and model.reference_number is not None and len(candidates) > 1:
+        candidates = [row for row in candidates if row.get("PaymentRefNum") == model.reference_number]
+    return _only(candidates, record_type)
 
 
 def quote(text: str) -> str:

@@ -236,9 +236,9 @@ class Books(Protocol):
         writes). One result per write, in order. Raises QboOutcomeUnknownError when nothing is known of the
         whole request, QboFaultError when the whole request was refused (throttled, unauthorized)."""
 
-    def find(self, tenant_id: str, write: Write) -> Found | None:
-        """The object an earlier, unconfirmed create of this write made, if any: by DocNumber for
-        transactions, by name for name-list entries."""
+    def find(self, tenant_id: str, writes: list[Write]) -> list[Found | None]:
+        """For each write, the object an earlier, unconfirmed create of it made, if any (by DocNumber for
+        transactions, by name for name-list entries), asked in as few requests as possible."""
 
     def read(self, tenant_id: str, record_type: str, qbo_id: str) -> Found | None:
         """The object as QuickBooks has it now (for its SyncToken after a 5010); None if deleted."""

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,11 +249,17 @@ class SyncEngine:
     def _send(self, tenant_id: str, settings: SyncSettings, chunk: list[Write]) -> None:
         now = self.clock.now()
         writes: list[Write] = []
+        # An unconfirmed earlier send may have created these: look them up rather than create them twice.
+        unconfirmed = [
+            w
+            for w in chunk
+            if w.record.attempts and w.record.operation is Operation.UPSERT and not w.record.qbo_id
+        ]
+        found = dict(
+            zip((w.record.key for w in unconfirmed), self.books.find(tenant_id, unconfirmed), strict=True)
+        )
         for planned in chunk:
-            record = planned.record
-            # An unconfirmed earlier send may have created it: look it up rather than create it twice.
-            unconfirmed = record.attempts and record.operation is Operation.UPSERT and not record.qbo_id
-            write = self._look_up(tenant_id, planned) if unconfirmed else planned
+            write = _linked(planned, found.get(planned.record.key))
             marked = write.record.copy()
             marked.attempts += 1
             marked.move(SyncState.SYNCING, now, "sent to QuickBooks")
@@ -265,15 +272,6 @@ class SyncEngine:
         results = self._write(tenant_id, settings, writes)
         for write, result in zip(writes, results, strict=True):
             self._apply(tenant_id, settings, write, result)
-
-    def _look_up(self, tenant_id: str, write: Write) -> Write:
-        found = self.books.find(tenant_id, write)
-        if found is None:
-            return write
-        linked = write.record.copy()
-        linked.qbo_id, linked.sync_token = found.qbo_id, found.sync_token
-        log.info("found in QuickBooks after an unknown outcome", extra={"record": linked.key})
-        return Write(linked, write.model, write.ids, write.name)
 
     def _write(self, tenant_id: str, settings: SyncSettings, writes: list[Write]) -> list[WriteResult]:
         request_id = batch_request_id(tenant_id, writes)
@@ -382,7 +380,8 @@ class SyncEngine:
         if action is FaultAction.RESOLVE_NAME_CLASH and record.record_type in NAME_FIELD:
             self._name_clash(tenant_id, settings, write, fault)
         elif action is FaultAction.REREAD_AND_REAPPLY and record.qbo_id:
-            current = self.books.read(tenant_id, record.record_type, record.qbo_id)
+            with asking_quickbooks():
+                current = self.books.read(tenant_id, record.record_type, record.qbo_id)
             again = record.copy()
             if current is None:
                 again.qbo_id = again.sync_token = None
@@ -405,7 +404,8 @@ class SyncEngine:
     def _name_clash(self, tenant_id: str, settings: SyncSettings, write: Write, fault: QboFaultError) -> None:
         record, now = write.record, self.clock.now()
         name = write.name or ""
-        holders = self.books.find_name(tenant_id, name)
+        with asking_quickbooks():
+            holders = self.books.find_name(tenant_id, name)
         same_kind = [f for f in holders if f.entity == record.record_type]
         other = next((f for f in holders if f.entity != record.record_type), None)
         policy = settings.name_clash_policy
@@ -452,6 +452,33 @@ class SyncEngine:
             log.info("record changed while syncing; the newer revision follows", extra={"record": read.key})
             return False
         return True
+
+
+@contextmanager
+def asking_quickbooks() -> Iterator[None]:
+    """Around a read of QuickBooks during a run: what a later run can retry ends this one, to be re-queued."""
+    try:
+        yield
+    except QboOutcomeUnknownError:
+        raise RetryLaterError("QuickBooks did not answer", timedelta(seconds=30)) from None
+    except RequestBudgetExceededError as exc:
+        raise RetryLaterError(str(exc), timedelta(seconds=max(1.0, exc.retry_after))) from None
+    except QboFaultError as fault:
+        if fault.action is not FaultAction.RETRY_LATER:
+            raise
+        raise RetryLaterError(str(fault), timedelta(seconds=60 if fault.status == 429 else 20)) from None
+    except (QboAuthenticationError, NotConnectedError) as exc:
+        raise RetryLaterError(f"not connected: {exc}", timedelta(minutes=5)) from None
+
+
+def _linked(write: Write, found: Found | None) -> Write:
+    """The write, as an update of what QuickBooks already has when an earlier send created it."""
+    if found is None:
+        return write
+    linked = write.record.copy()
+    linked.qbo_id, linked.sync_token = found.qbo_id, found.sync_token
+    log.info("found in QuickBooks after an unknown outcome", extra={"record": linked.key})
+    return Write(linked, write.model, write.ids, write.name)
 
 
 def batch_request_id(tenant_id: str, writes: list[Write]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -163,8 +164,9 @@ def _answer(answer: dict[str, Any]) -> Response[str]:
 @router.put(
     "/v1/tenants/<tenant_id>/records/<record_type>/<record_id>",
     summary="Create or replace one record",
-    description=f"Record types: {_TYPES}. The body is the record itself; see the schemas named after each "
-    "type. Checked against the tenant's QuickBooks edition before anything is stored.",
+    description=f"Record types: {_TYPES}. The body is the record itself, as the JSON Schema of its type "
+    "(GET /v1/schemas/records/{record_type}) describes it. Checked against the tenant's QuickBooks edition "
+    "before anything is stored.",
     tags=["records"],
     responses={
         200: {"description": "Updated, or unchanged"},
@@ -192,6 +194,17 @@ def put_record(  # noqa: PLR0917 - Powertools passes each path, query, header an
     return _answer(
         run_once(c.idempotency, tenant_id=tenant_id, route=route, key=idempotency_key, body=body, work=work)
     )
+
+
+@router.get(
+    "/v1/schemas/records/<record_type>",
+    summary="The JSON Schema of one record type: its fields, types and rules",
+    tags=["records"],
+    responses=error_responses({422: "Unknown record type"}),
+)
+def record_schema(record_type: Annotated[RecordType, Path()]) -> Response[str]:
+    schema = RECORD_TYPES[record_type].model_json_schema()
+    return Response(status_code=200, content_type="application/schema+json", body=json.dumps(schema))
 
 
 @router.post(
