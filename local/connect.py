@@ -10,14 +10,18 @@ import httpx
 from local.stack import RunningStack
 
 
-def connect_qbo(stack: RunningStack, tenant_id: str, *, name: str | None = None) -> str:
-    """Register `tenant_id` (QuickBooks Online) and connect it to a new sandbox company; its realm id."""
+def connect_qbo(
+    stack: RunningStack, tenant_id: str, *, name: str | None = None, register: bool = True
+) -> str:
+    """Connect `tenant_id` (registered first, as QuickBooks Online, unless `register` is False) to a new
+    sandbox company; its realm id."""
     headers = {"Authorization": f"Bearer {stack.api_key}"}
-    httpx.post(
-        f"{stack.api_url}/v1/tenants",
-        headers=headers,
-        json={"id": tenant_id, "name": name or tenant_id, "edition": "qbo"},
-    ).raise_for_status()
+    if register:
+        httpx.post(
+            f"{stack.api_url}/v1/tenants",
+            headers=headers,
+            json={"id": tenant_id, "name": name or tenant_id, "edition": "qbo"},
+        ).raise_for_status()
     link = httpx.post(f"{stack.api_url}/v1/tenants/{tenant_id}/connect-links", headers=headers).json()["url"]
     to_intuit = httpx.get(f"{link}/start").headers["location"]
     consent = httpx.get(to_intuit).text

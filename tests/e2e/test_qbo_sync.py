@@ -149,3 +149,25 @@ def test_with_webhooks_off_the_scheduled_pull_tells_it(running) -> None:  # type
     pull.fire()
     time.sleep(1.5)
     assert len(received()) == 1  # the next pull overlaps, and tells nothing twice
+
+
+def test_records_pushed_before_the_tenant_connects_wait_then_go(running) -> None:  # type: ignore[no-untyped-def]
+    stack, _ = running
+    client = api(stack)
+    assert (
+        client.post("/v1/tenants", json={"id": "early", "name": "Early", "edition": "qbo"}).status_code == 201
+    )
+    path = "/v1/tenants/early/records/customer/c-1"
+    assert client.put(path, json={"display_name": "Early Bird"}).status_code == 201
+
+    def waiting() -> dict[str, Any] | None:
+        record: dict[str, Any] = client.get(path).json()
+        return record if record["waiting_for"] == ["connection"] else None
+
+    record = wait_for(waiting, "the record to wait for the connection")
+    assert record["state"] == "pending"
+    assert "connect" in record["history"][-1]["detail"]
+    connect_qbo(stack, "early", register=False)
+    synced = wait_for(lambda: client.get(path).json()["state"] == "synced", "the record to be synced")
+    assert synced
+    assert client.get(path).json()["qbo_id"]

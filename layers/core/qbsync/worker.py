@@ -59,7 +59,7 @@ def heartbeat(job: Job) -> None:
 
 
 def sync_run(job: Job) -> None:
-    from qbsync.usecases.sync_engine import RetryLaterError, TenantBusyError
+    from qbsync.usecases.sync_engine import RetryLaterError, TenantBusyError, WaitingForConnectionError
 
     tenant_id = _tenant(job)
     try:
@@ -70,6 +70,9 @@ def sync_run(job: Job) -> None:
     except RetryLaterError as exc:
         log.info("sync run paused", extra={"tenant_id": tenant_id, "reason": str(exc)})
         _again(job, exc.delay)
+        return
+    except WaitingForConnectionError as exc:  # connecting again requests the next run
+        log.info("sync run waits for the connection", extra={"tenant_id": tenant_id, "reason": str(exc)})
         return
     log.info("sync run done", extra={"tenant_id": tenant_id, **report.__dict__})
     if report.more:

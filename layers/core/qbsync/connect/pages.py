@@ -109,6 +109,8 @@ def build_pages() -> APIGatewayHttpResolver:
             if outcome.retry_path
             else ""
         )
+        if outcome.result is CallbackResult.CONNECTED and outcome.tenant_id:
+            container().records.resume(outcome.tenant_id)  # records that waited for the connection
         match outcome.result:
             case CallbackResult.CONNECTED:
                 company = html.escape(outcome.company_name or "your QuickBooks company")

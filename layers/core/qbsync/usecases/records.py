@@ -363,6 +363,12 @@ class Records:
         self.store.save(moved, record.revision, record.state)
         return moved
 
+    def resume(self, tenant_id: str) -> None:
+        """The tenant connected (again): send what waited for the connection."""
+        now = self.clock.now()
+        if self.runs.request_run(tenant_id, now, RUN_REQUEST_STALE):
+            self.jobs.send(new_job(SYNC_RUN_JOB, now, tenant_id=tenant_id))
+
     def _request_run_if_pending(self, outcomes: Iterable[Outcome]) -> None:
         pending = [o.record for o in outcomes if o.record is not None and o.record.state is SyncState.PENDING]
         if not pending:

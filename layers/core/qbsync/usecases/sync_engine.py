@@ -62,6 +62,8 @@ PAGE = 500
 MAX_ATTEMPTS = 5  # sends of one revision that QuickBooks answered "try later" before it is failed
 MAX_RENAMES = 20
 UNKNOWN_RETRIES = 2  # the same batch, same requestid, sent again at once after a lost answer
+CONNECTION = "connection"  # in waiting_for: the tenant's QuickBooks connection
+WAITS_FOR_CONNECTION = "waits for QuickBooks: the tenant must connect (or reconnect) the company"
 RECORD_SYNCED = "record.synced"
 RECORD_FAILED = "record.failed"
 # Sending order: a record's dependencies are always of an earlier rank.
@@ -80,6 +82,11 @@ NAME_FIELD = {
 
 class TenantBusyError(Exception):
     """Another worker is running this tenant's sync; try again shortly."""
+
+
+class WaitingForConnectionError(Exception):
+    """QuickBooks does not accept the tenant's connection: its records wait, pending, until the tenant
+    connects again, which requests a new run (no job is re-queued meanwhile)."""
 
 
 class RetryLaterError(Exception):
@@ -293,8 +300,10 @@ class SyncEngine:
                 self._back_to_pending(writes, why, maybe_applied=maybe_applied)
                 raise RetryLaterError(str(exc), timedelta(seconds=max(1.0, exc.retry_after))) from None
             except (QboAuthenticationError, NotConnectedError) as exc:
-                self._not_connected(writes, str(exc))
-                raise RetryLaterError("not connected", timedelta(minutes=5)) from exc
+                self._back_to_pending(
+                    writes, WAITS_FOR_CONNECTION, maybe_applied=maybe_applied, connection=True
+                )
+                raise WaitingForConnectionError(str(exc)) from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _whole_batch_fault(self, writes: list[Write], fault: QboFaultError, *, maybe_applied: bool) -> None:
@@ -305,13 +314,15 @@ class SyncEngine:
             delay = timedelta(seconds=60 if fault.status == 429 else 20)
             raise RetryLaterError(str(fault), delay)
         if fault.action is FaultAction.REAUTHORIZE:
-            self._not_connected(writes, str(fault))
-            raise RetryLaterError("not authorized", timedelta(minutes=5))
+            self._back_to_pending(writes, WAITS_FOR_CONNECTION, maybe_applied=maybe_applied, connection=True)
+            raise WaitingForConnectionError(str(fault))
         for write in writes:
             self._fail(write.record, failure_of(fault), now, answered=not maybe_applied)
         raise RetryLaterError(str(fault), timedelta(seconds=30))
 
-    def _back_to_pending(self, writes: list[Write], why: str, *, maybe_applied: bool) -> None:
+    def _back_to_pending(
+        self, writes: list[Write], why: str, *, maybe_applied: bool, connection: bool = False
+    ) -> None:
         """Nothing of this send is known to be in QuickBooks: pending again. The send is not counted unless
         an earlier attempt's answer was lost (then the record is looked up before it is created again)."""
         now = self.clock.now()
@@ -320,17 +331,9 @@ class SyncEngine:
             if not maybe_applied:
                 back.attempts = max(0, back.attempts - 1)
             back.move(SyncState.PENDING, now, why)
+            if connection:
+                back.waiting_for = (CONNECTION,)
             self._save(back, write.record)
-
-    def _not_connected(self, writes: list[Write], why: str) -> None:
-        now = self.clock.now()
-        failure = Failure(
-            "not_connected",
-            f"QuickBooks refused the connection ({why}).",
-            ("reconnect", "send_again"),
-        )
-        for write in writes:
-            self._fail(write.record, failure, now, answered=False)
 
     # ------------------------------------------------------------------ results
 
@@ -468,7 +471,7 @@ def asking_quickbooks() -> Iterator[None]:
             raise
         raise RetryLaterError(str(fault), timedelta(seconds=60 if fault.status == 429 else 20)) from None
     except (QboAuthenticationError, NotConnectedError) as exc:
-        raise RetryLaterError(f"not connected: {exc}", timedelta(minutes=5)) from None
+        raise WaitingForConnectionError(str(exc)) from None
 
 
 def _linked(write: Write, found: Found | None) -> Write:
