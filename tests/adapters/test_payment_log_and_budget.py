@@ -6,13 +6,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 
 from local.aws import LocalStack
+from local.qbo import server
 from qbsync.adapters import request_budget
 from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
+from qbsync.adapters.qbo_http import QboClient
 from qbsync.adapters.request_budget import BATCHES, REQUESTS, Bucket, DynamoRequestBudget
+from qbsync.domain.qbo_faults import RequestBudgetExceededError
 from qbsync.usecases.payments import Told
+from tests.adapters.test_qbo_client import SandboxTokens
 from tests.unit.fakes import FixedClock
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -89,3 +94,50 @@ def test_the_default_buckets_stay_within_intuits_limits() -> None:
     # A token bucket lets through at most its capacity plus a minute's refill in any rolling minute.
     assert REQUESTS.capacity + REQUESTS.per_minute < 500
     assert BATCHES.capacity + BATCHES.per_minute < 40
+
+
+def test_slots_cap_the_requests_in_flight_and_lapse_when_a_holder_dies(table: str) -> None:
+    clock = FixedClock(T0)
+    budget = DynamoRequestBudget(boto3.client("dynamodb"), table, clock, slots=3)
+    held = [budget.enter("realm-1") for _ in range(3)]
+    assert None not in held
+    assert budget.enter("realm-1") is None  # all three in flight
+    assert budget.enter("realm-2") is not None  # another company's
+    budget.leave("realm-1", str(held[0]))
+    again = budget.enter("realm-1")
+    assert again is not None
+    clock.advance(request_budget.SLOT_LEASE + timedelta(seconds=1))  # the holders died
+    taken_over = budget.enter("realm-1")
+    assert taken_over is not None
+    budget.leave("realm-1", str(held[1]))  # a late leave of a lapsed slot frees nobody else's
+    assert [budget.enter("realm-1") for _ in range(3)].count(None) == 1
+
+
+def test_the_client_waits_briefly_or_stops_before_sending(table: str) -> None:
+    running = server.start(port=0)
+    realm = next(iter(running.sandbox.companies))
+    clock = FixedClock(T0)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(timedelta(seconds=seconds))
+
+    budget = DynamoRequestBudget(
+        boto3.client("dynamodb"), table, clock, (Bucket("requests", 2, 60), Bucket("batches", 1, 1))
+    )
+    try:
+        with httpx.Client(base_url=running.url, timeout=httpx.Timeout(2.0)) as http:
+            client = QboClient(http, SandboxTokens(running, realm), budget, sleep=sleep)
+            for _ in range(3):
+                client.query("acme", "SELECT * FROM Term")
+            assert slept == [pytest.approx(1.0)]  # the third waited a second for its token
+            batch = {"BatchItemRequest": [{"bId": "1", "Query": "SELECT * FROM Term"}]}
+            client.post("acme", "batch", batch, request_id="b-1")
+            answered = httpx.get(f"{running.url}/_sandbox/requests").json()["total"]
+            with pytest.raises(RequestBudgetExceededError) as raised:  # a batch a minute: too long to wait
+                client.post("acme", "batch", batch, request_id="b-2")
+            assert raised.value.retry_after > 2.5
+            assert httpx.get(f"{running.url}/_sandbox/requests").json()["total"] == answered  # nothing sent
+    finally:
+        running.stop()

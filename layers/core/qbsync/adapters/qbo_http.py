@@ -58,9 +58,15 @@ class RequestBudget(Protocol):
     def take(self, realm_id: str, *, batch: bool) -> float:
         """Spend one request of the company's budget: 0 when allowed, else the seconds to wait first."""
 
+    def enter(self, realm_id: str) -> str | None:
+        """Take one of the company's concurrent-request slots; None when all are taken."""
+
+    def leave(self, realm_id: str, slot: str) -> None: ...
+
 
 # A short wait for the budget is spent here; a longer one ends the work, which the worker re-queues.
 BUDGET_WAIT_MAX = 2.5
+SLOT_WAIT = 0.25
 
 
 class QboClient:
@@ -138,6 +144,7 @@ class QboClient:
         headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        slot = self._spend_budget(tokens.realm_id, batch=path == "batch")
         try:
             return self._http.request(
                 method,
@@ -148,14 +155,25 @@ class QboClient:
             )
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise QboOutcomeUnknownError(f"{method} {path}: {type(exc).__name__}") from None
+        finally:
+            if self._budget is not None and slot is not None:
+                self._budget.leave(tokens.realm_id, slot)
 
-    def _spend_budget(self, realm_id: str, *, batch: bool) -> None:
+    def _spend_budget(self, realm_id: str, *, batch: bool) -> str | None:
+        """Wait (briefly) for the company's budget and one of its concurrent slots; the slot taken."""
         if self._budget is None:
-            return
+            return None
         while (wait := self._budget.take(realm_id, batch=batch)) > 0:
             if wait > BUDGET_WAIT_MAX:
                 raise RequestBudgetExceededError(wait)
             self._sleep(wait)
+        waited = 0.0
+        while (slot := self._budget.enter(realm_id)) is None:
+            if waited >= BUDGET_WAIT_MAX:
+                raise RequestBudgetExceededError(SLOT_WAIT)
+            self._sleep(SLOT_WAIT)
+            waited += SLOT_WAIT
+        return slot
 
     def company_name(self, tenant_id: str) -> str:
         return str(

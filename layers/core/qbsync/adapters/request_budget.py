@@ -7,21 +7,31 @@ buckets below stay within both limits with a margin: requests C=100, r=380 (≤ 
 Each bucket is one DynamoDB item updated with a compare-and-set on its version:
 
     pk = REALM#{realm_id}   sk = BUDGET#{bucket}   tokens, at, version
+
+Intuit also allows at most 10 requests at once per company and app. Each request in flight holds one of
+8 slot items until it ends, or until the slot's lease runs out (a worker that died holding it):
+
+    pk = REALM#{realm_id}   sk = SLOT#{n}   owner, until
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from qbsync.adapters.dynamodb import put_if, read_item
+from botocore.exceptions import ClientError
+
+from qbsync.adapters.dynamodb import is_conditional_failure, put_if, read_item, timestamp, to_item
 from qbsync.domain.ports import Clock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CAS_ATTEMPTS = 8
+SLOTS = 8  # of Intuit's 10 concurrent requests per company
+SLOT_LEASE = timedelta(seconds=60)  # longer than any request (the client's timeout is 15 s)
 
 
 @dataclass(frozen=True)
@@ -42,11 +52,50 @@ class DynamoRequestBudget:
         table_name: str,
         clock: Clock,
         buckets: tuple[Bucket, Bucket] = (REQUESTS, BATCHES),
+        slots: int = SLOTS,
     ) -> None:
         self._client = client
         self._table = table_name
         self._clock = clock
         self._requests, self._batches = buckets
+        self._slots = slots
+
+    def enter(self, realm_id: str) -> str | None:
+        """A free (or lapsed) slot, taken until `leave` or its lease ends; None when all are held."""
+        now = self._clock.now()
+        owner = uuid.uuid4().hex
+        for n in range(self._slots):
+            item = {
+                "pk": f"REALM#{realm_id}",
+                "sk": f"SLOT#{n}",
+                "owner": owner,
+                "until": timestamp(now + SLOT_LEASE),
+            }
+            free = "attribute_not_exists(pk) OR #until < :now"
+            if put_if(
+                self._client,
+                self._table,
+                item,
+                free,
+                values={":now": timestamp(now)},
+                names={"#until": "until"},
+            ):
+                return f"{n}:{owner}"
+        return None
+
+    def leave(self, realm_id: str, slot: str) -> None:
+        n, _, owner = slot.partition(":")
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_item({"pk": f"REALM#{realm_id}", "sk": f"SLOT#{n}"}),
+                ConditionExpression="#owner = :owner",  # its lease may have lapsed and been taken since
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues=to_item({":owner": owner}),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
 
     def take(self, realm_id: str, *, batch: bool) -> float:
         """Spend one request (and one batch request); 0 when allowed, else the seconds to wait first."""
