@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -413,6 +413,7 @@ class SyncEngine:
         other = next((f for f in holders if f.entity != record.record_type), None)
         policy = settings.name_clash_policy
         again = record.copy()
+        again.attempts = 0  # QuickBooks answered: this send created nothing, so nothing is to be looked up
         if policy is NameClashPolicy.LINK_EXISTING and same_kind:
             linked = self.store.find_by_qbo_id(tenant_id, record.record_type, same_kind[0].qbo_id)
             if linked is None or linked.key == record.key:
@@ -572,6 +573,3 @@ def _detail(record: SyncRecord) -> dict[str, Any]:
     if record.qbo_name is not None:
         detail["qbo_name"] = record.qbo_name
     return detail
-
-
-EngineFactory = Callable[[], SyncEngine]
