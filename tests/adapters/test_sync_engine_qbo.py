@@ -370,3 +370,28 @@ def test_a_lost_answer_then_a_throttle_still_looks_the_record_up_before_sending_
     names = Counter(c["DisplayName"] for c in world.stored("Customer"))
     assert (names["Ada"], names["Grace"]) == (1, 1)
     assert world.get("customer", "c-1").state is SyncState.SYNCED
+
+
+def test_zero_amount_invoices_store_credit_and_a_bill_from_its_purchase_order(world: World) -> None:
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    world.push("vendor", "v-1", {"display_name": "Parts Ltd"})
+    world.push("item", "i-1", {"kind": "non_inventory", "name": "Valve", "purchase_cost": "4"})
+    world.push("invoice", "inv-0", {"customer_id": "c-1", "lines": [line("i-1", "1", "0")]})
+    world.push("credit_memo", "cm-1", {"customer_id": "c-1", "lines": [line("i-1", "1", "25")]})
+    world.push("purchase_order", "po-1", {"vendor_id": "v-1", "lines": [line("i-1", "10", "4")]})
+    world.push(
+        "bill", "b-1", {"vendor_id": "v-1", "purchase_order_id": "po-1", "lines": [line("i-1", "10", "4")]}
+    )
+    world.sync()
+    states = {
+        key: world.get(*key.split("/")).state for key in ("invoice/inv-0", "credit_memo/cm-1", "bill/b-1")
+    }
+    assert set(states.values()) == {SyncState.SYNCED}
+    [invoice] = world.stored("Invoice")
+    assert Decimal(str(invoice["TotalAmt"])) == 0
+    [memo] = world.stored("CreditMemo")
+    assert Decimal(str(memo["RemainingCredit"])) == Decimal("25.00")
+    [bill] = world.stored("Bill")
+    assert {"TxnId": world.get("purchase_order", "po-1").qbo_id, "TxnType": "PurchaseOrder"} in bill[
+        "LinkedTxn"
+    ]
