@@ -7,7 +7,7 @@ stored as a draft (review mode) or pending (live mode), and one sync run is requ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -159,12 +159,9 @@ class Records:
     def send(self, tenant_id: str, keys: list[tuple[str, str]], *, force: bool = False) -> list[Outcome]:
         """Send the chosen records now (drafts, failed ones; synced ones too with `force`), with the drafts
         they depend on."""
-        get_tenant(self.tenants, tenant_id)
         now = self.clock.now()
         outcomes: list[Outcome] = []
-        chosen = self.store.get_many(tenant_id, keys)
-        for record_type, record_id in keys:
-            record = chosen.get(ref_key(record_type, record_id))
+        for record_type, record_id, record in self._requested(tenant_id, keys):
             if record is None:
                 outcomes.append(_missing(record_type, record_id))
                 continue
@@ -183,12 +180,9 @@ class Records:
 
     def unpend(self, tenant_id: str, keys: list[tuple[str, str]]) -> list[Outcome]:
         """Take records back to draft while they are still waiting to be sent."""
-        get_tenant(self.tenants, tenant_id)
         now = self.clock.now()
         outcomes: list[Outcome] = []
-        found = self.store.get_many(tenant_id, keys)
-        for record_type, record_id in keys:
-            record = found.get(ref_key(record_type, record_id))
+        for record_type, record_id, record in self._requested(tenant_id, keys):
             if record is None:
                 outcomes.append(_missing(record_type, record_id))
             elif record.state is not SyncState.PENDING:
@@ -211,6 +205,15 @@ class Records:
         return outcomes
 
     # ------------------------------------------------------------------ internals
+
+    def _requested(
+        self, tenant_id: str, keys: list[tuple[str, str]]
+    ) -> Iterator[tuple[str, str, SyncRecord | None]]:
+        """Each (record_type, record_id) asked for, with its record or None, read in one go."""
+        get_tenant(self.tenants, tenant_id)
+        found = self.store.get_many(tenant_id, keys)
+        for record_type, record_id in keys:
+            yield record_type, record_id, found.get(ref_key(record_type, record_id))
 
     def _upsert(
         self,
