@@ -14,7 +14,13 @@ import pytest
 
 from local.aws import LocalStack
 from qbsync.adapters import records_dynamodb
-from qbsync.adapters.records_dynamodb import DynamoEventFeed, DynamoRecordStore, DynamoTenantLease
+from qbsync.adapters.dynamodb import to_item
+from qbsync.adapters.records_dynamodb import (
+    EVENT_GAP_HOLD,
+    DynamoEventFeed,
+    DynamoRecordStore,
+    DynamoTenantLease,
+)
 from qbsync.domain.errors import InvalidInputError
 from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
@@ -713,3 +719,49 @@ def test_a_save_racing_another_save_of_the_same_revision_keeps_the_id_mappings_r
     # The mapping written before the lost save may stay behind; it finds nothing.
     assert plain.find_by_qbo_id(TENANT, "customer", "12") is None
     assert plain.get(TENANT, "customer", "c-1") == rec(state=FAILED, qbo_id="10")
+
+
+def test_a_reader_never_passes_an_event_still_being_written(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    clock = FixedClock(T0)
+    feed = DynamoEventFeed(client, table, clock=clock)
+    first = feed.append(SyncEvent("record.synced", TENANT, T0, {"n": 1}))
+    # A second writer has taken the next id and not yet written its event; a third has written.
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": f"TENANT#{TENANT}"}, "sk": {"S": "EVENTSEQ"}},
+        UpdateExpression="ADD seq :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    third = feed.append(SyncEvent("payment.received", TENANT, T0, {"n": 3}))
+    page = feed.after(TENANT, first.id, 10)
+    assert (page.items, page.next_cursor) == ([], None)  # not past the gap: poll again
+    assert [e.id for e in feed.after(TENANT, None, 10).items] == [first.id]
+    # The second writer finishes: all three, in order.
+    gap = f"{int(first.id) + 1:012d}"
+    client.put_item(
+        TableName=table,
+        Item=to_item(
+            {
+                "pk": f"TENANT#{TENANT}",
+                "sk": f"EVENT#{gap}",
+                "id": gap,
+                "tenant_id": TENANT,
+                "type": "record.failed",
+                "at": "2026-11-23T09:30:00.000000Z",
+                "detail": '{"n": 2}',
+                "written_at": "2026-11-23T09:30:00.000000Z",
+            }
+        ),
+    )
+    assert [e.detail["n"] for e in feed.after(TENANT, first.id, 10).items] == [2, 3]
+    # A gap whose writer died is passed once it is older than the hold.
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": f"TENANT#{TENANT}"}, "sk": {"S": "EVENTSEQ"}},
+        UpdateExpression="ADD seq :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    fifth = feed.append(SyncEvent("record.synced", TENANT, T0, {"n": 5}))
+    assert feed.after(TENANT, third.id, 10).items == []
+    clock.advance(EVENT_GAP_HOLD + timedelta(seconds=1))
+    assert [e.id for e in feed.after(TENANT, third.id, 10).items] == [fifth.id]

@@ -8,7 +8,8 @@ Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
   old one deleted after it; a mapping whose record does not carry that id (its save lost) finds nothing.
 - `NAME#{name_key}`: owner ("vendor/v-1"), the record a customer, vendor or employee name is reserved for.
 - `EVENTSEQ`: seq, the tenant's last event number; an atomic ADD, so two appenders never share a number.
-- `EVENT#{seq:012d}`: one event of the feed; `expires_at` (epoch seconds) lets the table's TTL drop it.
+- `EVENT#{seq:012d}`: one event of the feed; `expires_at` (epoch seconds) lets the table's TTL drop it;
+  `written_at` lets a reader wait for an id taken but not yet written, rather than pass it (`_settled`).
 - `SYNC#RUN`: lease_owner and lease_until (the one sync run of the tenant), requested_at (a run asked for).
 """
 
@@ -379,6 +380,9 @@ def _after(event_id: str | None) -> int:
     return int(event_id) + 1
 
 
+EVENT_GAP_HOLD = timedelta(seconds=10)
+
+
 class DynamoEventFeed:
     def __init__(
         self,
@@ -393,7 +397,7 @@ class DynamoEventFeed:
         self._clock = clock or SystemClock()
 
     def append(self, event: SyncEvent) -> SyncEvent:
-        item = {
+        item: dict[str, Any] = {
             "tenant_id": event.tenant_id,
             "type": event.type,
             "at": _utc(event.at),
@@ -409,7 +413,8 @@ class DynamoEventFeed:
         event_id = f"{int(from_item(response['Attributes'])['seq']):012d}"
         expires_at = int((self._clock.now() + self._retention).timestamp())
         item |= {"pk": _partition(event.tenant_id), "sk": f"EVENT#{event_id}", "id": event_id}
-        self._client.put_item(TableName=self._table, Item=to_item({**item, "expires_at": expires_at}))
+        item |= {"written_at": timestamp(self._clock.now()), "expires_at": expires_at}
+        self._client.put_item(TableName=self._table, Item=to_item(item))
         return SyncEvent(event.type, event.tenant_id, event.at, event.detail, event_id)
 
     def after(self, tenant_id: str, after: str | None, limit: int) -> Page[SyncEvent]:
@@ -427,6 +432,7 @@ class DynamoEventFeed:
             ),
             ConsistentRead=True,
         )
+        settled = self._settled(items, after)
         events = [
             SyncEvent(
                 type=str(v["type"]),
@@ -435,9 +441,24 @@ class DynamoEventFeed:
                 detail=json.loads(v["detail"]),
                 id=str(v["id"]),
             )
-            for v in items
+            for v in settled
         ]
-        return Page(events, events[-1].id if more else None)
+        return Page(events, events[-1].id if more and len(settled) == len(items) else None)
+
+    def _settled(self, items: list[dict[str, Any]], after: str | None) -> list[dict[str, Any]]:
+        """The events up to the first gap that may still fill: an id taken by a writer that has not written
+        its event yet. A reader that went past it would never see that event. A gap older than
+        EVENT_GAP_HOLD is a writer that died between taking the id and writing: it is passed."""
+        expected = _after(after) if after is not None else None
+        now = self._clock.now()
+        for index, values in enumerate(items):
+            seq = int(values["id"])
+            if expected is not None and seq != expected:
+                written = datetime.fromisoformat(str(values.get("written_at") or values["at"]))
+                if now - written < EVENT_GAP_HOLD:
+                    return items[:index]
+            expected = seq + 1
+        return items
 
 
 class DynamoTenantLease:
