@@ -159,15 +159,23 @@ def test_records_pushed_before_the_tenant_connects_wait_then_go(running) -> None
     )
     path = "/v1/tenants/early/records/customer/c-1"
     assert client.put(path, json={"display_name": "Early Bird"}).status_code == 201
+    # An invoice of that customer waits for the connection too, and says so.
+    invoice = "/v1/tenants/early/records/invoice/inv-1"
+    assert (
+        client.put("/v1/tenants/early/records/item/i-1", json={"kind": "service", "name": "Nest"}).status_code
+        == 201
+    )
+    body = {"customer_id": "c-1", "lines": [{"item_id": "i-1", "quantity": "1", "rate": "9"}]}
+    assert client.put(invoice, json=body).status_code == 201
 
-    def waiting() -> dict[str, Any] | None:
-        record: dict[str, Any] = client.get(path).json()
-        return record if record["waiting_for"] == ["connection"] else None
+    def waiting() -> list[dict[str, Any]] | None:
+        records: list[dict[str, Any]] = [client.get(p).json() for p in (path, invoice)]
+        return records if all(r["waiting_for"] == ["connection"] for r in records) else None
 
-    record = wait_for(waiting, "the record to wait for the connection")
-    assert record["state"] == "pending"
-    assert "connect" in record["history"][-1]["detail"]
+    for record in wait_for(waiting, "the records to wait for the connection"):
+        assert record["state"] == "pending"
+        assert "connect" in record["history"][-1]["detail"]
     connect_qbo(stack, "early", register=False)
-    synced = wait_for(lambda: client.get(path).json()["state"] == "synced", "the record to be synced")
+    synced = wait_for(lambda: client.get(invoice).json()["state"] == "synced", "the invoice to be synced")
     assert synced
     assert client.get(path).json()["qbo_id"]

@@ -162,8 +162,23 @@ class SyncEngine:
             for start in range(0, len(ready), BATCH_MAX):
                 if start and self.clock.now() >= deadline:
                     return RunReport(tally.sent, tally.synced, tally.failed, waiting, tally.rounds, more=True)
-                self._send(tenant_id, settings, ready[start : start + BATCH_MAX])
+                try:
+                    self._send(tenant_id, settings, ready[start : start + BATCH_MAX])
+                except WaitingForConnectionError:
+                    self._all_wait_for_connection(tenant_id)
+                    raise
         return RunReport(tally.sent, tally.synced, tally.failed, waiting, tally.rounds)
+
+    def _all_wait_for_connection(self, tenant_id: str) -> None:
+        """Without a connection nothing of the tenant's can go: every pending record says so, not only the
+        batch that found out (an invoice waiting for its customer waits for the connection as much)."""
+        now = self.clock.now()
+        for record in list(self._candidates(tenant_id)):
+            if record.state is SyncState.PENDING and record.waiting_for != (CONNECTION,):
+                waiting = record.copy()
+                waiting.move(SyncState.PENDING, now, WAITS_FOR_CONNECTION)
+                waiting.waiting_for = (CONNECTION,)
+                self._save(waiting, record)
 
     # ------------------------------------------------------------------ planning
 
