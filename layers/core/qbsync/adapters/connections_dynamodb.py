@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from qbsync.adapters.dynamodb import (
+    delete_if,
     from_item,
     is_conditional_failure,
+    put_if,
     query_index,
     read_item,
     timestamp,
@@ -187,30 +189,13 @@ class DynamoConnectionRepository:
         return Page(items=[str(item["gsi1sk"]) for item in items], next_cursor=next_cursor)
 
     def claim_realm(self, realm_id: str, tenant_id: str) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item({"pk": f"REALM#{realm_id}", "sk": "REALM", "tenant_id": tenant_id}),
-                ConditionExpression="attribute_not_exists(pk) OR tenant_id = :tenant",
-                ExpressionAttributeValues=to_item({":tenant": tenant_id}),
-            )
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        item = {"pk": f"REALM#{realm_id}", "sk": "REALM", "tenant_id": tenant_id}
+        condition = "attribute_not_exists(pk) OR tenant_id = :tenant"
+        return put_if(self._client, self._table, item, condition, values={":tenant": tenant_id})
 
     def release_realm(self, realm_id: str, tenant_id: str) -> None:
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key=to_item({"pk": f"REALM#{realm_id}", "sk": "REALM"}),
-                ConditionExpression="tenant_id = :tenant",
-                ExpressionAttributeValues=to_item({":tenant": tenant_id}),
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        key = {"pk": f"REALM#{realm_id}", "sk": "REALM"}
+        delete_if(self._client, self._table, key, "tenant_id = :tenant", values={":tenant": tenant_id})
 
 
 class DynamoConnectLinkStore:

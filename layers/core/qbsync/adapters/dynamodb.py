@@ -109,11 +109,7 @@ def put_if(
     names: dict[str, str] | None = None,
 ) -> bool:
     """Put `item` (plain values) if `condition` holds; False when it does not. Other errors raise."""
-    extra: dict[str, Any] = {}
-    if values:
-        extra["ExpressionAttributeValues"] = to_item(values)
-    if names:
-        extra["ExpressionAttributeNames"] = names
+    extra = _expression(values, names)
     try:
         client.put_item(TableName=table, Item=to_item(item), ConditionExpression=condition, **extra)
     except ClientError as exc:
@@ -121,6 +117,35 @@ def put_if(
             return False
         raise
     return True
+
+
+def delete_if(
+    client: DynamoDBClient,
+    table: str,
+    key: dict[str, Any],
+    condition: str,
+    *,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> bool:
+    """Delete the item at `key` (plain values) if `condition` holds; False when it does not."""
+    extra = _expression(values, names)
+    try:
+        client.delete_item(TableName=table, Key=to_item(key), ConditionExpression=condition, **extra)
+    except ClientError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def _expression(values: dict[str, Any] | None, names: dict[str, str] | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if values:
+        extra["ExpressionAttributeValues"] = to_item(values)
+    if names:
+        extra["ExpressionAttributeNames"] = names
+    return extra
 
 
 class DynamoTenantRepository:

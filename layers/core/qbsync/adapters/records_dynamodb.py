@@ -27,6 +27,7 @@ from qbsync.adapters.clock import SystemClock
 from qbsync.adapters.dynamodb import (
     GSI1,
     decode_cursor_within,
+    delete_if,
     encode_cursor,
     from_item,
     is_conditional_failure,
@@ -281,17 +282,9 @@ class DynamoRecordStore:
         names = {"#state": "state"} if "#state" in condition else None
         if not put_if(self._client, self._table, item, condition, values=values, names=names):
             raise _RecordConflictError
-        if old_qbo_id and old_qbo_id != new_qbo_id:
-            try:  # only if it is still ours: another record may have taken that id since
-                self._client.delete_item(
-                    TableName=self._table,
-                    Key=to_item(_qbo_key(tenant_id, record_type, old_qbo_id)),
-                    ConditionExpression="record_id = :record_id",
-                    ExpressionAttributeValues=to_item({":record_id": record_id}),
-                )
-            except ClientError as exc:
-                if not is_conditional_failure(exc):
-                    raise
+        if old_qbo_id and old_qbo_id != new_qbo_id:  # only if it is still ours: another may have it since
+            old = _qbo_key(tenant_id, record_type, old_qbo_id)
+            delete_if(self._client, self._table, old, "record_id = :r", values={":r": record_id})
 
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         partition = _state_partition(tenant_id, state)
@@ -336,36 +329,21 @@ class DynamoRecordStore:
 
     def claim_name(self, tenant_id: str, name_key: str, owner: str) -> str | None:
         key = {"pk": _partition(tenant_id), "sk": f"NAME#{name_key}"}
-        while True:
-            try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=to_item({**key, "name_key": name_key, "owner": owner}),
-                    ConditionExpression="attribute_not_exists(pk) OR #owner = :owner",
-                    ExpressionAttributeNames={"#owner": "owner"},
-                    ExpressionAttributeValues=to_item({":owner": owner}),
-                )
-            except ClientError as exc:
-                if not is_conditional_failure(exc):
-                    raise
-                current = read_item(self._client, self._table, key)
-                if current is None:
-                    continue  # released meanwhile: try again
+        item = {**key, "name_key": name_key, "owner": owner}
+        owned = {"values": {":owner": owner}, "names": {"#owner": "owner"}}  # OWNER is a reserved word
+        while not put_if(
+            self._client, self._table, item, "attribute_not_exists(pk) OR #owner = :owner", **owned
+        ):
+            current = read_item(self._client, self._table, key)
+            if current is not None:
                 return str(current["owner"])
-            return None
+            # released meanwhile: try again
+        return None
 
     def release_name(self, tenant_id: str, name_key: str, owner: str) -> None:
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key=to_item({"pk": _partition(tenant_id), "sk": f"NAME#{name_key}"}),
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues=to_item({":owner": owner}),
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        key = {"pk": _partition(tenant_id), "sk": f"NAME#{name_key}"}
+        owned = {"values": {":owner": owner}, "names": {"#owner": "owner"}}
+        delete_if(self._client, self._table, key, "#owner = :owner", **owned)
 
 
 def _after(event_id: str | None) -> int:

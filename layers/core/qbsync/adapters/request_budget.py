@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from qbsync.adapters.dynamodb import is_conditional_failure, put_if, read_item, timestamp, to_item
+from qbsync.adapters.dynamodb import delete_if, put_if, read_item, timestamp
 from qbsync.domain.ports import Clock
 
 if TYPE_CHECKING:
@@ -85,17 +83,16 @@ class DynamoRequestBudget:
 
     def leave(self, realm_id: str, slot: str) -> None:
         n, _, owner = slot.partition(":")
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key=to_item({"pk": f"REALM#{realm_id}", "sk": f"SLOT#{n}"}),
-                ConditionExpression="#owner = :owner",  # its lease may have lapsed and been taken since
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues=to_item({":owner": owner}),
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        key = {"pk": f"REALM#{realm_id}", "sk": f"SLOT#{n}"}
+        # Only if still ours: its lease may have lapsed and the slot been taken since.
+        delete_if(
+            self._client,
+            self._table,
+            key,
+            "#owner = :owner",
+            values={":owner": owner},
+            names={"#owner": "owner"},
+        )
 
     def take(self, realm_id: str, *, batch: bool) -> float:
         """Spend one request (and one batch request); 0 when allowed, else the seconds to wait first."""

@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
+from qbsync.adapters.dynamodb import put_if, read_item, timestamp, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,19 +38,9 @@ class DynamoWebhookEventLog:
             "received_at": timestamp(now),
             "expires_at": int((now + self._retention).timestamp()),
         }
-        try:
-            # TTL deletes expired items only eventually; until then an expired claim no longer counts.
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-            )
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        # TTL deletes expired items only eventually; until then an expired claim no longer counts.
+        condition = "attribute_not_exists(pk) OR expires_at < :now"
+        return put_if(self._client, self._table, item, condition, values={":now": int(now.timestamp())})
 
     def release(self, event_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=to_item(self._key(event_id)))
