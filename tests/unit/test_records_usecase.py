@@ -10,7 +10,7 @@ import pytest
 
 from qbsync.domain.errors import ConflictError, NotFoundError
 from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
-from qbsync.domain.sync import Operation, RecordLockedError, SyncState
+from qbsync.domain.sync import Operation, RecordLockedError, SyncRecord, SyncState
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.records import SYNC_RUN_JOB, RecordProblemsError, Records
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
@@ -258,3 +258,42 @@ def test_name_clash_policy_does_not_change_what_is_refused_up_front(world: World
     world.records.upsert(TENANT, "employee", "e-1", {"display_name": "Sam"})
     with pytest.raises(RecordProblemsError):
         world.records.upsert(TENANT, "customer", "c-1", customer("Sam"))
+
+
+@dataclass
+class CountingStore(InMemoryRecordStore):
+    reads: int = 0
+
+    def get(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord | None:
+        self.reads += 1
+        return super().get(tenant_id, record_type, record_id)
+
+    def get_many(self, tenant_id: str, keys: list[tuple[str, str]]) -> dict[str, SyncRecord]:
+        self.reads += 1
+        return super().get_many(tenant_id, keys)
+
+
+def test_a_bulk_reads_what_it_needs_once(world: World) -> None:
+    store = CountingStore()
+    world.records.store = store
+    world.records.upsert_many(TENANT, "customer", [(f"c-{n}", customer(f"Customer {n}")) for n in range(5)])
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    store.reads = 0
+    outcomes = world.records.upsert_many(
+        TENANT, "invoice", [(f"inv-{n}", invoice(customer_id=f"c-{n % 5}")) for n in range(100)]
+    )
+    assert {o.status for o in outcomes} == {"created"}
+    assert store.reads <= 1 + 5  # the invoices in one go, then each customer (and the item) once
+
+
+def test_a_bulk_may_hold_a_parent_before_its_sub_customer(world: World) -> None:
+    outcomes = world.records.upsert_many(
+        TENANT,
+        "customer",
+        [
+            ("c-1", customer("Parent")),
+            ("c-2", customer("Job", parent_id="c-1")),
+            ("c-3", customer("Orphan job", parent_id="c-9")),
+        ],
+    )
+    assert [o.status for o in outcomes] == ["created", "created", "invalid"]
