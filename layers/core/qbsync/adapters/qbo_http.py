@@ -39,10 +39,6 @@ API_BASE = {
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
-class QboApiError(Exception):
-    """The API failed in a way a retry may fix (5xx, timeout, throttling)."""
-
-
 def api_base_url(qbo_environment: str) -> str:
     """The API host for 'sandbox' or 'production', or the local sandbox's URL as given."""
     return API_BASE.get(qbo_environment, qbo_environment.rstrip("/"))
