@@ -383,6 +383,20 @@ def test_problems_and_deletions_of_what_quickbooks_never_had_send_nothing(env: E
     assert len(env.client.calls) == 1  # nothing in QuickBooks to void
 
 
+def test_a_record_that_cannot_be_mapped_fails_alone_and_the_rest_of_the_batch_is_sent(env: Env) -> None:
+    # An invoice referring to a customer this write has no QuickBooks id for cannot become a request.
+    unmappable = env.write("invoice", "inv-1", {"customer_id": "c-9", "lines": [{"description": "x"}]})
+    good = env.write("customer", "c-1", {"display_name": "Ada Mapped"})
+    bad_result, good_result = env.books.write(TENANT, [unmappable, good], SETTINGS, "r-map")
+    assert bad_result.problem is not None
+    assert (bad_result.problem.code, bad_result.problem.actions) == ("mapping_failed", ("edit",))
+    assert "customer/c-9" in bad_result.problem.message
+    assert good_result.qbo_id is not None
+    assert [c["DisplayName"] for c in env.stored("Customer") if c["Id"] == good_result.qbo_id] == [
+        "Ada Mapped"
+    ]
+
+
 # ------------------------------------------------------------------------------------------ reference lists
 
 

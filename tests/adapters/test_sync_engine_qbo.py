@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -395,3 +396,25 @@ def test_zero_amount_invoices_store_credit_and_a_bill_from_its_purchase_order(wo
     assert {"TxnId": world.get("purchase_order", "po-1").qbo_id, "TxnType": "PurchaseOrder"} in bill[
         "LinkedTxn"
     ]
+
+
+def test_a_fault_while_looking_up_an_unconfirmed_send_pauses_the_run_and_creates_nothing_twice(
+    world: World,
+) -> None:
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    fault(world.running, kind="lost", path_contains="/batch", count=3)  # created; every answer lost
+    with pytest.raises(RetryLaterError):
+        world.engine.run(TENANT)
+    assert world.get("customer", "c-1").state is SyncState.SYNCING
+    fault(world.running, kind="status", status=503, path_contains="/batch")  # the look-up before re-sending
+    with pytest.raises(RetryLaterError) as raised:
+        world.engine.run(TENANT)
+    assert raised.value.delay == timedelta(seconds=20)
+    waiting = world.get("customer", "c-1")
+    assert waiting.state is SyncState.SYNCING
+    assert (
+        waiting.history[-1].detail == "QuickBooks answered 503 while looking it up; looked up again shortly"
+    )
+    world.sync()
+    assert world.get("customer", "c-1").state is SyncState.SYNCED
+    assert Counter(c["DisplayName"] for c in world.stored("Customer"))["Ada"] == 1

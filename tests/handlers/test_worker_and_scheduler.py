@@ -82,27 +82,87 @@ def test_a_sync_job_for_a_busy_tenant_is_put_back_with_a_delay(functions: dict[s
     assert _queue_counts() == (0, 1)  # the same work, delayed: no receive count spent, no sleep
 
 
+def test_a_record_stored_under_older_rules_fails_alone_and_the_run_goes_on(
+    functions: dict[str, LocalFunction],
+) -> None:
+    from qbsync.composition import container
+
+    now = datetime.now(UTC)
+    # A record stored by an older version, which this one cannot read (an invoice without lines).
+    broken = SyncRecord("acme", "invoice", "inv-1", {"customer_id": "c-1"}, SyncState.PENDING, now)
+    container().record_store.save(broken, None, None)
+    result = functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 1))
+    assert result == {"batchItemFailures": []}  # the job is done: nothing for SQS to deliver again
+    stored = container().record_store.get("acme", "invoice", "inv-1")
+    assert stored is not None
+    assert stored.state is SyncState.FAILED
+    assert stored.failure is not None
+    assert (stored.failure.code, stored.failure.field, stored.failure.actions) == (
+        "invalid_record",
+        "lines",
+        ("edit",),
+    )
+    assert _queue_counts() == (0, 0)  # no job cycling for it
+
+
+def _corrupt_settings(tenant_id: str) -> None:
+    """Store a settings document this version cannot read, as a bad manual edit of the table would: every
+    run of the tenant raises before it sends anything."""
+    from qbsync.composition import container
+
+    boto3.client("dynamodb").put_item(
+        TableName=container().settings.table_name,
+        Item={
+            "pk": {"S": f"TENANT#{tenant_id}"},
+            "sk": {"S": "SETTINGS#v000001"},
+            "tenant_id": {"S": tenant_id},
+            "version": {"N": "1"},
+            "updated_at": {"S": "2026-11-23T11:00:00.000000Z"},
+            "settings": {"M": {"send_mode": {"S": "sometimes"}}},
+        },
+    )
+
+
 def test_a_sync_job_failing_for_the_last_time_fails_its_records_with_the_reason(
     functions: dict[str, LocalFunction], aws_env: LocalStack
 ) -> None:
     from qbsync.composition import container
 
     now = datetime.now(UTC)
-    # A record stored by an older version, which this one cannot read: every run crashes on it.
-    broken = SyncRecord("acme", "invoice", "inv-1", {"customer_id": "c-1"}, SyncState.PENDING, now)
-    container().record_store.save(broken, None, None)
+    container().record_store.save(
+        SyncRecord("acme", "customer", "c-1", {"display_name": "Ada"}, SyncState.PENDING, now), None, None
+    )
+    _corrupt_settings("acme")
     with pytest.raises(BatchProcessingError):  # the whole batch failed: SQS delivers it again
         functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 4))
-    assert container().record_store.get("acme", "invoice", "inv-1").state is SyncState.PENDING  # type: ignore[union-attr]
+    assert container().record_store.get("acme", "customer", "c-1").state is SyncState.PENDING  # type: ignore[union-attr]
     with pytest.raises(BatchProcessingError):  # the last receive: next stop, the dead-letter queue
         functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 5))
-    stored = container().record_store.get("acme", "invoice", "inv-1")
+    stored = container().record_store.get("acme", "customer", "c-1")
     assert stored is not None
     assert stored.state is SyncState.FAILED
     assert stored.failure is not None
     assert stored.failure.code == "internal_error"
     assert "ValidationError" in stored.failure.message
     assert stored.failure.actions == ("send_again",)
+    assert _queue_counts() == (0, 0)  # the crashed job itself comes back; no other was queued
+
+
+def test_a_crashing_run_holds_the_request_so_pushes_queue_no_more_jobs(
+    functions: dict[str, LocalFunction],
+) -> None:
+    from qbsync.composition import container
+
+    now = datetime.now(UTC)
+    container().record_store.save(
+        SyncRecord("acme", "customer", "c-1", {"display_name": "Ada"}, SyncState.PENDING, now), None, None
+    )
+    _corrupt_settings("acme")
+    with pytest.raises(BatchProcessingError):
+        functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 1))
+    for _ in range(5):  # runs asked for while the crashed job waits to be delivered again
+        container().records.resume("acme")
+    assert _queue_counts() == (0, 0)
 
 
 def test_scheduler_fans_the_payments_pull_out_per_connected_tenant(

@@ -248,7 +248,7 @@ def test_unknown_tenant_type_and_record_are_not_found(world: World) -> None:
 
 def test_a_lost_run_request_is_made_again_once_stale(world: World) -> None:
     world.records.upsert(TENANT, "customer", "c-1", customer())
-    world.clock.advance(timedelta(minutes=11))
+    world.clock.advance(timedelta(minutes=21))
     world.records.upsert(TENANT, "customer", "c-2", customer("Grace"))
     assert len(world.queue.sent) == 2
 

@@ -27,6 +27,7 @@ from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhoo
 from qbsync.settings import Settings
 from qbsync.usecases.events import FeedAndBus
 from qbsync.usecases.records import Records
+from qbsync.usecases.run_requests import RunRequests
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -132,6 +133,10 @@ class Container:
     @cached_property
     def sync_runs(self) -> DynamoTenantLease:
         return DynamoTenantLease(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def run_requests(self) -> RunRequests:
+        return RunRequests(self.sync_runs, self.jobs, self.clock)
 
     @cached_property
     def records(self) -> Records:

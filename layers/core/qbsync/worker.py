@@ -17,13 +17,12 @@ from qbsync.domain.webhooks import ENTITY_CHANGED_JOB
 from qbsync.scheduler import PAYMENTS_PULL_JOB, TOKEN_UPKEEP_JOB
 from qbsync.usecases import health
 from qbsync.usecases.jobs import JobHandler, run_job
-from qbsync.usecases.records import SYNC_RUN_JOB
+from qbsync.usecases.run_requests import SQS_DELAY_MAX, SYNC_RUN_JOB
 
 __all__ = ["MAX_RECEIVES", "job_handlers", "on_last_receive", "run_job"]
 log = logging.getLogger(__name__)
 
 MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml JobsQueue RedrivePolicy)
-SQS_DELAY_MAX = timedelta(seconds=900)
 BUSY_DELAY = timedelta(seconds=20)
 
 
@@ -59,24 +58,34 @@ def heartbeat(job: Job) -> None:
 
 
 def sync_run(job: Job) -> None:
+    """One run of the tenant's sync. What follows it is asked through the run requests, so a tenant never
+    has more than one job waiting, however often its runs are cut short."""
     from qbsync.usecases.sync_engine import RetryLaterError, TenantBusyError, WaitingForConnectionError
 
     tenant_id = _tenant(job)
+    c = container()
     try:
-        report = container().sync_engine.run(tenant_id)
-    except TenantBusyError:
+        report = c.sync_engine.run(tenant_id)
+    except TenantBusyError:  # this job holds the tenant's request; the running one may have read past it
         _again(job, BUSY_DELAY)
         return
     except RetryLaterError as exc:
         log.info("sync run paused", extra={"tenant_id": tenant_id, "reason": str(exc)})
-        _again(job, exc.delay)
+        c.run_requests.request(tenant_id, exc.delay)
         return
     except WaitingForConnectionError as exc:  # connecting again requests the next run
         log.info("sync run waits for the connection", extra={"tenant_id": tenant_id, "reason": str(exc)})
         return
+    except Exception:
+        if c.run_requests.hold(tenant_id):
+            raise  # SQS delivers this job again: it is the tenant's one waiting job
+        log.exception(
+            "sync run failed; the tenant's waiting job runs it again", extra={"tenant_id": tenant_id}
+        )
+        return
     log.info("sync run done", extra={"tenant_id": tenant_id, **report.__dict__})
     if report.more:
-        _again(job, timedelta(0))
+        c.run_requests.request(tenant_id)
 
 
 def entity_changed(job: Job) -> None:

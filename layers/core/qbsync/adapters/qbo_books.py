@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,6 +50,8 @@ from qbsync.domain.records import (
 )
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import Failure, Found, Operation, Write, WriteResult, ref_key
+
+log = logging.getLogger(__name__)
 
 BATCH_MAX = 30  # NOTES §3.4
 BID_MAX = 10  # with a requestid (NOTES §3.4)
@@ -110,12 +113,7 @@ class QboBooks:
         self, tenant_id: str, writes: list[Write], settings: SyncSettings
     ) -> list[QboWrite | Failure | None]:
         def mapped_with(lists: Lists) -> list[QboWrite | Failure | None]:
-            return [
-                None
-                if write.record.operation is Operation.DELETE and write.record.qbo_id is None
-                else to_qbo(write, lists, settings)
-                for write in writes
-            ]
+            return [_mapped(write, lists, settings) for write in writes]
 
         if not any(needs_lists(write, settings) for write in writes):
             return mapped_with(Lists())
@@ -296,6 +294,23 @@ class QboBooks:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
+
+def _mapped(write: Write, lists: Lists, settings: SyncSettings) -> QboWrite | Failure | None:
+    """The batch item of one write; None when there is nothing to send. A record that cannot be mapped fails
+    on its own with the reason: one record's data never stops the batch (or the tenant's sync)."""
+    if write.record.operation is Operation.DELETE and write.record.qbo_id is None:
+        return None
+    try:
+        return to_qbo(write, lists, settings)
+    except Exception as error:  # isolated to this record, logged with its trace
+        log.exception("a record could not be mapped", extra={"record": write.record.key})
+        return Failure(
+            "mapping_failed",
+            f"It could not be turned into a QuickBooks Online request ({type(error).__name__}: "
+            f"{str(error)[:300]}). Edit it and push it again.",
+            ("edit",),
+        )
 
 
 def _lookup(write: Write) -> tuple[str, str] | None:

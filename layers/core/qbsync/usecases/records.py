@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from qbsync.domain.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
-from qbsync.domain.jobs import new_job
 from qbsync.domain.paging import Page
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
 from qbsync.domain.records import (
@@ -40,13 +39,11 @@ from qbsync.domain.sync import (
 )
 from qbsync.domain.tenants import Tenant
 from qbsync.domain.validation import name_key, validate
+from qbsync.usecases.run_requests import SYNC_RUN_JOB, RunRequests
 from qbsync.usecases.settings import settings_in_force
 from qbsync.usecases.tenants import get_tenant
 
-SYNC_RUN_JOB = "sync.run"
 BULK_MAX = 500  # records in one POST; the one-time export of a whole list is sent in pages of this size
-# A run was requested but has not started after this long: its job is presumed lost and another is sent.
-RUN_REQUEST_STALE = timedelta(minutes=10)
 SAVE_ATTEMPTS = 3
 NAMED = (Customer, Vendor, Employee)  # one name space in QuickBooks (6240)
 
@@ -387,18 +384,12 @@ class Records:
 
     def resume(self, tenant_id: str) -> None:
         """The tenant connected (again): send what waited for the connection."""
-        now = self.clock.now()
-        if self.runs.request_run(tenant_id, now, RUN_REQUEST_STALE):
-            self.jobs.send(new_job(SYNC_RUN_JOB, now, tenant_id=tenant_id))
+        RunRequests(self.runs, self.jobs, self.clock).request(tenant_id)
 
     def _request_run_if_pending(self, outcomes: Iterable[Outcome]) -> None:
         pending = [o.record for o in outcomes if o.record is not None and o.record.state is SyncState.PENDING]
-        if not pending:
-            return
-        tenant_id = pending[0].tenant_id
-        now = self.clock.now()
-        if self.runs.request_run(tenant_id, now, RUN_REQUEST_STALE):
-            self.jobs.send(new_job(SYNC_RUN_JOB, now, tenant_id=tenant_id))
+        if pending:
+            RunRequests(self.runs, self.jobs, self.clock).request(pending[0].tenant_id)
 
 
 _INVALID = "The record would be refused; see errors. Nothing was stored."

@@ -10,7 +10,13 @@ No duplicates, whatever fails:
 - a record found `syncing` when a round starts had an unknown outcome (a lost answer, a crashed worker): it is
   looked up in QuickBooks (by DocNumber or name) before it is created again;
 - a stale SyncToken (5010) is read again and the change re-applied in the next round.
-Throttling and server errors end the run early; the worker puts the job back with a delay.
+
+Every call to QuickBooks (look-up, write, re-read, name search) goes through one classification
+(`trouble_of`): try again later with a delay (throttled, a server error, no answer, the request budget
+spent), wait for the connection (the tenant must connect again), or fail the records it was about. A run
+never aborts on one record's data: a record that cannot be parsed or mapped fails with its reason, and the
+others go.
+Throttling and server errors end the run early; the worker asks for the next run with a delay.
 """
 
 from __future__ import annotations
@@ -18,15 +24,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from qbsync.domain.connections import EventPublisher, QboAuthenticationError
+from qbsync.domain.connections import EventPublisher, OAuthProviderError, QboAuthenticationError
 from qbsync.domain.ports import Clock
 from qbsync.domain.qbo_faults import (
     FaultAction,
@@ -97,6 +103,85 @@ class RetryLaterError(Exception):
         self.delay = delay
 
 
+class Verdict(StrEnum):
+    """What a call to QuickBooks that did not succeed means for the records it was about."""
+
+    RETRY_LATER = "retry_later"  # nothing of it was applied; the same call may succeed later
+    OUTCOME_UNKNOWN = "outcome_unknown"  # it may or may not have been applied: look before sending again
+    WAIT_FOR_CONNECTION = "wait_for_connection"  # the tenant must connect (again)
+    FAIL = "fail"  # QuickBooks refused it: the records fail with its reason
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A call to QuickBooks that did not succeed, classified."""
+
+    verdict: Verdict
+    reason: str  # plain words for the records' history: "QuickBooks answered 503"
+    delay: timedelta = timedelta(0)
+    failure: Failure | None = None  # for FAIL
+
+    def pause(self) -> RetryLaterError | WaitingForConnectionError:
+        """The exception that ends the run for this trouble (not for FAIL: the run goes on)."""
+        if self.verdict is Verdict.WAIT_FOR_CONNECTION:
+            return WaitingForConnectionError(self.reason)
+        return RetryLaterError(self.reason, self.delay)
+
+
+NO_ANSWER_DELAY = timedelta(seconds=30)
+THROTTLED_DELAY = timedelta(seconds=60)
+SERVER_ERROR_DELAY = timedelta(seconds=20)
+TOKEN_DELAY = timedelta(seconds=30)  # Intuit's token endpoint failed, or another worker's refresh is slow
+
+
+# Errors a call to QuickBooks raises, other than its faults, and what they mean.
+_CALL_ERRORS: tuple[tuple[tuple[type[Exception], ...], Verdict, str, timedelta], ...] = (
+    ((QboOutcomeUnknownError,), Verdict.OUTCOME_UNKNOWN, "QuickBooks did not answer", NO_ANSWER_DELAY),
+    (
+        (QboAuthenticationError, NotConnectedError),
+        Verdict.WAIT_FOR_CONNECTION,
+        WAITS_FOR_CONNECTION,
+        timedelta(0),
+    ),
+    (
+        (OAuthProviderError, TimeoutError),
+        Verdict.RETRY_LATER,
+        "the connection's tokens could not be refreshed",
+        TOKEN_DELAY,
+    ),
+)
+
+
+def trouble_of(error: Exception) -> Trouble | None:
+    """The one classification of what a call to QuickBooks raised; None for anything else (a bug: it
+    propagates). Every call site of the engine uses it, so a fault means the same wherever it happens."""
+    if isinstance(error, QboFaultError):
+        said = f"QuickBooks answered {error.status}"
+        if error.action is FaultAction.RETRY_LATER:
+            delay = THROTTLED_DELAY if error.status == 429 else SERVER_ERROR_DELAY
+            return Trouble(Verdict.RETRY_LATER, said, delay)
+        if error.action is FaultAction.REAUTHORIZE:
+            return Trouble(Verdict.WAIT_FOR_CONNECTION, WAITS_FOR_CONNECTION)
+        return Trouble(Verdict.FAIL, said, failure=failure_of(error))
+    if isinstance(error, RequestBudgetExceededError):
+        delay = timedelta(seconds=max(1.0, error.retry_after))
+        return Trouble(Verdict.RETRY_LATER, "the company's request budget is spent", delay)
+    for kinds, verdict, reason, delay in _CALL_ERRORS:
+        if isinstance(error, kinds):
+            return Trouble(verdict, reason, delay)
+    return None
+
+
+def _classified(error: Exception) -> Trouble:
+    trouble = trouble_of(error)
+    if trouble is None:
+        raise error
+    log.info(
+        "QuickBooks call did not succeed", extra={"verdict": trouble.verdict.value, "reason": trouble.reason}
+    )
+    return trouble
+
+
 @dataclass(frozen=True)
 class RunReport:
     sent: int = 0
@@ -113,6 +198,9 @@ class _Tally:
     synced: int = 0
     failed: int = 0
     rounds: int = 0
+    # Set while results are applied when a re-read or a name search could not be made: the batch's other
+    # results are stored first, then the run ends with it.
+    pause: RetryLaterError | WaitingForConnectionError | None = None
 
 
 @dataclass
@@ -193,19 +281,20 @@ class SyncEngine:
                     break
 
     def _plan(self, tenant_id: str, candidates: list[SyncRecord]) -> tuple[list[Write], int]:
-        """The writes whose dependencies QuickBooks has; the others are marked with what they wait for."""
-        models: dict[str, BaseModel] = {}
-        needed: set[tuple[str, str]] = set()
-        for record in candidates:
-            model = parse_record(record.record_type, record.data)
-            models[record.key] = model
-            if record.operation is Operation.UPSERT:
-                needed.update(references(model))
+        """The writes whose dependencies QuickBooks has; the others are marked with what they wait for. A
+        record whose stored data no longer parses fails with the reason; it stops no other record."""
+        now = self.clock.now()
+        models = self._parsed(candidates, now)
+        needed = {
+            ref
+            for record in candidates
+            if record.key in models and record.operation is Operation.UPSERT
+            for ref in references(models[record.key])
+        }
         known = self.store.get_many(tenant_id, sorted(needed)) if needed else {}
         ready: list[Write] = []
         waiting = 0
-        now = self.clock.now()
-        for record in candidates:
+        for record in (r for r in candidates if r.key in models):
             model = models[record.key]
             deps = references(model) if record.operation is Operation.UPSERT else []
             ids: dict[str, str] = {}
@@ -232,6 +321,17 @@ class SyncEngine:
             else:
                 ready.append(Write(record, model, ids, self._name(record, model)))
         return ready, waiting
+
+    def _parsed(self, candidates: list[SyncRecord], now: datetime) -> dict[str, BaseModel]:
+        """Each record's canonical model, by key; a record whose stored data no longer parses (stored under
+        older rules) fails with the reason instead."""
+        models: dict[str, BaseModel] = {}
+        for record in candidates:
+            try:
+                models[record.key] = parse_record(record.record_type, record.data)
+            except ValueError as error:  # pydantic's ValidationError is a ValueError
+                self._fail(record, _unreadable(error), now, answered=False)
+        return models
 
     def _wait(
         self,
@@ -269,19 +369,10 @@ class SyncEngine:
     # ------------------------------------------------------------------ sending
 
     def _send(self, tenant_id: str, settings: SyncSettings, chunk: list[Write]) -> None:
+        chunk = self._look_up_unconfirmed(tenant_id, chunk)
         now = self.clock.now()
         writes: list[Write] = []
-        # An unconfirmed earlier send may have created these: look them up rather than create them twice.
-        unconfirmed = [
-            w
-            for w in chunk
-            if w.record.attempts and w.record.operation is Operation.UPSERT and not w.record.qbo_id
-        ]
-        found = dict(
-            zip((w.record.key for w in unconfirmed), self.books.find(tenant_id, unconfirmed), strict=True)
-        )
-        for planned in chunk:
-            write = _linked(planned, found.get(planned.record.key))
+        for write in chunk:
             marked = write.record.copy()
             marked.attempts += 1
             marked.move(SyncState.SYNCING, now, "sent to QuickBooks")
@@ -292,63 +383,97 @@ class SyncEngine:
             return
         self._tally.sent += len(writes)
         results = self._write(tenant_id, settings, writes)
+        if results is None:
+            return  # refused as a whole: its records failed with the reason
         for write, result in zip(writes, results, strict=True):
             self._apply(tenant_id, settings, write, result)
+        if self._tally.pause is not None:
+            pause, self._tally.pause = self._tally.pause, None
+            raise pause
 
-    def _write(self, tenant_id: str, settings: SyncSettings, writes: list[Write]) -> list[WriteResult]:
+    def _look_up_unconfirmed(self, tenant_id: str, chunk: list[Write]) -> list[Write]:
+        """The chunk, with what an unconfirmed earlier send created linked, so that it is updated rather than
+        created twice. A look-up QuickBooks refuses fails those records (they stay to be looked up again when
+        sent again); one that cannot be made now ends the run."""
+        unconfirmed = [
+            w
+            for w in chunk
+            if w.record.attempts and w.record.operation is Operation.UPSERT and not w.record.qbo_id
+        ]
+        if not unconfirmed:
+            return chunk
+        try:
+            found = self.books.find(tenant_id, unconfirmed)
+        except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
+            trouble = _classified(error)
+            keys = {w.record.key for w in unconfirmed}
+            if trouble.verdict is Verdict.FAIL:
+                assert trouble.failure is not None
+                failure = _while(trouble.failure, "looking up whether an earlier send created it")
+                now = self.clock.now()
+                for write in unconfirmed:
+                    self._fail(write.record, failure, now, answered=False)
+                return [w for w in chunk if w.record.key not in keys]
+            self._explain(unconfirmed, f"{trouble.reason} while looking it up; looked up again shortly")
+            raise trouble.pause() from None
+        by_key = dict(zip((w.record.key for w in unconfirmed), found, strict=True))
+        return [_linked(w, by_key.get(w.record.key)) for w in chunk]
+
+    def _write(self, tenant_id: str, settings: SyncSettings, writes: list[Write]) -> list[WriteResult] | None:
         request_id = batch_request_id(tenant_id, writes)
         # Once an attempt's answer is lost, QuickBooks may hold these records whatever later attempts say.
         maybe_applied = False
         for attempt in range(UNKNOWN_RETRIES + 1):
             try:
                 return self.books.write(tenant_id, writes, settings, request_id)
-            except QboOutcomeUnknownError:
+            except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
+                trouble = _classified(error)
+            if trouble.verdict is Verdict.OUTCOME_UNKNOWN:
                 maybe_applied = True
-                if attempt == UNKNOWN_RETRIES:
-                    # Left `syncing`: the next round looks each one up before sending it again.
-                    raise RetryLaterError("QuickBooks did not answer", timedelta(seconds=30)) from None
-            except QboFaultError as fault:
-                self._whole_batch_fault(writes, fault, maybe_applied=maybe_applied)
-                raise AssertionError("unreachable") from fault
-            except RequestBudgetExceededError as exc:
-                why = "the company's request budget is spent; sent shortly"
-                self._back_to_pending(writes, why, maybe_applied=maybe_applied)
-                raise RetryLaterError(str(exc), timedelta(seconds=max(1.0, exc.retry_after))) from None
-            except (QboAuthenticationError, NotConnectedError) as exc:
-                self._back_to_pending(
-                    writes, WAITS_FOR_CONNECTION, maybe_applied=maybe_applied, connection=True
-                )
-                raise WaitingForConnectionError(str(exc)) from exc
+                if attempt < UNKNOWN_RETRIES:
+                    continue
+                why = f"{trouble.reason}; it is looked up before it is sent again"
+                self._set_aside(writes, why, maybe_applied=True)
+                raise trouble.pause()
+            if (
+                trouble.verdict is Verdict.FAIL
+            ):  # the whole request refused: its records fail, the run goes on
+                assert trouble.failure is not None
+                now = self.clock.now()
+                for write in writes:
+                    self._fail(write.record, trouble.failure, now, answered=not maybe_applied)
+                return None
+            connection = trouble.verdict is Verdict.WAIT_FOR_CONNECTION
+            why = trouble.reason if connection else f"{trouble.reason}; sent again shortly"
+            self._set_aside(writes, why, maybe_applied=maybe_applied, connection=connection)
+            raise trouble.pause()
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _whole_batch_fault(self, writes: list[Write], fault: QboFaultError, *, maybe_applied: bool) -> None:
-        now = self.clock.now()
-        if fault.action is FaultAction.RETRY_LATER:
-            why = f"QuickBooks answered {fault.status}; sent again shortly"
-            self._back_to_pending(writes, why, maybe_applied=maybe_applied)
-            delay = timedelta(seconds=60 if fault.status == 429 else 20)
-            raise RetryLaterError(str(fault), delay)
-        if fault.action is FaultAction.REAUTHORIZE:
-            self._back_to_pending(writes, WAITS_FOR_CONNECTION, maybe_applied=maybe_applied, connection=True)
-            raise WaitingForConnectionError(str(fault))
-        for write in writes:
-            self._fail(write.record, failure_of(fault), now, answered=not maybe_applied)
-        raise RetryLaterError(str(fault), timedelta(seconds=30))
-
-    def _back_to_pending(
+    def _set_aside(
         self, writes: list[Write], why: str, *, maybe_applied: bool, connection: bool = False
     ) -> None:
-        """Nothing of this send is known to be in QuickBooks: pending again. The send is not counted unless
-        an earlier attempt's answer was lost (then the record is looked up before it is created again)."""
+        """Nothing of this send is known to be in QuickBooks: pending again, and the send is not counted.
+        If an attempt's answer was lost, QuickBooks may hold them: they stay `syncing` (and cannot be deleted
+        meanwhile) with the reason, counted, to be looked up before they are created again."""
         now = self.clock.now()
         for write in writes:
             back = write.record.copy()
-            if not maybe_applied:
+            if maybe_applied:
+                back.move(SyncState.SYNCING, now, why)
+            else:
                 back.attempts = max(0, back.attempts - 1)
-            back.move(SyncState.PENDING, now, why)
-            if connection:
-                back.waiting_for = (CONNECTION,)
+                back.move(SyncState.PENDING, now, why)
+                if connection:
+                    back.waiting_for = (CONNECTION,)
             self._save(back, write.record)
+
+    def _explain(self, writes: Sequence[Write], why: str) -> None:
+        """Say on each record why it did not move on, leaving its state as it is."""
+        now = self.clock.now()
+        for write in writes:
+            explained = write.record.copy()
+            explained.move(explained.state, now, why)
+            self._save(explained, write.record)
 
     # ------------------------------------------------------------------ results
 
@@ -398,8 +523,11 @@ class SyncEngine:
         if action is FaultAction.RESOLVE_NAME_CLASH and record.record_type in NAME_FIELD:
             self._name_clash(tenant_id, settings, write, fault)
         elif action is FaultAction.REREAD_AND_REAPPLY and record.qbo_id:
-            with asking_quickbooks():
+            try:
                 current = self.books.read(tenant_id, record.record_type, record.qbo_id)
+            except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
+                self._not_now(record, _classified(error), "reading it again after a change in QuickBooks")
+                return
             again = record.copy()
             if current is None:
                 again.qbo_id = again.sync_token = None
@@ -419,11 +547,37 @@ class SyncEngine:
         else:
             self._fail(record, failure_of(fault), now)
 
+    def _not_now(self, record: SyncRecord, trouble: Trouble, doing: str) -> None:
+        """QuickBooks answered the record's write with a fault that needs one more call, and that call did not
+        succeed: the record fails with the call's reason, or goes back to pending and the run ends after
+        this batch's other results are stored."""
+        now = self.clock.now()
+        if trouble.verdict is Verdict.FAIL:
+            assert trouble.failure is not None
+            self._fail(record, _while(trouble.failure, doing), now)
+            return
+        back = record.copy()
+        back.attempts = 0  # QuickBooks answered the write with a fault: it created nothing
+        if trouble.verdict is Verdict.WAIT_FOR_CONNECTION:
+            back.move(SyncState.PENDING, now, trouble.reason)
+            back.waiting_for = (CONNECTION,)
+        else:
+            back.move(SyncState.PENDING, now, f"{trouble.reason} while {doing}; sent again shortly")
+        self._save(back, record)
+        current = self._tally.pause
+        if current is None or isinstance(trouble.pause(), WaitingForConnectionError):
+            self._tally.pause = trouble.pause()
+        elif isinstance(current, RetryLaterError):
+            current.delay = max(current.delay, trouble.delay)
+
     def _name_clash(self, tenant_id: str, settings: SyncSettings, write: Write, fault: QboFaultError) -> None:
         record, now = write.record, self.clock.now()
         name = write.name or ""
-        with asking_quickbooks():
+        try:
             holders = self.books.find_name(tenant_id, name)
+        except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
+            self._not_now(record, _classified(error), f"looking up who has the name {name!r}")
+            return
         same_kind = [f for f in holders if f.entity == record.record_type]
         other = next((f for f in holders if f.entity != record.record_type), None)
         policy = settings.name_clash_policy
@@ -473,21 +627,24 @@ class SyncEngine:
         return True
 
 
-@contextmanager
-def asking_quickbooks() -> Iterator[None]:
-    """Around a read of QuickBooks during a run: what a later run can retry ends this one, to be re-queued."""
-    try:
-        yield
-    except QboOutcomeUnknownError:
-        raise RetryLaterError("QuickBooks did not answer", timedelta(seconds=30)) from None
-    except RequestBudgetExceededError as exc:
-        raise RetryLaterError(str(exc), timedelta(seconds=max(1.0, exc.retry_after))) from None
-    except QboFaultError as fault:
-        if fault.action is not FaultAction.RETRY_LATER:
-            raise
-        raise RetryLaterError(str(fault), timedelta(seconds=60 if fault.status == 429 else 20)) from None
-    except (QboAuthenticationError, NotConnectedError) as exc:
-        raise WaitingForConnectionError(str(exc)) from None
+def _unreadable(error: ValueError) -> Failure:
+    """The failure of a record whose stored data does not parse (it was stored under older rules)."""
+    if isinstance(error, ValidationError):
+        first = error.errors(include_url=False)[0] if error.error_count() else None
+        where = ".".join(str(p) for p in first["loc"]) if first else ""
+        said = f"{where}: {first['msg']}" if first and where else (first["msg"] if first else str(error))
+    else:
+        where, said = "", str(error)
+    return Failure(
+        "invalid_record",
+        f"It cannot be sent as stored ({said[:300]}). Push it again with this fixed.",
+        ("edit",),
+        where,
+    )
+
+
+def _while(failure: Failure, doing: str) -> Failure:
+    return Failure(failure.code, f"{failure.message} (while {doing})", failure.actions, failure.field)
 
 
 def _linked(write: Write, found: Found | None) -> Write:

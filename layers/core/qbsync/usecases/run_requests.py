@@ -1,0 +1,44 @@
+"""Asking for a tenant's sync run: at most one `sync.run` job per tenant waits in the queue.
+
+A run takes the request when it starts (`TenantLease.take_request`), so a record pushed while it runs asks for
+the next one. Everything that wants a run asks here (a push, a connection, a run that must go on, one that
+QuickBooks asked to wait): while a job is waiting, further asks add nothing, so jobs never multiply however
+often a run is cut short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from qbsync.domain.jobs import new_job
+from qbsync.domain.ports import Clock, JobQueue
+from qbsync.domain.sync import TenantLease
+
+SYNC_RUN_JOB = "sync.run"
+# A run asked for and not started after this long: its job is presumed lost and the next ask sends another.
+# Longer than the queue's visibility timeout (900 s, template.yaml), after which a crashed job comes back.
+RUN_REQUEST_STALE = timedelta(minutes=20)
+SQS_DELAY_MAX = timedelta(seconds=900)
+
+
+@dataclass
+class RunRequests:
+    runs: TenantLease
+    jobs: JobQueue
+    clock: Clock
+
+    def request(self, tenant_id: str, delay: timedelta = timedelta(0)) -> bool:
+        """Ask for a run in `delay` (at most SQS's 15 minutes); False when one is already asked for."""
+        now = self.clock.now()
+        if not self.runs.request_run(tenant_id, now, RUN_REQUEST_STALE):
+            return False
+        seconds = int(min(max(delay, timedelta(0)), SQS_DELAY_MAX).total_seconds())
+        self.jobs.send(new_job(SYNC_RUN_JOB, now, tenant_id=tenant_id), delay_seconds=seconds)
+        return True
+
+    def hold(self, tenant_id: str) -> bool:
+        """Note a run as asked for without sending a job: the job being handled comes back by itself (SQS
+        delivers a failed message again). False when another job is waiting already: that one does the
+        work."""
+        return self.runs.request_run(tenant_id, self.clock.now(), RUN_REQUEST_STALE)
