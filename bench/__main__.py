@@ -28,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument(
         "--sync",
-        choices=("none", "plain", "faults", "both"),
-        default="both",
-        help="which sync runs to measure (default both)",
+        choices=("none", "plain", "faults", "heavy", "both", "all"),
+        default="all",
+        help="which sync runs to measure: plain, with some faults, with 60%% of answers lost, plain and "
+        "faults (both), or all three (the default); the run with 60%% lost answers sends half the invoices",
     )
     parser.add_argument("--invoices", type=_positive, default=1000, help="invoices of the sync run")
     parser.add_argument("--customers", type=_positive, default=200, help="customers of the sync run")
@@ -53,14 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     python = f"Python {platform.python_version()} ({sys.executable})"
     result = report.summarize(measurements, python=python, runs=args.runs)
+    profiles = {"none": (), "both": ("plain", "faults"), "all": ("plain", "faults", "heavy")}.get(
+        args.sync, (args.sync,)
+    )
     figures = [
-        sync.run_quietly(customers=args.customers, items=args.items, invoices=args.invoices, faults=faults)
-        for faults in {"none": (), "plain": (False,), "faults": (True,), "both": (False, True)}[args.sync]
+        sync.run_quietly(
+            customers=args.customers,
+            items=args.items,
+            invoices=max(1, args.invoices // 2) if profile == "heavy" else args.invoices,
+            profile=profile,
+        )
+        for profile in profiles
     ]
     if args.json:
         document = report.to_json(result, measurements)
         document["sync"] = [
-            {**dataclasses.asdict(f), "calls_per_record": f.calls_per_record, "ok": f.ok} for f in figures
+            {**dataclasses.asdict(f), "faults": f.faults, "calls_per_record": f.calls_per_record, "ok": f.ok}
+            for f in figures
         ]
         print(json.dumps(document, indent=2))
     else:

@@ -31,6 +31,9 @@ FAULTS = (
     {"kind": "status", "status": 503, "path_contains": "/batch", "method": "POST", "rate": 0.05, "seed": 2},
     {"kind": "throttle", "path_contains": "/batch", "method": "POST", "rate": 0.03, "seed": 3},
 )
+# QuickBooks at its worst: 60 % of batch answers lost after the change was committed, 503s, throttling.
+HEAVY_FAULTS = ({**FAULTS[0], "rate": 0.60}, *FAULTS[1:])
+PROFILES: dict[str, tuple[dict[str, object], ...]] = {"plain": (), "faults": FAULTS, "heavy": HEAVY_FAULTS}
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,12 @@ class SyncFigures:
     wrong_totals: int
     push_seconds: float
     sync_seconds: float
-    faults: bool
+    profile: str  # plain, faults or heavy (PROFILES)
+    fired: dict[str, int]  # faults the sandbox answered with, by kind
+
+    @property
+    def faults(self) -> bool:
+        return self.profile != "plain"
 
     @property
     def calls_per_record(self) -> float:
@@ -101,14 +109,15 @@ def _settled(client: httpx.Client) -> tuple[int, int, int]:
     return counts["synced"], counts["failed"], counts["pending"] + counts["syncing"]
 
 
-def run(*, customers: int = 200, items: int = 100, invoices: int = 1000, faults: bool = False) -> SyncFigures:
+def run(
+    *, customers: int = 200, items: int = 100, invoices: int = 1000, profile: str = "plain"
+) -> SyncFigures:
     stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=True)
     try:
         realm = connect_qbo(stack, TENANT, name="Bench Books")
         qbo = httpx.Client(base_url=stack.qbo.url)
-        if faults:
-            for spec in FAULTS:
-                qbo.post("/_sandbox/faults", json=spec).raise_for_status()
+        for spec in PROFILES[profile]:
+            qbo.post("/_sandbox/faults", json=spec).raise_for_status()
         api = httpx.Client(
             base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=120
         )
@@ -163,6 +172,11 @@ def run(*, customers: int = 200, items: int = 100, invoices: int = 1000, faults:
             if Decimal(str(i["TotalAmt"])) != _expected_total(int(i["DocNumber"][2:]))
         )
         answers = qbo.get("/_sandbox/requests", params={"realm_id": realm}).json()
+        listed = qbo.get("/_sandbox/faults").json()
+        fired: Counter[str] = Counter()
+        for fault in [*listed["faults"], *listed["spent"]]:
+            kind = f"{fault['kind']} {fault['status']}" if fault["kind"] == "status" else fault["kind"]
+            fired[kind] += int(fault["fired"])
         return SyncFigures(
             records=customers + items + invoices,
             synced=synced,
@@ -173,7 +187,8 @@ def run(*, customers: int = 200, items: int = 100, invoices: int = 1000, faults:
             wrong_totals=wrong,
             push_seconds=pushed - started,
             sync_seconds=done - pushed,
-            faults=faults,
+            profile=profile,
+            fired=dict(fired),
         )
     finally:
         stack.stop()
@@ -185,13 +200,18 @@ _SINK = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 def run_quietly(**kwargs: Any) -> SyncFigures:
     """`run`, with the stack's logs (JSON lines on stdout) kept out of the report."""
-    print(f"bench: sync {'with faults ' if kwargs.get('faults') else ''}...", file=sys.stderr, flush=True)
+    print(f"bench: sync ({kwargs.get('profile', 'plain')})...", file=sys.stderr, flush=True)
     with contextlib.redirect_stdout(_SINK):
         return run(**kwargs)
 
 
 def format_figures(f: SyncFigures) -> str:
-    title = "sync, with faults injected" if f.faults else "sync"
+    title = {
+        "plain": "sync",
+        "faults": "sync, with faults injected",
+        "heavy": "sync, with 60 % of answers lost, 503s and throttling",
+    }[f.profile]
+    fired = ", ".join(f"{kind} {n}" for kind, n in sorted(f.fired.items())) or "none"
     rows = [
         ("records pushed", f"{f.records}"),
         ("synced / failed", f"{f.synced} / {f.failed}"),
@@ -202,6 +222,7 @@ def format_figures(f: SyncFigures) -> str:
         ("invoices with a wrong total", f"{f.wrong_totals}"),
         ("push through the API", f"{f.push_seconds:.1f} s"),
         ("until all settled", f"{f.sync_seconds:.1f} s"),
+        ("faults answered", fired),
         ("result", "ok" if f.ok else "FAILED"),
     ]
     width = max(len(k) for k, _ in rows)

@@ -74,3 +74,5 @@ def test_the_sync_bench_checks_the_books_plain_and_with_faults():
         assert figures["ok"] is True
     assert plain["answered_429"] == 0
     assert faulty["faults"] is True
+    assert faulty["profile"] == "faults"
+    assert sum(faulty["fired"].values()) > 0

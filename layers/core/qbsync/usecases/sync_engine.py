@@ -68,6 +68,7 @@ PAGE = 500
 MAX_ATTEMPTS = 5  # sends of one revision that QuickBooks answered "try later" before it is failed
 MAX_RENAMES = 20
 UNKNOWN_RETRIES = 2  # the same batch, same requestid, sent again at once after a lost answer
+UNANSWERED_IN_A_ROW_MAX = 2  # batches left unanswered after their repeats before the run pauses
 CONNECTION = "connection"  # in waiting_for: the tenant's QuickBooks connection
 WAITS_FOR_CONNECTION = "waits for QuickBooks: the tenant must connect (or reconnect) the company"
 RECORD_SYNCED = "record.synced"
@@ -198,6 +199,7 @@ class _Tally:
     synced: int = 0
     failed: int = 0
     rounds: int = 0
+    unanswered_in_a_row: int = 0  # batches whose every attempt went unanswered, since the last answer
     # Set while results are applied when a re-read or a name search could not be made: the batch's other
     # results are stored first, then the run ends with it.
     pause: RetryLaterError | WaitingForConnectionError | None = None
@@ -384,7 +386,7 @@ class SyncEngine:
         self._tally.sent += len(writes)
         results = self._write(tenant_id, settings, writes)
         if results is None:
-            return  # refused as a whole: its records failed with the reason
+            return  # refused as a whole (its records failed), or unanswered (they are looked up next round)
         for write, result in zip(writes, results, strict=True):
             self._apply(tenant_id, settings, write, result)
         if self._tally.pause is not None:
@@ -402,10 +404,9 @@ class SyncEngine:
         ]
         if not unconfirmed:
             return chunk
-        try:
-            found = self.books.find(tenant_id, unconfirmed)
-        except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
-            trouble = _classified(error)
+        found = self._find(tenant_id, unconfirmed)
+        if isinstance(found, Trouble):
+            trouble = found
             keys = {w.record.key for w in unconfirmed}
             if trouble.verdict is Verdict.FAIL:
                 assert trouble.failure is not None
@@ -415,9 +416,20 @@ class SyncEngine:
                     self._fail(write.record, failure, now, answered=False)
                 return [w for w in chunk if w.record.key not in keys]
             self._explain(unconfirmed, f"{trouble.reason} while looking it up; looked up again shortly")
-            raise trouble.pause() from None
+            raise trouble.pause()
         by_key = dict(zip((w.record.key for w in unconfirmed), found, strict=True))
         return [_linked(w, by_key.get(w.record.key)) for w in chunk]
+
+    def _find(self, tenant_id: str, writes: list[Write]) -> list[Found | None] | Trouble:
+        """The look-up, asked again at once when its answer is lost (a read changes nothing)."""
+        for attempt in range(UNKNOWN_RETRIES + 1):
+            try:
+                return self.books.find(tenant_id, writes)
+            except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
+                trouble = _classified(error)
+            if trouble.verdict is not Verdict.OUTCOME_UNKNOWN or attempt == UNKNOWN_RETRIES:
+                return trouble
+        raise AssertionError("unreachable: the last attempt returns")
 
     def _write(self, tenant_id: str, settings: SyncSettings, writes: list[Write]) -> list[WriteResult] | None:
         request_id = batch_request_id(tenant_id, writes)
@@ -425,16 +437,23 @@ class SyncEngine:
         maybe_applied = False
         for attempt in range(UNKNOWN_RETRIES + 1):
             try:
-                return self.books.write(tenant_id, writes, settings, request_id)
+                results = self.books.write(tenant_id, writes, settings, request_id)
             except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
                 trouble = _classified(error)
+            else:
+                self._tally.unanswered_in_a_row = 0
+                return results
             if trouble.verdict is Verdict.OUTCOME_UNKNOWN:
                 maybe_applied = True
                 if attempt < UNKNOWN_RETRIES:
                     continue
                 why = f"{trouble.reason}; it is looked up before it is sent again"
                 self._set_aside(writes, why, maybe_applied=True)
-                raise trouble.pause()
+                # The next round looks these up; only QuickBooks answering nothing again ends the run.
+                self._tally.unanswered_in_a_row += 1
+                if self._tally.unanswered_in_a_row >= UNANSWERED_IN_A_ROW_MAX:
+                    raise trouble.pause()
+                return None
             if (
                 trouble.verdict is Verdict.FAIL
             ):  # the whole request refused: its records fail, the run goes on
