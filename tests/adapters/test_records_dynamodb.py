@@ -3,6 +3,7 @@ against the in-memory fakes the use-case tests use: the same test functions, so 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -470,6 +471,20 @@ def test_a_name_is_claimed_by_one_record_until_it_releases_it(store: RecordStore
     assert store.claim_name(TENANT, "acme plumbing \u2013 Zürich", "employee/e-1") is None
 
 
+@pytest.mark.parametrize(
+    "name", ["\U0001f600" * 500, "\u6f22" * 500, "a" * 500], ids=["emoji", "cjk", "ascii"]
+)
+def test_a_name_of_500_characters_of_any_script_is_claimed_like_a_short_one(
+    store: RecordStore, name: str
+) -> None:
+    # 500 characters is QuickBooks' DisplayName limit; 500 emoji are 2,000 bytes of UTF-8, twice a sort key.
+    assert store.claim_name(TENANT, name, "customer/c-1") is None
+    assert store.claim_name(TENANT, name, "vendor/v-1") == "customer/c-1"
+    assert store.claim_name(TENANT, name[:-1], "vendor/v-1") is None  # a different name
+    store.release_name(TENANT, name, "customer/c-1")
+    assert store.claim_name(TENANT, name, "vendor/v-1") is None
+
+
 # ---------------------------------------------------------------- event feed
 
 
@@ -627,7 +642,9 @@ def test_items_use_the_documented_keys(client, table: str) -> None:  # type: ign
     assert raw(client, table, f"TENANT#{TENANT}", "QBOID#invoice#145")["record_id"] == {"S": "inv-1001/ä"}  # type: ignore[index]
 
     store.claim_name(TENANT, "acme", "customer/c-1")
-    assert raw(client, table, f"TENANT#{TENANT}", "NAME#acme")["owner"] == {"S": "customer/c-1"}  # type: ignore[index]
+    name = raw(client, table, f"TENANT#{TENANT}", f"NAME#{hashlib.sha256(b'acme').hexdigest()}")
+    assert name is not None
+    assert (name["owner"], name["name_key"]) == ({"S": "customer/c-1"}, {"S": "acme"})
 
     feed = DynamoEventFeed(client, table, retention=timedelta(days=30), clock=FixedClock(T0))
     feed.append(event(1))

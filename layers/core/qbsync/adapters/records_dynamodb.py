@@ -6,7 +6,10 @@ Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
   gsi1pk = TENANT#{tenant_id}#STATE#{state}, gsi1sk = {updated_at}#{type}#{id}, oldest change first.
 - `QBOID#{type}#{qbo_id}`: record_id, the record QuickBooks knows by that id. Written before the record, the
   old one deleted after it; a mapping whose record does not carry that id (its save lost) finds nothing.
-- `NAME#{name_key}`: owner ("vendor/v-1"), the record a customer, vendor or employee name is reserved for.
+- `NAME#{sha256 of name_key}`: owner ("vendor/v-1"), the record a customer, vendor or employee name is
+  reserved for, and name_key itself. A digest: a sort key holds at most 1,024 bytes ("Partition key and sort
+  key length", DynamoDB Developer Guide, quotas), and 500 characters (QuickBooks' limit) of emoji or CJK are
+  2,000 or 1,500 bytes of UTF-8.
 - `EVENTSEQ`: seq, the tenant's last event number; an atomic ADD, so two appenders never share a number.
 - `EVENT#{seq:012d}`: one event of the feed; `expires_at` (epoch seconds) lets the table's TTL drop it;
   `written_at` lets a reader wait for an id taken but not yet written, rather than pass it (`_settled`).
@@ -15,6 +18,7 @@ Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -73,6 +77,11 @@ def _record_key(tenant_id: str, record_type: str, record_id: str) -> dict[str, s
 
 def _qbo_key(tenant_id: str, record_type: str, qbo_id: str) -> dict[str, str]:
     return {"pk": _partition(tenant_id), "sk": f"QBOID#{record_type}#{qbo_id}"}
+
+
+def _reservation_key(tenant_id: str, name_key: str) -> dict[str, str]:
+    digest = hashlib.sha256(name_key.encode()).hexdigest()
+    return {"pk": _partition(tenant_id), "sk": f"NAME#{digest}"}
 
 
 def _state_partition(tenant_id: str, state: SyncState) -> str:
@@ -328,7 +337,7 @@ class DynamoRecordStore:
         return record if record is not None and record.qbo_id == qbo_id else None
 
     def claim_name(self, tenant_id: str, name_key: str, owner: str) -> str | None:
-        key = {"pk": _partition(tenant_id), "sk": f"NAME#{name_key}"}
+        key = _reservation_key(tenant_id, name_key)
         item = {**key, "name_key": name_key, "owner": owner}
         owned = {"values": {":owner": owner}, "names": {"#owner": "owner"}}  # OWNER is a reserved word
         while not put_if(
@@ -341,7 +350,7 @@ class DynamoRecordStore:
         return None
 
     def release_name(self, tenant_id: str, name_key: str, owner: str) -> None:
-        key = {"pk": _partition(tenant_id), "sk": f"NAME#{name_key}"}
+        key = _reservation_key(tenant_id, name_key)
         owned = {"values": {":owner": owner}, "names": {"#owner": "owner"}}
         delete_if(self._client, self._table, key, "#owner = :owner", **owned)
 
