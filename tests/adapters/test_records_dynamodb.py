@@ -4,11 +4,14 @@ against the in-memory fakes the use-case tests use: the same test functions, so 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -27,7 +30,9 @@ from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
     EventFeed,
     Failure,
+    NameClaim,
     Operation,
+    RecordLockedError,
     RecordStore,
     StaleRecordError,
     SyncEvent,
@@ -37,7 +42,9 @@ from qbsync.domain.sync import (
     Transition,
     ref_key,
 )
-from tests.unit.fakes import FixedClock
+from qbsync.domain.tenants import Edition, Tenant
+from qbsync.usecases.records import RecordProblemsError, Records
+from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
 from tests.unit.sync_fakes import InMemoryEventFeed, InMemoryRecordStore, InMemoryTenantLease
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -457,18 +464,45 @@ def test_a_qbo_id_another_record_took_over_stays_with_it(store: RecordStore) -> 
     assert store.find_by_qbo_id(TENANT, "customer", "8") == rec("c-1", qbo_id="8")
 
 
+def claim(owner: str, revision: int = 1, at: datetime = T0) -> NameClaim:
+    return NameClaim(owner, revision, at)
+
+
 def test_a_name_is_claimed_by_one_record_until_it_releases_it(store: RecordStore) -> None:
-    assert store.claim_name(TENANT, "acme plumbing", "customer/c-1") is None
-    assert store.claim_name(TENANT, "acme plumbing", "customer/c-1") is None  # its own: still None
-    assert store.claim_name(TENANT, "acme plumbing", "vendor/v-1") == "customer/c-1"
-    store.release_name(TENANT, "acme plumbing", "vendor/v-1")  # not its name: no effect
-    assert store.claim_name(TENANT, "acme plumbing", "vendor/v-1") == "customer/c-1"
-    assert store.claim_name(OTHER, "acme plumbing", "vendor/v-1") is None  # another tenant's books
-    store.release_name(TENANT, "acme plumbing", "customer/c-1")
-    assert store.claim_name(TENANT, "acme plumbing", "vendor/v-1") is None
-    assert store.claim_name(TENANT, "acme plumbing", "customer/c-1") == "vendor/v-1"
-    store.release_name(TENANT, "never claimed", "customer/c-1")
-    assert store.claim_name(TENANT, "acme plumbing \u2013 Zürich", "employee/e-1") is None
+    c1, v1 = claim("customer/c-1"), claim("vendor/v-1")
+    assert store.claim_name(TENANT, "acme plumbing", c1) is None
+    assert store.claim_name(TENANT, "acme plumbing", c1) is None  # its own: still None
+    assert store.claim_name(TENANT, "acme plumbing", v1) == c1
+    store.release_name(TENANT, "acme plumbing", "vendor/v-1", 9)  # not its name: no effect
+    assert store.claim_name(TENANT, "acme plumbing", v1) == c1
+    assert store.claim_name(OTHER, "acme plumbing", v1) is None  # another tenant's books
+    store.release_name(TENANT, "acme plumbing", "customer/c-1", 2)
+    assert store.claim_name(TENANT, "acme plumbing", v1) is None
+    assert store.claim_name(TENANT, "acme plumbing", c1) == v1
+    store.release_name(TENANT, "never claimed", "customer/c-1", 2)
+    assert store.claim_name(TENANT, "acme plumbing \u2013 Zürich", claim("employee/e-1")) is None
+
+
+def test_a_claim_keeps_the_newest_revision_of_its_record_and_release_spares_it(store: RecordStore) -> None:
+    assert store.claim_name(TENANT, "acme", claim("customer/c-1", 3)) is None
+    assert store.claim_name(TENANT, "acme", claim("customer/c-1", 2)) is None  # an older save: still its own
+    later = claim("customer/c-1", 5, T0 + timedelta(seconds=1))
+    assert store.claim_name(TENANT, "acme", later) is None
+    assert store.claim_name(TENANT, "acme", claim("vendor/v-1")) == later
+    store.release_name(TENANT, "acme", "customer/c-1", 5)  # a save of revision 5 releasing what 4 held
+    assert store.claim_name(TENANT, "acme", claim("vendor/v-1")) == later
+    store.release_name(TENANT, "acme", "customer/c-1", 6)
+    assert store.claim_name(TENANT, "acme", claim("vendor/v-1")) is None
+
+
+def test_a_claim_is_replaced_only_if_it_is_still_the_one_found(store: RecordStore) -> None:
+    lost = claim("customer/c-1", 2)
+    store.claim_name(TENANT, "acme", lost)
+    newer = claim("customer/c-1", 3, T0 + timedelta(seconds=1))
+    store.claim_name(TENANT, "acme", newer)  # its record claimed it again meanwhile
+    assert store.claim_name(TENANT, "acme", claim("vendor/v-1"), replacing=lost) == newer
+    assert store.claim_name(TENANT, "acme", claim("vendor/v-1"), replacing=newer) is None
+    assert store.claim_name(TENANT, "acme", claim("customer/c-1", 4)) == claim("vendor/v-1")
 
 
 @pytest.mark.parametrize(
@@ -478,11 +512,60 @@ def test_a_name_of_500_characters_of_any_script_is_claimed_like_a_short_one(
     store: RecordStore, name: str
 ) -> None:
     # 500 characters is QuickBooks' DisplayName limit; 500 emoji are 2,000 bytes of UTF-8, twice a sort key.
-    assert store.claim_name(TENANT, name, "customer/c-1") is None
-    assert store.claim_name(TENANT, name, "vendor/v-1") == "customer/c-1"
-    assert store.claim_name(TENANT, name[:-1], "vendor/v-1") is None  # a different name
-    store.release_name(TENANT, name, "customer/c-1")
-    assert store.claim_name(TENANT, name, "vendor/v-1") is None
+    assert store.claim_name(TENANT, name, claim("customer/c-1")) is None
+    assert store.claim_name(TENANT, name, claim("vendor/v-1")) == claim("customer/c-1")
+    assert store.claim_name(TENANT, name[:-1], claim("vendor/v-1")) is None  # a different name
+    store.release_name(TENANT, name, "customer/c-1", 2)
+    assert store.claim_name(TENANT, name, claim("vendor/v-1")) is None
+
+
+class _SlowReads:
+    """A store whose reads take a round trip's time, so that racing writers read the same revision (as they do
+    against DynamoDB) whichever store is under it."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self._store = store
+
+    def get(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord | None:
+        record = self._store.get(tenant_id, record_type, record_id)
+        time.sleep(0.002)  # the answer on its way back: another writer may save meanwhile
+        return record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_racing_renames_of_one_customer_leave_only_its_final_name_reserved(store: RecordStore) -> None:
+    # Issue 8, item 6: 20 concurrent renames left 17 names reserved, and later pushes got a false name_clash.
+    tenants = InMemoryTenants()
+    tenants.add(Tenant(TENANT, "Acme", Edition.QBO, T0))
+    slow = cast("RecordStore", _SlowReads(store))
+    records = Records(
+        tenants, slow, InMemorySettings(), InMemoryQueue(), InMemoryTenantLease(), FixedClock(T0)
+    )
+    records.upsert(TENANT, "customer", "c-1", {"display_name": "Start"})
+    names = [f"Name {n}" for n in range(20)]
+    start = threading.Barrier(len(names))
+
+    def rename(name: str) -> str:
+        start.wait()
+        try:
+            return records.upsert(TENANT, "customer", "c-1", {"display_name": name}).status
+        except RecordLockedError:  # it kept changing: a 409 asking to retry
+            return "refused"
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        statuses = list(pool.map(rename, names))
+    assert "updated" in statuses
+    final = records.get(TENANT, "customer", "c-1").data["display_name"]
+    for n, name in enumerate(["Start", *names]):
+        if name != final:
+            taken = records.upsert(TENANT, "vendor", f"v-{n}", {"display_name": name})
+            assert taken.status == "created", name
+    with pytest.raises(RecordProblemsError) as clash:
+        records.upsert(TENANT, "vendor", "v-final", {"display_name": final})
+    assert [p.code for p in clash.value.problems] == ["name_clash"]
+    assert "customer 'c-1'" in clash.value.problems[0].message
 
 
 # ---------------------------------------------------------------- event feed
@@ -641,10 +724,11 @@ def test_items_use_the_documented_keys(client, table: str) -> None:  # type: ign
     assert item["history"]["L"][1]["M"]["at"] == {"S": "2026-11-23T08:00:00.000000Z"}
     assert raw(client, table, f"TENANT#{TENANT}", "QBOID#invoice#145")["record_id"] == {"S": "inv-1001/ä"}  # type: ignore[index]
 
-    store.claim_name(TENANT, "acme", "customer/c-1")
+    store.claim_name(TENANT, "acme", claim("customer/c-1", 4))
     name = raw(client, table, f"TENANT#{TENANT}", f"NAME#{hashlib.sha256(b'acme').hexdigest()}")
     assert name is not None
     assert (name["owner"], name["name_key"]) == ({"S": "customer/c-1"}, {"S": "acme"})
+    assert (name["revision"], name["claimed_at"]) == ({"N": "4"}, {"S": "2026-11-23T09:30:00.000000Z"})
 
     feed = DynamoEventFeed(client, table, retention=timedelta(days=30), clock=FixedClock(T0))
     feed.append(event(1))

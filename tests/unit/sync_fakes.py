@@ -19,6 +19,7 @@ from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
     Failure,
+    NameClaim,
     Operation,
     StaleRecordError,
     SyncEvent,
@@ -100,9 +101,9 @@ def _page(
 @dataclass
 class InMemoryRecordStore:
     records: dict[tuple[str, str, str], SyncRecord] = field(default_factory=dict)
-    # (tenant, type, QuickBooks id) -> record id, and (tenant, name key) -> owner
+    # (tenant, type, QuickBooks id) -> record id, and (tenant, name key) -> its claim
     qbo_ids: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    names: dict[tuple[str, str], str] = field(default_factory=dict)
+    names: dict[tuple[str, str], NameClaim] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord | None:
@@ -167,14 +168,25 @@ class InMemoryRecordStore:
             record = self.records.get((tenant_id, record_type, record_id or ""))
             return _stored(record) if record and record.qbo_id == qbo_id else None
 
-    def claim_name(self, tenant_id: str, name_key: str, owner: str) -> str | None:
+    def claim_name(
+        self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None
+    ) -> NameClaim | None:
+        claim = replace(claim, at=_utc(claim.at))
         with self.lock:
-            current = self.names.setdefault((tenant_id, name_key), owner)
-            return None if current == owner else current
+            current = self.names.get((tenant_id, name_key))
+            if (
+                current is None
+                or current == replacing
+                or (current.owner == claim.owner and current.revision <= claim.revision)
+            ):
+                self.names[(tenant_id, name_key)] = claim
+                return None
+            return None if current.owner == claim.owner else current
 
-    def release_name(self, tenant_id: str, name_key: str, owner: str) -> None:
+    def release_name(self, tenant_id: str, name_key: str, owner: str, below_revision: int) -> None:
         with self.lock:
-            if self.names.get((tenant_id, name_key)) == owner:
+            current = self.names.get((tenant_id, name_key))
+            if current is not None and current.owner == owner and current.revision < below_revision:
                 del self.names[(tenant_id, name_key)]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from qbsync.domain.errors import ConflictError, NotFoundError
 from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
-from qbsync.domain.sync import Operation, RecordLockedError, SyncRecord, SyncState
+from qbsync.domain.sync import NameClaim, Operation, RecordLockedError, SyncRecord, SyncState
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.records import SYNC_RUN_JOB, RecordProblemsError, Records
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
@@ -154,6 +154,40 @@ def test_a_name_used_by_a_vendor_is_refused_before_it_is_sent(world: World) -> N
     assert (
         world.records.upsert("other", "vendor", "v-9", {"display_name": "Acme Supplies"}).status == "created"
     )
+
+
+def _clash(world: World, record_type: str, record_id: str, name: str) -> str:
+    """The name_clash message a push of this name gets (the test fails if it is stored)."""
+    with pytest.raises(RecordProblemsError) as raised:
+        world.records.upsert(TENANT, record_type, record_id, {"display_name": name})
+    assert [p.code for p in raised.value.problems] == ["name_clash"]
+    return raised.value.problems[0].message
+
+
+def test_a_rename_that_changes_only_case_or_spacing_keeps_the_name_reserved(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer("Acme"))
+    world.records.upsert(TENANT, "customer", "c-1", customer("ACME "))
+    assert "customer 'c-1'" in _clash(world, "vendor", "v-1", "acme")
+
+
+def test_a_name_claimed_for_a_save_that_never_landed_is_free_after_a_minute(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer("Acme"))
+    # A rename of c-1 to revision 2 claimed "Globex" and its request ended before the save.
+    world.store.claim_name(TENANT, "globex", NameClaim("customer/c-1", 2, world.clock.now()))
+    assert "customer 'c-1'" in _clash(world, "vendor", "v-1", "Globex")  # its save may still land
+    world.clock.advance(timedelta(seconds=61))
+    assert world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Globex"}).status == "created"
+    assert "customer 'c-1'" in _clash(world, "vendor", "v-2", "Acme")  # what c-1 carries stays its own
+
+
+def test_a_name_claimed_for_a_save_another_change_overtook_is_free_at_once(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer("Acme"))
+    # Two renames read revision 1; the one to "Globex" claimed its name, the one to "Initech" saved first.
+    world.store.claim_name(TENANT, "globex", NameClaim("customer/c-1", 2, world.clock.now()))
+    world.records.upsert(TENANT, "customer", "c-1", customer("Initech"))
+    assert world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Globex"}).status == "created"
+    assert world.records.upsert(TENANT, "vendor", "v-2", {"display_name": "Acme"}).status == "created"
+    assert "customer 'c-1'" in _clash(world, "vendor", "v-3", "initech")
 
 
 def test_an_unchanged_record_is_not_a_new_revision_a_changed_one_is(world: World) -> None:

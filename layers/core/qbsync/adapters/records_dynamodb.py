@@ -6,10 +6,10 @@ Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
   gsi1pk = TENANT#{tenant_id}#STATE#{state}, gsi1sk = {updated_at}#{type}#{id}, oldest change first.
 - `QBOID#{type}#{qbo_id}`: record_id, the record QuickBooks knows by that id. Written before the record, the
   old one deleted after it; a mapping whose record does not carry that id (its save lost) finds nothing.
-- `NAME#{sha256 of name_key}`: owner ("vendor/v-1"), the record a customer, vendor or employee name is
-  reserved for, and name_key itself. A digest: a sort key holds at most 1,024 bytes ("Partition key and sort
-  key length", DynamoDB Developer Guide, quotas), and 500 characters (QuickBooks' limit) of emoji or CJK are
-  2,000 or 1,500 bytes of UTF-8.
+- `NAME#{sha256 of name_key}`: a NameClaim (owner "vendor/v-1", revision, claimed_at: which record reserves
+  a customer, vendor or employee name, by which of its revisions, when) and name_key itself. A digest: a sort
+  key holds at most 1,024 bytes ("Partition key and sort key length", DynamoDB Developer Guide, quotas), and
+  500 characters (QuickBooks' limit) of emoji or CJK are 2,000 or 1,500 bytes of UTF-8.
 - `EVENTSEQ`: seq, the tenant's last event number; an atomic ADD, so two appenders never share a number.
 - `EVENT#{seq:012d}`: one event of the feed; `expires_at` (epoch seconds) lets the table's TTL drop it;
   `written_at` lets a reader wait for an id taken but not yet written, rather than pass it (`_settled`).
@@ -44,6 +44,7 @@ from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
     Failure,
+    NameClaim,
     Operation,
     StaleRecordError,
     SyncEvent,
@@ -336,23 +337,35 @@ class DynamoRecordStore:
         record = self.get(tenant_id, record_type, str(mapping["record_id"]))
         return record if record is not None and record.qbo_id == qbo_id else None
 
-    def claim_name(self, tenant_id: str, name_key: str, owner: str) -> str | None:
+    def claim_name(
+        self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None
+    ) -> NameClaim | None:
         key = _reservation_key(tenant_id, name_key)
-        item = {**key, "name_key": name_key, "owner": owner}
-        owned = {"values": {":owner": owner}, "names": {"#owner": "owner"}}  # OWNER is a reserved word
-        while not put_if(
-            self._client, self._table, item, "attribute_not_exists(pk) OR #owner = :owner", **owned
-        ):
+        item = {**key, "name_key": name_key, "owner": claim.owner, "revision": claim.revision}
+        item["claimed_at"] = _utc(claim.at)
+        condition = "attribute_not_exists(pk) OR (#owner = :owner AND revision <= :revision)"
+        values: dict[str, Any] = {":owner": claim.owner, ":revision": claim.revision}
+        if replacing is not None:
+            condition += " OR (#owner = :old AND revision = :old_revision AND claimed_at = :old_at)"
+            values |= {":old": replacing.owner, ":old_revision": replacing.revision}
+            values[":old_at"] = _utc(replacing.at)
+        names = {"#owner": "owner"}  # OWNER is a reserved word
+        while not put_if(self._client, self._table, item, condition, values=values, names=names):
             current = read_item(self._client, self._table, key)
-            if current is not None:
-                return str(current["owner"])
-            # released meanwhile: try again
+            if current is None:
+                continue  # released meanwhile: try again
+            if current["owner"] == claim.owner:
+                return None  # a later revision of the same record claimed it
+            return NameClaim(
+                str(current["owner"]), int(current["revision"]), datetime.fromisoformat(current["claimed_at"])
+            )
         return None
 
-    def release_name(self, tenant_id: str, name_key: str, owner: str) -> None:
+    def release_name(self, tenant_id: str, name_key: str, owner: str, below_revision: int) -> None:
         key = _reservation_key(tenant_id, name_key)
-        owned = {"values": {":owner": owner}, "names": {"#owner": "owner"}}
-        delete_if(self._client, self._table, key, "#owner = :owner", **owned)
+        values = {":owner": owner, ":below": below_revision}
+        condition = "#owner = :owner AND revision < :below"
+        delete_if(self._client, self._table, key, condition, values=values, names={"#owner": "owner"})
 
 
 def _after(event_id: str | None) -> int:

@@ -131,6 +131,18 @@ class StaleRecordError(Exception):
 
 
 @dataclass(frozen=True)
+class NameClaim:
+    """A customer, vendor or employee name reserved for one record ("vendor/v-1"), by the revision of it that
+    claimed the name, `at` that time. It holds while that record carries the name, and while the save of that
+    revision may still land. A claim whose save lost (the record reached that revision without the name, or
+    never reached it) may be taken by another record, so a save that fails leaves nothing to clean up."""
+
+    owner: str
+    revision: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class SyncEvent:
     """Something the host app hears about: on the bus and in the tenant's feed."""
 
@@ -163,10 +175,16 @@ class RecordStore(Protocol):
     def find_by_qbo_id(self, tenant_id: str, record_type: str, qbo_id: str) -> SyncRecord | None:
         """The record mapped to this QuickBooks id, if any."""
 
-    def claim_name(self, tenant_id: str, name_key: str, owner: str) -> str | None:
-        """Reserve a customer/vendor/employee name for `owner` ("vendor/v-1"); the current owner if taken."""
+    def claim_name(
+        self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None
+    ) -> NameClaim | None:
+        """Reserve a name for `claim.owner`: None when it is the owner's now, else the other owner's claim
+        (and nothing changed). The owner's own earlier claim takes this one's revision and time; a later one
+        stays. With `replacing` (another owner's claim the caller found lost), that claim is replaced if it is
+        still exactly the stored one."""
 
-    def release_name(self, tenant_id: str, name_key: str, owner: str) -> None: ...
+    def release_name(self, tenant_id: str, name_key: str, owner: str, below_revision: int) -> None:
+        """Drop `owner`'s claim of the name if a revision below `below_revision` made it."""
 
 
 class EventFeed(Protocol):

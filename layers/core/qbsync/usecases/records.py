@@ -28,6 +28,7 @@ from qbsync.domain.records import (
 )
 from qbsync.domain.settings import SendMode, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
+    NameClaim,
     Operation,
     RecordLockedError,
     RecordStore,
@@ -46,6 +47,9 @@ from qbsync.usecases.tenants import get_tenant
 BULK_MAX = 500  # records in one POST; the one-time export of a whole list is sent in pages of this size
 SAVE_ATTEMPTS = 3
 NAMED = (Customer, Vendor, Employee)  # one name space in QuickBooks (6240)
+# A claimed name whose save has not landed after this long was lost with its request (API Gateway ends a
+# request after 30 seconds: "Amazon API Gateway quotas", integration timeout); another record may take it.
+CLAIM_HOLD = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -292,20 +296,20 @@ class Records:
         if existing.state is SyncState.SYNCING and existing.operation is Operation.DELETE:
             raise _locked(existing, "it is being voided in QuickBooks right now")
         record = existing.copy()
-        old_name = _display_name(existing.data)
         record.data = canonical
         record.operation = Operation.UPSERT
         record.revision += 1
         record.force = record.force or force
-        if old_name != _display_name(canonical):
+        old_name, new_name = _held_name(existing), _held_name(record)
+        if new_name is not None and new_name != old_name:
             self._claim_name(record, model)
         # Review mode: an unsent or accepted record waits as a draft again; a pending one stays pending.
         keep_pending = existing.state in (SyncState.PENDING, SyncState.SYNCING)
         state = SyncState.PENDING if live or keep_pending else SyncState.DRAFT
         record.move(state, now, "changed")
         self.store.save(record, existing.revision, existing.state)
-        if old_name is not None and old_name != _display_name(canonical):
-            self.store.release_name(tenant_id, name_key(old_name), record.key)
+        if old_name is not None and old_name != new_name:
+            self.store.release_name(tenant_id, old_name, record.key, record.revision)
         return Outcome(record_id, "updated", record)
 
     def _reference_problems(
@@ -335,26 +339,47 @@ class Records:
         return problems
 
     def _claim_name(self, record: SyncRecord, model: BaseModel) -> None:
+        """Reserve the record's name for the revision about to be saved. A claim another record holds only
+        while its save may land (NameClaim) is taken over; a save of this one that fails needs no clean-up."""
         if not isinstance(model, NAMED):
             return
-        owner = self.store.claim_name(record.tenant_id, name_key(model.display_name), record.key)
-        if owner is not None and owner != record.key:
-            kind, _, other_id = owner.partition("/")
-            raise _NameTakenError(
-                FieldProblem(
-                    "display_name",
-                    f"QuickBooks keeps customers, vendors and employees in one list of names, and "
-                    f"{model.display_name!r} is already the name of {kind} {other_id!r}. Rename this "
-                    f"{record.record_type}, or link it to that {kind}.",
-                    "name_clash",
-                    actions=("rename", "link_existing"),
-                )
+        key = name_key(model.display_name)
+        claim = NameClaim(record.key, record.revision, self.clock.now())
+        holder = self.store.claim_name(record.tenant_id, key, claim)
+        for _ in range(SAVE_ATTEMPTS):
+            if holder is None:
+                return
+            if self._holds(record.tenant_id, key, holder, claim.at):
+                break
+            holder = self.store.claim_name(record.tenant_id, key, claim, replacing=holder)
+        if holder is None:
+            return
+        kind, _, other_id = holder.owner.partition("/")
+        raise _NameTakenError(
+            FieldProblem(
+                "display_name",
+                f"QuickBooks keeps customers, vendors and employees in one list of names, and "
+                f"{model.display_name!r} is already the name of {kind} {other_id!r}. Rename this "
+                f"{record.record_type}, or link it to that {kind}.",
+                "name_clash",
+                actions=("rename", "link_existing"),
             )
+        )
+
+    def _holds(self, tenant_id: str, key: str, claim: NameClaim, now: datetime) -> bool:
+        """Whether `claim` still reserves the name: its record carries it, or its revision's save may land."""
+        kind, _, owner_id = claim.owner.partition("/")
+        owner = self.store.get(tenant_id, kind, owner_id)
+        if owner is not None and _held_name(owner) == key:
+            return True
+        saved = owner.revision if owner is not None else 0
+        return saved < claim.revision and now - claim.at < CLAIM_HOLD
 
     def _release_name(self, record: SyncRecord) -> None:
+        """After `record` was saved voided before QuickBooks had it: its name is free again."""
         name = _display_name(record.data)
         if name is not None and record.record_type in ("customer", "vendor", "employee"):
-            self.store.release_name(record.tenant_id, name_key(name), record.key)
+            self.store.release_name(record.tenant_id, name_key(name), record.key, record.revision)
 
     def _draft_dependencies(self, record: SyncRecord) -> list[SyncRecord]:
         """Drafts this record needs in QuickBooks first, depth first, each once."""
@@ -409,6 +434,17 @@ def _known_type(record_type: str) -> None:
 def _display_name(data: dict[str, Any]) -> str | None:
     name = data.get("display_name")
     return name if isinstance(name, str) else None
+
+
+def _held_name(record: SyncRecord) -> str | None:
+    """The name key this customer, vendor or employee holds in the tenant's one list of names: none once it
+    was deleted before QuickBooks had it (an inactive one keeps its name in QuickBooks)."""
+    name = _display_name(record.data)
+    if name is None or record.record_type not in ("customer", "vendor", "employee"):
+        return None
+    if record.state is SyncState.VOIDED and record.qbo_id is None:
+        return None
+    return name_key(name)
 
 
 def _reference(where: str, kind: str, target_id: str, what: str, code: str) -> FieldProblem:
