@@ -178,6 +178,18 @@ def test_review_mode_sync_and_unpend(api: LocalFunction) -> None:
 
 
 @pytest.mark.usefixtures("tenant")
+def test_sync_naming_a_record_twice_answers_it_once(api: LocalFunction) -> None:
+    assert (
+        call(api, "api_put_settings.json", body={"send_mode": "review"}, headers={"if-match": None})[0] == 200
+    )
+    call(api, "api_put_record.json")
+    twice = {"records": [{"type": "customer", "id": "cust-1001"}] * 2}
+    status, sent = call(api, "api_send_records.json", body=twice)
+    assert status == 200
+    assert [(r["id"], r["status"]) for r in sent["results"]] == [("cust-1001", "updated")]
+
+
+@pytest.mark.usefixtures("tenant")
 def test_unknown_type_record_and_tenant(api: LocalFunction) -> None:
     assert call(api, "api_get_record.json", path="/v1/tenants/acme-42/records/estimate/e-1")[0] == 422
     assert call(api, "api_get_record.json", path="/v1/tenants/acme-42/records/customer/nope")[0] == 404

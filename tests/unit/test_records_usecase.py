@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from qbsync.domain.errors import ConflictError, NotFoundError
 from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
-from qbsync.domain.sync import NameClaim, Operation, RecordLockedError, SyncRecord, SyncState
+from qbsync.domain.sync import (
+    NameClaim,
+    Operation,
+    RecordLockedError,
+    RecordStore,
+    SyncRecord,
+    SyncState,
+)
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.records import SYNC_RUN_JOB, RecordProblemsError, Records
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
@@ -331,3 +339,95 @@ def test_a_bulk_may_hold_a_parent_before_its_sub_customer(world: World) -> None:
         ],
     )
     assert [o.status for o in outcomes] == ["created", "created", "invalid"]
+
+
+# ---------------------------------------------------------------- races with the worker and with the host app
+
+
+class _Meanwhile:
+    """The store, with something else (the worker, another request) changing one record between this request's
+    read of it and its next save: `change` runs once, just before that save."""
+
+    def __init__(self, world: World, key: str, change: Callable[[], None]) -> None:
+        self._store, self._key, self._change = world.store, key, change
+        self.happened = False
+
+    def save(
+        self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None
+    ) -> None:
+        if record.key == self._key and not self.happened:
+            self.happened = True
+            self._change()
+        self._store.save(record, expected_revision, expected_state)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _racing(world: World, key: str, change: Callable[[], None]) -> Records:
+    return replace(world.records, store=cast("RecordStore", _Meanwhile(world, key, change)))
+
+
+def test_a_delete_the_worker_overtakes_is_a_conflict_saying_the_record_is_being_sent(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    racing = _racing(world, "customer/c-1", lambda: _being_sent(world, "customer", "c-1"))
+    with pytest.raises(ConflictError, match="being sent to QuickBooks right now"):
+        racing.delete(TENANT, "customer", "c-1")
+    assert world.store.get(TENANT, "customer", "c-1").state is SyncState.SYNCING  # type: ignore[union-attr]
+
+
+def test_a_delete_a_change_overtakes_deletes_the_changed_record(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    racing = _racing(
+        world, "customer/c-1", lambda: world.records.upsert(TENANT, "customer", "c-1", customer("Ada Byron"))
+    )
+    deleted = racing.delete(TENANT, "customer", "c-1")
+    assert (deleted.state, deleted.revision, deleted.data["display_name"]) == (
+        SyncState.VOIDED,
+        3,
+        "Ada Byron",
+    )
+    assert world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Ada Byron"}).status == "created"
+
+
+def test_send_naming_a_record_twice_and_its_draft_dependency_answers_each_once(world: World) -> None:
+    world.use(send_mode=SendMode.REVIEW)
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    world.records.upsert(TENANT, "invoice", "inv-1", invoice())
+    keys = [("invoice", "inv-1"), ("customer", "c-1"), ("invoice", "inv-1"), ("item", "i-1")]
+    outcomes = world.records.send(TENANT, keys)
+    assert [(o.record_id, o.status) for o in outcomes] == [
+        ("inv-1", "updated"),
+        ("c-1", "updated"),
+        ("i-1", "updated"),
+    ]
+    for record_type, record_id in keys:
+        assert world.records.get(TENANT, record_type, record_id).state is SyncState.PENDING
+    history = world.records.get(TENANT, "customer", "c-1").history
+    assert [t.detail for t in history] == ["received", "sent with a record that depends on it"]
+
+
+def test_send_racing_a_change_sends_the_changed_record(world: World) -> None:
+    world.use(send_mode=SendMode.REVIEW)
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    racing = _racing(
+        world, "customer/c-1", lambda: world.records.upsert(TENANT, "customer", "c-1", customer("Ada Byron"))
+    )
+    [sent] = racing.send(TENANT, [("customer", "c-1")])
+    assert sent.status == "updated"
+    assert sent.record is not None
+    assert (sent.record.state, sent.record.data["display_name"]) == (SyncState.PENDING, "Ada Byron")
+
+
+def test_unpend_naming_a_record_twice_or_racing_the_worker_answers_without_an_error(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "customer", "c-2", customer("Grace Hopper"))
+    twice = world.records.unpend(TENANT, [("customer", "c-1"), ("customer", "c-1")])
+    assert [(o.record_id, o.status) for o in twice] == [("c-1", "updated")]
+    racing = _racing(world, "customer/c-2", lambda: _being_sent(world, "customer", "c-2"))
+    [taken] = racing.unpend(TENANT, [("customer", "c-2")])
+    assert (taken.status, taken.detail) == (
+        "unchanged",
+        "QuickBooks is receiving it right now; it can no longer be taken back.",
+    )

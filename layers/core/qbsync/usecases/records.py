@@ -138,77 +138,102 @@ class Records:
         return outcomes
 
     def delete(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord:
-        """Void or delete the record in QuickBooks as the entity allows; at once if QuickBooks never had it"""
+        """Void or delete the record in QuickBooks as the entity allows; at once if QuickBooks never had it.
+        A record the worker picks up meanwhile is answered as one being sent (ConflictError, 409)."""
         record = self.get(tenant_id, record_type, record_id)
         _, settings = settings_in_force(self.settings, tenant_id)
-        now = self.clock.now()
-        if record.state is SyncState.VOIDED:
-            return record
-        if record.state is SyncState.SYNCING:
-            raise ConflictError(
-                f"{record.key} is being sent to QuickBooks right now; delete it once it is synced."
-            )
-        expected = record.revision
-        updated = record.copy()
-        updated.operation = Operation.DELETE
-        updated.revision += 1
-        if record.qbo_id is None:
-            updated.move(SyncState.VOIDED, now, "deleted before QuickBooks had it")
-            self._release_name(updated)
-        elif settings.send_mode is SendMode.REVIEW:
-            updated.move(SyncState.DRAFT, now, "deleted in the host app; send it to void it in QuickBooks")
-        else:
-            updated.move(SyncState.PENDING, now, "deleted in the host app")
-        self.store.save(updated, expected, record.state)
-        self._request_run_if_pending([Outcome(record_id, "updated", updated)])
-        return updated
+        for _ in range(SAVE_ATTEMPTS):
+            if record.state is SyncState.VOIDED:
+                return record
+            if record.state is SyncState.SYNCING:
+                raise ConflictError(
+                    f"{record.key} is being sent to QuickBooks right now; delete it once it is synced."
+                )
+            now = self.clock.now()
+            updated = record.copy()
+            updated.operation = Operation.DELETE
+            updated.revision += 1
+            if record.qbo_id is None:
+                updated.move(SyncState.VOIDED, now, "deleted before QuickBooks had it")
+            elif settings.send_mode is SendMode.REVIEW:
+                updated.move(
+                    SyncState.DRAFT, now, "deleted in the host app; send it to void it in QuickBooks"
+                )
+            else:
+                updated.move(SyncState.PENDING, now, "deleted in the host app")
+            try:
+                self.store.save(updated, record.revision, record.state)
+            except StaleRecordError:
+                record = self.get(tenant_id, record_type, record_id)  # changed meanwhile: decide again
+                continue
+            if updated.state is SyncState.VOIDED:
+                self._release_name(updated)
+            self._request_run_if_pending([Outcome(record_id, "updated", updated)])
+            return updated
+        raise ConflictError(f"{record.key} kept changing while it was deleted; delete it again.")
 
     def send(self, tenant_id: str, keys: list[tuple[str, str]], *, force: bool = False) -> list[Outcome]:
         """Send the chosen records now (drafts, failed ones; synced ones too with `force`), with the drafts
-        they depend on."""
+        they depend on. A record named twice is answered once."""
         now = self.clock.now()
+        movable = {SyncState.DRAFT, SyncState.FAILED} | (
+            {SyncState.SYNCED, SyncState.LOCKED} if force else set()
+        )
+        sent: dict[str, SyncRecord] = {}  # moved by this request, a dependency of an earlier one included
         outcomes: list[Outcome] = []
         for record_type, record_id, record in self._requested(tenant_id, keys):
             if record is None:
                 outcomes.append(_missing(record_type, record_id))
                 continue
-            movable = {SyncState.DRAFT, SyncState.FAILED} | (
-                {SyncState.SYNCED, SyncState.LOCKED} if force else set()
-            )
-            if record.state not in movable:
-                outcomes.append(Outcome(record_id, "unchanged", record, detail=_why_not_sent(record, force)))
+            if record.key in sent:
+                outcomes.append(Outcome(record_id, "updated", sent[record.key]))
                 continue
-            for dependency in self._draft_dependencies(record):
-                self._move(dependency, SyncState.PENDING, now, "sent with a record that depends on it")
-            sent = self._move(record, SyncState.PENDING, now, "sent by the tenant", force=force)
-            outcomes.append(Outcome(record_id, "updated", sent))
+            if record.state in movable:
+                for dependency in self._draft_dependencies(record):
+                    if dependency.key not in sent:
+                        moved, now_is = self._move_if(
+                            dependency,
+                            {SyncState.DRAFT},
+                            SyncState.PENDING,
+                            now,
+                            "sent with a record that depends on it",
+                        )
+                        if moved:
+                            sent[dependency.key] = now_is
+            moved, current = self._move_if(
+                record, movable, SyncState.PENDING, now, "sent by the tenant", force=force
+            )
+            if moved:
+                sent[current.key] = current
+                outcomes.append(Outcome(record_id, "updated", current))
+            else:
+                outcomes.append(
+                    Outcome(record_id, "unchanged", current, detail=_why_not_sent(current, force))
+                )
         self._request_run_if_pending(outcomes)
         return outcomes
 
     def unpend(self, tenant_id: str, keys: list[tuple[str, str]]) -> list[Outcome]:
-        """Take records back to draft while they are still waiting to be sent."""
+        """Take records back to draft while they are still waiting to be sent. A record named twice is
+        answered once."""
         now = self.clock.now()
         outcomes: list[Outcome] = []
         for record_type, record_id, record in self._requested(tenant_id, keys):
             if record is None:
                 outcomes.append(_missing(record_type, record_id))
-            elif record.state is not SyncState.PENDING:
-                detail = (
-                    "QuickBooks is receiving it right now; it can no longer be taken back."
-                    if record.state is SyncState.SYNCING
-                    else f"It is {record.state.value}, not pending."
-                )
-                outcomes.append(Outcome(record_id, "unchanged", record, detail=detail))
-            else:
-                try:
-                    moved = self._move(record, SyncState.DRAFT, now, "taken back by the tenant")
-                except StaleRecordError:
-                    current = self.store.get(tenant_id, record_type, record_id)
-                    outcomes.append(
-                        Outcome(record_id, "unchanged", current, detail="It was picked up for sending.")
-                    )
-                    continue
-                outcomes.append(Outcome(record_id, "updated", moved))
+                continue
+            moved, current = self._move_if(
+                record, {SyncState.PENDING}, SyncState.DRAFT, now, "taken back by the tenant"
+            )
+            if moved:
+                outcomes.append(Outcome(record_id, "updated", current))
+                continue
+            detail = (
+                "QuickBooks is receiving it right now; it can no longer be taken back."
+                if current.state is SyncState.SYNCING
+                else f"It is {current.state.value}, not pending."
+            )
+            outcomes.append(Outcome(record_id, "unchanged", current, detail=detail))
         return outcomes
 
     # ------------------------------------------------------------------ internals
@@ -216,8 +241,9 @@ class Records:
     def _requested(
         self, tenant_id: str, keys: list[tuple[str, str]]
     ) -> Iterator[tuple[str, str, SyncRecord | None]]:
-        """Each (record_type, record_id) asked for, with its record or None, read in one go."""
+        """Each (record_type, record_id) asked for, once, with its record or None, read in one go."""
         get_tenant(self.tenants, tenant_id)
+        keys = list(dict.fromkeys(keys))
         found = self.store.get_many(tenant_id, keys)
         for record_type, record_id in keys:
             yield record_type, record_id, found.get(ref_key(record_type, record_id))
@@ -398,14 +424,34 @@ class Records:
         walk(record)
         return list(seen.values())
 
-    def _move(
-        self, record: SyncRecord, state: SyncState, now: datetime, detail: str, *, force: bool = False
-    ) -> SyncRecord:
-        moved = record.copy()
-        moved.force = force
-        moved.move(state, now, detail)
-        self.store.save(moved, record.revision, record.state)
-        return moved
+    def _move_if(
+        self,
+        record: SyncRecord,
+        movable: set[SyncState],
+        state: SyncState,
+        now: datetime,
+        detail: str,
+        *,
+        force: bool = False,
+    ) -> tuple[bool, SyncRecord]:
+        """Move `record` to `state` if it is in a `movable` state; read again and decide again when it changed
+        meanwhile (the worker picked it up, the host app changed it). Whether it moved, and the record now."""
+        for _ in range(SAVE_ATTEMPTS):
+            if record.state not in movable:
+                return False, record
+            moved = record.copy()
+            moved.force = force
+            moved.move(state, now, detail)
+            try:
+                self.store.save(moved, record.revision, record.state)
+            except StaleRecordError:
+                current = self.store.get(record.tenant_id, record.record_type, record.record_id)
+                if current is None:  # records are never removed; a store that lost it is a bug
+                    raise
+                record = current
+                continue
+            return True, moved
+        raise ConflictError(f"{record.key} kept changing while it was moved to {state.value}; try again.")
 
     def resume(self, tenant_id: str) -> None:
         """The tenant connected (again): send what waited for the connection."""
