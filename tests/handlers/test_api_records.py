@@ -205,6 +205,19 @@ def test_delete_of_a_record_quickbooks_never_had_voids_it_at_once(api: LocalFunc
 
 
 @pytest.mark.usefixtures("tenant")
+def test_a_put_of_a_deleted_record_is_a_conflict_unless_forced(api: LocalFunction) -> None:
+    call(api, "api_put_record.json")
+    call(api, "api_get_record.json", method="DELETE")
+    status, refused = call(api, "api_put_record.json", headers={"idempotency-key": None})
+    assert status == 409
+    assert refused["status"] == 409
+    assert "force=true" in refused["detail"]
+    status, back = call(api, "api_put_record.json", headers={"idempotency-key": None}, query="force=true")
+    assert status == 200
+    assert (back["state"], back["deleted"]) == ("pending", False)
+
+
+@pytest.mark.usefixtures("tenant")
 def test_the_events_feed_pages_with_after(api: LocalFunction, functions: dict[str, LocalFunction]) -> None:
     from qbsync.composition import container
 

@@ -431,3 +431,73 @@ def test_unpend_naming_a_record_twice_or_racing_the_worker_answers_without_an_er
         "unchanged",
         "QuickBooks is receiving it right now; it can no longer be taken back.",
     )
+
+
+# ------------------------------------------------------------ a deleted record comes back only when forced
+
+
+def _voided_in_quickbooks(world: World, record_type: str, record_id: str) -> None:
+    """Synced, deleted by the host app, and the worker voided (deleted, made inactive) it in QuickBooks."""
+    _accept(world, record_type, record_id)
+    world.records.delete(TENANT, record_type, record_id)
+    _accept(world, record_type, record_id, SyncState.VOIDED)
+
+
+BILL = {"vendor_id": "v-1", "lines": [{"account": "Office Supplies", "amount": "12.00"}]}
+
+
+@pytest.mark.parametrize(
+    ("record_type", "data", "says", "qbo_id"),
+    [
+        ("invoice", invoice(memo="again"), "voided in QuickBooks.*to un-void it there", "101"),
+        ("payment", None, "voided in QuickBooks.*to un-void it there", "101"),
+        ("bill", {**BILL, "memo": "again"}, "so was its copy in QuickBooks.*to create it", None),
+        ("customer", customer("Ada King"), "inactive in QuickBooks.*active there again", "101"),
+    ],
+)
+def test_a_put_of_a_record_voided_in_quickbooks_is_refused_unless_forced(
+    world: World, record_type: str, data: dict[str, Any] | None, says: str, qbo_id: str | None
+) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Stationers"})
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    world.records.upsert(TENANT, "invoice", "inv-1", invoice())
+    _accept(world, "invoice", "inv-1")
+    payment = {"customer_id": "c-1", "total_amount": "21.00"}
+    data = data or {**payment, "memo": "again"}
+    record_id = {"invoice": "inv-1", "customer": "c-1"}.get(record_type, "r-1")
+    if record_type in ("payment", "bill"):
+        world.records.upsert(TENANT, record_type, record_id, payment if record_type == "payment" else BILL)
+    _voided_in_quickbooks(world, record_type, record_id)
+    with pytest.raises(RecordLockedError, match=f"was deleted.*{says}") as refused:
+        world.records.upsert(TENANT, record_type, record_id, data)
+    assert "force=true" in refused.value.detail
+    assert world.records.get(TENANT, record_type, record_id).state is SyncState.VOIDED
+    [bulk] = world.records.upsert_many(TENANT, record_type, [(record_id, data)])
+    assert (bulk.status, bulk.record and bulk.record.state) == ("refused", SyncState.VOIDED)
+    forced = world.records.upsert(TENANT, record_type, record_id, data, force=True)
+    assert forced.record is not None
+    assert (forced.record.state, forced.record.operation) == (SyncState.PENDING, Operation.UPSERT)
+    assert forced.record.qbo_id == qbo_id  # updated in QuickBooks, or created there again
+
+
+def test_a_record_deleted_before_quickbooks_had_it_comes_back_only_when_forced_and_with_its_name(
+    world: World,
+) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.delete(TENANT, "customer", "c-1")
+    with pytest.raises(RecordLockedError, match=r"deleted before QuickBooks had it.*force=true"):
+        world.records.upsert(TENANT, "customer", "c-1", customer())
+    back = world.records.upsert(TENANT, "customer", "c-1", customer(), force=True)
+    assert back.record is not None
+    assert back.record.state is SyncState.PENDING
+    assert "customer 'c-1'" in _clash(world, "vendor", "v-1", "Ada Lovelace")
+
+
+def test_a_put_while_the_delete_waits_to_be_sent_cancels_the_delete(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    _accept(world, "customer", "c-1")
+    world.records.delete(TENANT, "customer", "c-1")
+    kept = world.records.upsert(TENANT, "customer", "c-1", customer(email="ada@example.com"))
+    assert kept.record is not None
+    assert (kept.record.state, kept.record.operation) == (SyncState.PENDING, Operation.UPSERT)

@@ -47,6 +47,10 @@ from qbsync.usecases.tenants import get_tenant
 BULK_MAX = 500  # records in one POST; the one-time export of a whole list is sent in pages of this size
 SAVE_ATTEMPTS = 3
 NAMED = (Customer, Vendor, Employee)  # one name space in QuickBooks (6240)
+# What DELETE does in QuickBooks (README, Records): these types are deleted there, NAME_LIST_TYPES are made
+# inactive, the others (invoices, payments) are voided.
+DELETED_IN_QUICKBOOKS = frozenset({"credit_memo", "purchase_order", "bill"})
+NAME_LIST_TYPES = frozenset({"customer", "vendor", "employee", "item"})
 # A claimed name whose save has not landed after this long was lost with its request (API Gateway ends a
 # request after 30 seconds: "Amazon API Gateway quotas", integration timeout); another record may take it.
 CLAIM_HOLD = timedelta(minutes=1)
@@ -287,6 +291,8 @@ class Records:
                 )
             except _NameTakenError as taken:
                 return Outcome(record_id, "invalid", problems=[taken.problem], detail=_INVALID)
+            except RecordLockedError as kept:  # in a bulk, one kept record stops no other
+                return Outcome(record_id, "refused", record=existing, detail=kept.detail)
             except StaleRecordError:
                 continue
             seen[key] = outcome.record
@@ -319,6 +325,8 @@ class Records:
             return Outcome(record_id, "unchanged", existing)
         if existing.state is SyncState.LOCKED and not force:
             raise _locked(existing)
+        if existing.state is SyncState.VOIDED and not force:
+            raise _deleted(existing)
         if existing.state is SyncState.SYNCING and existing.operation is Operation.DELETE:
             raise _locked(existing, "it is being voided in QuickBooks right now")
         record = existing.copy()
@@ -326,7 +334,12 @@ class Records:
         record.operation = Operation.UPSERT
         record.revision += 1
         record.force = record.force or force
-        old_name, new_name = _held_name(existing), _held_name(record)
+        if existing.state is SyncState.VOIDED and existing.record_type in DELETED_IN_QUICKBOOKS:
+            # Brought back: QuickBooks has nothing left to update, so it is created there again.
+            record.qbo_id = record.sync_token = None
+            record.synced_revision = record.attempts = 0
+        old_name = _held_name(existing)
+        new_name = name_key(model.display_name) if isinstance(model, NAMED) else None
         if new_name is not None and new_name != old_name:
             self._claim_name(record, model)
         # Review mode: an unsent or accepted record waits as a draft again; a pending one stays pending.
@@ -534,6 +547,23 @@ def _locked(record: SyncRecord, why: str | None = None) -> RecordLockedError:
         f"{record.record_type} {record.record_id!r} cannot be changed: {reason}. Change it in QuickBooks, "
         "or send the change with force=true to overwrite it."
     )
+
+
+def _deleted(record: SyncRecord) -> RecordLockedError:
+    """A deleted record is brought back only with force, never by a plain PUT (a late retry of an old one)."""
+    what = f"{record.record_type} {record.record_id!r}"
+    if record.qbo_id is None:
+        why, back = "was deleted before QuickBooks had it", "to push it again"
+    elif record.record_type in DELETED_IN_QUICKBOOKS:
+        why, back = "was deleted, and so was its copy in QuickBooks", "to create it in QuickBooks again"
+    elif record.record_type in NAME_LIST_TYPES:
+        why, back = (
+            "was deleted and is inactive in QuickBooks",
+            "to make it active there again with this data",
+        )
+    else:
+        why, back = "was deleted and is voided in QuickBooks", "to un-void it there with this data"
+    return RecordLockedError(f"{what} {why}. Send the change with force=true {back}.")
 
 
 def lockable(record: SyncRecord, settings: SyncSettings) -> bool:

@@ -180,7 +180,7 @@ def put_record(  # noqa: PLR0917 - Powertools passes each path, query, header an
     record_id: Annotated[RecordId, Path()],
     body: Annotated[dict[str, Any], Body()],
     idempotency_key: IdempotencyKey = None,
-    force: Annotated[bool, Query(description="Change a locked record anyway and send it again.")] = False,
+    force: Annotated[bool, Query(description="Change a locked or deleted record anyway.")] = False,
 ) -> Response[str]:
     c = container()
 
