@@ -31,6 +31,7 @@ SECURITY_HEADERS = {
 
 
 def page(status: int, title: str, body_html: str) -> Response[str]:
+    """An HTML page: `title` is plain text (escaped here), `body_html` is markup whose values are escaped."""
     app_name = html.escape(container().settings.app_name)
     return Response(
         status_code=status,
@@ -62,7 +63,7 @@ def build_pages() -> APIGatewayHttpResolver:
         tenant = c.onboarding.tenant_of_link(token)
         if tenant is None:
             return _invalid_link()
-        name = html.escape(tenant.name)
+        name = tenant.name  # plain text: page() escapes the title
         if tenant.edition is Edition.QBD:
             return page(
                 200,
