@@ -185,3 +185,16 @@ def test_disconnect_revokes_wipes_and_frees_the_realm(world: World) -> None:
     assert world.tokens.load("acme") is None
     assert world.connections.realms == {}
     assert world.events.published[-1][2]["status"] == "disconnected"
+
+
+def test_disconnect_of_a_tenant_never_connected_changes_nothing_and_says_nothing(world: World) -> None:
+    before = world.onboarding.connection("acme")
+    assert world.onboarding.disconnect("acme") == before
+    assert world.onboarding.connection("acme") == before
+    assert world.events.published == []
+    assert world.intuit.revoked == []
+    begin(world)  # the tenant went to Intuit and has not come back: still nothing connected to drop
+    started = world.onboarding.connection("acme")
+    published = list(world.events.published)
+    assert world.onboarding.disconnect("acme") == started
+    assert world.events.published == published

@@ -145,8 +145,12 @@ class Onboarding:
         return self.connections.get(tenant_id)
 
     def disconnect(self, tenant_id: str) -> Connection:
+        """Revoke and wipe the tokens, free the company for another tenant. A tenant that never had a company
+        connected (no tokens, no company) has nothing to drop: nothing changes and no event is sent."""
         connection = self.connection(tenant_id)
         tokens = self.tokens.load(tenant_id)
+        if tokens is None and connection.realm_id is None:
+            return connection
         if tokens is not None:
             try:
                 self.oauth.revoke(tokens.refresh_token)
