@@ -142,12 +142,14 @@ def test_a_whole_update_with_a_valid_login(qbwc: LocalFunction, table: str) -> N
     assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket) == "100"
     assert call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket) == "OK"
     assert stored_sessions(table) == []
+    assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket) == "-1"
     assert call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket) == UNKNOWN_SESSION
 
 
 def test_calls_with_an_unknown_ticket_end_the_update_cleanly(qbwc: LocalFunction) -> None:
     assert call(qbwc, "qbwc_send_request_xml.json", "sendRequestXML") == ""
-    assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML") == "100"
+    # A negative answer is an error: the Web Connector then shows what getLastError says.
+    assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML") == "-1"
     assert call(qbwc, "qbwc_get_last_error.json", "getLastError") == UNKNOWN_SESSION
     assert call(qbwc, "qbwc_connection_error.json", "connectionError") == "done"
     assert call(qbwc, "qbwc_close_connection.json", "closeConnection") == "OK"

@@ -168,7 +168,23 @@ def test_receive_response_xml_reports_done(service: WebConnectorService, hresult
         "message": "QuickBooks found an error when parsing the provided XML text stream." if hresult else "",
     }
     assert service.call("receiveResponseXML", params) == 100
-    assert service.call("receiveResponseXML", {**params, "ticket": "unknown"}) == 100
+
+
+def test_receive_response_xml_on_an_unknown_closed_or_expired_session_is_an_error_get_last_error_explains(
+    service: WebConnectorService, clock: FixedClock
+) -> None:
+    params = {"response": "<QBXML/>", "hresult": "", "message": ""}
+    assert service.call("receiveResponseXML", {**params, "ticket": "unknown"}) == -1
+    assert service.call("receiveResponseXML", params) == -1  # no ticket at all
+    closed = login(service)
+    service.call("closeConnection", {"ticket": closed})
+    assert service.call("receiveResponseXML", {**params, "ticket": closed}) == -1
+    expired = login(service)
+    clock.advance(SESSION_TTL)
+    assert service.call("receiveResponseXML", {**params, "ticket": expired}) == -1
+    assert (
+        service.call("getLastError", {"ticket": expired}) == UNKNOWN_SESSION
+    )  # what the Web Connector shows
 
 
 def test_connection_error_stops_the_update(service: WebConnectorService) -> None:

@@ -23,8 +23,11 @@ Params = Mapping[str, str]
 # authenticate's second element: "" means "use the company file open in QuickBooks".
 INVALID_USER = "nvu"
 USE_OPEN_COMPANY_FILE = ""
-# receiveResponseXML: 0-99 = percent done and "call sendRequestXML again"; 100 = done; negative = error.
+# receiveResponseXML: 0-99 = percent done and "call sendRequestXML again"; 100 = done; negative = error, and
+# the Web Connector then shows getLastError's text and calls closeConnection (QBWC Programmer's Guide pp.24,
+# 77-78; shared/reference/qbwc/NOTES.md §0 point 4, §1.3).
 DONE = 100
+SESSION_UNKNOWN = -1  # the ticket is unknown, closed or expired: getLastError says UNKNOWN_SESSION
 # connectionError: "done" stops; any other string is read as a company file path to retry with.
 STOP_CONNECTING = "done"
 CLOSED = "OK"
@@ -100,13 +103,17 @@ class WebConnectorService:
         return ""
 
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        """100 when done; SESSION_UNKNOWN for a ticket without an open session (its answer cannot be kept)."""
         session = self._session(ticket)
-        if session is not None and hresult:
+        if session is None:
+            log.info("Web Connector answered on an unknown or closed session")
+            return SESSION_UNKNOWN
+        if hresult:
             log.warning(
                 "QuickBooks could not process a request",
                 extra={"tenant_id": session.tenant_id, "hresult": hresult[:20], "qb_message": message[:500]},
             )
-        elif session is not None:
+        else:
             log.info(
                 "QuickBooks answered", extra={"tenant_id": session.tenant_id, "response_chars": len(response)}
             )
