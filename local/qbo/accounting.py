@@ -26,7 +26,7 @@ from flask import Blueprint, Response, current_app, g, request
 from local.qbo import batch, cdc, faults
 from local.qbo.engine import Ledger, books
 from local.qbo.entities import BY_PATH, EntitySpec, response_time
-from local.qbo.faults import authentication_failed, fault, throttled
+from local.qbo.faults import authentication_failed, authorization_failed, fault, throttled
 from local.qbo.limits import limiter_for
 from local.qbo.rules import native
 from local.qbo.state import Entity, Fault, Sandbox
@@ -63,8 +63,11 @@ def authenticate_throttle_and_inject_faults() -> Response | None:
     realm_id = (request.view_args or {}).get("realm_id", "")
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.startswith("Bearer ") else ""
-    if not token or sb.valid_access_token(token, realm_id) is None:
+    access = sb.valid_access_token(token) if token else None
+    if access is None:
         return authentication_failed(sb.clock.now(), f"Token expired: {token[:10]}")
+    if access.realm_id != realm_id:  # a good token, issued for another company
+        return authorization_failed(sb.clock.now())
     if not limiter_for(sb).admit(realm_id, sb.clock.now(), batch=request.endpoint == "accounting.run_batch"):
         return throttled(sb.clock.now())
     g.admitted = realm_id

@@ -62,6 +62,28 @@ def authentication_failed(now: datetime, detail: str = "Token expired") -> Respo
     return json_response(401, body, {"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'})
 
 
+def authorization_failed(now: datetime) -> Response:
+    """403, fault 3100: a valid access token used on a company it was not issued for. Intuit answers in the
+    same lower-case shape as its 401, with type SERVICE and no detail (the body users quote from production:
+    `{"fault":{"error":[{"message":"message=ApplicationAuthorizationFailed; errorCode=003100;
+    statusCode=403","detail":null,"code":"3100"}],"type":"SERVICE"}}`; code 3100 in NOTES.md §3.9)."""
+    body = {
+        "fault": {
+            "error": [
+                {
+                    "message": "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+                    "detail": None,
+                    "code": "3100",
+                    "element": None,
+                }
+            ],
+            "type": "SERVICE",
+        },
+        "time": int(now.timestamp() * 1000),
+    }
+    return json_response(403, body)
+
+
 def throttled(now: datetime) -> Response:
     """429 as XML even when JSON was asked for (ruby fixture too_many_requests_error.xml)."""
     stamp = response_time(now)

@@ -230,10 +230,11 @@ class Sandbox:
                 if token in self.access_tokens:
                     self.access_tokens[token].revoked = True
 
-    def valid_access_token(self, token: str, realm_id: str) -> AccessToken | None:
+    def valid_access_token(self, token: str) -> AccessToken | None:
+        """The access token if it is known, not revoked and not expired (whichever company it opens)."""
         with self.lock:
             access = self.access_tokens.get(token)
-            if access is None or access.revoked or access.realm_id != realm_id:
+            if access is None or access.revoked:
                 return None
             if access.expires_at <= self.clock.now():
                 return None

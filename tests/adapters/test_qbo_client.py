@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,7 +11,7 @@ import pytest
 
 from local.qbo import server
 from qbsync.adapters.qbo_http import QboClient
-from qbsync.domain.connections import QboAuthenticationError, TokenSet
+from qbsync.domain.connections import CompanyAccessDeniedError, QboAuthenticationError, TokenSet
 from qbsync.domain.qbo_faults import FaultAction, QboFaultError, QboOutcomeUnknownError
 
 TENANT = "acme"
@@ -24,6 +24,7 @@ class SandboxTokens:
     running: server.RunningSandbox
     realm_id: str
     refreshed: int = 0
+    refused: list[TokenSet] = field(default_factory=list)
     current: TokenSet | None = field(default=None)
 
     def _issue(self) -> TokenSet:
@@ -42,6 +43,9 @@ class SandboxTokens:
         self.refreshed += 1
         self.current = self._issue()
         return self.current
+
+    def refused_after_refresh(self, tenant_id: str, used: TokenSet) -> None:
+        self.refused.append(used)
 
 
 @pytest.fixture
@@ -69,8 +73,19 @@ def test_create_read_and_query(qbo) -> None:  # type: ignore[no-untyped-def]
     assert read["DisplayName"] == "Ada Plumbing"
     found = client.query(TENANT, "SELECT * FROM Customer WHERE DisplayName = 'Ada Plumbing'")
     assert [c["Id"] for c in found["QueryResponse"]["Customer"]] == [created["Id"]]
-    assert client.company_name(TENANT) == "Sandbox Company_US_1"
+    assert client.company_name(tokens.access_token(TENANT)) == "Sandbox Company_US_1"
     assert tokens.refreshed == 0
+
+
+def test_company_info_of_a_company_the_tokens_were_not_issued_for_is_refused(qbo) -> None:  # type: ignore[no-untyped-def]
+    client, tokens, running = qbo
+    other = running.sandbox.add_company("Somebody Else's Books").realm_id
+    with pytest.raises(CompanyAccessDeniedError, match="3100"):
+        client.company_name(replace(tokens.access_token(TENANT), realm_id=other))
+    running.sandbox.expire_tokens()
+    with pytest.raises(CompanyAccessDeniedError, match="3200"):
+        client.company_name(tokens.access_token(TENANT))
+    assert tokens.refreshed == 0  # the tokens are taken as they are
 
 
 def test_a_401_refreshes_once_and_repeats_the_call(qbo) -> None:  # type: ignore[no-untyped-def]
@@ -88,6 +103,7 @@ def test_a_401_after_refresh_is_an_authentication_error(qbo, monkeypatch) -> Non
     running.sandbox.expire_tokens()
     with pytest.raises(QboAuthenticationError, match="3200"):
         client.get(TENANT, f"companyinfo/{tokens.realm_id}")
+    assert tokens.refused == [tokens.current]  # the token port hears that the refreshed token was refused
 
 
 def test_throttling_arrives_as_xml_and_means_retry_later(qbo) -> None:  # type: ignore[no-untyped-def]

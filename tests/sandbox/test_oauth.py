@@ -272,9 +272,21 @@ def test_intuit_client_gets_tokens_that_open_the_api(
     assert client.access_token != client.refresh_token
     assert_authorized(qbo, client.access_token)
     assert_unauthorized(qbo, "eyJnot-a-token")
-    # A token of one company opens no other.
+
+
+def test_a_token_used_on_another_company_is_403_application_authorization_failed(
+    qbo: server.RunningSandbox, connect: Callable[..., AuthClient]
+) -> None:
+    client = connect()
     other = qbo.sandbox.add_company("Other", "9130350000000003").realm_id
-    assert api_status(qbo, client.access_token, other)[0] == 401
+    status, body = api_status(qbo, client.access_token, other)
+    assert status == 403
+    (error,) = body["fault"]["error"]
+    assert (error["code"], error["message"]) == (
+        "3100",
+        "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+    )
+    assert api_status(qbo, client.access_token, "123")[0] == 403  # no such company: the same answer
 
 
 def test_a_code_exchanged_twice_is_refused_and_revokes_what_it_gave(

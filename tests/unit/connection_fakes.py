@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from qbsync.domain.connections import (
+    CompanyAccessDeniedError,
     Connection,
     InvalidGrantError,
     OAuthState,
@@ -101,10 +102,15 @@ class InMemoryStates:
 
 @dataclass
 class FakeIntuit:
-    """Intuit's token endpoint in memory: codes once, refresh tokens single-use."""
+    """Intuit's token endpoint in memory: codes once, refresh tokens single-use.
+
+    As at Intuit, the exchange does not see the `realmId` of the callback: the tokens open the company the
+    code was issued for (`opens`), whatever realm the caller files them under.
+    """
 
     clock: FixedClock
     codes: dict[str, str] = field(default_factory=dict)  # code -> realm
+    opens: dict[str, str] = field(default_factory=dict)  # access token -> the realm it was issued for
     valid_refresh: set[str] = field(default_factory=set)
     refreshes: int = 0
     revoked: list[str] = field(default_factory=list)
@@ -114,10 +120,11 @@ class FakeIntuit:
     def authorization_url(self, state: str, redirect_uri: str) -> str:
         return f"https://intuit.test/connect?state={state}&redirect_uri={redirect_uri}"
 
-    def _issue(self, realm_id: str, now: datetime) -> TokenSet:
+    def _issue(self, realm_id: str, now: datetime, issued_for: str) -> TokenSet:
         self.counter += 1
         refresh = f"refresh-{self.counter}"
         self.valid_refresh.add(refresh)
+        self.opens[f"access-{self.counter}"] = issued_for
         return TokenSet(
             realm_id,
             f"access-{self.counter}",
@@ -129,9 +136,10 @@ class FakeIntuit:
 
     def exchange(self, code: str, realm_id: str, redirect_uri: str, now: datetime) -> TokenSet:
         with self.lock:
-            if self.codes.pop(code, None) != realm_id:
+            issued_for = self.codes.pop(code, None)
+            if issued_for is None:
                 raise InvalidGrantError("bad code")
-            return self._issue(realm_id, now)
+            return self._issue(realm_id, now, issued_for)
 
     def refresh(self, tokens: TokenSet, now: datetime) -> TokenSet:
         with self.lock:
@@ -139,7 +147,7 @@ class FakeIntuit:
             if tokens.refresh_token not in self.valid_refresh:
                 raise InvalidGrantError("invalid_grant")
             self.valid_refresh.discard(tokens.refresh_token)
-            return self._issue(tokens.realm_id, now)
+            return self._issue(tokens.realm_id, now, self.opens.get(tokens.access_token, tokens.realm_id))
 
     def revoke(self, refresh_token: str) -> None:
         self.revoked.append(refresh_token)
@@ -148,13 +156,18 @@ class FakeIntuit:
 
 @dataclass
 class FakeCompany:
-    tokens: InMemoryTokens
-    names: dict[str, str] = field(default_factory=dict)
+    """CompanyInfo as the Accounting API serves it: only to an access token issued for that company."""
 
-    def company_name(self, tenant_id: str) -> str:
-        stored = self.tokens.load(tenant_id)
-        assert stored is not None, "the tokens are stored before the company is read"
-        return self.names.get(stored.realm_id, "Sandbox Company")
+    intuit: FakeIntuit
+    names: dict[str, str] = field(default_factory=dict)
+    unreachable: bool = False
+
+    def company_name(self, tokens: TokenSet) -> str:
+        if self.unreachable:
+            raise ConnectionError("QuickBooks did not answer")
+        if self.intuit.opens.get(tokens.access_token) != tokens.realm_id:
+            raise CompanyAccessDeniedError("403 3100 ApplicationAuthorizationFailed")
+        return self.names.get(tokens.realm_id, "Sandbox Company")
 
 
 @dataclass

@@ -35,6 +35,7 @@ class World:
     events: RecordingEvents
     clock: FixedClock
     states: InMemoryStates
+    company: FakeCompany
 
 
 @pytest.fixture
@@ -51,18 +52,11 @@ def world() -> World:
         RecordingEvents(),
         InMemoryStates(),
     )
+    company = FakeCompany(intuit, {REALM: "Acme Books LLC"})
     onboarding = Onboarding(
-        repo,
-        connections,
-        InMemoryLinks(),
-        states,
-        tokens,
-        intuit,
-        FakeCompany(tokens, {REALM: "Acme Books LLC"}),
-        events,
-        clock,
+        repo, connections, InMemoryLinks(), states, tokens, intuit, company, events, clock
     )
-    return World(onboarding, intuit, tokens, connections, events, clock, states)
+    return World(onboarding, intuit, tokens, connections, events, clock, states, company)
 
 
 def begin(world: World, tenant_id: str = "acme") -> str:
@@ -170,6 +164,46 @@ def test_a_realm_belongs_to_one_tenant(world: World) -> None:
     assert outcome.result is CallbackResult.REALM_IN_USE
     assert world.tokens.load("other") is None
     assert world.connections.realms == {REALM: "acme"}
+
+
+def test_a_callback_naming_another_company_than_the_consent_claims_nothing(world: World) -> None:
+    """Consent given for one's own company, `realmId` edited to another's: the tokens do not open it."""
+    world.intuit.codes["own-code"] = "4620816365000000001"  # the company "other" approved at Intuit
+    outcome = world.onboarding.complete(
+        state=begin(world, "other"), code="own-code", realm_id=REALM, error="", redirect_uri=REDIRECT
+    )
+    assert outcome.result is CallbackResult.WRONG_COMPANY
+    assert outcome.retry_path is not None
+    assert world.tokens.items == {}
+    assert world.connections.realms == {}
+    connection = world.connections.get("other")
+    assert (connection.status, connection.realm_id) == (ConnectionStatus.NOT_CONNECTED, None)
+    assert connection.last_error.code == "company_not_authorized"  # type: ignore[union-attr]
+    # The company's real owner connects it as if nothing happened.
+    assert callback(world, begin(world, "acme")).result is CallbackResult.CONNECTED
+    assert world.connections.realms == {REALM: "acme"}
+
+
+def test_a_connected_tenant_stays_on_its_company_after_a_callback_naming_another(world: World) -> None:
+    callback(world, begin(world, "acme"))
+    world.intuit.codes["code-2"] = REALM
+    outcome = world.onboarding.complete(
+        state=begin(world, "acme"), code="code-2", realm_id="123145", error="", redirect_uri=REDIRECT
+    )
+    assert outcome.result is CallbackResult.WRONG_COMPANY
+    connection = world.connections.get("acme")
+    assert (connection.status, connection.realm_id) == (ConnectionStatus.CONNECTED, REALM)
+    assert world.tokens.load("acme").access_token == "access-1"  # type: ignore[union-attr]
+    assert world.connections.realms == {REALM: "acme"}
+
+
+def test_a_company_that_cannot_be_read_is_not_claimed(world: World) -> None:
+    world.company.unreachable = True
+    outcome = callback(world, begin(world))
+    assert outcome.result is CallbackResult.UNCONFIRMED
+    assert world.tokens.items == {}
+    assert world.connections.realms == {}
+    assert world.connections.get("acme").last_error.code == "company_unconfirmed"  # type: ignore[union-attr]
 
 
 def test_desktop_tenants_are_not_sent_to_intuit(world: World) -> None:

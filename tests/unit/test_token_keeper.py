@@ -137,3 +137,26 @@ def test_upkeep_uses_a_refresh_token_that_rested_a_week() -> None:
     assert keeper.upkeep("t1") is True
     assert intuit.refreshes == 1
     assert store.load("t1").refresh_token == "refresh-2"  # type: ignore[union-attr]
+
+
+def test_a_token_refused_right_after_its_refresh_means_needs_reauth_once() -> None:
+    keeper, _, store, connections, events = setup(fresh=False)
+    refreshed = keeper.after_unauthorized("t1", store.load("t1"))  # type: ignore[arg-type]
+    keeper.refused_after_refresh("t1", refreshed)
+    keeper.refused_after_refresh("t1", refreshed)
+    connection = connections.get("t1")
+    assert connection.status is ConnectionStatus.NEEDS_REAUTH
+    assert connection.last_error.code == "access_refused"  # type: ignore[union-attr]
+    assert [e[2]["status"] for e in events.published] == ["needs_reauth"]
+    with pytest.raises(NotConnectedError):  # and no more refreshes at Intuit
+        keeper.after_unauthorized("t1", refreshed)
+
+
+def test_a_refusal_of_tokens_someone_has_since_rotated_changes_nothing() -> None:
+    keeper, _, store, connections, events = setup()
+    used = store.load("t1")
+    assert used is not None
+    keeper.after_unauthorized("t1", used)  # someone else's refresh, after `used` was refused
+    keeper.refused_after_refresh("t1", used)
+    assert connections.get("t1").status is ConnectionStatus.CONNECTED
+    assert events.published == []

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import httpx
 from lxml import etree
 
-from qbsync.domain.connections import QboAuthenticationError, TokenSet
+from qbsync.domain.connections import CompanyAccessDeniedError, QboAuthenticationError, TokenSet
 from qbsync.domain.qbo_faults import (
     FaultDetail,
     QboFaultError,
@@ -48,6 +48,9 @@ class AccessTokens(Protocol):
     def access_token(self, tenant_id: str) -> TokenSet: ...
 
     def after_unauthorized(self, tenant_id: str, used: TokenSet) -> TokenSet: ...
+
+    def refused_after_refresh(self, tenant_id: str, used: TokenSet) -> None:
+        """The API refused `used` too, though it came from a refresh: the connection needs the tenant."""
 
 
 class RequestBudget(Protocol):
@@ -114,20 +117,21 @@ class QboClient:
             tokens = self._tokens.after_unauthorized(tenant_id, tokens)
             response = self._send(tokens, method, path, params, body)  # same requestid: safe to repeat
             if response.status_code == 401:
+                self._tokens.refused_after_refresh(tenant_id, tokens)
                 raise QboAuthenticationError(str(parse_fault(response)))
-        if response.status_code != 200:
-            raise parse_fault(response)
-        try:
-            document = json.loads(response.content, parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            # A 200 whose body cannot be read: the request may or may not have been applied.
-            raise QboOutcomeUnknownError(f"{method} {path}: the answer is not JSON") from None
-        fault = document.get("Fault") if isinstance(document, dict) else None
-        if fault:  # a 200 may still carry a fault
-            raise json_fault(response.status_code, fault, response.headers.get("intuit_tid", ""))
-        if not isinstance(document, dict):
-            raise QboOutcomeUnknownError(f"{method} {path}: the answer is not a JSON object")
-        return document
+        return _document(response, method, path)
+
+    def company_name(self, tokens: TokenSet) -> str:
+        """The CompanyInfo name of `tokens.realm_id`, read with `tokens` as they are: no refresh, no storage.
+
+        Intuit answers a token used on a company it was not issued for with 403, fault 3100
+        (ApplicationAuthorizationFailed), and an unknown or revoked token with 401, fault 3200.
+        """
+        path = f"companyinfo/{tokens.realm_id}"
+        response = self._send(tokens, "GET", path, None, None)
+        if response.status_code in (401, 403):
+            raise CompanyAccessDeniedError(str(parse_fault(response)))
+        return str(_document(response, "GET", path)["CompanyInfo"]["CompanyName"])
 
     def _send(
         self,
@@ -171,12 +175,22 @@ class QboClient:
             waited += SLOT_WAIT
         return slot
 
-    def company_name(self, tenant_id: str) -> str:
-        return str(
-            self.get(tenant_id, f"companyinfo/{self._tokens.access_token(tenant_id).realm_id}")[
-                "CompanyInfo"
-            ]["CompanyName"]
-        )
+
+def _document(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    """The JSON object of a 200 answer; any other answer, or a 200 carrying a fault, raises."""
+    if response.status_code != 200:
+        raise parse_fault(response)
+    try:
+        document = json.loads(response.content, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        # A 200 whose body cannot be read: the request may or may not have been applied.
+        raise QboOutcomeUnknownError(f"{method} {path}: the answer is not JSON") from None
+    fault = document.get("Fault") if isinstance(document, dict) else None
+    if fault:  # a 200 may still carry a fault
+        raise json_fault(response.status_code, fault, response.headers.get("intuit_tid", ""))
+    if not isinstance(document, dict):
+        raise QboOutcomeUnknownError(f"{method} {path}: the answer is not a JSON object")
+    return document
 
 
 def parse_fault(response: httpx.Response) -> QboFaultError:

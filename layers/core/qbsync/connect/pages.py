@@ -22,6 +22,40 @@ _PAGE = """<!doctype html>
 h1{{font-size:1.4rem}}p{{line-height:1.5}}.button{{display:inline-block;background:#2ca01c;color:#fff;
 padding:.7rem 1.4rem;border-radius:4px;text-decoration:none;font-weight:600}}</style></head>
 <body><main><p class="app">{app}</p><h1>{title}</h1>{body}</main></body></html>"""
+# The callback's page for each way it can fail: status, title, what happened (a retry link follows when the
+# state was valid).
+_CALLBACK_PAGES: dict[CallbackResult, tuple[int, str, str]] = {
+    CallbackResult.DECLINED: (
+        200,
+        "QuickBooks was not connected",
+        "The connection was not approved at Intuit. Nothing was changed.",
+    ),
+    CallbackResult.REALM_IN_USE: (
+        409,
+        "This QuickBooks company is already connected elsewhere",
+        "Choose another company, or disconnect it from the other account first.",
+    ),
+    CallbackResult.FAILED: (
+        502,
+        "We could not finish connecting to QuickBooks",
+        "Intuit did not accept the sign-in. Nothing was stored.",
+    ),
+    CallbackResult.WRONG_COMPANY: (
+        403,
+        "QuickBooks did not confirm this company",
+        "The sign-in does not give access to the company it names. Nothing was stored.",
+    ),
+    CallbackResult.UNCONFIRMED: (
+        502,
+        "We could not finish connecting to QuickBooks",
+        "QuickBooks could not be reached to confirm the company. Nothing was stored.",
+    ),
+    CallbackResult.BAD_STATE: (
+        400,
+        "This sign-in has expired or was already used",
+        "Nothing was stored. Open your connect link again to start over.",
+    ),
+}
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -112,38 +146,15 @@ def build_pages() -> APIGatewayHttpResolver:
         )
         if outcome.result is CallbackResult.CONNECTED and outcome.tenant_id:
             container().records.resume(outcome.tenant_id)  # records that waited for the connection
-        match outcome.result:
-            case CallbackResult.CONNECTED:
-                company = html.escape(outcome.company_name or "your QuickBooks company")
-                return page(
-                    200,
-                    "Connected to QuickBooks",
-                    f"<p><strong>{company}</strong> is connected. You can close this window.</p>",
-                )
-            case CallbackResult.DECLINED:
-                return page(
-                    200,
-                    "QuickBooks was not connected",
-                    f"<p>The connection was not approved at Intuit. Nothing was changed.</p>{retry}",
-                )
-            case CallbackResult.REALM_IN_USE:
-                return page(
-                    409,
-                    "This QuickBooks company is already connected elsewhere",
-                    f"<p>Choose another company, or disconnect it from the other account first.</p>{retry}",
-                )
-            case CallbackResult.FAILED:
-                return page(
-                    502,
-                    "We could not finish connecting to QuickBooks",
-                    f"<p>Intuit did not accept the sign-in. Nothing was stored.</p>{retry}",
-                )
-            case CallbackResult.BAD_STATE:
-                return page(
-                    400,
-                    "This sign-in has expired or was already used",
-                    "<p>Nothing was stored. Open your connect link again to start over.</p>",
-                )
+        if outcome.result is CallbackResult.CONNECTED:
+            company = html.escape(outcome.company_name or "your QuickBooks company")
+            return page(
+                200,
+                "Connected to QuickBooks",
+                f"<p><strong>{company}</strong> is connected. You can close this window.</p>",
+            )
+        status, title, text = _CALLBACK_PAGES[outcome.result]
+        return page(status, title, f"<p>{text}</p>{retry}")
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:

@@ -86,6 +86,11 @@ class QboAuthenticationError(Exception):
     """The Accounting API answered 401 (fault 3200): the access token is expired or revoked."""
 
 
+class CompanyAccessDeniedError(Exception):
+    """QuickBooks refused to open a company with the tokens given (401, or 403 fault 3100): the tokens were
+    not issued for that company."""
+
+
 class TokenStore(Protocol):
     def load(self, tenant_id: str) -> TokenSet | None: ...
 
@@ -137,8 +142,10 @@ class OAuthProvider(Protocol):
 
 
 class CompanyReader(Protocol):
-    def company_name(self, tenant_id: str) -> str:
-        """The connected company's name, read with the tenant's stored tokens."""
+    def company_name(self, tokens: TokenSet) -> str:
+        """The name in the CompanyInfo of `tokens.realm_id`, read with `tokens.access_token` as it is (no
+        refresh, nothing stored). Raises CompanyAccessDeniedError when QuickBooks refuses those tokens for
+        that company: it is the proof that the tokens belong to it."""
 
 
 class EventPublisher(Protocol):

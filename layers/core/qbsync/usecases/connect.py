@@ -16,6 +16,7 @@ from enum import StrEnum
 from qbsync.domain.connections import (
     CONNECT_LINK_TTL,
     OAUTH_STATE_TTL,
+    CompanyAccessDeniedError,
     CompanyReader,
     Connection,
     ConnectionProblem,
@@ -90,6 +91,11 @@ class Onboarding:
     def complete(
         self, *, state: str, code: str, realm_id: str, error: str, redirect_uri: str
     ) -> CallbackOutcome:
+        """Finish a connect: exchange the code, prove the tokens open `realm_id`, claim it, store the tokens.
+
+        `realmId` comes from the query string, which the person connecting controls: nothing is stored and no
+        company is claimed until that company's CompanyInfo has been read with the new access token.
+        """
         now = self.clock.now()
         taken = self.states.take(digest(state), now) if state else None
         if taken is None:
@@ -99,25 +105,11 @@ class Onboarding:
             return self._refuse(connection, taken, CallbackResult.DECLINED, error, now)
         if not code or not realm_id:
             return CallbackOutcome(CallbackResult.BAD_STATE)
-        if not self.connections.claim_realm(realm_id, taken.tenant_id):
-            return self._refuse(connection, taken, CallbackResult.REALM_IN_USE, "realm_in_use", now)
         try:
-            self._exchange_and_store(taken.tenant_id, code, realm_id, redirect_uri, now)
-        except (InvalidGrantError, OAuthProviderError) as exc:
-            log.warning(
-                "OAuth code exchange failed",
-                extra={"tenant_id": taken.tenant_id, "error": type(exc).__name__},
-            )
-            if connection.realm_id != realm_id:  # a realm this tenant already had stays mapped to it
-                self.connections.release_realm(realm_id, taken.tenant_id)
-            return self._refuse(connection, taken, CallbackResult.FAILED, "exchange_failed", now)
-        try:
-            name: str | None = self.company.company_name(taken.tenant_id)
-        except Exception:  # the connection works without the name; the next sync reads it again
-            log.warning("CompanyInfo could not be read", extra={"tenant_id": taken.tenant_id}, exc_info=True)
-            name = None
-        if connection.realm_id and connection.realm_id != realm_id:
-            self.connections.release_realm(connection.realm_id, taken.tenant_id)
+            tokens, name = self._exchange_and_prove(taken.tenant_id, code, realm_id, redirect_uri, now)
+            self._claim_and_store(connection, tokens)
+        except _RefusedError as refused:
+            return self._refuse(connection, taken, refused.result, refused.code, now)
         self._move(
             connection,
             ConnectionStatus.CONNECTED,
@@ -129,16 +121,44 @@ class Onboarding:
         )
         return CallbackOutcome(CallbackResult.CONNECTED, taken.tenant_id, company_name=name)
 
-    def _exchange_and_store(
+    def _exchange_and_prove(
         self, tenant_id: str, code: str, realm_id: str, redirect_uri: str, now: datetime
-    ) -> TokenSet:
-        """Exchange the code (once: the state that led here is already spent) and store the tokens."""
-        tokens = self.oauth.exchange(code, realm_id, redirect_uri, now)
+    ) -> tuple[TokenSet, str]:
+        """The tokens the code gives (exchanged once: the state is spent) and the name of the company they
+        were proven to open by reading its CompanyInfo with them."""
+        try:
+            tokens = self.oauth.exchange(code, realm_id, redirect_uri, now)
+        except (InvalidGrantError, OAuthProviderError) as exc:
+            log.warning(
+                "OAuth code exchange failed", extra={"tenant_id": tenant_id, "error": type(exc).__name__}
+            )
+            raise _RefusedError(CallbackResult.FAILED, "exchange_failed") from None
+        try:
+            return tokens, self.company.company_name(tokens)
+        except CompanyAccessDeniedError:
+            log.warning(
+                "the new tokens do not open the company named in the callback; nothing stored",
+                extra={"tenant_id": tenant_id, "realm_id": realm_id},
+            )
+            raise _RefusedError(CallbackResult.WRONG_COMPANY, "company_not_authorized") from None
+        except Exception:  # without the proof the company cannot be claimed; the tenant simply tries again
+            log.warning("CompanyInfo could not be read", extra={"tenant_id": tenant_id}, exc_info=True)
+            raise _RefusedError(CallbackResult.UNCONFIRMED, "company_unconfirmed") from None
+
+    def _claim_and_store(self, connection: Connection, tokens: TokenSet) -> None:
+        """Map the proven realm to the tenant and store its tokens after whatever the tenant had."""
+        tenant_id, realm_id = connection.tenant_id, tokens.realm_id
+        if not self.connections.claim_realm(realm_id, tenant_id):
+            raise _RefusedError(CallbackResult.REALM_IN_USE, "realm_in_use")
         stored = self.tokens.load(tenant_id)
         tokens = replace(tokens, version=stored.version + 1 if stored else 0)
         if not self.tokens.save(tenant_id, tokens, stored.version if stored else None):
-            raise OAuthProviderError("the stored tokens changed while connecting")
-        return tokens
+            log.warning("the stored tokens changed while connecting", extra={"tenant_id": tenant_id})
+            if connection.realm_id != realm_id:  # a realm this tenant already had stays mapped to it
+                self.connections.release_realm(realm_id, tenant_id)
+            raise _RefusedError(CallbackResult.FAILED, "exchange_failed")
+        if connection.realm_id and connection.realm_id != realm_id:
+            self.connections.release_realm(connection.realm_id, tenant_id)
 
     def connection(self, tenant_id: str) -> Connection:
         self._tenant(tenant_id)
@@ -216,6 +236,8 @@ class CallbackResult(StrEnum):
     DECLINED = "declined"
     FAILED = "failed"
     REALM_IN_USE = "realm_in_use"
+    WRONG_COMPANY = "wrong_company"
+    UNCONFIRMED = "unconfirmed"
     BAD_STATE = "bad_state"
 
 
@@ -230,7 +252,24 @@ _REFUSALS: dict[CallbackResult, tuple[str, str]] = {
         "Connect a different company, or disconnect it there.",
     ),
     CallbackResult.FAILED: ("Intuit did not accept the sign-in.", "Open the connect link again to retry."),
+    CallbackResult.WRONG_COMPANY: (
+        "QuickBooks did not confirm access to the company named in the sign-in.",
+        "Open the connect link again and choose the company at Intuit.",
+    ),
+    CallbackResult.UNCONFIRMED: (
+        "QuickBooks could not be reached to confirm the company.",
+        "Open the connect link again to retry.",
+    ),
 }
+
+
+class _RefusedError(Exception):
+    """A callback refused after a valid state: the result to show and the code to record."""
+
+    def __init__(self, result: CallbackResult, code: str) -> None:
+        super().__init__(code)
+        self.result = result
+        self.code = code
 
 
 @dataclass(frozen=True)

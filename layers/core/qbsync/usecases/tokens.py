@@ -30,6 +30,13 @@ from qbsync.usecases.connect import CONNECTION_CHANGED, connection_detail
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
+_RECONNECT = "Ask the tenant to open a new connect link and connect again."
+_INVALID_GRANT = ConnectionProblem(
+    "invalid_grant", "QuickBooks no longer accepts this connection.", _RECONNECT
+)
+_REFUSED = ConnectionProblem(
+    "access_refused", "QuickBooks refuses this connection's access, even just after a refresh.", _RECONNECT
+)
 
 
 class NotConnectedError(Exception):
@@ -57,6 +64,16 @@ class TokenKeeper:
     def after_unauthorized(self, tenant_id: str, used: TokenSet) -> TokenSet:
         """The API refused `used` with a 401: refresh unless someone already has."""
         return self.refresh(tenant_id, stale=used, force=True)
+
+    def refused_after_refresh(self, tenant_id: str, used: TokenSet) -> None:
+        """The API refused `used` (401) though it was just refreshed: no refresh can help, only the tenant.
+
+        Tokens rotated by someone else since `used` are left to prove themselves.
+        """
+        current = self.tokens.load(tenant_id)
+        if current is not None and current.version != used.version:
+            return
+        self._needs_reauth(tenant_id, _REFUSED)
 
     def upkeep(self, tenant_id: str) -> bool:
         """Scheduled: use the refresh token if it has rested a week, so Intuit's idle expiry never comes."""
@@ -102,7 +119,7 @@ class TokenKeeper:
             latest = self._load(tenant_id)
             if latest.version != current.version:
                 return latest
-            self._needs_reauth(tenant_id)
+            self._needs_reauth(tenant_id, _INVALID_GRANT)
             raise NotConnectedError(f"tenant {tenant_id} must reconnect QuickBooks") from None
         rotated = TokenSet(
             realm_id=current.realm_id,
@@ -126,15 +143,10 @@ class TokenKeeper:
             raise NotConnectedError(f"tenant {tenant_id} has no QuickBooks Online connection")
         return tokens
 
-    def _needs_reauth(self, tenant_id: str) -> None:
+    def _needs_reauth(self, tenant_id: str, problem: ConnectionProblem) -> None:
         connection = self.connections.get(tenant_id)
         if connection.status is ConnectionStatus.NEEDS_REAUTH:
             return
-        problem = ConnectionProblem(
-            "invalid_grant",
-            "QuickBooks no longer accepts this connection.",
-            "Ask the tenant to open a new connect link and connect again.",
-        )
         moved = connection.moved(ConnectionStatus.NEEDS_REAUTH, self.clock.now(), last_error=problem)
         self.connections.put(moved)
         self.events.publish(CONNECTION_CHANGED, tenant_id, connection_detail(moved, connection.status))
