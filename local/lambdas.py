@@ -42,32 +42,79 @@ class LambdaContext:
 
 @contextmanager
 def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in os.environ while the block runs (one block at a time). Only those keys are put back after:
+    other threads keep reading the shared variables, which never disappear meanwhile."""
     with _env_lock:
-        saved = dict(os.environ)
+        saved = {key: os.environ.get(key) for key in values}
         os.environ.update(values)
         try:
             yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+Handler = Callable[[Any, Any], Any]
 
 
 @dataclass
 class LocalFunction:
+    """One function of the template, run as Lambda runs it: an instance (the handler's module loaded once,
+    with its own module globals) serves one event at a time; an event arriving while every instance is busy
+    gets a new instance (a cold start), and the pool keeps it for later events.
+
+    `handler` is the first instance; `cold_start` loads another (without it, every event shares `handler`).
+    """
+
     spec: tpl.Function
     name: str
-    handler: Callable[[Any, Any], Any]
+    handler: Handler
+    cold_start: Callable[[], Handler] | None = None
+    instances: int = 1
+    _idle: list[Handler] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._idle.append(self.handler)
 
     def invoke(self, event: Any) -> Any:
         context = LambdaContext(self.name, self.spec.memory, self.spec.timeout)
-        return self.handler(event, context)
+        handler = self._acquire()
+        try:
+            return handler(event, context)
+        finally:
+            with self._lock:
+                self._idle.append(handler)
+
+    def _acquire(self) -> Handler:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            if self.cold_start is None:
+                return self.handler
+            self.instances += 1
+        return self.cold_start()
 
 
 def load(spec: tpl.Function, name: str, environment: Mapping[str, str]) -> LocalFunction:
+    """The function, its first instance loaded; more are loaded as concurrent events need them."""
+
+    def cold_start() -> Handler:
+        return load_instance(spec, environment)
+
+    return LocalFunction(spec=spec, name=name, handler=cold_start(), cold_start=cold_start)
+
+
+def load_instance(spec: tpl.Function, environment: Mapping[str, str]) -> Handler:
     """Import the handler module with the function's own environment in place, as its cold start would see it.
 
-    Variables every function shares (Globals) stay in the process environment; those a function sets for
-    itself (its Powertools service name) are read when its module is imported.
+    Each call is a new module object (not registered in sys.modules), so each instance has its own globals:
+    its resolver, its logger's keys, its batch processor. Variables every function shares (Globals) stay in
+    the process environment; those a function sets for itself (its Powertools service name) are read when its
+    module is imported.
     """
     module_name, _, attr = spec.handler.rpartition(".")
     path = spec.code_uri / (module_name.replace(".", "/") + ".py")
@@ -78,4 +125,5 @@ def load(spec: tpl.Function, name: str, environment: Mapping[str, str]) -> Local
     module = importlib.util.module_from_spec(loader_spec)
     with patched_environ(environment):
         loader_spec.loader.exec_module(module)
-    return LocalFunction(spec=spec, name=name, handler=getattr(module, attr))
+    handler: Handler = getattr(module, attr)
+    return handler
