@@ -41,6 +41,15 @@ def _message(status: int, message: str) -> GatewayResponse:
     )
 
 
+def _as_text(body: bytes) -> str | None:
+    """The body as text if it is UTF-8; anything else (a UTF-16 envelope, Latin-1 JSON) reaches the function
+    base64-encoded with `isBase64Encoded` set, as API Gateway passes a body it cannot pass as text."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 @dataclass(frozen=True)
 class CompiledRoute:
     route: tpl.Route
@@ -196,7 +205,8 @@ class HttpApi:
         for name, value in parse_qsl(query, keep_blank_values=True):
             params[name] = f"{params[name]},{value}" if name in params else value
         content_type = merged.get("content-type", "")
-        is_text = not body or bool(TEXT_TYPES.match(content_type))
+        text = _as_text(body) if TEXT_TYPES.match(content_type) else None
+        is_text = not body or text is not None
         now = datetime.now(UTC)
         event: dict[str, Any] = {
             "version": "2.0",
@@ -231,7 +241,7 @@ class HttpApi:
         if path_params:
             event["pathParameters"] = path_params
         if body:
-            event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode()
+            event["body"] = text if text is not None else base64.b64encode(body).decode()
         return event
 
     @staticmethod

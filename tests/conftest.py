@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from moto import mock_aws
 
 from local import aws as local_aws
 from local import lambdas
-from local.stack import load_functions, shared_environment
+from local import template as tpl
+from local.apigw import HttpApi, serve
+from local.stack import issue_local_api_key, load_functions, shared_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -74,3 +77,17 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
 def functions(aws_env: local_aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
     """Every function of the template, loaded from its CodeUri as the Lambda runtime would."""
     return load_functions(aws_env)
+
+
+@pytest.fixture
+def gateway(
+    functions: dict[str, lambdas.LocalFunction], aws_env: local_aws.LocalStack
+) -> Iterator[tuple[str, str]]:
+    """The local API Gateway over HTTP in front of every function: its URL and an API key."""
+    server = serve("127.0.0.1", 0)
+    _, authorizers = tpl.http_api_auth(aws_env.template)
+    server.api = HttpApi(tpl.routes(aws_env.template), authorizers, functions)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.url, issue_local_api_key(None)
+    server.shutdown()
+    server.server_close()

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from lxml import etree
 
@@ -18,6 +19,7 @@ from local.lambdas import LocalFunction
 from qbsync import __version__
 from qbsync.domain.qbwc import SESSION_TTL, hash_password
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION
+from tests.adapters.test_qbwc_soap import REFUSED, envelope
 from tests.conftest import load_event
 
 SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"
@@ -225,3 +227,121 @@ def test_a_storage_failure_is_a_server_fault_without_internals(qbwc: LocalFuncti
     assert "the error was logged" in message
     assert "ResourceNotFound" not in body
     assert "Traceback" not in body
+
+
+# ---------------------------------------------------------------- hostile bodies through the local gateway
+
+SERVER_VERSION = '<serverVersion xmlns="http://developer.intuit.com/"/>'
+UTF16 = '<?xml version="1.0" encoding="utf-16"?>' + envelope(SERVER_VERSION).decode()
+DEEP = "<a>" * 5000 + "x" + "</a>" * 5000
+# Bodies a careless or hostile caller posts, beyond the parser's set (REFUSED), with the content type sent.
+HOSTILE: dict[str, tuple[bytes, str]] = {
+    **{f"refused: {name}": (body, "text/xml; charset=utf-8") for name, body in REFUSED.items()},
+    "UTF-16 envelope with BOM": (UTF16.encode("utf-16"), "text/xml; charset=utf-16"),
+    "UTF-16 envelope without BOM": (UTF16.encode("utf-16-le"), "text/xml"),
+    "UTF-16 bytes declared UTF-8": (envelope(SERVER_VERSION).decode().encode("utf-16"), "text/xml"),
+    "Latin-1 envelope": (
+        envelope(
+            '<authenticate xmlns="http://developer.intuit.com/"><strUserName>caf\xe9</strUserName>'
+            "<strPassword>x</strPassword></authenticate>",
+            prolog='<?xml version="1.0" encoding="iso-8859-1"?>',
+        )
+        .decode()
+        .encode("latin-1"),
+        "text/xml",
+    ),
+    "Latin-1 bytes declared UTF-8": ("<soap:Envelope>caf\xe9</soap:Envelope>".encode("latin-1"), "text/xml"),
+    "invalid UTF-8 bytes": (b"\xff\xfe\xfd" + envelope(SERVER_VERSION), "text/xml"),
+    "deep nesting": (
+        envelope(
+            f'<clientVersion xmlns="http://developer.intuit.com/"><strVersion>{DEEP}</strVersion>'
+            "</clientVersion>"
+        ),
+        "text/xml",
+    ),
+    "oversized string": (
+        envelope(
+            '<authenticate xmlns="http://developer.intuit.com/">'
+            f"<strUserName>{'u' * 3_000_000}</strUserName><strPassword>p</strPassword></authenticate>"
+        ),
+        "text/xml",
+    ),
+    "many elements": (envelope("<x/>" * 200_000), "text/xml"),
+    "wrong envelope namespace": (
+        b'<soap:Envelope xmlns:soap="urn:not-soap"><soap:Body>' + SERVER_VERSION.encode() + b"</soap:Body>"
+        b"</soap:Envelope>",
+        "text/xml",
+    ),
+    "SOAP 1.2 envelope": (
+        b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>'
+        + SERVER_VERSION.encode()
+        + b"</env:Body></env:Envelope>",
+        "application/soap+xml",
+    ),
+    "unknown operation": (envelope('<dropTables xmlns="http://developer.intuit.com/"/>'), "text/xml"),
+    "missing parameters": (envelope('<authenticate xmlns="http://developer.intuit.com/"/>'), "text/xml"),
+    "missing ticket": (envelope('<sendRequestXML xmlns="http://developer.intuit.com/"/>'), "text/xml"),
+    "JSON content type": (envelope(SERVER_VERSION), "application/json"),
+    "binary content type": (envelope(SERVER_VERSION), "application/octet-stream"),
+    "form content type": (b"operation=serverVersion", "application/x-www-form-urlencoded"),
+    "multipart without boundary": (envelope(SERVER_VERSION), "multipart/form-data"),
+    "no content type": (envelope(SERVER_VERSION), ""),
+    "empty body, no content type": (b"", ""),
+    "NUL bytes": (b"\x00" * 64, "text/xml"),
+}
+
+
+def soap_answer_problem(answer: httpx.Response) -> str | None:
+    """What is wrong with the answer to a /qbwc POST, if anything: it must be a SOAP envelope holding an
+    operation's response (200) or a SOAP fault (500, as SOAP 1.1 over HTTP answers a fault)."""
+    if answer.headers.get("content-type") != "text/xml; charset=utf-8":
+        return f"{answer.status_code} {answer.headers.get('content-type')}: {answer.text[:200]}"
+    root = etree.fromstring(answer.content)
+    body = root.find(f"{SOAP}Body") if root.tag == f"{SOAP}Envelope" else None
+    replies = list(body) if body is not None else []
+    if len(replies) != 1:
+        return f"{answer.status_code}, not one reply in a SOAP body: {answer.text[:200]}"
+    if answer.status_code == 200 and replies[0].tag.startswith(TNS) and replies[0].tag.endswith("Response"):
+        return None
+    if answer.status_code == 500 and replies[0].tag == f"{SOAP}Fault" and "Traceback" not in answer.text:
+        return None
+    return f"{answer.status_code} {answer.text[:200]}"
+
+
+def test_every_hostile_body_through_the_gateway_gets_a_soap_answer(gateway: tuple[str, str]) -> None:
+    url, _ = gateway
+    problems: dict[str, str] = {}
+    for name, (body, content_type) in HOSTILE.items():
+        headers = {"Content-Type": content_type} if content_type else {}
+        started = time.perf_counter()
+        try:
+            answer = httpx.post(f"{url}/qbwc", content=body, headers=headers, timeout=30)
+        except httpx.HTTPError as exc:  # a dropped connection
+            problems[name] = repr(exc)
+            continue
+        if time.perf_counter() - started > 10:
+            problems[name] = "took more than 10 s"
+        elif (problem := soap_answer_problem(answer)) is not None:
+            problems[name] = problem
+    assert problems == {}
+
+
+def test_a_utf16_envelope_through_the_gateway_is_answered_like_any_other(gateway: tuple[str, str]) -> None:
+    url, _ = gateway
+    answer = httpx.post(
+        f"{url}/qbwc", content=UTF16.encode("utf-16"), headers={"Content-Type": "text/xml; charset=utf-16"}
+    )
+    assert answer.status_code == 200
+    assert __version__ in result_of(answer.text, "serverVersion")
+
+
+def test_latin1_json_through_the_gateway_is_a_400_problem(gateway: tuple[str, str]) -> None:
+    url, key = gateway
+    answer = httpx.post(
+        f"{url}/v1/tenants",
+        content='{"id": "cafe", "name": "Caf\xe9", "edition": "qbo"}'.encode("latin-1"),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "UTF-8" in answer.json()["detail"]

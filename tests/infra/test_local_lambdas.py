@@ -4,19 +4,14 @@ concurrency, each with its own module globals; concurrent requests through the l
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from local import lambdas
 from local import template as tpl
-from local.apigw import HttpApi, serve
-from local.aws import LocalStack
-from local.stack import issue_local_api_key
 
 PROBE = """
 import os
@@ -61,18 +56,6 @@ def test_concurrent_events_get_one_instance_each_with_its_own_globals(tmp_path: 
     for _ in range(3):
         function.invoke({"arrived": gate})
     assert function.instances == 6
-
-
-@pytest.fixture
-def gateway(functions: dict[str, lambdas.LocalFunction], aws_env: LocalStack) -> Iterator[tuple[str, str]]:
-    server = serve("127.0.0.1", 0)
-    _, authorizers = tpl.http_api_auth(aws_env.template)
-    server.api = HttpApi(tpl.routes(aws_env.template), authorizers, functions)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.url, issue_local_api_key(None)
-    server.shutdown()
-    server.server_close()
 
 
 def test_concurrent_requests_through_the_gateway_each_get_their_own_answer(
