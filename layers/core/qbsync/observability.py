@@ -1,18 +1,75 @@
-"""Logging shared by every function: Powertools' structured logger, also used by the qbsync package."""
+"""Logging shared by every function: Powertools' structured logger, also used by the qbsync package.
+
+The package's own loggers (`qbsync.*`) write through the Logger of the function whose invocation runs on the
+current thread, so each of their lines carries that function's service, name and request. On AWS a process
+runs one function; the local stack runs every function in one process, where copying one function's handlers
+to the package logger made the last function loaded (SchedulerFunction) sign every line.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from contextvars import ContextVar
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 PACKAGE_LOGGER = "qbsync"
+_running: ContextVar[FunctionLogger | None] = ContextVar("qbsync_function_logger", default=None)
+_latest: list[FunctionLogger] = []  # outside an invocation (a cold start), the function loaded last speaks
 
 
-def function_logger() -> Logger:
+class FunctionLogger(Logger):
+    """A function's Logger: while a handler it decorates with `inject_lambda_context` runs, the package's
+    lines on that thread go through it."""
+
+    def inject_lambda_context(
+        self,
+        lambda_handler: Any = None,
+        log_event: bool | None = None,
+        correlation_id_path: str | None = None,
+        clear_state: bool | None = False,
+        flush_buffer_on_uncaught_error: bool = False,
+    ) -> Any:
+        options: dict[str, Any] = {
+            "log_event": log_event,
+            "correlation_id_path": correlation_id_path,
+            "clear_state": clear_state,
+            "flush_buffer_on_uncaught_error": flush_buffer_on_uncaught_error,
+        }
+        if lambda_handler is None:  # used with options: @logger.inject_lambda_context(...)
+            return functools.partial(self.inject_lambda_context, **options)
+        injected = super().inject_lambda_context(lambda_handler, **options)
+
+        @functools.wraps(lambda_handler)
+        def running(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+            token = _running.set(self)
+            try:
+                return injected(event, context, *args, **kwargs)
+            finally:
+                _running.reset(token)
+
+        return running
+
+
+class _ThroughRunningFunction(logging.Handler):
+    """Hands a record of the package to the handlers of the function running on this thread."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger = _running.get() or (_latest[0] if _latest else None)
+        if logger is not None and record.levelno >= logger.registered_handler.level:
+            logger.registered_handler.handle(record)
+
+
+def function_logger() -> FunctionLogger:
     """The function's Logger (service from POWERTOOLS_SERVICE_NAME); qbsync's own loggers write through it."""
-    logger = Logger()
-    logging.getLogger(PACKAGE_LOGGER)
-    copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE_LOGGER})
+    logger = FunctionLogger()
+    logger.append_keys(name="%(name)s")  # which module wrote the line
+    _latest[:] = [logger]
+    package = logging.getLogger(PACKAGE_LOGGER)
+    package.setLevel(logger.log_level)
+    package.propagate = False
+    if not any(isinstance(h, _ThroughRunningFunction) for h in package.handlers):
+        package.handlers = [_ThroughRunningFunction()]
     return logger
