@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  Functions      {', '.join(sorted(stack.functions))}\n"
         f"  Queue pollers  {', '.join(p.source.function for p in stack.pollers)}\n"
         f"  Schedules      {schedules}\n"
+        # Nothing is saved: moto and the QuickBooks Online sandbox keep their state in this process's memory.
+        "  State          in memory only: tenants, records, tokens and the sandbox's companies end with it\n"
         "Press Ctrl-C to stop.\n"
         "ready",
         flush=True,

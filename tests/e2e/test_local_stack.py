@@ -27,6 +27,7 @@ def test_prints_where_everything_is(stack: LocalProcess) -> None:
         assert label in text
     assert "SyncWorkerFunction" in text
     assert "Heartbeat rate(5 minutes), TokenUpkeep rate(1 day)" in text
+    assert "State          in memory only:" in text  # a restart starts empty, and the banner says so
 
 
 def test_health_answers_and_the_worker_pipeline_has_run(stack: LocalProcess) -> None:
