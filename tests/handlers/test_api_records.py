@@ -239,3 +239,15 @@ def test_each_record_type_has_a_json_schema(api: LocalFunction) -> None:
     assert set(schema["required"]) == {"customer_id", "lines"}
     assert "due_date" in schema["properties"]
     assert call(api, "api_get_record.json", path="/v1/schemas/records/estimate")[0] == 422
+
+
+@pytest.mark.usefixtures("tenant")
+def test_an_invoice_line_beyond_the_money_limit_is_refused_naming_the_line(api: LocalFunction) -> None:
+    line = {"item_id": "svc-1", "quantity": 100000, "rate": 100000}
+    invoice = {"customer_id": "cust-1001", "lines": [line]}
+    path = "/v1/tenants/acme-42/records/invoice/inv-7"
+    status, problem = call(api, "api_put_record.json", path=path, body=invoice)
+    assert status == 422
+    assert [e["field"] for e in problem["errors"]] == ["lines.0.amount"]
+    assert "at most 9999999999.99" in problem["errors"][0]["message"]
+    assert call(api, "api_get_record.json", path=path)[0] == 404

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from qbsync.domain.records import (
+    MONEY_MAX,
     RECORD_TYPES,
     Bill,
     CreditMemo,
@@ -323,6 +324,95 @@ def test_a_line_without_an_item_is_description_only() -> None:
         invoice({"description": "x", "amount": "5"})
     with pytest.raises(ValidationError, match="item_id or a description"):
         invoice({"tax_code": "TAX"})
+
+
+def test_a_line_whose_quantity_times_rate_exceeds_the_money_limit_is_refused_on_its_amount() -> None:
+    for record_type, line in [
+        ("invoice", {"item_id": "a", "quantity": "100000", "rate": "100000"}),
+        ("credit_memo", {"item_id": "a", "quantity": "100000", "rate": "-100000"}),
+        ("bill", {"item_id": "a", "quantity": "9999999999.99999", "rate": "9999999999.99999"}),
+    ]:
+        data = {**GOOD[record_type], "lines": [{"item_id": "b", "amount": "1.00"}, line]}
+        with pytest.raises(ValidationError, match=r"at most 9999999999\.99") as caught:
+            parse_record(record_type, data)
+        assert [e["loc"] for e in caught.value.errors()] == [("lines", 1, "amount")], record_type
+
+
+def test_a_document_whose_lines_add_up_beyond_the_money_limit_is_refused() -> None:
+    for record_type in ("invoice", "credit_memo", "purchase_order", "bill"):
+        lines = [{"item_id": "a", "amount": str(MONEY_MAX)}, {"item_id": "b", "amount": "0.01"}]
+        with pytest.raises(ValidationError, match=r"total of the lines is 10000000000\.00") as caught:
+            parse_record(record_type, {**GOOD[record_type], "lines": lines})
+        assert [e["loc"] for e in caught.value.errors()] == [("lines",)], record_type
+
+
+def test_payment_sums_beyond_the_money_limit_are_refused() -> None:
+    big = str(MONEY_MAX)
+    with pytest.raises(ValidationError, match=r"applied to invoices is 19999999999\.98"):
+        payment(
+            "0.00",
+            {"invoice_id": "inv-1", "amount": big},
+            {"invoice_id": "inv-2", "amount": big},
+            {"credit_memo_id": "cm-1", "amount": big},
+            {"credit_memo_id": "cm-2", "amount": big},
+        )
+
+
+EXTREMES: list[tuple[str, dict[str, Any]]] = [
+    # quantity x rate landing exactly on the limit, and the largest quantity and rate with a small partner
+    ("invoice", {"lines": [{"item_id": "a", "quantity": "99999.99999", "rate": "99999.99999"}]}),
+    ("invoice", {"lines": [{"item_id": "a", "quantity": "999999999.999", "rate": "10"}]}),
+    ("invoice", {"lines": [{"item_id": "a", "quantity": "9999999999.99999", "rate": "0.00001"}]}),
+    ("invoice", {"lines": [{"item_id": "a", "quantity": "0.00001", "rate": "9999999999.99999"}]}),
+    ("bill", {"lines": [{"item_id": "a", "quantity": "9999999999.99", "rate": "1"}]}),
+    # a total exactly at the limit, reached through a discount line at minus the limit
+    (
+        "credit_memo",
+        {
+            "lines": [
+                {"item_id": "a", "amount": str(MONEY_MAX)},
+                {"item_id": "b", "amount": str(MONEY_MAX)},
+                {"item_id": "discount", "quantity": "1", "rate": str(-MONEY_MAX)},
+            ]
+        },
+    ),
+    ("purchase_order", {"lines": [{"account": "Freight", "amount": str(MONEY_MAX)}]}),
+    (
+        "payment",
+        {
+            "total_amount": str(MONEY_MAX),
+            "applications": [
+                {"invoice_id": "inv-1", "amount": str(MONEY_MAX)},
+                {"credit_memo_id": "cm-1", "amount": str(MONEY_MAX)},
+            ],
+        },
+    ),
+    ("item", {"sales_price": "9999999999.99999", "quantity_on_hand": "9999999999.99999"}),
+]
+
+
+@pytest.mark.parametrize(("record_type", "patch"), EXTREMES, ids=[t for t, _ in EXTREMES])
+def test_a_record_at_the_money_limits_parses_again_from_what_is_stored(
+    record_type: str, patch: dict[str, Any]
+) -> None:
+    record = parse_record(record_type, {**GOOD[record_type], **patch})
+    stored = json.loads(json.dumps(record.model_dump(mode="json")))  # what the store keeps, as it reads it
+    assert parse_record(record_type, stored) == record
+
+
+def test_every_line_that_parses_also_parses_again_from_what_is_stored() -> None:
+    edges = ["0.00001", "0.005", "1", "99999.99999", "100000", "999999999.999", "9999999999.99999"]
+    for quantity in edges:
+        for rate in [*edges, *(f"-{e}" for e in edges)]:
+            for record_type in ("invoice", "bill"):
+                line = {"item_id": "a", "quantity": quantity, "rate": rate}
+                data = {**GOOD[record_type], "lines": [line, {"item_id": "b", "amount": str(MONEY_MAX)}]}
+                try:
+                    record = parse_record(record_type, data)
+                except ValidationError:
+                    continue  # refused at push: never stored
+                stored = json.loads(json.dumps(record.model_dump(mode="json")))
+                assert parse_record(record_type, stored) == record, (record_type, quantity, rate)
 
 
 def test_purchase_lines_are_items_or_accounts() -> None:

@@ -24,6 +24,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -57,10 +59,12 @@ def _blank_to_none(value: Any) -> Any:
 
 # Money: at most 2 decimal places and 10 digits before the point (QBO amounts are "10.5" at most, NOTES §4.2;
 # qbXML AMTTYPE allows 13.2). Binary floats such as 0.1 + 0.2 carry many digits and are refused.
+MONEY_MAX_DIGITS = 12
+MONEY_MAX = Decimal(10) ** (MONEY_MAX_DIGITS - 2) - CENT  # 9999999999.99
 Money = Annotated[
     Decimal,
     BeforeValidator(_no_bool),
-    Field(max_digits=12, decimal_places=2, allow_inf_nan=False),
+    Field(max_digits=MONEY_MAX_DIGITS, decimal_places=2, allow_inf_nan=False),
     AfterValidator(_to_cents),
 ]
 NonNegativeMoney = Annotated[Money, Field(ge=0)]
@@ -180,20 +184,27 @@ def line_amount(quantity: Decimal, rate: Decimal) -> Decimal:
     return (quantity * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _settle_amount(quantity: Decimal | None, rate: Decimal | None, amount: Decimal | None) -> Decimal:
-    """The amount of an item line: given, or quantity x rate; when all three are given they must agree."""
-    if quantity is not None and rate is not None:
-        expected = line_amount(quantity, rate)
-        if amount is None:
-            return expected
-        if amount != expected:
-            raise ValueError(
-                f"amount {amount} does not equal quantity x rate = {quantity} x {rate} = {expected}"
-            )
-        return amount
-    if amount is None:
-        raise ValueError("give the amount, or both quantity and rate")
+def _check_money(what: str, amount: Decimal) -> Decimal:
+    """`amount` if it fits in a Money field; computed amounts and totals are held to the same limit."""
+    if abs(amount) > MONEY_MAX:
+        raise ValueError(
+            f"{what} is {amount}; an amount can be at most {MONEY_MAX} (10 digits before the point)"
+        )
     return amount
+
+
+def _computed_amount(quantity: Any, rate: Any, amount: Decimal | None) -> Decimal | None:
+    """The amount of an item line priced by quantity x rate; when the amount is given too they must agree.
+
+    Returns `amount` untouched when the line is not priced by quantity and rate (or they did not validate):
+    the line's own checks say what it needs then.
+    """
+    if not isinstance(quantity, Decimal) or not isinstance(rate, Decimal):
+        return amount
+    expected = _check_money(f"quantity x rate = {quantity} x {rate}", line_amount(quantity, rate))
+    if amount is not None and amount != expected:
+        raise ValueError(f"amount {amount} does not equal quantity x rate = {quantity} x {rate} = {expected}")
+    return expected
 
 
 class SalesLine(Record):
@@ -203,8 +214,16 @@ class SalesLine(Record):
     description: OptionalText = None
     quantity: Quantity | None = None
     rate: Rate | None = None
-    amount: Money | None = None
+    # Validated even when absent: an item line's amount is computed from quantity x rate (fields above it).
+    amount: Money | None = Field(default=None, validate_default=True)
     tax_code: OptionalText = None  # e.g. TAX or NON (US companies)
+
+    @field_validator("amount")
+    @classmethod
+    def _settle_amount(cls, amount: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if info.data.get("item_id") is None:
+            return amount  # description-only (or an item_id that did not validate): checked below
+        return _computed_amount(info.data.get("quantity"), info.data.get("rate"), amount)
 
     @model_validator(mode="after")
     def _settle(self) -> Self:
@@ -214,9 +233,8 @@ class SalesLine(Record):
                 raise ValueError(f"a line without item_id is description-only; remove {', '.join(priced)}")
             if self.description is None:
                 raise ValueError("a line needs an item_id or a description")
-            return self
-        # Non-frozen model, so the settled amount can be stored once; validation never runs on assignment.
-        self.amount = _settle_amount(self.quantity, self.rate, self.amount)
+        elif self.amount is None:
+            raise ValueError("give the amount, or both quantity and rate")
         return self
 
 
@@ -236,11 +254,15 @@ class _Document(Record):
     def total(self) -> Decimal:
         return _lines_total(self.lines)
 
-    @model_validator(mode="after")
-    def _check_total(self) -> Self:
-        if self.total < 0:
-            raise ValueError(f"the lines add up to {self.total}; a document's total cannot be negative")
-        return self
+    @field_validator("lines")
+    @classmethod
+    def _check_total(
+        cls, lines: list[SalesLine] | list[PurchaseLine]
+    ) -> list[SalesLine] | list[PurchaseLine]:
+        total = _check_money("the total of the lines", _lines_total(lines))
+        if total < 0:
+            raise ValueError(f"the lines add up to {total}; a document's total cannot be negative")
+        return lines
 
 
 class _DueDocument(_Document):
@@ -307,6 +329,15 @@ class Payment(Record):
     memo: OptionalText = None
     applications: list[PaymentApplication] = Field(default_factory=list)
 
+    @field_validator("applications")
+    @classmethod
+    def _check_sums(cls, applications: list[PaymentApplication]) -> list[PaymentApplication]:
+        # Each application fits in Money; so must their sums, which `applied` and `unapplied` are made of.
+        for kind, what in (("invoice", "applied to invoices"), ("credit_memo", "of credits used")):
+            amounts = (a.amount for a in applications if a.target[0] == kind)
+            _check_money(f"the amount {what}", sum(amounts, Decimal("0.00")))
+        return applications
+
     @property
     def applied_to_invoices(self) -> Decimal:
         return sum((a.amount for a in self.applications if a.invoice_id is not None), Decimal("0.00"))
@@ -345,7 +376,15 @@ class PurchaseLine(Record):
     description: OptionalText = None
     quantity: Quantity | None = None
     rate: Rate | None = None
-    amount: Money | None = None
+    # Validated even when absent: an item line's amount is computed from quantity x rate (fields above it).
+    amount: Money | None = Field(default=None, validate_default=True)
+
+    @field_validator("amount")
+    @classmethod
+    def _settle_amount(cls, amount: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if info.data.get("account") is not None:
+            return amount  # an account line has an amount only: checked below
+        return _computed_amount(info.data.get("quantity"), info.data.get("rate"), amount)
 
     @model_validator(mode="after")
     def _settle(self) -> Self:
@@ -355,7 +394,8 @@ class PurchaseLine(Record):
             priced = [f for f in ("quantity", "rate") if getattr(self, f) is not None]
             if priced:
                 raise ValueError(f"an account line has an amount only; remove {', '.join(priced)}")
-        self.amount = _settle_amount(self.quantity, self.rate, self.amount)
+        if self.amount is None:
+            raise ValueError("give the amount, or both quantity and rate")
         return self
 
 
