@@ -188,6 +188,19 @@ def test_unparseable_signed_body_is_acknowledged_and_logged_as_an_error(
     assert queued_jobs() == []
 
 
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_a_signed_body_nested_too_deep_is_acknowledged_and_logged_as_an_error(
+    webhook: LocalFunction, connected_realm: None, caplog: pytest.LogCaptureFixture, depth: int
+) -> None:
+    body = b'{"eventNotifications": ' + b"[" * depth + b"]" * depth + b"}"
+    event = signed(load_event("qbo_webhook_legacy.json"), body)
+    assert webhook.invoke(event) == {"statusCode": 200, "body": ""}
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["signed webhook unreadable; acknowledged"]
+    assert errors[0].reason == "The body is nested more than 32 levels deep; at most 32 are accepted."
+    assert queued_jobs() == []
+
+
 def test_neither_token_nor_signature_is_logged(
     webhook: LocalFunction,
     connected_realm: None,

@@ -289,6 +289,7 @@ def test_unreadable_events_are_skipped_and_the_rest_kept() -> None:
     [
         b"",
         b"{not json",
+        b"[" * 100_000 + b"]" * 100_000,
         b"\xff\xfe\x00garbage",
         b'{"hello": "world"}',
         b'"text"',

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from qbsync import __version__
 from qbsync.api.models import Problem, ProblemField
 from qbsync.api.routes import connections, records, system, tenants
 from qbsync.api.routes import settings as settings_routes
 from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from qbsync.domain.json_input import JsonInputError, load_json
 from qbsync.domain.settings import StaleVersionError
 from qbsync.domain.sync import RecordLockedError
+from qbsync.problems import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +54,60 @@ def _field_name(loc: tuple[str | int, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+JSON = "application/json"
+
+
+def _json_body(text: str) -> Any:
+    """Powertools' body parser: bounded JSON (`load_json`); what it refuses is a 400 problem."""
+    try:
+        return load_json(text)
+    except JsonInputError as exc:
+        raise BadRequestError(str(exc)) from exc
+
+
+def _unreadable_body(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A problem answer for a body this API cannot read as JSON, before Powertools tries to.
+
+    Powertools' validation picks a parser by a case-sensitive prefix of Content-Type and answers what it
+    cannot read with exceptions no route sees: `RequestUnsupportedContentType` (text/plain, application/xml,
+    application/octet-stream), a bare ValueError (multipart/form-data without a boundary), or it parses
+    forms and multipart into fields. Every route here reads JSON, so any other media type is a 415, and a
+    base64 body (API Gateway's way of passing bytes) must decode to UTF-8 text.
+    """
+    body = event.get("body")
+    if not body:
+        return None
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    if media_type not in {"", JSON}:
+        return problem_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            f"This API reads JSON bodies only; send the body as {JSON}, not {media_type}.",
+        )
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return problem_response(HTTPStatus.BAD_REQUEST, "The body is not JSON: it is not UTF-8 text.")
+    return None
+
+
+class HostAppResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver that reads JSON bodies only, refusing the rest with a problem answer."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refused = _unreadable_body(event)
+        if refused is not None:
+            return refused
+        if event.get("body"):
+            # Media types are case-insensitive (RFC 9110 §8.3.1); Powertools compares "application/json".
+            headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+            event = {**event, "headers": {**headers, "content-type": JSON}}
+        return super().resolve(event, context)
+
+
 def build_api() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = HostAppResolver(enable_validation=True, json_body_deserializer=_json_body)
     app.include_router(system.router)
     app.include_router(tenants.router)
     app.include_router(connections.router)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.json_input import JsonInputError, load_json
 from qbsync.domain.ports import Clock, JobQueue
 from qbsync.domain.webhooks import (
     ENTITY_CHANGED_JOB,
@@ -177,13 +177,9 @@ def parse_payload(body: bytes) -> ParsedPayload:
     One unreadable event does not refuse the others; a body in neither format raises WebhookPayloadError.
     """
     try:
-        doc = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise WebhookPayloadError(
-            f"The body is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise WebhookPayloadError("The body is not JSON: it is not UTF-8 text.") from exc
+        doc = load_json(body)
+    except JsonInputError as exc:
+        raise WebhookPayloadError(str(exc)) from exc
     if isinstance(doc, list):
         return _cloudevents(doc)
     if isinstance(doc, dict) and "eventNotifications" in doc:
