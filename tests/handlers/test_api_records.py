@@ -251,3 +251,24 @@ def test_an_invoice_line_beyond_the_money_limit_is_refused_naming_the_line(api: 
     assert [e["field"] for e in problem["errors"]] == ["lines.0.amount"]
     assert "at most 9999999999.99" in problem["errors"][0]["message"]
     assert call(api, "api_get_record.json", path=path)[0] == 404
+
+
+@pytest.mark.usefixtures("tenant")
+def test_an_amount_below_a_cent_is_refused_and_a_negative_zero_is_stored_as_zero(api: LocalFunction) -> None:
+    assert call(api, "api_put_record.json")[0] == 201  # customer cust-1001
+    assert call(api, "api_post_records.json")[0] == 200  # items item-consulting, item-widget
+    path = "/v1/tenants/acme-42/records/invoice/inv-7"
+    event = copy.deepcopy(load_event("api_put_record.json"))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["headers"].pop("idempotency-key")
+    template = '{"customer_id": "cust-1001", "lines": [{"item_id": "item-consulting", "amount": %s}]}'
+
+    event["body"] = template % "1E-400"
+    result = api.invoke(event)
+    assert result["statusCode"] == 422
+    assert [e["field"] for e in json.loads(result["body"])["errors"]] == ["lines.0.amount"]
+
+    event["body"] = template % "-0.0"
+    result = api.invoke(event)
+    assert result["statusCode"] == 201
+    assert json.loads(result["body"])["data"]["lines"][0]["amount"] == "0.00"

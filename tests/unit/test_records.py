@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from qbsync.domain.json_input import load_json
 from qbsync.domain.records import (
     MONEY_MAX,
     RECORD_TYPES,
@@ -185,6 +186,24 @@ def test_a_binary_float_with_many_decimals_is_refused_from_json() -> None:
         Invoice.model_validate_json(
             '{"customer_id": "c", "lines": [{"item_id": "a", "amount": 0.30000000000000004}]}'
         )
+
+
+@pytest.mark.parametrize("zero", ["-0", "-0.00", Decimal("-0"), Decimal("-0.000"), -0.0])
+def test_a_negative_zero_is_stored_as_zero(zero: object) -> None:
+    record = invoice({"item_id": "a", "amount": zero}, {"item_id": "b", "quantity": zero, "rate": zero})
+    stored = record.model_dump(mode="json")
+    assert [line["amount"] for line in stored["lines"]] == ["0.00", "0.00"]
+    assert stored["lines"][1]["quantity"] in {"0", "0.00", "0.000", "0.0"}
+    assert stored["lines"][1]["rate"] == stored["lines"][1]["quantity"]
+    assert str(invoice({"item_id": "a", "quantity": "0", "rate": "-5"}).lines[0].amount) == "0.00"
+
+
+def test_an_amount_too_small_for_a_cent_is_refused_however_it_is_written() -> None:
+    for written in ("1E-400", "0.001", "1e-3"):
+        data = load_json('{"customer_id": "c", "lines": [{"item_id": "a", "amount": ' + written + "}]}")
+        with pytest.raises(ValidationError) as caught:
+            parse_record("invoice", data)
+        assert [e["loc"] for e in caught.value.errors()] == [("lines", 0, "amount")], written
 
 
 def test_quantities_and_rates_keep_up_to_five_decimals() -> None:

@@ -7,12 +7,15 @@
 - text: the body must be UTF-8 (RFC 8259 §8.1), and strings may not hold unpaired surrogates such as
   "\\ud800": json accepts the escape (RFC 8259 §8.2 leaves it undefined) but the text cannot be encoded
   again, so storing or answering with it would fail later.
-- numbers: an integer of more than 4,300 digits raises ValueError (Python's int_max_str_digits).
+- numbers: decimals are read as Decimal, exactly as written: as floats, 1E-400 would become 0.0 and pass
+  as a valid amount, and 0.1 would be a binary fraction. An integer of more than 4,300 digits raises
+  ValueError (Python's int_max_str_digits).
 """
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 MAX_JSON_DEPTH = 32
@@ -27,7 +30,7 @@ def load_json(text: str | bytes) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        document = json.loads(text)
+        document = json.loads(text, parse_float=Decimal)
     except UnicodeDecodeError as exc:
         raise JsonInputError("The body is not JSON: it is not UTF-8 text.") from exc
     except json.JSONDecodeError as exc:

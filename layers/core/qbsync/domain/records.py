@@ -38,9 +38,14 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+def _unsigned_zero(value: Decimal) -> Decimal:
+    # Decimal keeps the sign of zero ("-0" is Decimal("-0")); no amount or quantity is a negative zero.
+    return value if value else abs(value)
+
+
 def _to_cents(value: Decimal) -> Decimal:
     # Exact: the field already refused more than two decimal places. "100", 1e2 and "100.0" all become 100.00.
-    return value.quantize(CENT)
+    return _unsigned_zero(value.quantize(CENT))
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -71,10 +76,16 @@ NonNegativeMoney = Annotated[Money, Field(ge=0)]
 PositiveMoney = Annotated[Money, Field(gt=0)]
 # Quantities and unit rates: qbXML QUANTYPE / PRICETYPE are 10 digits before the point and at most 5 after.
 Quantity = Annotated[
-    Decimal, BeforeValidator(_no_bool), Field(ge=0, max_digits=15, decimal_places=5, allow_inf_nan=False)
+    Decimal,
+    BeforeValidator(_no_bool),
+    Field(ge=0, max_digits=15, decimal_places=5, allow_inf_nan=False),
+    AfterValidator(_unsigned_zero),
 ]
 Rate = Annotated[
-    Decimal, BeforeValidator(_no_bool), Field(max_digits=15, decimal_places=5, allow_inf_nan=False)
+    Decimal,
+    BeforeValidator(_no_bool),
+    Field(max_digits=15, decimal_places=5, allow_inf_nan=False),
+    AfterValidator(_unsigned_zero),
 ]
 NonNegativeRate = Annotated[Rate, Field(ge=0)]
 Day = Annotated[date, BeforeValidator(_iso_date_only)]
@@ -181,7 +192,7 @@ class Item(Record):
 
 def line_amount(quantity: Decimal, rate: Decimal) -> Decimal:
     """Quantity times rate, rounded half-up to cents: how every line's amount is computed and checked."""
-    return (quantity * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return _unsigned_zero((quantity * rate).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def _check_money(what: str, amount: Decimal) -> Decimal:
