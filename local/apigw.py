@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local import template as tpl
 from local.aws import ACCOUNT_ID, REGION
@@ -112,7 +112,10 @@ class HttpApi:
         source_ip: str = "127.0.0.1",
     ) -> GatewayResponse:
         split = urlsplit(raw_path)
-        path = split.path or "/"
+        # HTTP APIs percent-decode the path once, before routing: `rawPath`, `requestContext.http.path` and
+        # `pathParameters` all carry it decoded (a request for /a%2Fb arrives as rawPath "/a/b", captured in
+        # fastify/aws-lambda-fastify#169 and honojs/hono#2156); the query string stays as sent.
+        path = unquote(split.path) or "/"
         found = self.match(method, path)
         if found is None:
             return _message(404, "Not Found")

@@ -96,3 +96,21 @@ def test_gateway_routes_as_the_template_says(
 def test_undeclared_routes_are_not_served(method: str, path: str) -> None:
     gateway = HttpApi(tpl.routes(TEMPLATE), tpl.http_api_auth(TEMPLATE)[1], {})
     assert gateway.match(method, path) is None
+
+
+def test_the_gateway_decodes_the_path_once_and_keeps_the_query_string_as_sent() -> None:
+    seen: list[dict[str, object]] = []
+
+    class Capture:
+        def invoke(self, event: dict[str, object]) -> dict[str, object]:
+            seen.append(event)
+            return {"statusCode": 200, "body": ""}
+
+    functions = {"ConnectFunction": Capture()}
+    gateway = HttpApi(tpl.routes(TEMPLATE), tpl.http_api_auth(TEMPLATE)[1], functions)  # type: ignore[arg-type]
+    assert gateway.handle("GET", "/connect/a%20b%2Fc%2520d?q=%20x", [], b"").status == 200
+    [event] = seen
+    assert event["rawPath"] == "/connect/a b/c%20d"
+    assert event["pathParameters"] == {"proxy": "a b/c%20d"}
+    assert event["requestContext"]["http"]["path"] == "/connect/a b/c%20d"  # type: ignore[index]
+    assert (event["rawQueryString"], event["queryStringParameters"]) == ("q=%20x", {"q": " x"})

@@ -286,11 +286,23 @@ def test_an_invoice_needs_at_least_one_line_and_may_total_zero() -> None:
     assert free.total == Decimal("0.00")
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "x" * 65, " padded"])
-def test_record_ids_are_one_to_64_characters(bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    ["", "   ", "x" * 65, " padded", "a b", "a#b", "a?b", "a/b", "a%20b", "café", "-a", ".", "..", "a\x00"],
+)
+def test_record_ids_are_one_to_64_letters_digits_dots_underscores_or_hyphens(bad: str) -> None:
     with pytest.raises(ValidationError):
         invoice({"item_id": "a", "amount": "1.00"}, customer_id=bad)
-    assert invoice({"item_id": "a", "amount": "1.00"}, customer_id="x" * 64).customer_id == "x" * 64
+    for good in (
+        "x" * 64,
+        "cust-1001",
+        "inv-7",
+        "svc-1",
+        "7",
+        "A.b_c-D",
+        "9f1c0e7a-2b3d-4c8e-9a61-0d2f3b4c5e6f",
+    ):
+        assert invoice({"item_id": "a", "amount": "1.00"}, customer_id=good).customer_id == good
 
 
 def test_dates_are_iso_dates_not_numbers_or_times() -> None:

@@ -91,11 +91,17 @@ NonNegativeRate = Annotated[Rate, Field(ge=0)]
 Day = Annotated[date, BeforeValidator(_iso_date_only)]
 
 RECORD_ID_MAX = 64
-# The host app's id of a record: 1 to 64 characters, kept as sent (never stripped: ids are keys), so
-# surrounding whitespace is refused rather than silently removed.
+# The host app's id of a record, the same in a URL path (/records/invoice/inv-7), in a bulk push and in a
+# reference such as `customer_id`: 1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or
+# digit (the alphabet of tenant ids). These are RFC 3986 §2.3 unreserved characters, which a URL carries as
+# they are: there is nothing to percent-encode, so no id depends on how often a path is decoded, and no id is
+# a dot segment ('.', '..') that clients remove from paths. Kept as sent (never stripped: ids are keys).
+RECORD_ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{RECORD_ID_MAX - 1}}}$"
 RecordId = Annotated[
     str,
-    StringConstraints(strip_whitespace=False, min_length=1, max_length=RECORD_ID_MAX, pattern=r"^\S(.*\S)?$"),
+    StringConstraints(
+        strip_whitespace=False, min_length=1, max_length=RECORD_ID_MAX, pattern=RECORD_ID_PATTERN
+    ),
 ]
 # Text that must be present; surrounding whitespace is dropped (the model strips every string).
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -495,6 +501,8 @@ def parse_record(record_type: str, data: Any) -> BaseModel:
 
 
 __all__ = [
+    "RECORD_ID_MAX",
+    "RECORD_ID_PATTERN",
     "RECORD_TYPES",
     "Address",
     "Bill",
@@ -509,6 +517,7 @@ __all__ = [
     "PurchaseLine",
     "PurchaseOrder",
     "PurchaseOrderStatus",
+    "RecordId",
     "SalesLine",
     "Vendor",
     "line_amount",

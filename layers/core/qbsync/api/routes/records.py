@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from qbsync.api.idempotency import HEADER, KEY_PATTERN, run_once
 from qbsync.api.models import ProblemField, TenantId, error_responses
 from qbsync.composition import container
-from qbsync.domain.records import RECORD_ID_MAX, RECORD_TYPES
+from qbsync.domain.records import RECORD_TYPES, RecordId
 from qbsync.domain.sync import SyncEvent, SyncRecord, SyncState
 from qbsync.usecases import events as feed_usecase
 from qbsync.usecases.records import BULK_MAX, Outcome
@@ -22,7 +22,6 @@ from qbsync.usecases.records import BULK_MAX, Outcome
 router = Router()  # type: ignore[no-untyped-call]
 
 RecordType = Annotated[str, StringConstraints(pattern=f"^({'|'.join(RECORD_TYPES)})$")]
-RecordId = Annotated[str, StringConstraints(min_length=1, max_length=RECORD_ID_MAX, pattern=r"^\S(.*\S)?$")]
 IdempotencyKey = Annotated[
     str | None,
     Header(
