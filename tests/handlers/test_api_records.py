@@ -272,3 +272,22 @@ def test_an_amount_below_a_cent_is_refused_and_a_negative_zero_is_stored_as_zero
     result = api.invoke(event)
     assert result["statusCode"] == 201
     assert json.loads(result["body"])["data"]["lines"][0]["amount"] == "0.00"
+
+
+@pytest.mark.usefixtures("tenant")
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"display_name": "Ada\u0000 Lovelace"}, "display_name"),
+        ({"display_name": "Ada", "billing_address": {"city": "Lon\u202edon"}}, "billing_address.city"),
+        ({"display_name": "Ada", "notes": "Tab\tand\nnew line are fine, \ufffe is not"}, "notes"),
+    ],
+    ids=["nul-in-name", "bidi-in-city", "fffe-in-notes"],
+)
+def test_a_character_quickbooks_cannot_store_is_refused_naming_the_field(
+    api: LocalFunction, data: dict[str, Any], field: str
+) -> None:
+    status, problem = call(api, "api_put_record.json", body=data, headers={"idempotency-key": None})
+    assert status == 422
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [(field, "forbidden_character")]
+    assert call(api, "api_get_record.json")[0] == 404

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from qbsync.domain.errors import FieldProblem
 from qbsync.domain.records import RECORD_TYPES, Customer, Invoice, Payment
@@ -163,6 +163,68 @@ def test_both_editions_refuse_colons_in_every_list_name() -> None:
         for key in ("customer", "vendor", "employee", "item.service", "item.non_inventory", "item.inventory"):
             name_field = "name" if key.startswith("item") else "display_name"
             assert name_field in {rule.field for rule in FORBIDDEN_CHARACTERS[edition][key]}
+
+
+def free_text_paths(
+    schema: dict[str, Any], defs: dict[str, Any] | None = None, prefix: str = ""
+) -> list[str]:
+    """Every field of a record's JSON Schema that takes free text (not an id pattern, date or enum)."""
+    defs = schema.get("$defs", {}) if defs is None else defs
+    paths: list[str] = []
+    for name, field in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        for option in field.get("anyOf", [field]):
+            if "$ref" in option:
+                paths += free_text_paths(defs[option["$ref"].rsplit("/", 1)[-1]], defs, f"{path}.")
+            elif option.get("type") == "array" and "$ref" in option.get("items", {}):
+                paths += free_text_paths(defs[option["items"]["$ref"].rsplit("/", 1)[-1]], defs, f"{path}.*.")
+            elif option.get("type") == "string" and not {"pattern", "format", "enum"} & set(option):
+                paths.append(path)
+    return paths
+
+
+def text_field_cases() -> list[Any]:
+    cases = []
+    for key, (record_type, _) in BASE.items():
+        for path in free_text_paths(RECORD_TYPES[record_type].model_json_schema()):
+            try:
+                build(key, path, "fine")
+            except (ValidationError, KeyError):
+                continue  # a field this record does not take (an account on an item line), or has no list for
+            cases.append(pytest.param(key, path, id=f"{key}-{path}"))
+    return cases
+
+
+@pytest.mark.parametrize(("key", "path"), text_field_cases())
+def test_control_characters_and_bidi_controls_are_refused_in_every_text_field(key: str, path: str) -> None:
+    multi_line = path.rsplit(".", 1)[-1] in {"memo", "notes", "description"}
+    for character in ["\x00", "\x07", "\x1f", "\ufffe", "\uffff", "\u202e", "\u2066", "\t", "\n", "\r"]:
+        record_type, record = build(key, path, f"a{character}b")
+        for edition in Edition:
+            found = [p for p in validate(record_type, record, edition) if p.code == "forbidden_character"]
+            if multi_line and character in "\t\n\r":
+                assert found == [], (character, edition)
+            else:
+                [problem] = found
+                assert problem.field == concrete(path)
+                assert f"U+{ord(character):04X}" in problem.message
+
+
+def test_text_fields_reach_every_kind_of_text() -> None:
+    paths = {case.values[1] for case in text_field_cases()}
+    assert {"display_name", "name", "memo", "notes", "lines.*.description", "billing_address.line1"} <= paths
+    assert {"lines.*.tax_code", "lines.*.account", "method", "sku", "terms", "doc_number"} <= paths
+
+
+def test_an_unstorable_character_is_named_with_what_to_do() -> None:
+    record = Customer(display_name="Acme\u202e Corp\x00", notes="Line one\nLine two\x01")
+    problems = validate("customer", record, Edition.QBO)
+    assert [(p.field, p.code, p.actions) for p in problems] == [
+        ("display_name", "forbidden_character", ["rename", "link_existing"]),
+        ("notes", "forbidden_character", ["edit"]),
+    ]
+    assert problems[0].message.startswith("Display name contains U+0000 NUL, U+202E RIGHT-TO-LEFT OVERRIDE: ")
+    assert problems[1].message.endswith("Tabs and line breaks are kept in this field.")
 
 
 def test_online_checks_the_email_shape_and_desktop_does_not() -> None:

@@ -4,8 +4,9 @@
 path such as "lines.2.description", list indexes from 0 like pydantic's), a code, a plain-English message,
 the limit and the actual length when a length is at stake, and the actions a tenant can take.
 
-The rules are data: one table of maximum lengths per edition, one table of characters a field may not contain,
-and small tables of fields an edition requires or does not support. Every number carries its source:
+The rules are data: one table of maximum lengths per edition, one table of characters a field may not contain
+(plus `UNSTORABLE_CHARACTERS`, which no text field of any record may contain), and small tables of fields an
+edition requires or does not support. Every number carries its source:
 - QuickBooks Online: shared/reference/qbo/NOTES.md §4 and the V3 SDK annotations gathered in
   shared/reference/qbwc/NOTES.md §4.2 (qbo/xsd/IntuitNamesTypes.xsd for Notes).
 - QuickBooks Desktop: shared/reference/qbxml/13.0/maxlength.txt ("<Request> <field path>"), or Intuit's
@@ -302,6 +303,23 @@ FORBIDDEN_CHARACTERS: Mapping[Edition, Mapping[str, tuple[CharacterRule, ...]]] 
     },
 }
 
+# Characters no text field of any record may contain, in either edition. qbXML is XML 1.0, whose Char
+# production (XML 1.0 §2.2) leaves out NUL and the other C0 controls but tab, LF and CR, the surrogates
+# U+D800-U+DFFF, and U+FFFE/U+FFFF; QuickBooks Online's entities are defined by XML schemas too
+# (shared/reference/qbo/xsd). Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069,
+# Unicode UAX #9) reorder how the rest of the text is shown, so the name a bookkeeper reads is not the one
+# stored (CVE-2021-42574). No source says where QuickBooks keeps tab, LF and CR, so they are allowed only in
+# the free-text fields that are multi-line by nature (`MULTI_LINE_FIELDS`) and refused in names and every
+# other single-line field.
+LINE_BREAKS = "\t\n\r"
+UNSTORABLE_CHARACTERS = frozenset(
+    [chr(code) for code in range(0x20)]
+    + [chr(code) for code in range(0xD800, 0xE000)]
+    + ["\ufffe", "\uffff"]
+    + [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+)
+MULTI_LINE_FIELDS = frozenset({"memo", "notes", "description"})
+
 # Fields an edition needs although the canonical model leaves them optional.
 # QBO inventory items need QtyOnHand and InvStartDate (qbo/NOTES.md §4.5).
 REQUIRED_FIELDS: Mapping[Edition, Mapping[str, tuple[str, ...]]] = {
@@ -405,6 +423,22 @@ def _forbidden_characters(key: str, record: BaseModel, edition: Edition) -> Iter
                 yield Problem(where, "forbidden_character", message, actions=_actions(where))
 
 
+def _unstorable_characters(_key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    for where, value in _text_fields(record):
+        multi_line = where.rsplit(".", 1)[-1] in MULTI_LINE_FIELDS
+        found = sorted(
+            {c for c in value if c in UNSTORABLE_CHARACTERS and not (multi_line and c in LINE_BREAKS)}
+        )
+        if found:
+            message = (
+                f"{_label(where)} contains {', '.join(map(_character, found))}: {EDITION_NAMES[edition]} "
+                "cannot store control characters, U+FFFE or U+FFFF, and bidirectional controls change how "
+                f"text reads; remove {'it' if len(found) == 1 else 'them'}."
+                + (" Tabs and line breaks are kept in this field." if multi_line else "")
+            )
+            yield Problem(where, "forbidden_character", message, actions=_actions(where))
+
+
 def _emails(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
     for path in EMAIL_FIELDS[edition].get(key, ()):
         for where, value in _values_at(record, path):
@@ -453,6 +487,7 @@ _CHECKS = (
     _unsupported,
     _too_long,
     _forbidden_characters,
+    _unstorable_characters,
     _emails,
     _line_count,
     _duplicate_applications,
@@ -472,6 +507,27 @@ def _actions(where: str) -> list[str]:
     if where.rsplit(".", 1)[-1] in NAME_FIELDS:
         return ["rename", "link_existing"]
     return ["edit"]
+
+
+_CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
+
+
+def _character(c: str) -> str:
+    """'U+0000 NUL', 'U+202E RIGHT-TO-LEFT OVERRIDE': a character a reader cannot see, and its name."""
+    name = _CONTROL_NAMES.get(c) or unicodedata.name(c, "")
+    return f"U+{ord(c):04X}" + (f" {name}" if name else "")
+
+
+def _text_fields(obj: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(dotted path, text) of every string in a record, through nested records and lists."""
+    if isinstance(obj, str):
+        yield prefix, obj
+    elif isinstance(obj, BaseModel):
+        for name, value in obj:
+            yield from _text_fields(value, f"{prefix}.{name}" if prefix else name)
+    elif isinstance(obj, list):
+        for index, element in enumerate(obj):
+            yield from _text_fields(element, f"{prefix}.{index}")
 
 
 def _values_at(obj: Any, path: str, *, keep_missing: bool = False) -> Iterator[tuple[str, Any]]:
@@ -513,7 +569,10 @@ __all__ = [
     "EMAIL_FIELDS",
     "FORBIDDEN_CHARACTERS",
     "LENGTH_LIMITS",
+    "LINE_BREAKS",
+    "MULTI_LINE_FIELDS",
     "REQUIRED_FIELDS",
+    "UNSTORABLE_CHARACTERS",
     "UNSUPPORTED_FIELDS",
     "CharacterRule",
     "LengthLimit",
