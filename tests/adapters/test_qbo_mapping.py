@@ -523,22 +523,22 @@ def test_money_and_quantities_reach_quickbooks_as_the_exact_decimal_literals() -
         "lines": [
             {"item_id": "i-1", "quantity": "3", "rate": "0.10"},  # 0.1 * 3 is 0.30000000000000004 in floats
             {"item_id": "i-2", "amount": "9999999999.99"},  # 12 digits: the largest amount a record may hold
-            {"item_id": "i-1", "quantity": "1.23456", "rate": "99999.99999", "amount": "123456.00"},
+            {"item_id": "i-1", "quantity": "1.23456", "rate": "-99999.99999", "amount": "-123456.00"},
         ],
-    }
+    }  # a discount line keeps the total within the largest amount too
     result = mapped(write("invoice", data))
     text = encode_json(result.body).decode()
     assert '"Amount":0.30' in text
     assert '"UnitPrice":0.10' in text
     assert '"Amount":9999999999.99' in text
-    assert '"Qty":1.23456,"UnitPrice":99999.99999' in text
+    assert '"Qty":1.23456,"UnitPrice":-99999.99999' in text
     back = wire(result.body)["Line"]
     assert [line["Amount"] for line in back] == [
         Decimal("0.30"),
         Decimal("9999999999.99"),
-        Decimal("123456.00"),
+        Decimal("-123456.00"),
     ]
-    assert sum(line["Amount"] for line in back) == Decimal("10000123456.29")
+    assert sum(line["Amount"] for line in back) == Decimal("9999876544.29")
 
 
 def test_the_encoder_refuses_floats_and_non_finite_numbers() -> None:
