@@ -80,7 +80,7 @@ def functions(aws_env: local_aws.LocalStack) -> dict[str, lambdas.LocalFunction]
 
 
 @pytest.fixture
-def gateway(
+def http_gateway(
     functions: dict[str, lambdas.LocalFunction], aws_env: local_aws.LocalStack
 ) -> Iterator[tuple[str, str]]:
     """The local API Gateway over HTTP in front of every function: its URL and an API key."""

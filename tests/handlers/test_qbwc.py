@@ -308,8 +308,8 @@ def soap_answer_problem(answer: httpx.Response) -> str | None:
     return f"{answer.status_code} {answer.text[:200]}"
 
 
-def test_every_hostile_body_through_the_gateway_gets_a_soap_answer(gateway: tuple[str, str]) -> None:
-    url, _ = gateway
+def test_every_hostile_body_through_the_gateway_gets_a_soap_answer(http_gateway: tuple[str, str]) -> None:
+    url, _ = http_gateway
     problems: dict[str, str] = {}
     for name, (body, content_type) in HOSTILE.items():
         headers = {"Content-Type": content_type} if content_type else {}
@@ -326,8 +326,10 @@ def test_every_hostile_body_through_the_gateway_gets_a_soap_answer(gateway: tupl
     assert problems == {}
 
 
-def test_a_utf16_envelope_through_the_gateway_is_answered_like_any_other(gateway: tuple[str, str]) -> None:
-    url, _ = gateway
+def test_a_utf16_envelope_through_the_gateway_is_answered_like_any_other(
+    http_gateway: tuple[str, str],
+) -> None:
+    url, _ = http_gateway
     answer = httpx.post(
         f"{url}/qbwc", content=UTF16.encode("utf-16"), headers={"Content-Type": "text/xml; charset=utf-16"}
     )
@@ -335,8 +337,8 @@ def test_a_utf16_envelope_through_the_gateway_is_answered_like_any_other(gateway
     assert __version__ in result_of(answer.text, "serverVersion")
 
 
-def test_latin1_json_through_the_gateway_is_a_400_problem(gateway: tuple[str, str]) -> None:
-    url, key = gateway
+def test_latin1_json_through_the_gateway_is_a_400_problem(http_gateway: tuple[str, str]) -> None:
+    url, key = http_gateway
     answer = httpx.post(
         f"{url}/v1/tenants",
         content='{"id": "cafe", "name": "Caf\xe9", "edition": "qbo"}'.encode("latin-1"),

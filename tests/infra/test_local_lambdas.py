@@ -59,9 +59,9 @@ def test_concurrent_events_get_one_instance_each_with_its_own_globals(tmp_path: 
 
 
 def test_concurrent_requests_through_the_gateway_each_get_their_own_answer(
-    gateway: tuple[str, str], functions: dict[str, lambdas.LocalFunction]
+    http_gateway: tuple[str, str], functions: dict[str, lambdas.LocalFunction]
 ) -> None:
-    url, key = gateway
+    url, key = http_gateway
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
         client.post("/v1/tenants", json={"id": "t-c", "name": "C", "edition": "qbo"}).raise_for_status()

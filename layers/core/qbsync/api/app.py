@@ -143,11 +143,6 @@ def build_api() -> APIGatewayHttpResolver:
         errors = [ProblemField.of(p) for p in getattr(exc, "problems", [])]
         return problem(status, exc.detail, errors)
 
-    @app.exception_handler(UnicodeDecodeError)
-    def not_utf8(_: UnicodeDecodeError) -> Response[str]:
-        # The gateway passes a body that is not UTF-8 base64-encoded; JSON is UTF-8 (RFC 8259 §8.1).
-        return problem(HTTPStatus.BAD_REQUEST, "The request body is not UTF-8; send JSON encoded in UTF-8.")
-
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response[str]:
         return problem(HTTPStatus(exc.status_code), str(exc.msg))
