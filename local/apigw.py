@@ -295,9 +295,14 @@ def serve(host: str, port: int) -> ApiServer:
                     self.send_header(name, value)
             self.send_header("content-length", str(len(response.body)))
             self.send_header("apigw-requestid", uuid.uuid4().hex[:16])
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
+            try:
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(response.body)
+            except (BrokenPipeError, ConnectionResetError):
+                # The caller gave up waiting (a webhook sender's short timeout): nobody is left to answer.
+                log.info("%s %s: the caller closed the connection before the answer", self.command, self.path)
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any  # noqa: N815
 

@@ -114,3 +114,35 @@ def test_the_gateway_decodes_the_path_once_and_keeps_the_query_string_as_sent() 
     assert event["pathParameters"] == {"proxy": "a b/c%20d"}
     assert event["requestContext"]["http"]["path"] == "/connect/a b/c%20d"  # type: ignore[index]
     assert (event["rawQueryString"], event["queryStringParameters"]) == ("q=%20x", {"q": " x"})
+
+
+def test_a_caller_that_hangs_up_before_the_answer_leaves_no_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+    import threading
+    import time
+
+    from local.apigw import GatewayResponse, serve
+
+    answered = threading.Event()
+
+    class SlowApi:
+        def handle(self, *_: object) -> GatewayResponse:
+            time.sleep(0.3)  # the caller's timeout is shorter than this
+            answered.set()
+            return GatewayResponse(200, [("content-type", "application/json")], b"{}" * 200_000)
+
+    server = serve("127.0.0.1", 0)
+    server.api = SlowApi()  # type: ignore[assignment]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with socket.create_connection(server.server_address[:2]) as caller:
+            caller.sendall(b"POST /qbo/webhooks HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n")
+            caller.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        assert answered.wait(5)
+        time.sleep(0.3)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Traceback" not in capsys.readouterr().err
