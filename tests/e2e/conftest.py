@@ -7,8 +7,15 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from local import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +73,20 @@ def start_local_stack() -> LocalProcess:
         if line.strip() == "ready":
             break
     return LocalProcess(process, lines)
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[local_stack.RunningStack]:
+    """The whole stack in this process (no queue pollers), for a module's tests; the environment and the
+    composition root are put back afterwards."""
+    from local import stack as local_stack
+    from qbsync import composition
+
+    saved = dict(os.environ)
+    composition.container.cache_clear()
+    stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=False)
+    yield stack
+    stack.stop()
+    os.environ.clear()
+    os.environ.update(saved)
+    composition.container.cache_clear()

@@ -3,8 +3,6 @@ the local stack as `make run` starts it, the callback and the API over HTTP agai
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -16,18 +14,6 @@ from qbsync import composition
 from qbsync.domain.connections import ConnectionStatus, QboAuthenticationError
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[local_stack.RunningStack]:
-    saved = dict(os.environ)
-    composition.container.cache_clear()
-    stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=False)
-    yield stack
-    stack.stop()
-    os.environ.clear()
-    os.environ.update(saved)
-    composition.container.cache_clear()
 
 
 def register(stack: local_stack.RunningStack, tenant_id: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -21,18 +20,6 @@ from qbsync.domain.connections import ConnectionStatus, TokenSet
 from qbsync.usecases.tokens import NotConnectedError
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[local_stack.RunningStack]:
-    saved = dict(os.environ)
-    composition.container.cache_clear()
-    stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=False)
-    yield stack
-    stack.stop()
-    os.environ.clear()
-    os.environ.update(saved)
-    composition.container.cache_clear()
 
 
 def connect(stack: local_stack.RunningStack, tenant_id: str) -> None:
