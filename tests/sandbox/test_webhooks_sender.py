@@ -35,6 +35,8 @@ CLIENT_ID = "ABwebhookclient"
 TOKEN = "sandbox-verifier-token-1"
 REALM = server.DEFAULT_REALM
 FAST = webhooks.Settings(time_scale=0.001, ack_timeout=1.0, window=0.3)
+# For tests whose changes must fall in one window: wide enough for a busy machine between two HTTP calls.
+ROOMY = webhooks.Settings(time_scale=0.001, ack_timeout=1.0, window=1.5)
 
 
 # ---------------------------------------------------------------- a receiver on loopback
@@ -224,7 +226,7 @@ def test_cloudevents_delivery_is_signed_and_qbsync_accepts_it(
 ) -> None:
     connect(qbo.sandbox)
     subscribe(qbo, receiver.url, "cloudevents")
-    start_sender()
+    start_sender(ROOMY)  # both changes fall in one window even on a busy machine
     change(qbo, "Customer", "42", "Create")
     change(qbo, "Invoice", "7", "Update")
 
@@ -444,7 +446,7 @@ def test_later_events_wait_until_the_earlier_delivery_is_acknowledged(
     connect(qbo.sandbox)
     subscribe(qbo, receiver.url)
     receiver.answer(500, 500, 500)
-    sender = start_sender(webhooks.Settings(time_scale=0.003, ack_timeout=1.0, window=0.02))
+    sender = start_sender(webhooks.Settings(time_scale=0.003, ack_timeout=1.0, window=0.5))
     change(qbo, "Invoice", "1", "Create")
     receiver.wait_for(1)  # the first delivery failed once; it is being retried
     change(qbo, "Invoice", "2", "Create")
@@ -481,7 +483,7 @@ def test_changes_further_apart_than_the_window_are_separate_deliveries(
 ) -> None:
     connect(qbo.sandbox)
     subscribe(qbo, receiver.url)
-    start_sender(webhooks.Settings(time_scale=0.001, ack_timeout=1.0, window=0.1))
+    start_sender(ROOMY)
     change(qbo, "Customer", "1", "Create")
     receiver.wait_for(1)
     change(qbo, "Customer", "1", "Update")
