@@ -60,6 +60,22 @@ def test_create_and_read_a_tenant_with_the_key(stack: LocalProcess) -> None:
     assert "e2e-tenant" in [t["id"] for t in listed.json()["items"]]
 
 
+def test_a_desktop_tenants_record_waits_for_the_web_connector_and_never_reaches_the_online_worker(
+    stack: LocalProcess,
+) -> None:
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    tenant = {"id": "e2e-desktop", "name": "Desktop Books", "edition": "qbd"}
+    assert httpx.post(f"{stack.api}/v1/tenants", headers=headers, json=tenant).status_code == 201
+    url = f"{stack.api}/v1/tenants/e2e-desktop/records/customer/c-1"
+    assert httpx.put(url, headers=headers, json={"display_name": "Ada"}).status_code == 201
+    time.sleep(3)  # the queue poller long-polls every second: a job would have been run by now
+    record = httpx.get(url, headers=headers).json()
+    assert record["state"] == "pending"
+    assert record["waiting_for"] == ["web_connector"]
+    # Only what the push itself wrote: no run of the Online worker passed over it.
+    assert [h["detail"][:27] for h in record["history"]] == ["received", "waits for the Web Connector"]
+
+
 def test_without_a_key_api_gateway_answers_401(stack: LocalProcess) -> None:
     response = httpx.get(f"{stack.api}/v1/tenants/e2e-tenant")
     assert response.status_code == 401

@@ -15,8 +15,17 @@ from local.lambdas import LocalFunction
 from qbsync.adapters.dynamodb import DynamoHeartbeatStore
 from qbsync.domain.jobs import Job, new_job
 from qbsync.domain.sync import SyncRecord, SyncState
+from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.health import WORKER
 from tests.conftest import load_event
+
+
+@pytest.fixture(autouse=True)
+def acme(functions: dict[str, LocalFunction]) -> None:
+    """The QuickBooks Online tenant whose sync jobs these tests run."""
+    from qbsync.composition import container
+
+    container().tenants.add(Tenant("acme", "Acme Books", Edition.QBO, datetime.now(UTC)))
 
 
 def test_worker_records_the_heartbeat_of_a_job(
@@ -170,3 +179,21 @@ def test_scheduler_fans_the_payments_pull_out_per_connected_tenant(
 ) -> None:
     result = functions["SchedulerFunction"].invoke(load_event("scheduler_payments_pull.json"))
     assert result == {"task": "payments_pull", "jobs_sent": 0}  # nobody is connected yet
+
+
+def test_a_sync_job_of_a_desktop_tenant_is_dropped_without_touching_its_records(
+    functions: dict[str, LocalFunction],
+) -> None:
+    from qbsync.composition import container
+
+    now = datetime.now(UTC)
+    container().tenants.add(Tenant("desk", "Desk Books", Edition.QBD, now))
+    container().record_store.save(
+        SyncRecord("desk", "customer", "c-1", {"display_name": "Ada"}, SyncState.PENDING, now), None, None
+    )
+    result = functions["SyncWorkerFunction"].invoke(_sync_job_event("desk", 1))
+    assert result == {"batchItemFailures": []}
+    stored = container().record_store.get("desk", "customer", "c-1")
+    assert stored is not None
+    assert (stored.state, stored.history) == (SyncState.PENDING, [])  # the Online engine never ran for it
+    assert _queue_counts() == (0, 0)

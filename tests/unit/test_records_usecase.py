@@ -501,3 +501,39 @@ def test_a_put_while_the_delete_waits_to_be_sent_cancels_the_delete(world: World
     kept = world.records.upsert(TENANT, "customer", "c-1", customer(email="ada@example.com"))
     assert kept.record is not None
     assert (kept.record.state, kept.record.operation) == (SyncState.PENDING, Operation.UPSERT)
+
+
+# ------------------------------------------------------------------ QuickBooks Desktop tenants
+
+
+DESKTOP = "other"  # a qbd tenant of the world fixture
+
+
+def test_a_desktop_tenants_record_waits_for_the_web_connector_and_queues_no_online_job(world: World) -> None:
+    outcome = world.records.upsert(DESKTOP, "customer", "c-1", customer())
+    assert outcome.record is not None
+    assert outcome.record.state is SyncState.PENDING
+    assert outcome.record.waiting_for == ("web_connector",)
+    stored = world.store.get(DESKTOP, "customer", "c-1")
+    assert stored is not None
+    assert stored.waiting_for == ("web_connector",)
+    assert stored.history[-1].detail.startswith("waits for the Web Connector")
+    assert world.queue.sent == []  # the Online worker never sees it
+    assert DESKTOP in world.runs.requests  # the Web Connector's next run finds work waiting
+
+
+def test_a_desktop_tenants_bulk_push_and_send_wait_for_the_web_connector_too(world: World) -> None:
+    world.records.upsert_many(DESKTOP, "customer", [(f"c-{n}", customer(f"Name {n}")) for n in range(3)])
+    world.records.delete(DESKTOP, "customer", "c-0")  # never in QuickBooks: voided at once
+    assert {world.store.get(DESKTOP, "customer", f"c-{n}").waiting_for for n in (1, 2)} == {  # type: ignore[union-attr]
+        ("web_connector",)
+    }
+    world.settings.add(
+        SettingsVersion(DESKTOP, 1, world.clock.now(), SyncSettings(send_mode=SendMode.REVIEW))
+    )
+    world.records.upsert(DESKTOP, "item", "i-1", ITEM)
+    assert world.store.get(DESKTOP, "item", "i-1").state is SyncState.DRAFT  # type: ignore[union-attr]
+    [sent] = world.records.send(DESKTOP, [("item", "i-1")])
+    assert sent.record is not None
+    assert sent.record.waiting_for == ("web_connector",)
+    assert world.queue.sent == []

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from qbsync.composition import container
 from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.tenants import Edition
 from qbsync.domain.webhooks import ENTITY_CHANGED_JOB
 from qbsync.scheduler import PAYMENTS_PULL_JOB, TOKEN_UPKEEP_JOB
 from qbsync.usecases import health
@@ -64,6 +65,10 @@ def sync_run(job: Job) -> None:
 
     tenant_id = _tenant(job)
     c = container()
+    tenant = c.tenants.get(tenant_id)
+    if tenant is None or tenant.edition is not Edition.QBO:  # Desktop tenants sync through the Web Connector
+        log.warning("sync run dropped: not a QuickBooks Online tenant", extra={"tenant_id": tenant_id})
+        return
     try:
         report = c.sync_engine.run(tenant_id)
     except TenantBusyError:  # this job holds the tenant's request; the running one may have read past it

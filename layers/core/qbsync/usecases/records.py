@@ -38,7 +38,7 @@ from qbsync.domain.sync import (
     TenantLease,
     ref_key,
 )
-from qbsync.domain.tenants import Tenant
+from qbsync.domain.tenants import Edition, Tenant
 from qbsync.domain.validation import name_key, validate
 from qbsync.usecases.run_requests import SYNC_RUN_JOB, RunRequests
 from qbsync.usecases.settings import settings_in_force
@@ -471,10 +471,37 @@ class Records:
         RunRequests(self.runs, self.jobs, self.clock).request(tenant_id)
 
     def _request_run_if_pending(self, outcomes: Iterable[Outcome]) -> None:
+        """Ask for a run of the tenant's edition when any of these records is pending. A QuickBooks Desktop
+        tenant's records say they wait for its Web Connector, which collects them when it next runs."""
         pending = [o.record for o in outcomes if o.record is not None and o.record.state is SyncState.PENDING]
-        if pending:
-            RunRequests(self.runs, self.jobs, self.clock).request(pending[0].tenant_id)
+        if not pending:
+            return
+        tenant = get_tenant(self.tenants, pending[0].tenant_id)
+        RunRequests(self.runs, self.jobs, self.clock).request(tenant.id, edition=tenant.edition)
+        if tenant.edition is Edition.QBD:
+            self._wait_for_web_connector(pending)
 
+    def _wait_for_web_connector(self, pending: list[SyncRecord]) -> None:
+        now = self.clock.now()
+        for record in pending:
+            if record.waiting_for == (WEB_CONNECTOR,):
+                continue
+            waiting = record.copy()
+            waiting.move(SyncState.PENDING, now, WAITS_FOR_WEB_CONNECTOR)
+            waiting.waiting_for = (WEB_CONNECTOR,)
+            try:
+                self.store.save(waiting, record.revision, record.state)
+            except StaleRecordError:
+                continue  # changed meanwhile: that change says so in turn
+            record.history, record.waiting_for, record.updated_at = waiting.history, waiting.waiting_for, now
+
+
+# In waiting_for: a QuickBooks Desktop tenant's records wait for its Web Connector to collect them.
+WEB_CONNECTOR = "web_connector"
+WAITS_FOR_WEB_CONNECTOR = (
+    "waits for the Web Connector: QuickBooks Desktop collects it when the Web Connector on the tenant's PC "
+    "next runs"
+)
 
 _INVALID = "The record would be refused; see errors. Nothing was stored."
 

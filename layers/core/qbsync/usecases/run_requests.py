@@ -1,5 +1,9 @@
 """Asking for a tenant's sync run: at most one `sync.run` job per tenant waits in the queue.
 
+The `sync.run` job is QuickBooks Online's: its worker calls QuickBooks. QuickBooks Desktop is reached only
+when the tenant's Web Connector calls in, so for a Desktop tenant the ask is noted (the Web Connector's next
+run finds work waiting) and no job is sent.
+
 A run takes the request when it starts (`TenantLease.take_request`), so a record pushed while it runs asks for
 the next one. Everything that wants a run asks here (a push, a connection, a run that must go on, one that
 QuickBooks asked to wait): while a job is waiting, further asks add nothing, so jobs never multiply however
@@ -14,6 +18,7 @@ from datetime import timedelta
 from qbsync.domain.jobs import new_job
 from qbsync.domain.ports import Clock, JobQueue
 from qbsync.domain.sync import TenantLease
+from qbsync.domain.tenants import Edition
 
 SYNC_RUN_JOB = "sync.run"
 # A run asked for and not started after this long: its job is presumed lost and the next ask sends another.
@@ -28,10 +33,13 @@ class RunRequests:
     jobs: JobQueue
     clock: Clock
 
-    def request(self, tenant_id: str, delay: timedelta = timedelta(0)) -> bool:
-        """Ask for a run in `delay` (at most SQS's 15 minutes); False when one is already asked for."""
+    def request(
+        self, tenant_id: str, delay: timedelta = timedelta(0), edition: Edition = Edition.QBO
+    ) -> bool:
+        """Ask for a run in `delay` (at most SQS's 15 minutes); False when one is already asked for, and for
+        a QuickBooks Desktop tenant (its Web Connector runs it: no job)."""
         now = self.clock.now()
-        if not self.runs.request_run(tenant_id, now, RUN_REQUEST_STALE):
+        if not self.runs.request_run(tenant_id, now, RUN_REQUEST_STALE) or edition is not Edition.QBO:
             return False
         seconds = int(min(max(delay, timedelta(0)), SQS_DELAY_MAX).total_seconds())
         self.jobs.send(new_job(SYNC_RUN_JOB, now, tenant_id=tenant_id), delay_seconds=seconds)
