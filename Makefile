@@ -51,8 +51,8 @@ template-check: $(VENV)/.installed $(VENV_SAM)/.installed ## cfn-lint and sam va
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
 
-unit: $(VENV)/.installed browser ## the test suite only (unit, adapters, handlers, infra, sandbox, e2e)
-	$(PY) -m pytest
+unit: $(VENV)/.installed browser ## the test suite only (unit, adapters, handlers, infra, sandbox, e2e), one worker per core
+	$(PY) -m pytest -n auto --dist loadscope
 
 browser: ## Chromium for the browser tests, from Debian's packages (needs root to install)
 	@command -v chromium >/dev/null 2>&1 || { \
