@@ -84,6 +84,9 @@ class Records:
 
     def get(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord:
         get_tenant(self.tenants, tenant_id)
+        return self._existing(tenant_id, record_type, record_id)
+
+    def _existing(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord:
         _known_type(record_type)
         record = self.store.get(tenant_id, record_type, record_id)
         if record is None:
@@ -111,7 +114,7 @@ class Records:
             raise RecordProblemsError(outcome.detail, outcome.problems)
         if outcome.status == "refused":
             raise RecordLockedError(outcome.detail)
-        self._request_run_if_pending([outcome])
+        self._request_run_if_pending(tenant, [outcome])
         return outcome
 
     def upsert_many(self, tenant_id: str, record_type: str, entries: list[tuple[str, Any]]) -> list[Outcome]:
@@ -138,13 +141,14 @@ class Records:
         outcomes = [
             self._upsert(tenant, settings, record_type, rid, data, seen=seen) for rid, data in entries
         ]
-        self._request_run_if_pending(outcomes)
+        self._request_run_if_pending(tenant, outcomes)
         return outcomes
 
     def delete(self, tenant_id: str, record_type: str, record_id: str) -> SyncRecord:
         """Void or delete the record in QuickBooks as the entity allows; at once if QuickBooks never had it.
         A record the worker picks up meanwhile is answered as one being sent (ConflictError, 409)."""
-        record = self.get(tenant_id, record_type, record_id)
+        tenant = get_tenant(self.tenants, tenant_id)
+        record = self._existing(tenant_id, record_type, record_id)
         _, settings = settings_in_force(self.settings, tenant_id)
         for _ in range(SAVE_ATTEMPTS):
             if record.state is SyncState.VOIDED:
@@ -168,11 +172,11 @@ class Records:
             try:
                 self.store.save(updated, record.revision, record.state)
             except StaleRecordError:
-                record = self.get(tenant_id, record_type, record_id)  # changed meanwhile: decide again
+                record = self._existing(tenant_id, record_type, record_id)  # changed: decide again
                 continue
             if updated.state is SyncState.VOIDED:
                 self._release_name(updated)
-            self._request_run_if_pending([Outcome(record_id, "updated", updated)])
+            self._request_run_if_pending(tenant, [Outcome(record_id, "updated", updated)])
             return updated
         raise ConflictError(f"{record.key} kept changing while it was deleted; delete it again.")
 
@@ -185,6 +189,7 @@ class Records:
         )
         sent: dict[str, SyncRecord] = {}  # moved by this request, a dependency of an earlier one included
         outcomes: list[Outcome] = []
+        tenant = get_tenant(self.tenants, tenant_id)
         for record_type, record_id, record in self._requested(tenant_id, keys):
             if record is None:
                 outcomes.append(_missing(record_type, record_id))
@@ -214,7 +219,7 @@ class Records:
                 outcomes.append(
                     Outcome(record_id, "unchanged", current, detail=_why_not_sent(current, force))
                 )
-        self._request_run_if_pending(outcomes)
+        self._request_run_if_pending(tenant, outcomes)
         return outcomes
 
     def unpend(self, tenant_id: str, keys: list[tuple[str, str]]) -> list[Outcome]:
@@ -222,6 +227,7 @@ class Records:
         answered once."""
         now = self.clock.now()
         outcomes: list[Outcome] = []
+        get_tenant(self.tenants, tenant_id)
         for record_type, record_id, record in self._requested(tenant_id, keys):
             if record is None:
                 outcomes.append(_missing(record_type, record_id))
@@ -246,7 +252,6 @@ class Records:
         self, tenant_id: str, keys: list[tuple[str, str]]
     ) -> Iterator[tuple[str, str, SyncRecord | None]]:
         """Each (record_type, record_id) asked for, once, with its record or None, read in one go."""
-        get_tenant(self.tenants, tenant_id)
         keys = list(dict.fromkeys(keys))
         found = self.store.get_many(tenant_id, keys)
         for record_type, record_id in keys:
@@ -470,13 +475,12 @@ class Records:
         """The tenant connected (again): send what waited for the connection."""
         RunRequests(self.runs, self.jobs, self.clock).request(tenant_id)
 
-    def _request_run_if_pending(self, outcomes: Iterable[Outcome]) -> None:
+    def _request_run_if_pending(self, tenant: Tenant, outcomes: Iterable[Outcome]) -> None:
         """Ask for a run of the tenant's edition when any of these records is pending. A QuickBooks Desktop
         tenant's records say they wait for its Web Connector, which collects them when it next runs."""
         pending = [o.record for o in outcomes if o.record is not None and o.record.state is SyncState.PENDING]
         if not pending:
             return
-        tenant = get_tenant(self.tenants, pending[0].tenant_id)
         RunRequests(self.runs, self.jobs, self.clock).request(tenant.id, edition=tenant.edition)
         if tenant.edition is Edition.QBD:
             self._wait_for_web_connector(pending)
