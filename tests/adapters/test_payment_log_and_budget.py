@@ -13,9 +13,9 @@ from local.aws import LocalStack
 from local.qbo import server
 from qbsync.adapters import request_budget
 from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
+from qbsync.adapters.qbo_faults import RequestBudgetExceededError
 from qbsync.adapters.qbo_http import QboClient
 from qbsync.adapters.request_budget import BATCHES, REQUESTS, Bucket, DynamoRequestBudget
-from qbsync.domain.qbo_faults import RequestBudgetExceededError
 from qbsync.usecases.payments import Told
 from tests.adapters.test_qbo_client import SandboxTokens
 from tests.unit.fakes import FixedClock

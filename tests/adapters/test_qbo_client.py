@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from local.qbo import server
+from qbsync.adapters.qbo_faults import FaultAction, QboFaultError, QboOutcomeUnknownError
 from qbsync.adapters.qbo_http import QboClient
 from qbsync.domain.connections import CompanyAccessDeniedError, QboAuthenticationError, TokenSet
-from qbsync.domain.qbo_faults import FaultAction, QboFaultError, QboOutcomeUnknownError
 
 TENANT = "acme"
 

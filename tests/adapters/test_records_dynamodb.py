@@ -30,6 +30,8 @@ from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
     EventFeed,
     Failure,
+    FollowUp,
+    FollowUpKind,
     NameClaim,
     Operation,
     RecordLockedError,
@@ -140,6 +142,7 @@ def every_field() -> SyncRecord:
         synced_revision=2,
         attempts=4,
         force=True,
+        follow_up=FollowUp(FollowUpKind.NAME_HOLDERS, "6240"),
     )
 
 

@@ -5,7 +5,7 @@ in-memory fakes (their contract tests run them against DynamoDB too)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -33,6 +33,10 @@ TENANT = "acme"
 @dataclass
 class RecordedEvents:
     sent: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+
+    def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
+        for detail_type, detail in events:
+            self.publish(detail_type, tenant_id, detail)
 
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
         self.sent.append((detail_type, tenant_id, detail))
@@ -317,8 +321,8 @@ class ChangedWhileSent:
     books: QboBooks
     change: Callable[[], None]
 
-    def write(self, *args: Any, **kwargs: Any) -> Any:
-        result = self.books.write(*args, **kwargs)
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        result = self.books.send(*args, **kwargs)
         self.change()
         self.change = lambda: None
         return result

@@ -16,8 +16,7 @@ import pytest
 from local import stack as local_stack
 from local.connect import connect_qbo
 from qbsync import composition
-from qbsync.domain.connections import ConnectionStatus, TokenSet
-from qbsync.usecases.tokens import NotConnectedError
+from qbsync.domain.connections import ConnectionStatus, NotConnectedError, TokenSet
 
 pytestmark = pytest.mark.e2e
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -173,6 +174,10 @@ class FakeCompany:
 @dataclass
 class RecordingEvents:
     published: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+
+    def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
+        for detail_type, detail in events:
+            self.publish(detail_type, tenant_id, detail)
 
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
         self.published.append((detail_type, tenant_id, detail))

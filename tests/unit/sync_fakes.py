@@ -12,6 +12,7 @@ import binascii
 import json
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -115,6 +116,17 @@ class InMemoryRecordStore:
         with self.lock:
             found = (self.records.get((tenant_id, t, i)) for t, i in dict.fromkeys(keys))
             return {r.key: _stored(r) for r in found if r is not None}
+
+    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
+        stored: list[bool] = []
+        for record, expected_revision, expected_state in saves:
+            try:
+                self.save(record, expected_revision, expected_state)
+            except StaleRecordError:
+                stored.append(False)
+            else:
+                stored.append(True)
+        return stored
 
     def save(
         self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None

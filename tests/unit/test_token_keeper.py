@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from qbsync.domain.connections import UPKEEP_AFTER, Connection, ConnectionStatus, TokenSet
-from qbsync.usecases.tokens import NotConnectedError, TokenKeeper
+from qbsync.domain.connections import UPKEEP_AFTER, Connection, ConnectionStatus, NotConnectedError, TokenSet
+from qbsync.usecases.tokens import TokenKeeper
 from tests.unit.connection_fakes import (
     FakeIntuit,
     InMemoryConnections,

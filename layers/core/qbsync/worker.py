@@ -43,7 +43,7 @@ def _again(job: Job, delay: timedelta) -> None:
 
 
 def token_upkeep(job: Job) -> None:
-    from qbsync.usecases.tokens import NotConnectedError
+    from qbsync.domain.connections import NotConnectedError
 
     tenant_id = _tenant(job)
     try:
@@ -94,7 +94,7 @@ def sync_run(job: Job) -> None:
 
 
 def entity_changed(job: Job) -> None:
-    from qbsync.domain.qbo_faults import RequestBudgetExceededError
+    from qbsync.adapters.qbo_faults import RequestBudgetExceededError
 
     if job.payload.get("entity") != "Payment":
         log.debug("change not synced back", extra={"entity": job.payload.get("entity")})
@@ -110,7 +110,7 @@ def entity_changed(job: Job) -> None:
 
 
 def payments_pull(job: Job) -> None:
-    from qbsync.domain.qbo_faults import RequestBudgetExceededError
+    from qbsync.adapters.qbo_faults import RequestBudgetExceededError
 
     try:
         told = container().payment_relay.pull(_tenant(job))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from qbsync.domain.ports import Clock
@@ -18,6 +19,10 @@ class EventBridgePublisher:
         self._client = client
         self._bus = bus_name
         self._clock = clock
+
+    def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
+        for detail_type, detail in events:
+            self.publish(detail_type, tenant_id, detail)
 
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
         response = self._client.put_events(

@@ -1,4 +1,11 @@
-"""The `Books` port on QuickBooks Online: writes as one `/batch`, look-ups by query, payments read back.
+"""The `Books` port on QuickBooks Online: writes as one `/batch`, questions as queries, payments read back.
+
+- `send` carries one batch the engine planned. Writes go as one `/batch` with the batch's request id; an
+  answer lost on the way is asked for again at once with the same id (QuickBooks answers a repeated requestid
+  with its first result, NOTES §3.4), twice at most. Questions (look-ups, re-reads, who holds a name) go as
+  queries, 30 to a `/batch`: re-reads one query per entity (`Id IN (...)`), name holders four queries for
+  every name asked (`DisplayName IN (...)`, `Name IN (...)`). Whatever goes wrong comes back as a `Fault`
+  (qbo_faults.fault_of): the engine never sees Online's statuses, codes or OAuth errors.
 
 - `write` maps each record (qbo_mapping) and sends the mapped ones as one batch of at most 30 items carrying
   the caller's requestid (at most 36 characters in a batch, bId at most 10: NOTES §3.4). Item `bId`s are the
@@ -24,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbsync.adapters.clock import SystemClock
+from qbsync.adapters.qbo_faults import NOT_FOUND, QboFaultError, QboOutcomeUnknownError, fault_of
 from qbsync.adapters.qbo_http import QboClient, json_fault
 from qbsync.adapters.qbo_mapping import (
     ENTITIES,
@@ -36,7 +44,6 @@ from qbsync.adapters.qbo_mapping import (
 )
 from qbsync.domain.payments import ReceivedPayment
 from qbsync.domain.ports import Clock
-from qbsync.domain.qbo_faults import QboFaultError, QboOutcomeUnknownError
 from qbsync.domain.records import (
     Bill,
     CreditMemo,
@@ -49,18 +56,33 @@ from qbsync.domain.records import (
     Vendor,
 )
 from qbsync.domain.settings import SyncSettings
-from qbsync.domain.sync import Failure, Found, Operation, Write, WriteResult, ref_key
+from qbsync.domain.sync import (
+    Batch,
+    EditionProfile,
+    Failure,
+    Fault,
+    FaultAction,
+    Found,
+    Operation,
+    Outcomes,
+    Write,
+    WriteResult,
+    ref_key,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 30  # NOTES §3.4
+# A run in the worker: 30 writes a request; a lease longer than the worker's timeout, so a crashed run's
+# lapses by itself; batches started for 50 seconds, then the worker asks for the next run.
+PROFILE = EditionProfile(batch_max=BATCH_MAX, lease=timedelta(minutes=3), run_budget=timedelta(seconds=50))
+UNKNOWN_RETRIES = 2  # the same request, same requestid, sent again at once after a lost answer
 BID_MAX = 10  # with a requestid (NOTES §3.4)
 BATCH_REQUEST_ID_MAX = 36  # NOTES §3.4, §3.6
 QUERY_PAGE = 1000  # MAXRESULTS at most 1000 (NOTES §3.2)
 CDC_MAX_OBJECTS = 1000  # per answer, without paging (NOTES §3.3)
 LISTS_TTL = timedelta(minutes=5)
 ITEM_FAULT_STATUS = 400  # a batch item's fault arrives in an HTTP 200; it is what the write alone would get
-NOT_FOUND = "610"  # Object Not Found: deleted (or inactive)
 PEOPLE = {"customer": "Customer", "vendor": "Vendor", "employee": "Employee"}
 # A Lists look-up that a fresh read of the lists may fix.
 _STALE_LIST_CODES = frozenset({
@@ -78,6 +100,102 @@ class QboBooks:
         self._lists_ttl = lists_ttl
         self._lists: dict[str, tuple[datetime, Lists]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def profile(self) -> EditionProfile:
+        return PROFILE
+
+    def send(self, batch: Batch, settings: SyncSettings) -> Outcomes:
+        if batch.writes:
+            return self._send_writes(batch, settings)
+        return self._ask(batch)
+
+    def _send_writes(self, batch: Batch, settings: SyncSettings) -> Outcomes:
+        maybe_applied = False  # once an answer is lost, QuickBooks may hold the writes whatever follows
+        for attempt in range(UNKNOWN_RETRIES + 1):
+            try:
+                results = self.write(batch.tenant_id, list(batch.writes), settings, batch.request_id)
+            except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
+                fault = _fault(error)
+            else:
+                return Outcomes(written={result.key: result for result in results})
+            if fault.action is FaultAction.OUTCOME_UNKNOWN:
+                maybe_applied = True
+                if attempt < UNKNOWN_RETRIES:
+                    continue
+            return Outcomes(fault=fault, maybe_applied=maybe_applied)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def _ask(self, batch: Batch) -> Outcomes:
+        """The batch's questions; asked again at once when the answer is lost (a question changes nothing)."""
+        for attempt in range(UNKNOWN_RETRIES + 1):
+            try:
+                return Outcomes(
+                    found=self._look_up(batch.tenant_id, batch.look_ups),
+                    current=self._reread(batch.tenant_id, batch.rereads),
+                    holders=self._holders(batch.tenant_id, [w.name or "" for w in batch.name_holders]),
+                )
+            except Exception as error:  # noqa: BLE001 - classified; anything else is raised again
+                fault = _fault(error)
+            if fault.action is not FaultAction.OUTCOME_UNKNOWN or attempt == UNKNOWN_RETRIES:
+                return Outcomes(fault=fault)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def _look_up(self, tenant_id: str, writes: Sequence[Write]) -> dict[str, Found | None]:
+        if not writes:
+            return {}
+        return {
+            w.record.key: found for w, found in zip(writes, self.find(tenant_id, list(writes)), strict=True)
+        }
+
+    def _reread(self, tenant_id: str, writes: Sequence[Write]) -> dict[str, Found | None]:
+        """Each record's object as QuickBooks has it now, one query per entity; None: deleted."""
+        by_entity: dict[str, list[Write]] = {}
+        for write in writes:
+            by_entity.setdefault(write.record.record_type, []).append(write)
+        queries = {
+            record_type: (
+                ENTITIES[record_type],
+                _ids_where(record_type, [w.record.qbo_id or "" for w in group]),
+            )
+            for record_type, group in by_entity.items()
+        }
+        rows = self._queries_chunked(tenant_id, queries)
+        current: dict[str, Found | None] = {}
+        for record_type, group in by_entity.items():
+            found = {str(row.get("Id")): _found(record_type, row) for row in rows[record_type]}
+            for write in group:
+                current[write.record.key] = found.get(write.record.qbo_id or "")
+        return current
+
+    def _holders(self, tenant_id: str, names: Sequence[str]) -> dict[str, tuple[Found, ...]]:
+        """Who holds each name: customers, vendors and employees by DisplayName, items by Name, inactive
+        ones included; four queries for every NAMES_PER_QUERY names."""
+        unique = list(dict.fromkeys(n for n in names if n))
+        queries: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(unique), NAMES_PER_QUERY):
+            listed = ", ".join(quote(n) for n in unique[start : start + NAMES_PER_QUERY])
+            for record_type, (entity, name_field) in _HOLDER_LISTS.items():
+                where = f"{name_field} IN ({listed}) AND Active IN (true,false)"
+                queries[f"{record_type}:{start}"] = (entity, where)
+        rows = self._queries_chunked(tenant_id, queries)
+        holders: dict[str, list[Found]] = {name.casefold(): [] for name in unique}
+        for key, found_rows in rows.items():
+            record_type = key.split(":")[0]
+            for row in found_rows:
+                found = _found(record_type, row)
+                if found.name.casefold() in holders:
+                    holders[found.name.casefold()].append(found)
+        return {name: tuple(holders[name.casefold()]) for name in unique}
+
+    def _queries_chunked(
+        self, tenant_id: str, queries: Mapping[str, tuple[str, str]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        keys = list(queries)
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(keys), BATCH_MAX):
+            rows.update(self._queries(tenant_id, {k: queries[k] for k in keys[start : start + BATCH_MAX]}))
+        return rows
 
     # ------------------------------------------------------------------------------------------ writes
 
@@ -104,7 +222,8 @@ class QboBooks:
             if item is None:
                 results.append(WriteResult(key))
             elif isinstance(item, Failure):
-                results.append(WriteResult(key, problem=item))
+                fault = Fault(FaultAction.FIX_RECORD, item.code, item.message, item.field, None, item.actions)
+                results.append(WriteResult(key, fault=fault))
             else:
                 results.append(_write_result(key, item.entity, answers[_bid(index)]))
         return results
@@ -313,6 +432,28 @@ def _mapped(write: Write, lists: Lists, settings: SyncSettings) -> QboWrite | Fa
         )
 
 
+NAMES_PER_QUERY = 30
+_HOLDER_LISTS = {
+    "customer": ("Customer", "DisplayName"),
+    "vendor": ("Vendor", "DisplayName"),
+    "employee": ("Employee", "DisplayName"),
+    "item": ("Item", "Name"),
+}
+
+
+def _fault(error: Exception) -> Fault:
+    fault = fault_of(error)
+    if fault is None:
+        raise error
+    log.info("QuickBooks call did not succeed", extra={"action": fault.action.value, "code": fault.code})
+    return fault
+
+
+def _ids_where(record_type: str, ids: Sequence[str]) -> str:
+    where = f"Id IN ({', '.join(quote(i) for i in ids)})"
+    return f"{where} AND Active IN (true,false)" if record_type in _HOLDER_LISTS else where
+
+
 def _lookup(write: Write) -> tuple[str, str] | None:
     """The query that finds what a create of this write made: by name for name lists; by DocNumber, or by
     the customer (vendor) and date, for transactions. None when it cannot exist (its party is unknown)."""
@@ -385,7 +526,7 @@ def _check_request_id(request_id: str) -> None:
 
 def _write_result(key: str, entity: str, answer: Mapping[str, Any]) -> WriteResult:
     if answer.get("Fault"):
-        return WriteResult(key, fault=json_fault(ITEM_FAULT_STATUS, answer["Fault"]))
+        return WriteResult(key, fault=fault_of(json_fault(ITEM_FAULT_STATUS, answer["Fault"])))
     body = _entity(answer, entity)
     if body is None or body.get("Id") is None:
         raise QboOutcomeUnknownError(f"the batch answer for {key} holds neither a {entity} nor a fault")

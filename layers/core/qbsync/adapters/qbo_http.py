@@ -22,13 +22,13 @@ from typing import Any, Protocol
 import httpx
 from lxml import etree
 
-from qbsync.domain.connections import CompanyAccessDeniedError, QboAuthenticationError, TokenSet
-from qbsync.domain.qbo_faults import (
+from qbsync.adapters.qbo_faults import (
     FaultDetail,
     QboFaultError,
     QboOutcomeUnknownError,
     RequestBudgetExceededError,
 )
+from qbsync.domain.connections import CompanyAccessDeniedError, QboAuthenticationError, TokenSet
 
 MINOR_VERSION = "75"
 MAX_REQUEST_ID = 50

@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
     Failure,
+    FollowUp,
+    FollowUpKind,
     NameClaim,
     Operation,
     StaleRecordError,
@@ -107,7 +110,7 @@ def _event_json(detail: dict[str, Any]) -> str:
 
 
 def _record_item(record: SyncRecord) -> dict[str, Any]:
-    failure = record.failure
+    failure, follow_up = record.failure, record.follow_up
     return {
         **_record_key(record.tenant_id, record.record_type, record.record_id),
         "gsi1pk": _state_partition(record.tenant_id, record.state),
@@ -129,11 +132,12 @@ def _record_item(record: SyncRecord) -> dict[str, Any]:
         "synced_revision": record.synced_revision,
         "attempts": record.attempts,
         "force": record.force,
+        "follow_up": {"kind": follow_up.kind.value, "code": follow_up.code} if follow_up else None,
     }
 
 
 def _record(values: dict[str, Any]) -> SyncRecord:
-    failure = values.get("failure")
+    failure, follow_up = values.get("failure"), values.get("follow_up")
     return SyncRecord(
         tenant_id=values["tenant_id"],
         record_type=values["record_type"],
@@ -157,6 +161,7 @@ def _record(values: dict[str, Any]) -> SyncRecord:
         synced_revision=int(values["synced_revision"]),
         attempts=int(values["attempts"]),
         force=bool(values["force"]),
+        follow_up=FollowUp(FollowUpKind(follow_up["kind"]), follow_up["code"]) if follow_up else None,
     )
 
 
@@ -220,6 +225,17 @@ class DynamoRecordStore:
                     f"{tenant_id!r}; the table is throttled, retry later"
                 )
         return found
+
+    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
+        stored: list[bool] = []
+        for record, expected_revision, expected_state in saves:
+            try:
+                self.save(record, expected_revision, expected_state)
+            except StaleRecordError:
+                stored.append(False)
+            else:
+                stored.append(True)
+        return stored
 
     def save(
         self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -82,6 +83,10 @@ class OAuthProviderError(Exception):
     """Intuit's OAuth server failed otherwise (network, 5xx, invalid_client)."""
 
 
+class NotConnectedError(Exception):
+    """The tenant has no usable QuickBooks Online connection; the tenant must (re)connect."""
+
+
 class QboAuthenticationError(Exception):
     """The Accounting API answered 401 (fault 3200): the access token is expired or revoked."""
 
@@ -150,3 +155,6 @@ class CompanyReader(Protocol):
 
 class EventPublisher(Protocol):
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None: ...
+
+    def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
+        """Several events of one tenant, in order, sent together."""

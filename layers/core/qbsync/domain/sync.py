@@ -12,7 +12,7 @@ an older revision never overwrites a newer one. Every state change is kept in `h
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,6 @@ from pydantic import BaseModel
 
 from qbsync.domain.errors import DomainError
 from qbsync.domain.paging import Page
-from qbsync.domain.qbo_faults import QboFaultError
 from qbsync.domain.settings import SyncSettings
 
 HISTORY_MAX = 50  # the newest state changes kept on a record; older ones are dropped
@@ -62,6 +61,21 @@ class Failure:
         }
 
 
+class FollowUpKind(StrEnum):
+    REREAD = "reread"  # its QuickBooks version is out of date: read the object again, then re-apply
+    NAME_HOLDERS = "name_holders"  # its name is taken: find who holds it, then apply the name-clash policy
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """QuickBooks answered the record's last send with a fault that needs one more question before the
+    record can go again; `code` is that answer's code (what the record fails with if the question settles
+    nothing). Kept on the record, so a follow-up survives the run that found it."""
+
+    kind: FollowUpKind
+    code: str
+
+
 @dataclass(frozen=True)
 class Transition:
     state: SyncState
@@ -90,6 +104,7 @@ class SyncRecord:
     synced_revision: int = 0  # the revision QuickBooks has; 0 before the first sync
     attempts: int = 0  # sends of the current revision; the requestid of a create is stable across them
     force: bool = False  # re-send even if QuickBooks already has this revision
+    follow_up: FollowUp | None = None  # pending: the question to ask QuickBooks before it is sent again
 
     @property
     def key(self) -> str:
@@ -107,6 +122,7 @@ class SyncRecord:
             self.failure = None
         if state is not SyncState.PENDING:
             self.waiting_for = ()
+            self.follow_up = None
 
     def fail(self, failure: Failure, at: datetime) -> None:
         self.move(SyncState.FAILED, at, f"{failure.code}: {failure.message}")
@@ -165,6 +181,10 @@ class RecordStore(Protocol):
         """Store `record`. With `expected_revision`, only if the stored one still has that revision (and
         `expected_state`, when given), else StaleRecordError. `expected_revision=None`: it must be new."""
 
+    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
+        """Store each (record, expected_revision, expected_state) as `save` would: True where stored, False
+        where the stored one changed meanwhile."""
+
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         """Records of one tenant in one state, oldest change first."""
 
@@ -210,7 +230,42 @@ class TenantLease(Protocol):
         """Clear the note; a run does this before it reads the pending records."""
 
 
-# ------------------------------------------------------------ the edition's books (QuickBooks Online here)
+# ------------------------------------------------------------ the edition's books
+
+
+class FaultAction(StrEnum):
+    """What a fault means for the records it is about, whichever edition answered it."""
+
+    RETRY_LATER = "retry_later"  # nothing was applied; the same request may succeed later
+    OUTCOME_UNKNOWN = "outcome_unknown"  # no answer: it may or may not have been applied
+    RECONNECT = "reconnect"  # the company no longer accepts the connection: the tenant must connect again
+    REREAD_AND_REAPPLY = "reread_and_reapply"  # the object changed in QuickBooks since it was read
+    RESOLVE_NAME_CLASH = "resolve_name_clash"  # the name is held by another customer, vendor or employee
+    FIX_RECORD = "fix_record"  # the record breaks a rule: the tenant must edit it or what it refers to
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A request, or one operation of it, that QuickBooks did not carry out, in the edition's own words
+    (`code`, `message`) and in the engine's (`action`). Each edition's adapter classifies its own codes."""
+
+    action: FaultAction
+    code: str
+    message: str  # plain words for the tenant: "QuickBooks refused it: ...", "QuickBooks answered 503"
+    field: str = ""  # the record's field it is about, when QuickBooks says
+    retry_after: timedelta | None = None  # for RETRY_LATER and OUTCOME_UNKNOWN: when to ask again
+    actions: tuple[str, ...] = ()  # what the tenant can do when it fails a record; () for the action's own
+
+
+@dataclass(frozen=True)
+class EditionProfile:
+    """How an edition's driver works a run: how much one request carries, how long a run holds the
+    tenant's lease (longer than the run can last, so a crashed run's lease lapses by itself), and how long a
+    run starts new batches."""
+
+    batch_max: int
+    lease: timedelta
+    run_budget: timedelta
 
 
 @dataclass(frozen=True)
@@ -225,15 +280,32 @@ class Write:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """One request to QuickBooks, planned by the engine: either writes, or questions (never both, so that a
+    write never depends on an answer of its own request). `request_id` is derived from what the batch
+    carries: the same batch sent again carries the same id."""
+
+    tenant_id: str
+    request_id: str
+    writes: tuple[Write, ...] = ()
+    look_ups: tuple[Write, ...] = ()  # what an earlier, unconfirmed create of each of these made, if anything
+    rereads: tuple[Write, ...] = ()  # each record's object as QuickBooks has it now
+    name_holders: tuple[Write, ...] = ()  # who holds each of these records' names (`Write.name`)
+
+    @property
+    def records(self) -> tuple[SyncRecord, ...]:
+        return tuple(w.record for w in (*self.writes, *self.look_ups, *self.rereads, *self.name_holders))
+
+
+@dataclass(frozen=True)
 class WriteResult:
-    """What became of one Write: QuickBooks' Id and SyncToken, its fault, or a problem found before sending
-    (an account or term name QuickBooks does not have)."""
+    """What became of one Write: QuickBooks' id and version of the object, or its fault (a problem found
+    before sending, such as an account QuickBooks does not have, is a FIX_RECORD fault too)."""
 
     key: str  # the record's ref_key
     qbo_id: str | None = None
     sync_token: str | None = None
-    fault: QboFaultError | None = None
-    problem: Failure | None = None
+    fault: Fault | None = None
 
 
 @dataclass(frozen=True)
@@ -246,20 +318,26 @@ class Found:
     name: str = ""
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """What became of a batch. With `fault`, the request as a whole did not succeed and nothing is known per
+    operation; `maybe_applied` then says whether its writes may be in QuickBooks anyway (an answer was lost
+    on the way). Otherwise one entry per operation, by the record's `ref_key` (holders by name)."""
+
+    written: Mapping[str, WriteResult] = field(default_factory=dict)
+    found: Mapping[str, Found | None] = field(default_factory=dict)  # look-ups
+    current: Mapping[str, Found | None] = field(default_factory=dict)  # re-reads; None: deleted
+    holders: Mapping[str, tuple[Found, ...]] = field(default_factory=dict)  # by name
+    fault: Fault | None = None
+    maybe_applied: bool = False
+
+
 class Books(Protocol):
-    def write(
-        self, tenant_id: str, writes: list[Write], settings: SyncSettings, request_id: str
-    ) -> list[WriteResult]:
-        """Send up to 30 writes as one request carrying `request_id` (the same id for a retry of the same
-        writes). One result per write, in order. Raises QboOutcomeUnknownError when nothing is known of the
-        whole request, QboFaultError when the whole request was refused (throttled, unauthorized)."""
+    """The tenant's company in one edition of QuickBooks, as the sync engine sees it."""
 
-    def find(self, tenant_id: str, writes: list[Write]) -> list[Found | None]:
-        """For each write, the object an earlier, unconfirmed create of it made, if any (by DocNumber for
-        transactions, by name for name-list entries), asked in as few requests as possible."""
+    @property
+    def profile(self) -> EditionProfile: ...
 
-    def read(self, tenant_id: str, record_type: str, qbo_id: str) -> Found | None:
-        """The object as QuickBooks has it now (for its SyncToken after a 5010); None if deleted."""
-
-    def find_name(self, tenant_id: str, name: str) -> list[Found]:
-        """Customers, vendors and employees (active or not) named `name` (DisplayName), and items so named."""
+    def send(self, batch: Batch, settings: SyncSettings) -> Outcomes:
+        """Carry out the batch (at most `profile.batch_max` operations of each kind) and say what became of
+        it. Never raises for what QuickBooks or the connection did: that is a Fault in the outcomes."""

@@ -3,6 +3,7 @@ on the bus with that id, so a subscriber and a reader of the feed see the same e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qbsync.domain.connections import EventPublisher
@@ -22,6 +23,10 @@ class FeedAndBus:
     feed: EventFeed
     bus: EventPublisher
     clock: Clock
+
+    def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
+        for detail_type, detail in events:
+            self.publish(detail_type, tenant_id, detail)
 
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
         stored = self.feed.append(SyncEvent(detail_type, tenant_id, self.clock.now(), dict(detail)))

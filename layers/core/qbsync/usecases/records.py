@@ -339,6 +339,7 @@ class Records:
         record.operation = Operation.UPSERT
         record.revision += 1
         record.force = record.force or force
+        record.follow_up = None  # asked about the old revision (its name, its version): sent afresh
         if existing.state is SyncState.VOIDED and existing.record_type in DELETED_IN_QUICKBOOKS:
             # Brought back: QuickBooks has nothing left to update, so it is created there again.
             record.qbo_id = record.sync_token = None

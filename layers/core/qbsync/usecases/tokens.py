@@ -21,6 +21,7 @@ from qbsync.domain.connections import (
     ConnectionStatus,
     EventPublisher,
     InvalidGrantError,
+    NotConnectedError,
     OAuthProvider,
     TokenSet,
     TokenStore,
@@ -37,10 +38,6 @@ _INVALID_GRANT = ConnectionProblem(
 _REFUSED = ConnectionProblem(
     "access_refused", "QuickBooks refuses this connection's access, even just after a refresh.", _RECONNECT
 )
-
-
-class NotConnectedError(Exception):
-    """The tenant has no usable QuickBooks Online connection; the tenant must (re)connect."""
 
 
 @dataclass
