@@ -208,8 +208,14 @@ def test_an_unchanged_record_is_not_a_new_revision_a_changed_one_is(world: World
     assert changed.record.revision == 2
 
 
-def _accept(world: World, record_type: str, record_id: str, state: SyncState = SyncState.SYNCED) -> None:
-    stored = world.store.get(TENANT, record_type, record_id)
+def _accept(
+    world: World,
+    record_type: str,
+    record_id: str,
+    state: SyncState = SyncState.SYNCED,
+    tenant: str = TENANT,
+) -> None:
+    stored = world.store.get(tenant, record_type, record_id)
     assert stored is not None
     done = stored.copy()
     done.qbo_id, done.sync_token, done.synced_revision = "101", "0", stored.revision
@@ -436,11 +442,11 @@ def test_unpend_naming_a_record_twice_or_racing_the_worker_answers_without_an_er
 # ------------------------------------------------------------ a deleted record comes back only when forced
 
 
-def _voided_in_quickbooks(world: World, record_type: str, record_id: str) -> None:
+def _voided_in_quickbooks(world: World, record_type: str, record_id: str, tenant: str = TENANT) -> None:
     """Synced, deleted by the host app, and the worker voided (deleted, made inactive) it in QuickBooks."""
-    _accept(world, record_type, record_id)
-    world.records.delete(TENANT, record_type, record_id)
-    _accept(world, record_type, record_id, SyncState.VOIDED)
+    _accept(world, record_type, record_id, tenant=tenant)
+    world.records.delete(tenant, record_type, record_id)
+    _accept(world, record_type, record_id, SyncState.VOIDED, tenant=tenant)
 
 
 BILL = {"vendor_id": "v-1", "lines": [{"account": "Office Supplies", "amount": "12.00"}]}
@@ -479,6 +485,32 @@ def test_a_put_of_a_record_voided_in_quickbooks_is_refused_unless_forced(
     assert forced.record is not None
     assert (forced.record.state, forced.record.operation) == (SyncState.PENDING, Operation.UPSERT)
     assert forced.record.qbo_id == qbo_id  # updated in QuickBooks, or created there again
+
+
+@pytest.mark.parametrize(
+    ("tenant", "record_type", "says", "qbo_id"),
+    [
+        (TENANT, "bill", "so was its copy in QuickBooks.*to create it", None),
+        ("other", "bill", "voided in QuickBooks.*to un-void it there", "101"),
+        (TENANT, "payment", "voided in QuickBooks.*to un-void it there", "101"),
+        ("other", "payment", "so was its copy in QuickBooks.*to create it", None),
+    ],
+    ids=["online-bill", "desktop-bill", "online-payment", "desktop-payment"],
+)
+def test_what_a_forced_put_of_a_deleted_record_does_follows_the_tenants_edition(
+    world: World, tenant: str, record_type: str, says: str, qbo_id: str | None
+) -> None:
+    """Desktop voids bills (qbXML TxnVoidType has Bill) and deletes payments (it has no ReceivePayment)."""
+    world.records.upsert(tenant, "customer", "c-1", customer())
+    world.records.upsert(tenant, "vendor", "v-1", {"display_name": "Stationers"})
+    data = BILL if record_type == "bill" else {"customer_id": "c-1", "total_amount": "21.00"}
+    world.records.upsert(tenant, record_type, "r-1", data)
+    _voided_in_quickbooks(world, record_type, "r-1", tenant)
+    with pytest.raises(RecordLockedError, match=f"was deleted.*{says}"):
+        world.records.upsert(tenant, record_type, "r-1", {**data, "memo": "again"})
+    forced = world.records.upsert(tenant, record_type, "r-1", {**data, "memo": "again"}, force=True)
+    assert forced.record is not None
+    assert forced.record.qbo_id == qbo_id  # un-voided in QuickBooks, or created there again
 
 
 def test_a_record_deleted_before_quickbooks_had_it_comes_back_only_when_forced_and_with_its_name(

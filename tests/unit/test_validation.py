@@ -58,7 +58,7 @@ def build(key: str, path: str | None = None, value: Any = None) -> tuple[str, Ba
         for part in parents:
             node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
         node[last] = value
-    return record_type, RECORD_TYPES[record_type].model_validate(data)
+    return record_type, RECORD_TYPES[record_type].model.model_validate(data)
 
 
 def text_of_length(path: str, length: int) -> str:
@@ -186,7 +186,7 @@ def free_text_paths(
 def text_field_cases() -> list[Any]:
     cases = []
     for key, (record_type, _) in BASE.items():
-        for path in free_text_paths(RECORD_TYPES[record_type].model_json_schema()):
+        for path in free_text_paths(RECORD_TYPES[record_type].model.model_json_schema()):
             try:
                 build(key, path, "fine")
             except (ValidationError, KeyError):

@@ -22,6 +22,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 from qbsync.domain.payments import AppliedLine, ReceivedPayment
 from qbsync.domain.records import (
+    RECORD_TYPES,
     Address,
     Bill,
     CreditMemo,
@@ -33,11 +34,13 @@ from qbsync.domain.records import (
     Payment,
     PurchaseLine,
     PurchaseOrder,
+    Removal,
     SalesLine,
     Vendor,
 )
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import Failure, Operation, Write, ref_key
+from qbsync.domain.tenants import Edition
 
 # Our record types and the QuickBooks Online entities they become.
 ENTITIES: Mapping[str, str] = {
@@ -51,9 +54,6 @@ ENTITIES: Mapping[str, str] = {
     "purchase_order": "PurchaseOrder",
     "bill": "Bill",
 }
-NAME_LISTS = frozenset({"customer", "vendor", "employee", "item"})  # made inactive, never deleted
-VOIDED = frozenset({"invoice", "payment"})  # kept with amounts at 0
-DELETED = frozenset({"credit_memo", "purchase_order", "bill"})
 ITEM_TYPES: Mapping[ItemKind, str] = {
     ItemKind.SERVICE: "Service",
     ItemKind.NON_INVENTORY: "NonInventory",
@@ -257,18 +257,20 @@ def to_qbo(write: Write, refs: Lists, settings: SyncSettings) -> QboWrite | Fail
 
 
 def _removal(record_type: str, entity: str, qbo_id: str | None, sync_token: str | None) -> QboWrite:
-    """Void (invoices, payments), delete (credit memos, purchase orders, bills) or make inactive (names)."""
+    """Void, delete or make inactive, as the record type's removal in QuickBooks Online says (invoices and
+    payments are voided, credit memos, purchase orders and bills deleted, list entries made inactive)."""
     if qbo_id is None or sync_token is None:
         raise ValueError(f"a {record_type} QuickBooks does not have cannot be voided or deleted there")
     ids: dict[str, Any] = {"Id": qbo_id, "SyncToken": sync_token}
-    if record_type in NAME_LISTS:
-        return QboWrite(entity, "update", {**ids, "sparse": True, "Active": False})
-    if record_type == "payment":  # Payment void is a sparse update with void (NOTES §3.7)
-        return QboWrite(entity, "update", {**ids, "sparse": True}, options="void")
-    if record_type in VOIDED:
-        return QboWrite(entity, "update", ids, options="void")
-    assert record_type in DELETED
-    return QboWrite(entity, "delete", ids)
+    match RECORD_TYPES[record_type].removal[Edition.QBO]:
+        case Removal.DEACTIVATE:
+            return QboWrite(entity, "update", {**ids, "sparse": True, "Active": False})
+        case Removal.VOID if entity == "Payment":  # Payment void is a sparse update with void (NOTES §3.7)
+            return QboWrite(entity, "update", {**ids, "sparse": True}, options="void")
+        case Removal.VOID:
+            return QboWrite(entity, "update", ids, options="void")
+        case Removal.DELETE:
+            return QboWrite(entity, "delete", ids)
 
 
 class _Mapper:

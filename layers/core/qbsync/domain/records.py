@@ -11,11 +11,12 @@ QuickBooks ids: the engine maps them when it sends the record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +29,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from qbsync.domain.tenants import Edition
+
+if TYPE_CHECKING:  # only for annotations: the sync state and settings build on the records, not the reverse
+    from qbsync.domain.settings import SyncSettings
+    from qbsync.domain.sync import SyncRecord
 
 CENT = Decimal("0.01")
 
@@ -434,24 +441,103 @@ class Bill(_PurchaseDocument, _DueDocument):
     purchase_order_id: RecordId | None = None
 
 
-# Keyed by the names used in URLs (/records/{record_type}/{record_id}).
-RECORD_TYPES: dict[str, type[BaseModel]] = {
-    "customer": Customer,
-    "vendor": Vendor,
-    "employee": Employee,
-    "item": Item,
-    "invoice": Invoice,
-    "payment": Payment,
-    "credit_memo": CreditMemo,
-    "purchase_order": PurchaseOrder,
-    "bill": Bill,
+class Removal(StrEnum):
+    """What DELETE of a record does to its copy in QuickBooks."""
+
+    VOID = "void"  # kept, with its amounts at zero
+    DELETE = "delete"  # gone; a record brought back is created again
+    DEACTIVATE = "deactivate"  # a list entry made inactive: it keeps its name
+
+
+class NameGroup(StrEnum):
+    """Record types whose names share one name space in QuickBooks: a name held by one is refused to another.
+
+    PEOPLE: customers, vendors and employees are one list of names in both editions (QuickBooks Online fault
+    6240 "Duplicate Name Exists", shared/reference/qbo/NOTES.md; qbXML status 3100 "The name ... of the list
+    element is already in use", shared/reference/qbwc/NOTES.md §3.3). ITEMS: items among themselves.
+    """
+
+    PEOPLE = "people"
+    ITEMS = "items"
+
+
+@dataclass(frozen=True)
+class RecordTypeSpec:
+    """Everything the service knows about one record type, in one place.
+
+    `rank` is the sending order: a record's dependencies (`references`) on other types are always of an
+    earlier rank (a sub-customer's parent, a customer too, is sent in an earlier round).
+    `name_field` is the field QuickBooks knows the record by, unique within its `name_group`. `lockable`: an
+    accepted record locks when the tenant's settings say `lock_after_acceptance`. `removal`: what DELETE does
+    in each edition.
+    """
+
+    name: str
+    model: type[BaseModel]
+    rank: int
+    name_field: str | None
+    name_group: NameGroup | None
+    lockable: bool
+    removal: Mapping[Edition, Removal]
+
+
+def _person(name: str, model: type[BaseModel]) -> RecordTypeSpec:
+    deactivated = {Edition.QBO: Removal.DEACTIVATE, Edition.QBD: Removal.DEACTIVATE}
+    return RecordTypeSpec(name, model, 0, "display_name", NameGroup.PEOPLE, False, deactivated)
+
+
+def _transaction(
+    name: str, model: type[BaseModel], rank: int, online: Removal, desktop: Removal, *, lockable: bool = False
+) -> RecordTypeSpec:
+    return RecordTypeSpec(
+        name, model, rank, None, None, lockable, {Edition.QBO: online, Edition.QBD: desktop}
+    )
+
+
+# The one registry of record types, keyed by the names used in URLs (/records/{record_type}/{record_id}).
+# Adding a record type is one entry here, plus its mapping to each edition.
+#
+# Removal. QuickBooks Online voids invoices and payments; it has no void for credit memos (Intuit in
+# intuit/QuickBooks-V3-PHP-SDK#133: "The Operation Void for CreditMemo is not supported"), purchase orders
+# or bills, which are deleted (shared/reference/qbo/NOTES.md §3.7 voids invoices, payments, sales receipts
+# and bill payments only), and cannot delete list entries, which are made inactive (§3.7). QuickBooks
+# Desktop voids what qbxml130.xsd's TxnVoidType lists (Invoice, CreditMemo, Bill), deletes with TxnDelRq
+# what only its TxnDelType lists (ReceivePayment, PurchaseOrder), and makes list entries inactive (IsActive
+# false in their Mod): shared/reference/qbxml/13.0/qbxml130.xsd, shared/design/desktop.md.
+RECORD_TYPES: Mapping[str, RecordTypeSpec] = {
+    spec.name: spec
+    for spec in (
+        _person("customer", Customer),
+        _person("vendor", Vendor),
+        _person("employee", Employee),
+        RecordTypeSpec(
+            "item",
+            Item,
+            rank=0,
+            name_field="name",
+            name_group=NameGroup.ITEMS,
+            lockable=False,
+            removal={Edition.QBO: Removal.DEACTIVATE, Edition.QBD: Removal.DEACTIVATE},
+        ),
+        _transaction("invoice", Invoice, 1, Removal.VOID, Removal.VOID, lockable=True),
+        _transaction("payment", Payment, 2, Removal.VOID, Removal.DELETE),
+        _transaction("credit_memo", CreditMemo, 1, Removal.DELETE, Removal.VOID),
+        _transaction("purchase_order", PurchaseOrder, 1, Removal.DELETE, Removal.DELETE),
+        _transaction("bill", Bill, 2, Removal.DELETE, Removal.VOID),
+    )
 }
 
 
+def lockable(record: SyncRecord, settings: SyncSettings) -> bool:
+    """Whether an accepted record becomes locked under these settings: a lockable type (invoices), when the
+    tenant's settings say `lock_after_acceptance`."""
+    return settings.lock_after_acceptance and RECORD_TYPES[record.record_type].lockable
+
+
 def record_type_of(record: BaseModel) -> str:
-    for name, model in RECORD_TYPES.items():
-        if type(record) is model:
-            return name
+    for spec in RECORD_TYPES.values():
+        if type(record) is spec.model:
+            return spec.name
     raise ValueError(f"{type(record).__name__} is not a canonical record")
 
 
@@ -493,11 +579,15 @@ def references(record: BaseModel) -> list[tuple[str, str]]:
 
 def parse_record(record_type: str, data: Any) -> BaseModel:
     """Parse one record of a known type from already-decoded JSON; pydantic's ValidationError on bad input."""
+    return spec_of(record_type).model.model_validate(data)
+
+
+def spec_of(record_type: str) -> RecordTypeSpec:
+    """The spec of a known record type; ValueError naming the known ones otherwise."""
     try:
-        model = RECORD_TYPES[record_type]
+        return RECORD_TYPES[record_type]
     except KeyError:
         raise ValueError(f"unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}") from None
-    return model.model_validate(data)
 
 
 __all__ = [
@@ -512,17 +602,22 @@ __all__ = [
     "Invoice",
     "Item",
     "ItemKind",
+    "NameGroup",
     "Payment",
     "PaymentApplication",
     "PurchaseLine",
     "PurchaseOrder",
     "PurchaseOrderStatus",
     "RecordId",
+    "RecordTypeSpec",
+    "Removal",
     "SalesLine",
     "Vendor",
     "line_amount",
+    "lockable",
     "parse_record",
     "record_type_of",
     "reference_fields",
     "references",
+    "spec_of",
 ]

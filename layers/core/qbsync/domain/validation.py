@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from qbsync.domain.errors import FieldProblem
-from qbsync.domain.records import RECORD_TYPES, Item, Payment
+from qbsync.domain.records import RECORD_TYPES, Item, Payment, spec_of
 from qbsync.domain.tenants import Edition
 
 ML = "maxlength.txt: "  # shared/reference/qbxml/13.0/maxlength.txt, "<Request> <field path>"
@@ -354,7 +354,7 @@ TAXABLE_CODE = "TAX"
 
 # The fields that name a list entry: a problem there is fixed by renaming, which the tenant may prefer to
 # do in QuickBooks and then link the record to the existing entry.
-NAME_FIELDS = frozenset({"display_name", "name"})
+NAME_FIELDS = frozenset(spec.name_field for spec in RECORD_TYPES.values() if spec.name_field is not None)
 
 
 # --- checking ---------------------------------------------------------------------------------------------
@@ -374,9 +374,7 @@ def rule_key(record_type: str, record: BaseModel) -> str:
 
 def validate(record_type: str, record: BaseModel, edition: Edition) -> list[Problem]:
     """Everything `edition` would refuse in `record`; an empty list means it can be sent."""
-    model = RECORD_TYPES.get(record_type)
-    if model is None:
-        raise ValueError(f"unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}")
+    model = spec_of(record_type).model
     if not isinstance(record, model):
         raise TypeError(f"a {record_type} record must be a {model.__name__}, not {type(record).__name__}")
     key = rule_key(record_type, record)

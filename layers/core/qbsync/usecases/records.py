@@ -19,9 +19,9 @@ from qbsync.domain.paging import Page
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
 from qbsync.domain.records import (
     RECORD_TYPES,
-    Customer,
-    Employee,
-    Vendor,
+    NameGroup,
+    Removal,
+    lockable,
     parse_record,
     reference_fields,
     references,
@@ -46,11 +46,6 @@ from qbsync.usecases.tenants import get_tenant
 
 BULK_MAX = 500  # records in one POST; the one-time export of a whole list is sent in pages of this size
 SAVE_ATTEMPTS = 3
-NAMED = (Customer, Vendor, Employee)  # one name space in QuickBooks (6240)
-# What DELETE does in QuickBooks (README, Records): these types are deleted there, NAME_LIST_TYPES are made
-# inactive, the others (invoices, payments) are voided.
-DELETED_IN_QUICKBOOKS = frozenset({"credit_memo", "purchase_order", "bill"})
-NAME_LIST_TYPES = frozenset({"customer", "vendor", "employee", "item"})
 # A claimed name whose save has not landed after this long was lost with its request (API Gateway ends a
 # request after 30 seconds: "Amazon API Gateway quotas", integration timeout); another record may take it.
 CLAIM_HOLD = timedelta(minutes=1)
@@ -285,11 +280,10 @@ class Records:
             existing = seen[key] if known else self.store.get(tenant.id, record_type, record_id)
             try:
                 outcome = self._store(
-                    tenant.id,
+                    tenant,
                     settings,
                     record_type=record_type,
                     record_id=record_id,
-                    model=model,
                     canonical=canonical,
                     existing=existing,
                     force=force,
@@ -306,21 +300,21 @@ class Records:
 
     def _store(
         self,
-        tenant_id: str,
+        tenant: Tenant,
         settings: SyncSettings,
         *,
         record_type: str,
         record_id: str,
-        model: BaseModel,
         canonical: dict[str, Any],
         existing: SyncRecord | None,
         force: bool,
     ) -> Outcome:
         now = self.clock.now()
         live = settings.send_mode is SendMode.LIVE
+        removal = RECORD_TYPES[record_type].removal[tenant.edition]
         if existing is None:
-            record = SyncRecord(tenant_id, record_type, record_id, canonical, SyncState.DRAFT, now)
-            self._claim_name(record, model)
+            record = SyncRecord(tenant.id, record_type, record_id, canonical, SyncState.DRAFT, now)
+            self._claim_name(record)
             record.move(SyncState.PENDING if live else SyncState.DRAFT, now, "received")
             self.store.save(record, None, None)
             return Outcome(record_id, "created", record)
@@ -331,7 +325,7 @@ class Records:
         if existing.state is SyncState.LOCKED and not force:
             raise _locked(existing)
         if existing.state is SyncState.VOIDED and not force:
-            raise _deleted(existing)
+            raise _deleted(existing, removal)
         if existing.state is SyncState.SYNCING and existing.operation is Operation.DELETE:
             raise _locked(existing, "it is being voided in QuickBooks right now")
         record = existing.copy()
@@ -340,21 +334,21 @@ class Records:
         record.revision += 1
         record.force = record.force or force
         record.follow_up = None  # asked about the old revision (its name, its version): sent afresh
-        if existing.state is SyncState.VOIDED and existing.record_type in DELETED_IN_QUICKBOOKS:
+        if existing.state is SyncState.VOIDED and removal is Removal.DELETE:
             # Brought back: QuickBooks has nothing left to update, so it is created there again.
             record.qbo_id = record.sync_token = None
             record.synced_revision = record.attempts = 0
         old_name = _held_name(existing)
-        new_name = name_key(model.display_name) if isinstance(model, NAMED) else None
+        new_name = _name_key(record)
         if new_name is not None and new_name != old_name:
-            self._claim_name(record, model)
+            self._claim_name(record)
         # Review mode: an unsent or accepted record waits as a draft again; a pending one stays pending.
         keep_pending = existing.state in (SyncState.PENDING, SyncState.SYNCING)
         state = SyncState.PENDING if live or keep_pending else SyncState.DRAFT
         record.move(state, now, "changed")
         self.store.save(record, existing.revision, existing.state)
         if old_name is not None and old_name != new_name:
-            self.store.release_name(tenant_id, old_name, record.key, record.revision)
+            self.store.release_name(tenant.id, old_name, record.key, record.revision)
         return Outcome(record_id, "updated", record)
 
     def _reference_problems(
@@ -383,12 +377,13 @@ class Records:
                 problems.append(_reference(where, kind, target_id, "was deleted", "deleted"))
         return problems
 
-    def _claim_name(self, record: SyncRecord, model: BaseModel) -> None:
+    def _claim_name(self, record: SyncRecord) -> None:
         """Reserve the record's name for the revision about to be saved. A claim another record holds only
         while its save may land (NameClaim) is taken over; a save of this one that fails needs no clean-up."""
-        if not isinstance(model, NAMED):
+        name = _people_name(record)
+        if name is None:
             return
-        key = name_key(model.display_name)
+        key = name_key(name)
         claim = NameClaim(record.key, record.revision, self.clock.now())
         holder = self.store.claim_name(record.tenant_id, key, claim)
         for _ in range(SAVE_ATTEMPTS):
@@ -404,7 +399,7 @@ class Records:
             FieldProblem(
                 "display_name",
                 f"QuickBooks keeps customers, vendors and employees in one list of names, and "
-                f"{model.display_name!r} is already the name of {kind} {other_id!r}. Rename this "
+                f"{name!r} is already the name of {kind} {other_id!r}. Rename this "
                 f"{record.record_type}, or link it to that {kind}.",
                 "name_clash",
                 actions=("rename", "link_existing"),
@@ -422,9 +417,9 @@ class Records:
 
     def _release_name(self, record: SyncRecord) -> None:
         """After `record` was saved voided before QuickBooks had it: its name is free again."""
-        name = _display_name(record.data)
-        if name is not None and record.record_type in ("customer", "vendor", "employee"):
-            self.store.release_name(record.tenant_id, name_key(name), record.key, record.revision)
+        key = _name_key(record)
+        if key is not None:
+            self.store.release_name(record.tenant_id, key, record.key, record.revision)
 
     def _draft_dependencies(self, record: SyncRecord) -> list[SyncRecord]:
         """Drafts this record needs in QuickBooks first, depth first, each once."""
@@ -522,20 +517,27 @@ def _known_type(record_type: str) -> None:
         raise NotFoundError(f"Unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}.")
 
 
-def _display_name(data: dict[str, Any]) -> str | None:
-    name = data.get("display_name")
+def _people_name(record: SyncRecord) -> str | None:
+    """The record's name in the one list of names customers, vendors and employees share (NameGroup.PEOPLE);
+    None for the other types."""
+    spec = RECORD_TYPES[record.record_type]
+    if spec.name_group is not NameGroup.PEOPLE or spec.name_field is None:
+        return None
+    name = record.data.get(spec.name_field)
     return name if isinstance(name, str) else None
+
+
+def _name_key(record: SyncRecord) -> str | None:
+    name = _people_name(record)
+    return None if name is None else name_key(name)
 
 
 def _held_name(record: SyncRecord) -> str | None:
     """The name key this customer, vendor or employee holds in the tenant's one list of names: none once it
     was deleted before QuickBooks had it (an inactive one keeps its name in QuickBooks)."""
-    name = _display_name(record.data)
-    if name is None or record.record_type not in ("customer", "vendor", "employee"):
-        return None
     if record.state is SyncState.VOIDED and record.qbo_id is None:
         return None
-    return name_key(name)
+    return _name_key(record)
 
 
 def _reference(where: str, kind: str, target_id: str, what: str, code: str) -> FieldProblem:
@@ -581,14 +583,15 @@ def _locked(record: SyncRecord, why: str | None = None) -> RecordLockedError:
     )
 
 
-def _deleted(record: SyncRecord) -> RecordLockedError:
-    """A deleted record is brought back only with force, never by a plain PUT (a late retry of an old one)."""
+def _deleted(record: SyncRecord, removal: Removal) -> RecordLockedError:
+    """A deleted record is brought back only with force, never by a plain PUT (a late retry of an old one).
+    `removal`: what the deletion did to it in the tenant's QuickBooks."""
     what = f"{record.record_type} {record.record_id!r}"
     if record.qbo_id is None:
         why, back = "was deleted before QuickBooks had it", "to push it again"
-    elif record.record_type in DELETED_IN_QUICKBOOKS:
+    elif removal is Removal.DELETE:
         why, back = "was deleted, and so was its copy in QuickBooks", "to create it in QuickBooks again"
-    elif record.record_type in NAME_LIST_TYPES:
+    elif removal is Removal.DEACTIVATE:
         why, back = (
             "was deleted and is inactive in QuickBooks",
             "to make it active there again with this data",
@@ -596,11 +599,6 @@ def _deleted(record: SyncRecord) -> RecordLockedError:
     else:
         why, back = "was deleted and is voided in QuickBooks", "to un-void it there with this data"
     return RecordLockedError(f"{what} {why}. Send the change with force=true {back}.")
-
-
-def lockable(record: SyncRecord, settings: SyncSettings) -> bool:
-    """Whether an accepted record becomes locked under these settings: invoices, when the tenant says so."""
-    return settings.lock_after_acceptance and record.record_type == "invoice"
 
 
 __all__ = ["BULK_MAX", "SYNC_RUN_JOB", "Outcome", "RecordProblemsError", "Records", "lockable"]

@@ -202,7 +202,7 @@ def put_record(  # noqa: PLR0917 - Powertools passes each path, query, header an
     responses=error_responses({422: "Unknown record type"}),
 )
 def record_schema(record_type: Annotated[RecordType, Path()]) -> Response[str]:
-    schema = RECORD_TYPES[record_type].model_json_schema()
+    schema = RECORD_TYPES[record_type].model.model_json_schema()
     return Response(status_code=200, content_type="application/schema+json", body=json.dumps(schema))
 
 
