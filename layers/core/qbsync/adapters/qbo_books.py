@@ -45,12 +45,14 @@ from qbsync.adapters.qbo_mapping import (
 from qbsync.domain.payments import ReceivedPayment
 from qbsync.domain.ports import Clock
 from qbsync.domain.records import (
+    RECORD_TYPES,
     Bill,
     CreditMemo,
     Customer,
     Employee,
     Invoice,
     Item,
+    NameGroup,
     Payment,
     PurchaseOrder,
     Vendor,
@@ -83,7 +85,6 @@ QUERY_PAGE = 1000  # MAXRESULTS at most 1000 (NOTES §3.2)
 CDC_MAX_OBJECTS = 1000  # per answer, without paging (NOTES §3.3)
 LISTS_TTL = timedelta(minutes=5)
 ITEM_FAULT_STATUS = 400  # a batch item's fault arrives in an HTTP 200; it is what the write alone would get
-PEOPLE = {"customer": "Customer", "vendor": "Vendor", "employee": "Employee"}
 # A Lists look-up that a fresh read of the lists may fix.
 _STALE_LIST_CODES = frozenset({
     "unknown_account", "inactive_account", "unknown_term", "inactive_term", "unknown_payment_method",
@@ -433,11 +434,11 @@ def _mapped(write: Write, lists: Lists, settings: SyncSettings) -> QboWrite | Fa
 
 
 NAMES_PER_QUERY = 30
+# The lists a name can be held in (their record types' name groups), and the field Online keeps it in.
 _HOLDER_LISTS = {
-    "customer": ("Customer", "DisplayName"),
-    "vendor": ("Vendor", "DisplayName"),
-    "employee": ("Employee", "DisplayName"),
-    "item": ("Item", "Name"),
+    record_type: (ENTITIES[record_type], "DisplayName" if spec.name_group is NameGroup.PEOPLE else "Name")
+    for record_type, spec in RECORD_TYPES.items()
+    if spec.name_group is not None
 }
 
 
@@ -461,7 +462,7 @@ def _lookup(write: Write) -> tuple[str, str] | None:
     every = "AND Active IN (true,false)"
     match model:
         case Customer() | Vendor() | Employee():
-            return PEOPLE[record_type], f"DisplayName = {quote(write.name or model.display_name)} {every}"
+            return ENTITIES[record_type], f"DisplayName = {quote(write.name or model.display_name)} {every}"
         case Item():
             return "Item", f"Name = {quote(write.name or model.name)} {every}"
         case Invoice() | CreditMemo() | PurchaseOrder() | Bill() | Payment():

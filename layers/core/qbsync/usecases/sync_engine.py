@@ -47,7 +47,7 @@ from pydantic import BaseModel, ValidationError
 
 from qbsync.domain.connections import EventPublisher
 from qbsync.domain.ports import Clock
-from qbsync.domain.records import parse_record, references
+from qbsync.domain.records import RECORD_TYPES, lockable, parse_record, references
 from qbsync.domain.settings import NameClashPolicy, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
     Batch,
@@ -68,7 +68,6 @@ from qbsync.domain.sync import (
     WriteResult,
     ref_key,
 )
-from qbsync.usecases.records import lockable
 from qbsync.usecases.settings import settings_in_force
 
 log = logging.getLogger(__name__)
@@ -81,18 +80,6 @@ DEFAULT_DELAY = timedelta(seconds=30)  # a pause whose fault named no time
 CONNECTION = "connection"  # in waiting_for: the tenant's QuickBooks connection
 RECORD_SYNCED = "record.synced"
 RECORD_FAILED = "record.failed"
-# Sending order: a record's dependencies are always of an earlier rank.
-RANK = {
-    "customer": 0, "vendor": 0, "employee": 0, "item": 0,
-    "invoice": 1, "credit_memo": 1, "purchase_order": 1,
-    "payment": 2, "bill": 2,
-}  # fmt: skip
-NAME_FIELD = {
-    "customer": "display_name",
-    "vendor": "display_name",
-    "employee": "display_name",
-    "item": "name",
-}
 _DONE = (SyncState.SYNCED, SyncState.LOCKED, SyncState.VOIDED)
 
 
@@ -301,7 +288,7 @@ class SyncEngine:
                 rereads=tuple(rereads[:m]),
                 name_holders=tuple(holders[:m]),
             )
-        ready.sort(key=lambda w: (RANK[w.record.record_type], w.record.updated_at, w.record.key))
+        ready.sort(key=lambda w: (RECORD_TYPES[w.record.record_type].rank, w.record.updated_at, w.record.key))
         run.queue = ready
         return None
 
@@ -443,7 +430,7 @@ class SyncEngine:
             return _synced(record, result, run.settings, now)
         fault = result.fault
         again = record.copy()
-        if fault.action is FaultAction.RESOLVE_NAME_CLASH and record.record_type in NAME_FIELD:
+        if fault.action is FaultAction.RESOLVE_NAME_CLASH and _name_field(record):
             again.attempts = 0  # QuickBooks answered: this send created nothing
             again.move(SyncState.PENDING, now, f"QuickBooks has the name {write.name!r}; asking who has it")
             again.follow_up = FollowUp(FollowUpKind.NAME_HOLDERS, fault.code)
@@ -510,7 +497,7 @@ class SyncEngine:
         if policy is NameClashPolicy.RENAME_WITH_SUFFIX:
             tries = _rename_count(record, settings) + 1
             if tries <= MAX_RENAMES:
-                base = str(getattr(write.model, NAME_FIELD[record.record_type]))
+                base = str(getattr(write.model, _name_field(record)))
                 again.qbo_name = settings.renamed(base, tries + 1)
                 again.move(
                     SyncState.PENDING, now, f"{name!r} is taken in QuickBooks; trying {again.qbo_name!r}"
@@ -618,9 +605,14 @@ def _wait(
     changes.put(updated, record)
 
 
+def _name_field(record: SyncRecord) -> str:
+    """The field QuickBooks knows the record by; "" for a type without a name."""
+    return RECORD_TYPES[record.record_type].name_field or ""
+
+
 def _name(record: SyncRecord, model: BaseModel) -> str | None:
-    field_name = NAME_FIELD.get(record.record_type)
-    if field_name is None:
+    field_name = _name_field(record)
+    if not field_name:
         return None
     return record.qbo_name or str(getattr(model, field_name))
 
@@ -730,7 +722,7 @@ def _clash_failure(
         f"QuickBooks already uses the name {name!r} for {whose}; names are unique across customers, "
         "vendors and employees.",
         actions,
-        NAME_FIELD.get(record_type, ""),
+        RECORD_TYPES[record_type].name_field or "",
     )
 
 
