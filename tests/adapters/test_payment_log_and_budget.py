@@ -16,7 +16,7 @@ from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
 from qbsync.adapters.qbo_faults import RequestBudgetExceededError
 from qbsync.adapters.qbo_http import QboClient
 from qbsync.adapters.request_budget import BATCHES, REQUESTS, Bucket, DynamoRequestBudget
-from qbsync.usecases.payments import Told
+from qbsync.domain.payments import Told
 from tests.adapters.test_qbo_client import SandboxTokens
 from tests.unit.fakes import FixedClock
 

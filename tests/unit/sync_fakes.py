@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.paging import Page
+from qbsync.domain.payments import Told
 from qbsync.domain.sync import (
     Failure,
     NameClaim,
@@ -28,7 +29,6 @@ from qbsync.domain.sync import (
     SyncState,
     Transition,
 )
-from qbsync.usecases.payments import Told
 
 EVENT_ID = re.compile(r"[0-9]{12}")
 

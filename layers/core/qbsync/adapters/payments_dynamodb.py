@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from qbsync.adapters.dynamodb import put_if, read_item, timestamp
-from qbsync.usecases.payments import Told
+from qbsync.domain.payments import Told
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,10 +1,12 @@
-"""Payments received in QuickBooks, as the worker reads them to tell the host app."""
+"""Payments received in QuickBooks, as the worker reads them to tell the host app, and the ports that read
+them (`PaymentSource`) and remember what the host app was told of each (`PaymentLog`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,34 @@ class ReceivedPayment:
     lines: tuple[AppliedLine, ...]
     voided: bool  # QuickBooks keeps a voided payment with its amounts at 0 and "Voided" in PrivateNote
     last_updated: datetime | None
+
+
+class PaymentSource(Protocol):
+    def read_payment(self, tenant_id: str, qbo_id: str) -> ReceivedPayment | None: ...
+
+    def changed_payments(
+        self, tenant_id: str, since: datetime
+    ) -> tuple[list[ReceivedPayment], list[str], datetime]:
+        """Payments changed since `since`, the Ids of those deleted, and QuickBooks' time of the answer."""
+
+    def payment_method_name(self, tenant_id: str, qbo_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Told:
+    """What the host app was last told of one payment."""
+
+    sync_token: str
+    voided: bool
+    deleted: bool = False
+
+
+class PaymentLog(Protocol):
+    def told(self, tenant_id: str, qbo_id: str) -> Told | None: ...
+
+    def tell(self, tenant_id: str, qbo_id: str, now: Told, before: Told | None) -> bool:
+        """Record `now` if what is stored is still `before`; False when another worker got there first."""
+
+    def pulled_until(self, tenant_id: str) -> datetime | None: ...
+
+    def advance(self, tenant_id: str, to: datetime) -> None: ...

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any
 
 from qbsync.domain.connections import EventPublisher
-from qbsync.domain.payments import ReceivedPayment
+from qbsync.domain.payments import PaymentLog, PaymentSource, ReceivedPayment, Told
 from qbsync.domain.ports import Clock
 from qbsync.domain.settings import SettingsRepository, SyncSettings
 from qbsync.domain.sync import RecordStore
@@ -33,37 +33,6 @@ FIRST_PULL = timedelta(days=1)
 # QuickBooks may stamp a change a little after it happened; pull with some overlap (duplicates are dropped).
 OVERLAP = timedelta(minutes=5)
 _TXN_TYPES = {"Invoice": "invoice", "CreditMemo": "credit_memo"}
-
-
-class PaymentSource(Protocol):
-    def read_payment(self, tenant_id: str, qbo_id: str) -> ReceivedPayment | None: ...
-
-    def changed_payments(
-        self, tenant_id: str, since: datetime
-    ) -> tuple[list[ReceivedPayment], list[str], datetime]:
-        """Payments changed since `since`, the Ids of those deleted, and QuickBooks' time of the answer."""
-
-    def payment_method_name(self, tenant_id: str, qbo_id: str) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class Told:
-    """What the host app was last told of one payment."""
-
-    sync_token: str
-    voided: bool
-    deleted: bool = False
-
-
-class PaymentLog(Protocol):
-    def told(self, tenant_id: str, qbo_id: str) -> Told | None: ...
-
-    def tell(self, tenant_id: str, qbo_id: str, now: Told, before: Told | None) -> bool:
-        """Record `now` if what is stored is still `before`; False when another worker got there first."""
-
-    def pulled_until(self, tenant_id: str) -> datetime | None: ...
-
-    def advance(self, tenant_id: str, to: datetime) -> None: ...
 
 
 @dataclass
