@@ -146,9 +146,9 @@ class Container:
 
     @cached_property
     def idempotency(self) -> DynamoDBPersistenceLayer:
-        from qbsync.api.idempotency import persistence
+        from qbsync.adapters.idempotency_dynamodb import idempotency_store  # Powertools: only the API
 
-        return persistence(self.settings.table_name, self._dynamodb)
+        return idempotency_store(self._dynamodb, self.settings.table_name)
 
     @cached_property
     def qbo_books(self) -> QboBooks:

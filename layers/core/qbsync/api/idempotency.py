@@ -41,17 +41,6 @@ def register_lambda_context(context: Any) -> None:
     _CONFIG.register_lambda_context(context)
 
 
-def persistence(table_name: str, client: Any) -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
-        table_name=table_name,
-        key_attr="pk",
-        sort_key_attr="sk",
-        static_pk_value="IDEMPOTENCY",
-        expiry_attr="expires_at",
-        boto3_client=client,
-    )
-
-
 def run_once(
     store: DynamoDBPersistenceLayer,
     *,
