@@ -69,19 +69,6 @@ def test_a_ciphertext_moved_to_another_tenant_does_not_decrypt(store: DynamoToke
         store.load("mallory")
 
 
-def test_one_lease_holder_at_a_time_until_it_expires(store: DynamoTokenStore) -> None:
-    assert not store.acquire_lease("acme", "w1", NOW, timedelta(seconds=30))  # no tokens: nothing to refresh
-    store.save("acme", TOKENS, None)
-    assert store.acquire_lease("acme", "w1", NOW, timedelta(seconds=30))
-    assert not store.acquire_lease("acme", "w2", NOW + timedelta(seconds=10), timedelta(seconds=30))
-    assert store.acquire_lease("acme", "w2", NOW + timedelta(seconds=31), timedelta(seconds=30))
-    store.release_lease("acme", "w1")  # w1 no longer holds it: no effect
-    assert not store.acquire_lease("acme", "w3", NOW + timedelta(seconds=32), timedelta(seconds=30))
-    store.release_lease("acme", "w2")
-    assert store.acquire_lease("acme", "w3", NOW + timedelta(seconds=32), timedelta(seconds=30))
-    assert store.load("acme") == TOKENS  # leases never touch the tokens
-
-
 def test_connection_round_trip(aws_env: LocalStack, table: str) -> None:
     repo = DynamoConnectionRepository(boto3.client("dynamodb"), table)
     assert repo.get("acme") == Connection("acme")

@@ -644,22 +644,7 @@ def test_each_tenant_has_its_own_feed(feed: EventFeed) -> None:
     assert feed.after("nobody", None, 10).items == []
 
 
-# ---------------------------------------------------------------- tenant lease and run requests
-
-
-def test_one_run_holds_the_lease_until_it_releases_or_the_lease_expires(lease: TenantLease) -> None:
-    minute = timedelta(seconds=30)
-    assert lease.acquire(TENANT, "w1", T0, minute)
-    assert not lease.acquire(TENANT, "w2", T0 + timedelta(seconds=10), minute)
-    assert lease.acquire(TENANT, "w1", T0 + timedelta(seconds=10), minute)  # renewed: held until +40s
-    assert not lease.acquire(TENANT, "w2", T0 + timedelta(seconds=39), minute)
-    assert lease.acquire(OTHER, "w9", T0 + timedelta(seconds=39), minute)  # another tenant's run
-    assert lease.acquire(TENANT, "w2", T0 + timedelta(seconds=40), minute)  # expired at +40s
-    lease.release(TENANT, "w1")  # no longer w1's: no effect
-    assert not lease.acquire(TENANT, "w3", T0 + timedelta(seconds=41), minute)
-    lease.release(TENANT, "w2")
-    assert lease.acquire(TENANT, "w3", T0 + timedelta(seconds=41), minute)
-    lease.release("nobody", "w3")
+# ------------------------------------------- run requests, beside the run lease (its contract: test_lease.py)
 
 
 def test_a_run_is_requested_once_until_it_is_taken_or_goes_stale(lease: TenantLease) -> None:

@@ -1,4 +1,4 @@
-"""In-memory ports of the connect flow, with the adapters' contracts: versions, leases, single-use states."""
+"""In-memory ports of the connect flow, with the adapters' contracts: versions, single-use states."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from tests.unit.fakes import FixedClock
 @dataclass
 class InMemoryTokens:
     items: dict[str, TokenSet] = field(default_factory=dict)
-    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self, tenant_id: str) -> TokenSet | None:
@@ -38,21 +37,6 @@ class InMemoryTokens:
     def delete(self, tenant_id: str) -> None:
         with self.lock:
             self.items.pop(tenant_id, None)
-
-    def acquire_lease(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool:
-        with self.lock:
-            if tenant_id not in self.items:
-                return False
-            held = self.leases.get(tenant_id)
-            if held and held[0] != owner and held[1] > now:
-                return False
-            self.leases[tenant_id] = (owner, now + duration)
-            return True
-
-    def release_lease(self, tenant_id: str, owner: str) -> None:
-        with self.lock:
-            if self.leases.get(tenant_id, ("",))[0] == owner:
-                del self.leases[tenant_id]
 
 
 @dataclass

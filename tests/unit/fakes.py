@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,30 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
+
+
+@dataclass
+class InMemoryLease:
+    """The `Lease` port (contract: tests/adapters/test_lease.py): one holder per key until it releases or its
+    time is up."""
+
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # key -> (owner, until)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acquire(self, key: str, owner: str, now: datetime, duration: timedelta) -> bool:
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError(f"{now!r} has no time zone; stored times must carry one")
+        with self.lock:
+            held = self.leases.get(key)
+            if held and held[0] != owner and held[1] > now:
+                return False
+            self.leases[key] = (owner, now + duration)
+            return True
+
+    def release(self, key: str, owner: str) -> None:
+        with self.lock:
+            if key in self.leases and self.leases[key][0] == owner:
+                del self.leases[key]
 
 
 @dataclass

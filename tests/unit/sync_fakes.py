@@ -29,6 +29,7 @@ from qbsync.domain.sync import (
     SyncState,
     Transition,
 )
+from tests.unit.fakes import InMemoryLease
 
 EVENT_ID = re.compile(r"[0-9]{12}")
 
@@ -234,24 +235,10 @@ class InMemoryEventFeed:
 
 
 @dataclass
-class InMemoryTenantLease:
-    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # tenant -> (owner, until)
+class InMemoryTenantLease(InMemoryLease):
+    """The sync run's lease, keyed by tenant id, and the run requests beside it."""
+
     requests: dict[str, datetime] = field(default_factory=dict)  # tenant -> requested at
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def acquire(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool:
-        now = _utc(now)
-        with self.lock:
-            held = self.leases.get(tenant_id)
-            if held and held[0] != owner and held[1] > now:
-                return False
-            self.leases[tenant_id] = (owner, now + duration)
-            return True
-
-    def release(self, tenant_id: str, owner: str) -> None:
-        with self.lock:
-            if tenant_id in self.leases and self.leases[tenant_id][0] == owner:
-                del self.leases[tenant_id]
 
     def request_run(self, tenant_id: str, now: datetime, stale_after: timedelta) -> bool:
         now = _utc(now)

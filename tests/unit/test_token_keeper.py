@@ -15,7 +15,7 @@ from tests.unit.connection_fakes import (
     RecordingEvents,
     expired,
 )
-from tests.unit.fakes import FixedClock
+from tests.unit.fakes import FixedClock, InMemoryLease
 
 REALM = "123"
 
@@ -34,7 +34,9 @@ def setup(
     tokens = intuit.exchange("c", REALM, "", clock.now())
     store.save("t1", tokens if fresh else expired(tokens, clock.now()), None)
     connections.put(Connection("t1", ConnectionStatus.CONNECTED, REALM))
-    keeper = TokenKeeper(store, intuit, connections, events, clock, wait_step=0.001, sleep=lambda s: None)
+    keeper = TokenKeeper(
+        store, InMemoryLease(), intuit, connections, events, clock, wait_step=0.001, sleep=lambda s: None
+    )
     return keeper, intuit, store, connections, events
 
 
@@ -50,7 +52,7 @@ def test_a_token_near_expiry_is_refreshed_and_the_rotation_stored_first() -> Non
     assert (tokens.access_token, tokens.refresh_token, tokens.version) == ("access-2", "refresh-2", 1)
     assert store.load("t1") == tokens
     assert intuit.refreshes == 1
-    assert store.leases == {}
+    assert keeper.lease.acquire("t1", "another-worker", FixedClock().now(), timedelta(seconds=1))  # released
 
 
 def test_fifty_concurrent_callers_cause_exactly_one_refresh() -> None:
@@ -117,8 +119,8 @@ def test_no_tokens_means_not_connected() -> None:
 
 
 def test_a_lease_held_too_long_times_out_clearly() -> None:
-    keeper, intuit, store, *_ = setup(fresh=False)
-    store.leases["t1"] = ("stuck-worker", FixedClock().now() + timedelta(hours=1))
+    keeper, intuit, *_ = setup(fresh=False)
+    assert keeper.lease.acquire("t1", "stuck-worker", FixedClock().now(), timedelta(hours=1))
     slow = replace(keeper, wait_limit=0.01)
     with pytest.raises(TimeoutError, match="did not finish"):
         slow.access_token("t1")

@@ -20,6 +20,7 @@ from qbsync.adapters.dynamodb import DynamoApiKeyRepository, DynamoHeartbeatStor
 from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
 from qbsync.adapters.eventbridge import EventBridgePublisher
 from qbsync.adapters.kms import KmsCipher
+from qbsync.adapters.lease_dynamodb import TOKEN_REFRESH_LEASE, DynamoLease
 from qbsync.adapters.records_dynamodb import DynamoEventFeed, DynamoRecordStore, DynamoTenantLease
 from qbsync.adapters.settings_dynamodb import DynamoSettingsRepository
 from qbsync.adapters.sqs import SqsJobQueue
@@ -224,7 +225,10 @@ class Container:
     def token_keeper(self) -> TokenKeeper:
         from qbsync.usecases.tokens import TokenKeeper
 
-        return TokenKeeper(self.qbo_tokens, self.qbo_oauth, self.connections, self.events, self.clock)
+        refresh_lease = DynamoLease(self._dynamodb, self.settings.table_name, TOKEN_REFRESH_LEASE)
+        return TokenKeeper(
+            self.qbo_tokens, refresh_lease, self.qbo_oauth, self.connections, self.events, self.clock
+        )
 
 
 @functools.cache

@@ -1,8 +1,9 @@
-"""Storage of QuickBooks Online connections: tokens (KMS-encrypted, versioned, leased), connection state,
+"""Storage of QuickBooks Online connections: tokens (KMS-encrypted, versioned), connection state,
 realm ownership, connect links and OAuth states (both by digest only, expiring through the table's TTL).
 
 Items:
-- `TENANT#{id}` / `QBO#TOKENS`: realm_id, access and refresh (ciphertexts), expiries, version, lease_*
+- `TENANT#{id}` / `QBO#TOKENS`: realm_id, access and refresh (ciphertexts), expiries, version (one refresh
+  at a time: the lease on `QBO#TOKENS#LEASE`, adapters/lease_dynamodb.py)
 - `TENANT#{id}` / `QBO#CONNECTION`: status, realm_id, company_name, connected_since, last_error, changed_at
 - `REALM#{realm}` / `REALM`: tenant_id (read by the webhook receiver)
 - `CONNECTLINK#{sha256}` / `CONNECTLINK` and `OAUTHSTATE#{sha256}` / `OAUTHSTATE`: tenant_id, expires_at
@@ -10,7 +11,7 @@ Items:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -110,37 +111,6 @@ class DynamoTokenStore:
 
     def delete(self, tenant_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=to_item(self._key(tenant_id)))
-
-    def acquire_lease(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item(self._key(tenant_id)),
-                UpdateExpression="SET lease_owner = :owner, lease_until = :until",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lease_until) "
-                "OR lease_until < :now OR lease_owner = :owner)",
-                ExpressionAttributeValues=to_item(
-                    {":owner": owner, ":until": _epoch(now + duration), ":now": _epoch(now)}
-                ),
-            )
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
-
-    def release_lease(self, tenant_id: str, owner: str) -> None:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item(self._key(tenant_id)),
-                UpdateExpression="REMOVE lease_owner, lease_until",
-                ConditionExpression="lease_owner = :owner",
-                ExpressionAttributeValues=to_item({":owner": owner}),
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
 
 
 class DynamoConnectionRepository:

@@ -41,6 +41,13 @@ def timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def aware_timestamp(at: datetime) -> str:
+    """`timestamp`, refusing a time without a zone (it would be read as the machine's local time)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{at!r} has no time zone; stored times must carry one")
+    return timestamp(at)
+
+
 def read_item(
     client: DynamoDBClient, table: str, key: dict[str, Any], *, consistent: bool = True
 ) -> dict[str, Any] | None:

@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from qbsync.adapters.clock import SystemClock
 from qbsync.adapters.dynamodb import (
     GSI1,
@@ -35,12 +33,13 @@ from qbsync.adapters.dynamodb import (
     delete_if,
     encode_cursor,
     from_item,
-    is_conditional_failure,
     put_if,
     read_item,
     timestamp,
     to_item,
 )
+from qbsync.adapters.dynamodb import aware_timestamp as _utc
+from qbsync.adapters.lease_dynamodb import SYNC_RUN_LEASE, DynamoLease
 from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
@@ -90,13 +89,6 @@ def _reservation_key(tenant_id: str, name_key: str) -> dict[str, str]:
 
 def _state_partition(tenant_id: str, state: SyncState) -> str:
     return f"TENANT#{tenant_id}#STATE#{state.value}"
-
-
-def _utc(at: datetime) -> str:
-    """`timestamp`, refusing a time without a zone (it would be read as the machine's local time)."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"{at!r} has no time zone; sync state keeps aware times only")
-    return timestamp(at)
 
 
 def _json(values: dict[str, Any]) -> str:
@@ -477,37 +469,11 @@ class DynamoEventFeed:
         return items
 
 
-class DynamoTenantLease:
+class DynamoTenantLease(DynamoLease):
+    """The lease of a tenant's sync run, and the note that a run is wanted, on its `SYNC#RUN` item."""
+
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    @staticmethod
-    def _key(tenant_id: str) -> dict[str, Any]:
-        return to_item({"pk": _partition(tenant_id), "sk": "SYNC#RUN"})
-
-    def _update(self, tenant_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        request: dict[str, Any] = {"UpdateExpression": update, "ConditionExpression": condition}
-        if values:
-            request["ExpressionAttributeValues"] = to_item(values)
-        try:
-            self._client.update_item(TableName=self._table, Key=self._key(tenant_id), **request)
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
-
-    def acquire(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool:
-        return self._update(
-            tenant_id,
-            "SET lease_owner = :owner, lease_until = :until",
-            "attribute_not_exists(lease_until) OR lease_until <= :now OR lease_owner = :owner",
-            {":owner": owner, ":until": _utc(now + duration), ":now": _utc(now)},
-        )
-
-    def release(self, tenant_id: str, owner: str) -> None:
-        self._update(tenant_id, "REMOVE lease_owner, lease_until", "lease_owner = :owner", {":owner": owner})
+        super().__init__(client, table_name, SYNC_RUN_LEASE)
 
     def request_run(self, tenant_id: str, now: datetime, stale_after: timedelta) -> bool:
         return self._update(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from qbsync.domain.apikeys import ApiKey
@@ -13,6 +13,19 @@ from qbsync.domain.tenants import Tenant
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Lease(Protocol):
+    """One holder per key at a time, across every Lambda: a conditional write in storage. A holder that dies
+    frees the key when its time runs out; a holder acquiring again renews. Users: the token refresh of a
+    tenant, the sync run of a tenant (`domain.sync.TenantLease`), and next the Web Connector's session."""
+
+    def acquire(self, key: str, owner: str, now: datetime, duration: timedelta) -> bool:
+        """Hold `key` until `now + duration` if it is free, lapsed (its time is up at `now`) or already
+        `owner`'s; False when another owner holds it. `now` must carry a time zone."""
+
+    def release(self, key: str, owner: str) -> None:
+        """Free `key` if `owner` still holds it; otherwise (lapsed and taken since, or never held) nothing."""
 
 
 class TenantRepository(Protocol):

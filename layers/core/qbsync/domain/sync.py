@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from qbsync.domain.errors import DomainError
 from qbsync.domain.paging import Page
+from qbsync.domain.ports import Lease
 from qbsync.domain.settings import SyncSettings
 
 HISTORY_MAX = 50  # the newest state changes kept on a record; older ones are dropped
@@ -215,12 +216,9 @@ class EventFeed(Protocol):
         """Events newer than `after` (a feed id; None: from the oldest kept), oldest first."""
 
 
-class TenantLease(Protocol):
-    """One sync run per tenant at a time, across every worker."""
-
-    def acquire(self, tenant_id: str, owner: str, now: datetime, duration: timedelta) -> bool: ...
-
-    def release(self, tenant_id: str, owner: str) -> None: ...
+class TenantLease(Lease, Protocol):
+    """One sync run per tenant at a time, across every worker: a `Lease` keyed by tenant id, and the note that
+    a run is wanted, kept beside it."""
 
     def request_run(self, tenant_id: str, now: datetime, stale_after: timedelta) -> bool:
         """Note that a run is wanted. True when no run was requested since the last one started (or that

@@ -1,8 +1,8 @@
 """Access tokens on demand: refreshed near expiry or after a 401, by exactly one worker at a time per tenant.
 
-The lease is a conditional write in storage, so it holds across every Lambda. A rotated refresh token is
-stored before anything uses it. `invalid_grant` is believed only after re-reading storage: another worker
-may have rotated the token a moment earlier.
+The lease (a `Lease` keyed by tenant id) is a conditional write in storage, so it holds across every Lambda.
+A rotated refresh token is stored before anything uses it. `invalid_grant` is believed only after re-reading
+storage: another worker may have rotated the token a moment earlier.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from qbsync.domain.connections import (
     TokenSet,
     TokenStore,
 )
-from qbsync.domain.ports import Clock
+from qbsync.domain.ports import Clock, Lease
 from qbsync.usecases.connect import CONNECTION_CHANGED, connection_detail
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ _REFUSED = ConnectionProblem(
 @dataclass
 class TokenKeeper:
     tokens: TokenStore
+    lease: Lease  # one refresh per tenant at a time
     oauth: OAuthProvider
     connections: ConnectionRepository
     events: EventPublisher
@@ -85,11 +86,11 @@ class TokenKeeper:
         waited = 0.0
         owner = uuid.uuid4().hex  # per call: two threads of one container must not share a lease
         while True:
-            if self.tokens.acquire_lease(tenant_id, owner, self.clock.now(), LEASE):
+            if self.lease.acquire(tenant_id, owner, self.clock.now(), LEASE):
                 try:
                     return self._refresh_holding_lease(tenant_id, stale, force)
                 finally:
-                    self.tokens.release_lease(tenant_id, owner)
+                    self.lease.release(tenant_id, owner)
             # Another worker is refreshing: wait for its result instead of refreshing again.
             self.sleep(self.wait_step)
             waited += self.wait_step
