@@ -12,7 +12,7 @@ from pathlib import Path
 from aws_lambda_powertools import Logger
 
 from local.lambdas import LocalFunction
-from qbsync.scheduler import TOKEN_UPKEEP_JOB
+from qbsync.domain.jobs import TOKEN_UPKEEP_JOB
 from tests.conftest import EVENTS, load_event
 
 EVENT_PREFIX = {

@@ -142,3 +142,17 @@ def test_nothing_imports_upward_and_adapters_and_use_cases_stay_side_by_side(pat
 
 def test_the_domain_package_is_not_empty() -> None:
     assert len(list((PACKAGE / "domain").glob("*.py"))) >= 5
+
+
+def test_job_kinds_are_declared_in_domain_jobs_only() -> None:
+    declared = {
+        f"{module_name(path)}.{target.id}"
+        for path in PACKAGE_FILES
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name) and target.id.endswith("_JOB")
+    }
+    elsewhere = {name for name in declared if not name.startswith("qbsync.domain.jobs.")}
+    assert not elsewhere, f"job kinds belong in qbsync/domain/jobs.py, not in {sorted(elsewhere)}"
+    assert declared, "qbsync/domain/jobs.py declares no job kind"

@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 
 from qbsync.domain.errors import ConflictError, NotFoundError
+from qbsync.domain.jobs import SYNC_RUN_JOB
 from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
 from qbsync.domain.sync import (
     NameClaim,
@@ -20,7 +21,7 @@ from qbsync.domain.sync import (
     SyncState,
 )
 from qbsync.domain.tenants import Edition, Tenant
-from qbsync.usecases.records import SYNC_RUN_JOB, RecordProblemsError, Records
+from qbsync.usecases.records import RecordProblemsError, Records
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
 from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
 

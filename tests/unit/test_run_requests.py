@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from qbsync.usecases.run_requests import RUN_REQUEST_STALE, SYNC_RUN_JOB, RunRequests
+from qbsync.domain.jobs import SYNC_RUN_JOB
+from qbsync.usecases.run_requests import RUN_REQUEST_STALE, RunRequests
 from tests.unit.fakes import FixedClock, InMemoryQueue
 from tests.unit.sync_fakes import InMemoryTenantLease
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from qbsync.domain.jobs import Job
+from qbsync.domain.jobs import ENTITY_CHANGED_JOB, Job
 from qbsync.domain.webhooks import (
-    ENTITY_CHANGED_JOB,
     EntityChange,
     Operation,
     WebhookPayloadError,

@@ -7,11 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from qbsync.composition import container
-from qbsync.domain.jobs import new_job
+from qbsync.domain.jobs import PAYMENTS_PULL_JOB, TOKEN_UPKEEP_JOB, new_job
 from qbsync.usecases import health
 
-TOKEN_UPKEEP_JOB = "qbo.token_upkeep"  # noqa: S105 - a job kind, not a secret
-PAYMENTS_PULL_JOB = "qbo.payments_pull"
 # Each fans out one job per connected tenant, so one tenant's failure never blocks the others.
 PER_TENANT = {"token_upkeep": TOKEN_UPKEEP_JOB, "payments_pull": PAYMENTS_PULL_JOB}
 PAGE = 100

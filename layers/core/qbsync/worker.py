@@ -12,13 +12,19 @@ import logging
 from datetime import timedelta
 
 from qbsync.composition import container
-from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.jobs import (
+    ENTITY_CHANGED_JOB,
+    HEARTBEAT_JOB,
+    PAYMENTS_PULL_JOB,
+    SYNC_RUN_JOB,
+    TOKEN_UPKEEP_JOB,
+    Job,
+    new_job,
+)
 from qbsync.domain.tenants import Edition
-from qbsync.domain.webhooks import ENTITY_CHANGED_JOB
-from qbsync.scheduler import PAYMENTS_PULL_JOB, TOKEN_UPKEEP_JOB
 from qbsync.usecases import health
 from qbsync.usecases.jobs import JobHandler, run_job
-from qbsync.usecases.run_requests import SQS_DELAY_MAX, SYNC_RUN_JOB
+from qbsync.usecases.run_requests import SQS_DELAY_MAX
 
 __all__ = ["MAX_RECEIVES", "job_handlers", "on_last_receive", "run_job"]
 log = logging.getLogger(__name__)
@@ -121,7 +127,7 @@ def payments_pull(job: Job) -> None:
 
 
 HANDLERS: dict[str, JobHandler] = {
-    health.HEARTBEAT_JOB: heartbeat,
+    HEARTBEAT_JOB: heartbeat,
     TOKEN_UPKEEP_JOB: token_upkeep,
     SYNC_RUN_JOB: sync_run,
     ENTITY_CHANGED_JOB: entity_changed,

@@ -8,6 +8,13 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+# Every kind of job, here only; the worker's table (worker.HANDLERS) maps each to its handler.
+HEARTBEAT_JOB = "heartbeat"  # the schedule's proof that the queue and the worker are alive
+SYNC_RUN_JOB = "sync.run"  # one sync run of a QuickBooks Online tenant (usecases/run_requests.py asks for it)
+ENTITY_CHANGED_JOB = "qbo.entity_changed"  # one entity a QuickBooks Online webhook said changed
+TOKEN_UPKEEP_JOB = "qbo.token_upkeep"  # noqa: S105 - a job kind, not a secret
+PAYMENTS_PULL_JOB = "qbo.payments_pull"  # Change Data Capture of a tenant's payments
+
 
 class Job(BaseModel):
     """One unit of work. `kind` selects the handler; unknown kinds fail loudly and end in the DLQ."""

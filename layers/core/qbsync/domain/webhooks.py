@@ -14,8 +14,6 @@ from typing import Protocol
 
 from qbsync.domain.errors import DomainError
 
-ENTITY_CHANGED_JOB = "qbo.entity_changed"
-
 
 class Operation(StrEnum):
     """What happened to the entity, in QuickBooks' own (legacy payload) vocabulary."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.jobs import HEARTBEAT_JOB, Job, new_job
 from qbsync.domain.ports import Clock, HeartbeatStore, JobQueue
 
 WORKER = "sync-worker"
-HEARTBEAT_JOB = "heartbeat"
 # The schedule sends a heartbeat every 5 minutes; three missed beats mean the pipeline is stuck.
 STALE_AFTER = timedelta(minutes=15)
 

@@ -40,7 +40,7 @@ from qbsync.domain.sync import (
 )
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.domain.validation import name_key, validate
-from qbsync.usecases.run_requests import SYNC_RUN_JOB, RunRequests
+from qbsync.usecases.run_requests import RunRequests
 from qbsync.usecases.settings import settings_in_force
 from qbsync.usecases.tenants import get_tenant
 
@@ -601,4 +601,4 @@ def _deleted(record: SyncRecord, removal: Removal) -> RecordLockedError:
     return RecordLockedError(f"{what} {why}. Send the change with force=true {back}.")
 
 
-__all__ = ["BULK_MAX", "SYNC_RUN_JOB", "Outcome", "RecordProblemsError", "Records", "lockable"]
+__all__ = ["BULK_MAX", "Outcome", "RecordProblemsError", "Records", "lockable"]

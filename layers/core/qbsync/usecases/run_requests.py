@@ -15,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from qbsync.domain.jobs import new_job
+from qbsync.domain.jobs import SYNC_RUN_JOB, new_job
 from qbsync.domain.ports import Clock, JobQueue
 from qbsync.domain.sync import TenantLease
 from qbsync.domain.tenants import Edition
 
-SYNC_RUN_JOB = "sync.run"
 # A run asked for and not started after this long: its job is presumed lost and the next ask sends another.
 # Longer than the queue's visibility timeout (900 s, template.yaml), after which a crashed job comes back.
 RUN_REQUEST_STALE = timedelta(minutes=20)
 SQS_DELAY_MAX = timedelta(seconds=900)
+__all__ = ["RUN_REQUEST_STALE", "SQS_DELAY_MAX", "SYNC_RUN_JOB", "RunRequests"]  # the job kind it sends, too
 
 
 @dataclass

@@ -18,11 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.jobs import ENTITY_CHANGED_JOB, Job, new_job
 from qbsync.domain.json_input import JsonInputError, load_json
 from qbsync.domain.ports import Clock, JobQueue
 from qbsync.domain.webhooks import (
-    ENTITY_CHANGED_JOB,
     EntityChange,
     RealmDirectory,
     WebhookEventLog,
