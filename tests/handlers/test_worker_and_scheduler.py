@@ -170,7 +170,7 @@ def test_a_crashing_run_holds_the_request_so_pushes_queue_no_more_jobs(
     with pytest.raises(BatchProcessingError):
         functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 1))
     for _ in range(5):  # runs asked for while the crashed job waits to be delivered again
-        container().records.resume("acme")
+        container().run_requests.request("acme")
     assert _queue_counts() == (0, 0)
 
 

@@ -8,9 +8,11 @@ import pytest
 
 from qbsync.domain.connections import CONNECT_LINK_TTL, OAUTH_STATE_TTL, ConnectionStatus
 from qbsync.domain.errors import NotFoundError
+from qbsync.domain.jobs import SYNC_RUN_JOB
 from qbsync.domain.tenants import Edition
 from qbsync.usecases import tenants
 from qbsync.usecases.connect import CallbackResult, Onboarding
+from qbsync.usecases.run_requests import RunRequests
 from tests.unit.connection_fakes import (
     FakeCompany,
     FakeIntuit,
@@ -20,7 +22,8 @@ from tests.unit.connection_fakes import (
     InMemoryTokens,
     RecordingEvents,
 )
-from tests.unit.fakes import FixedClock, InMemoryTenants
+from tests.unit.fakes import FixedClock, InMemoryQueue, InMemoryTenants
+from tests.unit.sync_fakes import InMemoryTenantLease
 
 REDIRECT = "https://api.example.com/qbo/callback"
 REALM = "9341453009463815"
@@ -36,6 +39,7 @@ class World:
     clock: FixedClock
     states: InMemoryStates
     company: FakeCompany
+    queue: InMemoryQueue
 
 
 @pytest.fixture
@@ -53,10 +57,12 @@ def world() -> World:
         InMemoryStates(),
     )
     company = FakeCompany(intuit, {REALM: "Acme Books LLC"})
+    queue = InMemoryQueue()
+    runs = RunRequests(InMemoryTenantLease(), queue, clock)
     onboarding = Onboarding(
-        repo, connections, InMemoryLinks(), states, tokens, intuit, company, events, clock
+        repo, connections, InMemoryLinks(), states, tokens, intuit, company, events, clock, runs
     )
-    return World(onboarding, intuit, tokens, connections, events, clock, states, company)
+    return World(onboarding, intuit, tokens, connections, events, clock, states, company, queue)
 
 
 def begin(world: World, tenant_id: str = "acme") -> str:
@@ -110,6 +116,16 @@ def test_the_whole_flow_connects_and_publishes_each_change(world: World) -> None
         ("connection.changed", "connecting", "not_connected"),
         ("connection.changed", "connected", "connecting"),
     ]
+
+
+def test_connecting_asks_for_a_run_of_the_records_that_waited_for_the_connection(world: World) -> None:
+    assert callback(world, begin(world)).result is CallbackResult.CONNECTED
+    assert [(job.kind, job.tenant_id) for job, _ in world.queue.sent] == [(SYNC_RUN_JOB, "acme")]
+
+
+def test_a_declined_connect_asks_for_no_run(world: World) -> None:
+    assert callback(world, begin(world), error="access_denied").result is CallbackResult.DECLINED
+    assert world.queue.sent == []
 
 
 def test_a_replayed_callback_is_refused_and_stores_nothing_more(world: World) -> None:

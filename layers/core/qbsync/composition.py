@@ -219,6 +219,7 @@ class Container:
             company=self.qbo,
             events=self.events,
             clock=self.clock,
+            runs=self.run_requests,
         )
 
     @cached_property

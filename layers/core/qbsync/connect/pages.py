@@ -144,8 +144,6 @@ def build_pages() -> APIGatewayHttpResolver:
             if outcome.retry_path
             else ""
         )
-        if outcome.result is CallbackResult.CONNECTED and outcome.tenant_id:
-            container().records.resume(outcome.tenant_id)  # records that waited for the connection
         if outcome.result is CallbackResult.CONNECTED:
             company = html.escape(outcome.company_name or "your QuickBooks company")
             return page(

@@ -35,6 +35,7 @@ from qbsync.domain.connections import (
 from qbsync.domain.errors import NotFoundError
 from qbsync.domain.ports import Clock, TenantRepository
 from qbsync.domain.tenants import Edition, Tenant
+from qbsync.usecases.run_requests import RunRequests
 
 log = logging.getLogger(__name__)
 CONNECTION_CHANGED = "connection.changed"
@@ -63,6 +64,7 @@ class Onboarding:
     company: CompanyReader
     events: EventPublisher
     clock: Clock
+    runs: RunRequests  # a new connection sends what waited for it
 
     def create_link(self, tenant_id: str, base_url: str) -> ConnectLink:
         tenant = self._tenant(tenant_id)
@@ -91,7 +93,8 @@ class Onboarding:
     def complete(
         self, *, state: str, code: str, realm_id: str, error: str, redirect_uri: str
     ) -> CallbackOutcome:
-        """Finish a connect: exchange the code, prove the tokens open `realm_id`, claim it, store the tokens.
+        """Finish a connect: exchange the code, prove the tokens open `realm_id`, claim it, store the tokens,
+        and ask for a run of the records that waited for the connection.
 
         `realmId` comes from the query string, which the person connecting controls: nothing is stored and no
         company is claimed until that company's CompanyInfo has been read with the new access token.
@@ -119,6 +122,7 @@ class Onboarding:
             connected_since=now,
             last_error=None,
         )
+        self.runs.request(taken.tenant_id)
         return CallbackOutcome(CallbackResult.CONNECTED, taken.tenant_id, company_name=name)
 
     def _exchange_and_prove(

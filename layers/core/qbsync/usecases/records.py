@@ -467,10 +467,6 @@ class Records:
             return True, moved
         raise ConflictError(f"{record.key} kept changing while it was moved to {state.value}; try again.")
 
-    def resume(self, tenant_id: str) -> None:
-        """The tenant connected (again): send what waited for the connection."""
-        RunRequests(self.runs, self.jobs, self.clock).request(tenant_id)
-
     def _request_run_if_pending(self, tenant: Tenant, outcomes: Iterable[Outcome]) -> None:
         """Ask for a run of the tenant's edition when any of these records is pending. A QuickBooks Desktop
         tenant's records say they wait for its Web Connector, which collects them when it next runs."""
