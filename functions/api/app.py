@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from qbsync.api.app import build_api
 from qbsync.api.idempotency import register_lambda_context
+from qbsync.composition import container
 from qbsync.observability import function_logger
 
 logger = function_logger()
@@ -19,4 +20,5 @@ app = build_api()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_lambda_context(context)  # Idempotency-Key: in-progress records expire with this invocation
+    app.append_context(container=container())  # the routes' use cases; Powertools clears it after each event
     return app.resolve(event, context)

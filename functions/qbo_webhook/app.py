@@ -13,7 +13,7 @@ from qbsync.composition import container
 from qbsync.domain.webhooks import WebhookPayloadError, WebhookSignatureError
 from qbsync.observability import function_logger
 from qbsync.problems import problem_response
-from qbsync.usecases.webhooks import SIGNATURE_HEADER, WebhookReceiver
+from qbsync.usecases.webhooks import SIGNATURE_HEADER
 
 logger = function_logger()
 tracer = Tracer()
@@ -26,10 +26,8 @@ OK = {"statusCode": 200, "body": ""}
 def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
     # The signature covers the bytes Intuit sent: never re-serialise, only undo API Gateway's base64.
     body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
-    c = container()
-    receiver = WebhookReceiver(c.webhook_verifier_token, c.webhook_events, c.realms, c.jobs, c.clock)
     try:
-        receipt = receiver.receive(body, event.headers.get(SIGNATURE_HEADER))
+        receipt = container().webhook_receiver.receive(body, event.headers.get(SIGNATURE_HEADER))
     except WebhookSignatureError as exc:
         logger.warning("webhook refused", extra={"reason": exc.detail, "body_bytes": len(body)})
         return problem_response(HTTPStatus.FORBIDDEN, exc.detail)

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from qbsync.composition import container
 from qbsync.observability import function_logger
 from qbsync.qbwc.endpoint import build_endpoint
 
@@ -21,4 +22,5 @@ app = build_endpoint()
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    app.append_context(container=container())
     return app.resolve(event, context)

@@ -6,6 +6,7 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from qbsync.composition import container
 from qbsync.observability import function_logger
 from qbsync.scheduler import ScheduledTask, run_task
 
@@ -17,4 +18,4 @@ tracer = Tracer()
 @tracer.capture_lambda_handler
 @event_parser(model=ScheduledTask)
 def lambda_handler(event: ScheduledTask, context: LambdaContext) -> dict[str, Any]:
-    return run_task(event)
+    return run_task(container(), event)

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from qbsync.composition import container
 from qbsync.domain.jobs import Job
 from qbsync.observability import function_logger
 from qbsync.worker import MAX_RECEIVES, job_handlers, on_last_receive, run_job
@@ -21,10 +22,10 @@ def record_handler(record: SQSRecord) -> None:
     job = Job.model_validate_json(record.body)
     logger.append_keys(job_id=job.id, job_kind=job.kind, tenant_id=job.tenant_id)
     try:
-        run_job(job_handlers(), job)
+        run_job(job_handlers(container()), job)
     except Exception as error:
         if int(record.attributes.approximate_receive_count) >= MAX_RECEIVES:
-            on_last_receive(job, error)
+            on_last_receive(container(), job, error)
         raise
 
 

@@ -156,3 +156,40 @@ def test_job_kinds_are_declared_in_domain_jobs_only() -> None:
     elsewhere = {name for name in declared if not name.startswith("qbsync.domain.jobs.")}
     assert not elsewhere, f"job kinds belong in qbsync/domain/jobs.py, not in {sorted(elsewhere)}"
     assert declared, "qbsync/domain/jobs.py declares no job kind"
+
+
+FUNCTIONS = sorted((PACKAGE.parents[2] / "functions").glob("*/app.py"))
+ENTRY_POINTS = [p for p in PACKAGE_FILES if floor(module_name(p)) == FLOORS["qbsync.api"]]
+
+
+def _called_names(path: Path) -> set[str]:
+    calls = [n.func for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)]
+    return {
+        f.id if isinstance(f, ast.Name) else f.attr for f in calls if isinstance(f, ast.Name | ast.Attribute)
+    }
+
+
+def _use_case_classes() -> set[str]:
+    modules = [*sorted((PACKAGE / "usecases").glob("*.py")), PACKAGE / "qbwc" / "service.py"]
+    return {
+        node.name
+        for path in modules
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.ClassDef) and not node.name.endswith(("Error", "Result", "Outcome"))
+    }
+
+
+@pytest.mark.parametrize(
+    "path", ENTRY_POINTS + FUNCTIONS, ids=lambda p: str(p.relative_to(PACKAGE.parents[2]))
+)
+def test_use_cases_are_built_in_the_composition_root_only(path: Path) -> None:
+    built = sorted(_called_names(path) & _use_case_classes())
+    assert not built, f"{path.name} builds {built}: make each a property of composition.Container"
+
+
+@pytest.mark.parametrize("path", ENTRY_POINTS, ids=module_name)
+def test_entry_points_are_handed_the_container_instead_of_looking_it_up(path: Path) -> None:
+    assert "container" not in _called_names(path), (
+        f"{module_name(path)} calls container(): take the Container as an argument, or read it from the "
+        "event handler's context with composition.from_context (the function's handler appends it)"
+    )

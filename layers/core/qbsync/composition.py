@@ -1,9 +1,15 @@
-"""The composition root: adapters built on first use, once per container, never at import time."""
+"""The composition root: adapters and use cases built on first use, once per container, never at import time.
+
+Use cases are built here only. Each function's handler hands the container to what it calls: the HTTP
+resolvers read it from their context (`app.append_context(container=container())`, read back with
+`from_context`), the worker's job handlers and the scheduler take it as an argument.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -37,10 +43,12 @@ if TYPE_CHECKING:
     from qbsync.adapters.intuit_oauth import IntuitOAuthProvider
     from qbsync.adapters.qbo_books import QboBooks
     from qbsync.adapters.qbo_http import QboClient
+    from qbsync.qbwc.service import WebConnectorService
     from qbsync.usecases.connect import Onboarding
     from qbsync.usecases.payments import PaymentRelay
     from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
+    from qbsync.usecases.webhooks import WebhookReceiver
 
 
 class Container:
@@ -116,6 +124,20 @@ class Container:
                 "The QuickBooks app secret needs client_id and client_secret; store your app's keys."
             )
         return str(secret["client_id"]), str(secret["client_secret"])
+
+    @cached_property
+    def webhook_receiver(self) -> WebhookReceiver:
+        from qbsync.usecases.webhooks import WebhookReceiver
+
+        return WebhookReceiver(
+            self.webhook_verifier_token, self.webhook_events, self.realms, self.jobs, self.clock
+        )
+
+    @cached_property
+    def web_connector(self) -> WebConnectorService:
+        from qbsync.qbwc.service import WebConnectorService
+
+        return WebConnectorService(self.qbwc_credentials, self.qbwc_sessions, self.clock)
 
     @cached_property
     def events(self) -> FeedAndBus:
@@ -235,3 +257,11 @@ class Container:
 @functools.cache
 def container() -> Container:
     return Container(Settings.from_env(os.environ))
+
+
+def from_context(context: Mapping[str, object]) -> Container:
+    """The container a handler put in its event handler's context with `append_context(container=...)`."""
+    found = context.get("container")
+    if not isinstance(found, Container):
+        raise TypeError("the handler must call app.append_context(container=container()) before resolving")
+    return found

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from qbsync.composition import container
+from qbsync.composition import Container
 from qbsync.domain.jobs import PAYMENTS_PULL_JOB, TOKEN_UPKEEP_JOB, new_job
 from qbsync.usecases import health
 
@@ -21,8 +21,7 @@ class ScheduledTask(BaseModel):
     task: Literal["heartbeat", "token_upkeep", "payments_pull"]
 
 
-def run_task(task: ScheduledTask) -> dict[str, Any]:
-    c = container()
+def run_task(c: Container, task: ScheduledTask) -> dict[str, Any]:
     match task.task:
         case "heartbeat":
             job = health.send_heartbeat(c.jobs, c.clock)

@@ -1,4 +1,4 @@
-"""The sync worker's table of job handlers, wired to the adapters.
+"""The sync worker's table of job handlers, each given the composition root's container.
 
 A job that cannot finish now (throttled, another worker holds the tenant) is put back on the queue with a
 delay and counts as done, so retries never sleep in Lambda and never use up the queue's receive count.
@@ -9,9 +9,11 @@ the reason before it goes to the dead-letter queue, so nothing is silently stuck
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
-from qbsync.composition import container
+from qbsync.composition import Container
 from qbsync.domain.jobs import (
     ENTITY_CHANGED_JOB,
     HEARTBEAT_JOB,
@@ -39,38 +41,36 @@ def _tenant(job: Job) -> str:
     return job.tenant_id
 
 
-def _again(job: Job, delay: timedelta) -> None:
+def _again(c: Container, job: Job, delay: timedelta) -> None:
     """Queue the same work again after `delay` (at most SQS's 15 minutes)."""
-    c = container()
     seconds = int(min(delay, SQS_DELAY_MAX).total_seconds())
     c.jobs.send(
         new_job(job.kind, c.clock.now(), tenant_id=job.tenant_id, **job.payload), delay_seconds=seconds
     )
 
 
-def token_upkeep(job: Job) -> None:
+def token_upkeep(c: Container, job: Job) -> None:
     from qbsync.domain.connections import NotConnectedError
 
     tenant_id = _tenant(job)
     try:
-        refreshed = container().token_keeper.upkeep(tenant_id)
+        refreshed = c.token_keeper.upkeep(tenant_id)
     except NotConnectedError:  # recorded as needs_reauth with an event; retrying cannot help
         log.info("token upkeep skipped: not connected", extra={"tenant_id": tenant_id})
         return
     log.info("token upkeep done", extra={"tenant_id": tenant_id, "refreshed": refreshed})
 
 
-def heartbeat(job: Job) -> None:
-    health.record_heartbeat(container().heartbeats, job)
+def heartbeat(c: Container, job: Job) -> None:
+    health.record_heartbeat(c.heartbeats, job)
 
 
-def sync_run(job: Job) -> None:
+def sync_run(c: Container, job: Job) -> None:
     """One run of the tenant's sync. What follows it is asked through the run requests, so a tenant never
     has more than one job waiting, however often its runs are cut short."""
     from qbsync.usecases.sync_engine import RetryLaterError, TenantBusyError, WaitingForConnectionError
 
     tenant_id = _tenant(job)
-    c = container()
     tenant = c.tenants.get(tenant_id)
     if tenant is None or tenant.edition is not Edition.QBO:  # Desktop tenants sync through the Web Connector
         log.warning("sync run dropped: not a QuickBooks Online tenant", extra={"tenant_id": tenant_id})
@@ -78,7 +78,7 @@ def sync_run(job: Job) -> None:
     try:
         report = c.sync_engine.run(tenant_id)
     except TenantBusyError:  # this job holds the tenant's request; the running one may have read past it
-        _again(job, BUSY_DELAY)
+        _again(c, job, BUSY_DELAY)
         return
     except RetryLaterError as exc:
         log.info("sync run paused", extra={"tenant_id": tenant_id, "reason": str(exc)})
@@ -99,34 +99,34 @@ def sync_run(job: Job) -> None:
         c.run_requests.request(tenant_id)
 
 
-def entity_changed(job: Job) -> None:
+def entity_changed(c: Container, job: Job) -> None:
     from qbsync.adapters.qbo_faults import RequestBudgetExceededError
 
     if job.payload.get("entity") != "Payment":
         log.debug("change not synced back", extra={"entity": job.payload.get("entity")})
         return
     try:
-        told = container().payment_relay.on_change(
+        told = c.payment_relay.on_change(
             _tenant(job), str(job.payload["entity_id"]), str(job.payload.get("operation", "Update"))
         )
     except RequestBudgetExceededError as exc:
-        _again(job, timedelta(seconds=exc.retry_after))
+        _again(c, job, timedelta(seconds=exc.retry_after))
         return
     log.info("payment change handled", extra={"tenant_id": job.tenant_id, "told": told})
 
 
-def payments_pull(job: Job) -> None:
+def payments_pull(c: Container, job: Job) -> None:
     from qbsync.adapters.qbo_faults import RequestBudgetExceededError
 
     try:
-        told = container().payment_relay.pull(_tenant(job))
+        told = c.payment_relay.pull(_tenant(job))
     except RequestBudgetExceededError as exc:
-        _again(job, timedelta(seconds=exc.retry_after))
+        _again(c, job, timedelta(seconds=exc.retry_after))
         return
     log.info("payments pulled", extra={"tenant_id": job.tenant_id, "told": told})
 
 
-HANDLERS: dict[str, JobHandler] = {
+HANDLERS: dict[str, Callable[[Container, Job], None]] = {
     HEARTBEAT_JOB: heartbeat,
     TOKEN_UPKEEP_JOB: token_upkeep,
     SYNC_RUN_JOB: sync_run,
@@ -135,12 +135,13 @@ HANDLERS: dict[str, JobHandler] = {
 }
 
 
-def job_handlers() -> dict[str, JobHandler]:
-    return HANDLERS
+def job_handlers(c: Container) -> dict[str, JobHandler]:
+    """The table of handlers, each working with `c`."""
+    return {kind: partial(handler, c) for kind, handler in HANDLERS.items()}
 
 
-def on_last_receive(job: Job, error: Exception) -> None:
+def on_last_receive(c: Container, job: Job, error: Exception) -> None:
     """The job failed for the last time: say so on the records it was sending before it is dead-lettered."""
     log.error("job failed for the last time", extra={"job_kind": job.kind, "error": repr(error)})
     if job.kind == SYNC_RUN_JOB and job.tenant_id is not None:
-        container().sync_engine.fail_stuck(job.tenant_id, f"{type(error).__name__}: {error}")
+        c.sync_engine.fail_stuck(job.tenant_id, f"{type(error).__name__}: {error}")

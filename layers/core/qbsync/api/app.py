@@ -113,6 +113,9 @@ def build_api() -> APIGatewayHttpResolver:
     app.include_router(connections.router)
     app.include_router(settings_routes.router)
     app.include_router(records.router)
+    # include_router copies the routers' context, which is that of the resolver last built in this process,
+    # mid-event if it is handling one (its `_request` included): this resolver starts with its own.
+    app.clear_context()  # type: ignore[no-untyped-call]
 
     app.configure_openapi(
         title=TITLE,

@@ -9,7 +9,7 @@ import html
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from qbsync.composition import container
+from qbsync.composition import Container, from_context
 from qbsync.domain.connections import ConnectionStatus
 from qbsync.domain.tenants import Edition
 from qbsync.usecases.connect import CallbackResult
@@ -64,28 +64,34 @@ SECURITY_HEADERS = {
 }
 
 
-def page(status: int, title: str, body_html: str) -> Response[str]:
-    """An HTML page: `title` is plain text (escaped here), `body_html` is markup whose values are escaped."""
-    app_name = html.escape(container().settings.app_name)
+def page(status: int, title: str, body_html: str, *, app_name: str) -> Response[str]:
+    """An HTML page: `title` and `app_name` are plain text (escaped here), `body_html` is markup whose values
+    are escaped."""
     return Response(
         status_code=status,
         content_type="text/html; charset=utf-8",
-        body=_PAGE.format(title=html.escape(title), body=body_html, app=app_name),
+        body=_PAGE.format(title=html.escape(title), body=body_html, app=html.escape(app_name)),
         headers=SECURITY_HEADERS,
     )
 
 
-def _invalid_link() -> Response[str]:
-    app_name = html.escape(container().settings.app_name)
-    return page(
-        404,
-        "This connect link is not valid",
-        f"<p>The link may have expired or been mistyped. Ask {app_name} for a new connect link.</p>",
-    )
-
-
 def build_pages() -> APIGatewayHttpResolver:
+    """The pages' resolver; its handler appends the container to the context before each event."""
     app = APIGatewayHttpResolver()
+
+    def c() -> Container:
+        return from_context(app.context)
+
+    def show(status: int, title: str, body_html: str) -> Response[str]:
+        return page(status, title, body_html, app_name=c().settings.app_name)
+
+    def invalid_link() -> Response[str]:
+        app_name = html.escape(c().settings.app_name)
+        return show(
+            404,
+            "This connect link is not valid",
+            f"<p>The link may have expired or been mistyped. Ask {app_name} for a new connect link.</p>",
+        )
 
     def redirect_uri() -> str:
         event = app.current_event
@@ -93,19 +99,19 @@ def build_pages() -> APIGatewayHttpResolver:
 
     @app.get("/connect/<token>")
     def connect(token: str) -> Response[str]:
-        c = container()
-        tenant = c.onboarding.tenant_of_link(token)
+        onboarding = c().onboarding
+        tenant = onboarding.tenant_of_link(token)
         if tenant is None:
-            return _invalid_link()
+            return invalid_link()
         name = tenant.name  # plain text: page() escapes the title
         if tenant.edition is Edition.QBD:
-            return page(
+            return show(
                 200,
                 f"Connect {name} to QuickBooks Desktop",
                 "<p>QuickBooks Desktop connects through the Web Connector. The setup file is not "
                 "offered here yet; ask your provider for it.</p>",
             )
-        connection = c.onboarding.connection(tenant.id)
+        connection = onboarding.connection(tenant.id)
         note = ""
         if connection.status is ConnectionStatus.CONNECTED:
             note = (
@@ -114,7 +120,7 @@ def build_pages() -> APIGatewayHttpResolver:
             )
         elif connection.last_error is not None:
             note = f"<p>Last attempt: {html.escape(connection.last_error.message)}</p>"
-        return page(
+        return show(
             200,
             f"Connect {name} to QuickBooks Online",
             f"{note}<p>You will sign in at Intuit and choose the company to connect.</p>"
@@ -124,15 +130,15 @@ def build_pages() -> APIGatewayHttpResolver:
 
     @app.get("/connect/<token>/start")
     def start(token: str) -> Response[str]:
-        url = container().onboarding.start(token, redirect_uri())
+        url = c().onboarding.start(token, redirect_uri())
         if url is None:
-            return _invalid_link()
+            return invalid_link()
         return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="")
 
     @app.get("/qbo/callback")
     def callback() -> Response[str]:
         q = app.current_event.query_string_parameters or {}
-        outcome = container().onboarding.complete(
+        outcome = c().onboarding.complete(
             state=q.get("state", ""),
             code=q.get("code", ""),
             realm_id=q.get("realmId", ""),
@@ -146,16 +152,16 @@ def build_pages() -> APIGatewayHttpResolver:
         )
         if outcome.result is CallbackResult.CONNECTED:
             company = html.escape(outcome.company_name or "your QuickBooks company")
-            return page(
+            return show(
                 200,
                 "Connected to QuickBooks",
                 f"<p><strong>{company}</strong> is connected. You can close this window.</p>",
             )
         status, title, text = _CALLBACK_PAGES[outcome.result]
-        return page(status, title, f"<p>{text}</p>{retry}")
+        return show(status, title, f"<p>{text}</p>{retry}")
 
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
-        return page(404, "Page not found", "<p>Check the address, or open your connect link again.</p>")
+        return show(404, "Page not found", "<p>Check the address, or open your connect link again.</p>")
 
     return app

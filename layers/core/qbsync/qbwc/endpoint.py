@@ -13,11 +13,10 @@ import logging
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from qbsync.composition import container
+from qbsync.composition import Container, from_context
 from qbsync.connect.pages import page
 from qbsync.qbwc import pages, soap
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
-from qbsync.qbwc.service import WebConnectorService
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +42,21 @@ def soap_response(status: int, envelope: bytes) -> Response[str]:
 
 
 def build_endpoint() -> APIGatewayHttpResolver:
+    """The endpoint's resolver; its handler appends the container to the context before each event."""
     app = APIGatewayHttpResolver()
+
+    def c() -> Container:
+        return from_context(app.context)
 
     @app.get(PATH)
     def support() -> Response[str]:
-        return pages.support_page(container().settings.app_name)
+        return pages.support_page(c().settings.app_name)
 
     @app.post(PATH)
     def call() -> Response[str]:
         request = soap.parse_request(raw_body(app.current_event))
         log.info("Web Connector call", extra={"operation": request.operation})
-        c = container()
-        service = WebConnectorService(c.qbwc_credentials, c.qbwc_sessions, c.clock)
-        result = service.call(request.operation, request.params)
+        result = c().web_connector.call(request.operation, request.params)
         return soap_response(200, soap.build_response(request.operation, result))
 
     @app.exception_handler(SoapFaultError)
@@ -68,7 +69,10 @@ def build_endpoint() -> APIGatewayHttpResolver:
         log.exception("Web Connector call failed")
         if app.current_event.http_method == "GET":
             return page(
-                500, "Something went wrong", "<p>The error was logged. Try again in a few minutes.</p>"
+                500,
+                "Something went wrong",
+                "<p>The error was logged. Try again in a few minutes.</p>",
+                app_name=c().settings.app_name,
             )
         return soap_response(500, soap.build_fault(FaultCode.SERVER, SERVER_FAULT))
 

@@ -21,4 +21,5 @@ def support_page(app_name: str) -> Response[str]:
         f"with it.</p>"
         f"<p>If an update fails, the Web Connector shows the reason in its status column. "
         f"For help, contact {name}'s support.</p>",
+        app_name=app_name,
     )

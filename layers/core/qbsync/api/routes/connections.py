@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
+from qbsync.api.handed import Handed
 from qbsync.api.models import TenantId, error_responses
-from qbsync.composition import container
 from qbsync.domain.connections import Connection, ConnectionStatus
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -69,8 +69,8 @@ def public_base_url() -> str:
         **error_responses({404: "Unknown tenant", 422: "Invalid input"}),
     },
 )
-def create_connect_link(tenant_id: Annotated[TenantId, Path()]) -> Response[ConnectLinkOut]:
-    link = container().onboarding.create_link(tenant_id, public_base_url())
+def create_connect_link(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> Response[ConnectLinkOut]:
+    link = c.onboarding.create_link(tenant_id, public_base_url())
     return Response(
         status_code=201,
         content_type="application/json",
@@ -81,8 +81,8 @@ def create_connect_link(tenant_id: Annotated[TenantId, Path()]) -> Response[Conn
 @router.get(
     "/v1/tenants/<tenant_id>/connection", summary="The tenant's QuickBooks connection", tags=["connection"]
 )
-def get_connection(tenant_id: Annotated[TenantId, Path()]) -> ConnectionOut:
-    return ConnectionOut.of(container().onboarding.connection(tenant_id))
+def get_connection(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> ConnectionOut:
+    return ConnectionOut.of(c.onboarding.connection(tenant_id))
 
 
 @router.delete(
@@ -90,5 +90,5 @@ def get_connection(tenant_id: Annotated[TenantId, Path()]) -> ConnectionOut:
     summary="Disconnect: revoke at Intuit and forget the tokens",
     tags=["connection"],
 )
-def delete_connection(tenant_id: Annotated[TenantId, Path()]) -> ConnectionOut:
-    return ConnectionOut.of(container().onboarding.disconnect(tenant_id))
+def delete_connection(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> ConnectionOut:
+    return ConnectionOut.of(c.onboarding.disconnect(tenant_id))

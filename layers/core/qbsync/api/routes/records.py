@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from qbsync.api.handed import Handed
 from qbsync.api.idempotency import HEADER, KEY_PATTERN, run_once
 from qbsync.api.models import ProblemField, TenantId, error_responses
-from qbsync.composition import container
 from qbsync.domain.records import RECORD_TYPES, RecordId
 from qbsync.domain.sync import SyncEvent, SyncRecord, SyncState
 from qbsync.usecases import events as feed_usecase
@@ -174,6 +174,7 @@ def _answer(answer: dict[str, Any]) -> Response[str]:
     },
 )
 def put_record(  # noqa: PLR0917 - Powertools passes each path, query, header and body parameter
+    c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     record_type: Annotated[RecordType, Path()],
     record_id: Annotated[RecordId, Path()],
@@ -181,8 +182,6 @@ def put_record(  # noqa: PLR0917 - Powertools passes each path, query, header an
     idempotency_key: IdempotencyKey = None,
     force: Annotated[bool, Query(description="Change a locked or deleted record anyway.")] = False,
 ) -> Response[str]:
-    c = container()
-
     def work() -> dict[str, Any]:
         outcome = c.records.upsert(tenant_id, record_type, record_id, body, force=force)
         status = 201 if outcome.status == "created" else 200
@@ -214,13 +213,12 @@ def record_schema(record_type: Annotated[RecordType, Path()]) -> Response[str]:
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
 def post_records(
+    c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     record_type: Annotated[RecordType, Path()],
     body: BulkIn,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[str]:
-    c = container()
-
     def work() -> dict[str, Any]:
         outcomes = c.records.upsert_many(tenant_id, record_type, [(e.id, e.data) for e in body.records])
         return {"status": 200, "body": Results(results=[ResultOut.of(o) for o in outcomes]).model_dump_json()}
@@ -241,11 +239,12 @@ def post_records(
     responses=error_responses({404: "Unknown tenant or record", 422: "Invalid input"}),
 )
 def get_record(
+    c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     record_type: Annotated[RecordType, Path()],
     record_id: Annotated[RecordId, Path()],
 ) -> Response[str]:
-    return _json(200, RecordOut.of(container().records.get(tenant_id, record_type, record_id)))
+    return _json(200, RecordOut.of(c.records.get(tenant_id, record_type, record_id)))
 
 
 @router.get(
@@ -254,14 +253,15 @@ def get_record(
     tags=["records"],
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
-def list_records(
+def list_records(  # noqa: PLR0917 - Powertools passes each parameter by name
+    c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     record_type: Annotated[RecordType, Path()],
     state: Annotated[SyncState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=BULK_MAX)] = 100,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
-    page = container().records.list_records(tenant_id, record_type, state, limit, cursor)
+    page = c.records.list_records(tenant_id, record_type, state, limit, cursor)
     return _json(200, RecordPage(items=[RecordOut.of(r) for r in page.items], next_cursor=page.next_cursor))
 
 
@@ -272,11 +272,12 @@ def list_records(
     responses=error_responses({404: "Unknown tenant or record", 409: "Being sent right now"}),
 )
 def delete_record(
+    c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     record_type: Annotated[RecordType, Path()],
     record_id: Annotated[RecordId, Path()],
 ) -> Response[str]:
-    return _json(200, RecordOut.of(container().records.delete(tenant_id, record_type, record_id)))
+    return _json(200, RecordOut.of(c.records.delete(tenant_id, record_type, record_id)))
 
 
 @router.post(
@@ -286,8 +287,8 @@ def delete_record(
     tags=["records"],
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
-def send_records(tenant_id: Annotated[TenantId, Path()], body: SendIn) -> Response[str]:
-    outcomes = container().records.send(tenant_id, [(r.type, r.id) for r in body.records], force=body.force)
+def send_records(c: Handed, tenant_id: Annotated[TenantId, Path()], body: SendIn) -> Response[str]:
+    outcomes = c.records.send(tenant_id, [(r.type, r.id) for r in body.records], force=body.force)
     return _json(200, Results(results=[ResultOut.of(o) for o in outcomes]))
 
 
@@ -297,8 +298,8 @@ def send_records(tenant_id: Annotated[TenantId, Path()], body: SendIn) -> Respon
     tags=["records"],
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
-def unpend_records(tenant_id: Annotated[TenantId, Path()], body: UnpendIn) -> Response[str]:
-    outcomes = container().records.unpend(tenant_id, [(r.type, r.id) for r in body.records])
+def unpend_records(c: Handed, tenant_id: Annotated[TenantId, Path()], body: UnpendIn) -> Response[str]:
+    outcomes = c.records.unpend(tenant_id, [(r.type, r.id) for r in body.records])
     return _json(200, Results(results=[ResultOut.of(o) for o in outcomes]))
 
 
@@ -309,10 +310,10 @@ def unpend_records(tenant_id: Annotated[TenantId, Path()], body: UnpendIn) -> Re
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
 def list_events(
+    c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     after: Annotated[str | None, Query(max_length=64, pattern=r"^\d{1,20}$")] = None,
     limit: Annotated[int, Query(ge=1, le=feed_usecase.FEED_PAGE_MAX)] = 100,
 ) -> Response[str]:
-    c = container()
     page = feed_usecase.read_feed(c.tenants, c.event_feed, tenant_id, after, limit)
     return _json(200, EventPage(items=[EventOut.of(e) for e in page.items], next_cursor=page.next_cursor))

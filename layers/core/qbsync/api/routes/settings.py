@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from pydantic import BaseModel, Field
 
+from qbsync.api.handed import Handed
 from qbsync.api.models import TenantId, error_responses
-from qbsync.composition import container
 from qbsync.domain.settings import SettingsVersion, SyncSettings
 from qbsync.usecases import settings as usecase
 
@@ -47,8 +47,7 @@ def _answer(entry: SettingsVersion) -> Response[SettingsOut]:
     tags=["settings"],
     responses=_RESPONSES,
 )
-def get_settings(tenant_id: Annotated[TenantId, Path()]) -> Response[SettingsOut]:
-    c = container()
+def get_settings(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> Response[SettingsOut]:
     return _answer(usecase.get_settings(c.tenants, c.tenant_settings, tenant_id))
 
 
@@ -61,6 +60,7 @@ def get_settings(tenant_id: Annotated[TenantId, Path()]) -> Response[SettingsOut
     ),
 )
 def put_settings(
+    c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     body: SyncSettings,
     if_match: Annotated[
@@ -73,7 +73,6 @@ def put_settings(
         ),
     ] = None,
 ) -> Response[SettingsOut]:
-    c = container()
     expected = int(if_match.strip('"')) if if_match is not None else None
     entry = usecase.put_settings(
         c.tenants, c.tenant_settings, c.clock, tenant_id=tenant_id, settings=body, expected_version=expected

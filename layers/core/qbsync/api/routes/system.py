@@ -5,16 +5,15 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from qbsync import __version__
+from qbsync.api.handed import Handed
 from qbsync.api.models import Health, WorkerStatus
-from qbsync.composition import container
 from qbsync.usecases.health import worker_health
 
 router = Router()  # type: ignore[no-untyped-call]
 
 
 @router.get("/health", summary="Liveness, storage, and when the background worker last ran", tags=["system"])
-def health() -> Health:
-    c = container()
+def health(c: Handed) -> Health:
     worker = worker_health(c.heartbeats, c.clock)
     return Health(
         status="degraded" if worker.stale else "ok",

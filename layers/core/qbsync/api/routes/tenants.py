@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
+from qbsync.api.handed import Handed
 from qbsync.api.models import TenantId, TenantIn, TenantOut, TenantPage, error_responses
-from qbsync.composition import container
 from qbsync.usecases import tenants
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -25,8 +25,7 @@ _LIST = error_responses({422: "Invalid input"})
         **error_responses({409: "Id already used", 422: "Invalid input"}),
     },
 )
-def create_tenant(body: TenantIn) -> Response[TenantOut]:
-    c = container()
+def create_tenant(c: Handed, body: TenantIn) -> Response[TenantOut]:
     tenant = tenants.create_tenant(
         c.tenants, c.clock, tenant_id=body.id, name=body.name, edition=body.edition
     )
@@ -44,14 +43,15 @@ def create_tenant(body: TenantIn) -> Response[TenantOut]:
     tags=["tenants"],
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
-def get_tenant(tenant_id: Annotated[TenantId, Path()]) -> TenantOut:
-    return TenantOut.of(tenants.get_tenant(container().tenants, tenant_id))
+def get_tenant(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> TenantOut:
+    return TenantOut.of(tenants.get_tenant(c.tenants, tenant_id))
 
 
 @router.get("/v1/tenants", summary="List tenants, ordered by id", tags=["tenants"], responses=_LIST)
 def list_tenants(
+    c: Handed,
     limit: Annotated[int, Query(ge=1, le=tenants.MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> TenantPage:
-    page = tenants.list_tenants(container().tenants, limit=limit, cursor=cursor)
+    page = tenants.list_tenants(c.tenants, limit=limit, cursor=cursor)
     return TenantPage(items=[TenantOut.of(t) for t in page.items], next_cursor=page.next_cursor)
