@@ -69,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         document = report.to_json(result, measurements)
         document["sync"] = [
-            {**dataclasses.asdict(f), "faults": f.faults, "calls_per_record": f.calls_per_record, "ok": f.ok}
+            {
+                **dataclasses.asdict(f),
+                "faults": f.faults,
+                "calls_per_record": f.calls_per_record,
+                "dynamodb_per_synced_record": f.dynamodb_per_synced_record,
+                "ok": f.ok,
+            }
             for f in figures
         ]
         print(json.dumps(document, indent=2))

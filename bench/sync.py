@@ -6,6 +6,8 @@ synced or failed, then checks the sandbox's books: every record once, with the r
 reports the QuickBooks API calls per record (target at most 0.1) and the 429s QuickBooks answered (target 0,
 under the sandbox's real limits). With `--faults`, 10 % of batch answers are lost after the change was
 committed, 5 % are 503s, and 3 % are throttled; the figures must show zero duplicates all the same.
+It also counts the DynamoDB requests moto answered from the first push until all settled, by operation (its
+own reads through the API, the GET requests it polls with, left out), per synced record (target at most 3).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from local import meter
 from local import stack as local_stack
 from local.connect import connect_qbo
 
@@ -37,6 +40,7 @@ FAULTS = (
 HEAVY_FAULTS = ({**FAULTS[0], "rate": 0.60}, *FAULTS[1:])
 # No record moved for this long: a run waited out the queue's 900 s visibility timeout, or worse.
 STALL_SECONDS = 300
+DYNAMODB_TARGET = 3  # DynamoDB requests per synced record (issue 9)
 PROFILES: dict[str, tuple[dict[str, object], ...]] = {"plain": (), "faults": FAULTS, "heavy": HEAVY_FAULTS}
 
 
@@ -54,6 +58,7 @@ class SyncFigures:
     profile: str  # plain, faults or heavy (PROFILES)
     fired: dict[str, int]  # faults the sandbox answered with, by kind
     longest_still_seconds: float  # the longest time no record changed state while some were on their way
+    dynamodb: dict[str, int]  # DynamoDB requests of the push and sync, by operation
 
     @property
     def faults(self) -> bool:
@@ -62,6 +67,10 @@ class SyncFigures:
     @property
     def calls_per_record(self) -> float:
         return self.api_calls / self.records
+
+    @property
+    def dynamodb_per_synced_record(self) -> float:
+        return sum(self.dynamodb.values()) / max(1, self.synced)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +142,11 @@ def _settled(client: httpx.Client) -> tuple[int, int, int]:
     return counts["synced"], counts["failed"], counts["pending"] + counts["syncing"]
 
 
+def _polled(origin: str) -> bool:
+    """Whether a request came from serving a GET of the API: the benchmark's own reads, not the sync's."""
+    return origin.split(" ")[1:2] == ["GET"]
+
+
 def run(
     *, customers: int = 200, items: int = 100, invoices: int = 1000, profile: str = "plain"
 ) -> SyncFigures:
@@ -145,6 +159,7 @@ def run(
         api = httpx.Client(
             base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=120
         )
+        requests_before = stack.aws_requests.snapshot()
         started = time.monotonic()
         _push(
             api,
@@ -182,6 +197,9 @@ def run(
                 break
             time.sleep(1)
         done = time.monotonic()
+        requests = stack.aws_requests.snapshot()
+        requests.subtract(requests_before)
+        dynamodb = meter.dynamodb_operations(requests, leave_out=_polled)
         books = {
             kind: qbo.get(f"/_sandbox/companies/{realm}/entities/{kind}").json()[kind]
             for kind in ("Item", "Customer", "Invoice")
@@ -215,6 +233,7 @@ def run(
             profile=profile,
             fired=dict(fired),
             longest_still_seconds=_longest_still(api, pushed_at),
+            dynamodb=dict(dynamodb.most_common()),
         )
     finally:
         stack.stop()
@@ -231,6 +250,12 @@ def run_quietly(**kwargs: Any) -> SyncFigures:
         return run(**kwargs)
 
 
+def _dynamodb(f: SyncFigures) -> str:
+    per = max(1, f.synced)
+    each = ", ".join(f"{op} {n / per:.2f}" for op, n in f.dynamodb.items())
+    return f"{f.dynamodb_per_synced_record:.2f} ({each}) (target ≤ {DYNAMODB_TARGET})"
+
+
 def format_figures(f: SyncFigures) -> str:
     title = {
         "plain": "sync",
@@ -243,6 +268,7 @@ def format_figures(f: SyncFigures) -> str:
         ("synced / failed", f"{f.synced} / {f.failed}"),
         ("QuickBooks API calls", f"{f.api_calls}"),
         ("calls per record", f"{f.calls_per_record:.3f} (target ≤ 0.1)"),
+        ("DynamoDB requests per synced record", _dynamodb(f)),
         ("429 answered", f"{f.answered_429}" + ("" if f.faults else " (target 0)")),
         ("duplicates in QuickBooks", f"{f.duplicates} (target 0)"),
         ("invoices with a wrong total", f"{f.wrong_totals}"),

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from local import meter
 from local import template as tpl
 from local.aws import ACCOUNT_ID, REGION
 
@@ -83,8 +84,10 @@ class LocalFunction:
     def invoke(self, event: Any) -> Any:
         context = LambdaContext(self.name, self.spec.memory, self.spec.timeout)
         handler = self._acquire()
+        route = event.get("routeKey") if isinstance(event, dict) else None
         try:
-            return handler(event, context)
+            with meter.origin(f"{self.spec.logical_id} {route}" if route else self.spec.logical_id):
+                return handler(event, context)
         finally:
             with self._lock:
                 self._idle.append(handler)

@@ -11,9 +11,15 @@ from typing import Any
 
 import boto3
 import httpx
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
-from local import aws, consumers, lambdas
+from local import aws, consumers, lambdas, meter
 from local import template as tpl
 from local.apigw import HttpApi, serve
 from local.qbo import server as qbo_server
@@ -41,6 +47,22 @@ def aws_environment(endpoint_url: str) -> dict[str, str]:
     }
 
 
+class MeteredMotoServer(ThreadedMotoServer):
+    """moto's threaded server, a RequestMeter around its app (ThreadedMotoServer._server_entry, metered)."""
+
+    def __init__(self, requests: meter.RequestMeter, ip_address: str, port: int) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=False)
+        self.requests = requests
+
+    def _server_entry(self) -> None:
+        app = self.requests.wrap(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 @dataclass
 class RunningStack:
     api_url: str
@@ -50,6 +72,7 @@ class RunningStack:
     pollers: list[consumers.QueuePoller]
     schedules: list[consumers.ScheduleRunner]
     qbo: qbo_server.RunningSandbox
+    aws_requests: meter.RequestMeter = field(default_factory=meter.RequestMeter)
     api_key: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _closers: list[Any] = field(default_factory=list)
@@ -78,6 +101,17 @@ def load_functions(local: aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
     }
 
 
+def _start_moto(host: str, port: int) -> tuple[MeteredMotoServer, str]:
+    """moto, fresh and metered; and its URL."""
+    moto = MeteredMotoServer(meter.RequestMeter(), host, port)
+    moto.start()
+    moto_host, moto_port = moto.get_host_and_port()
+    endpoint = f"http://{moto_host}:{moto_port}"
+    # moto's state is per process: a stack started earlier in this process (tests do that) must not leak.
+    httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
+    return moto, endpoint
+
+
 def start(
     *,
     host: str = "127.0.0.1",
@@ -89,12 +123,7 @@ def start(
     qbo_port: int = 3001,
 ) -> RunningStack:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
-    moto.start()
-    moto_host, moto_port = moto.get_host_and_port()
-    endpoint = f"http://{moto_host}:{moto_port}"
-    # moto's state is per process: a stack started earlier in this process (tests do that) must not leak.
-    httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
+    moto, endpoint = _start_moto(host, aws_port)
     os.environ.update(aws_environment(endpoint))
     # The functions' composition root is built once per process, as in a Lambda container; a stack
     # started earlier in this process (tests and the benchmark do that) must not hand its clients on.
@@ -104,6 +133,7 @@ def start(
 
     composition.container.cache_clear()
     powertools_parameters.clear_caches()  # its secret providers hold clients of the earlier endpoint
+    meter.tag_requests()  # the functions' clients, made from here on, say which invocation sent each request
 
     try:
         server = serve(host, port)  # the template's URLs (OAuth redirect, Web Connector URL) embed its port
@@ -159,6 +189,7 @@ def start(
         pollers=pollers,
         schedules=runners,
         qbo=qbo,
+        aws_requests=moto.requests,
     )
     stack.api_key = issue_local_api_key(api_key)
 

@@ -72,6 +72,10 @@ def test_the_sync_bench_checks_the_books_plain_and_with_faults():
         assert figures["wrong_totals"] == 0
         assert figures["calls_per_record"] <= 0.1
         assert figures["ok"] is True
+        # DynamoDB requests of the push and sync, counted at moto, by operation, per synced record.
+        assert {"BatchGetItem", "Query"} <= set(figures["dynamodb"])
+        total = sum(figures["dynamodb"].values())
+        assert figures["dynamodb_per_synced_record"] == total / figures["synced"]
     assert plain["answered_429"] == 0
     assert faulty["faults"] is True
     assert faulty["profile"] == "faults"
