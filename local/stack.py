@@ -19,7 +19,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from local import aws, consumers, lambdas, meter
+from local import aws, consumers, lambdas, meter, moto_dynamodb
 from local import template as tpl
 from local.apigw import HttpApi, serve
 from local.qbo import server as qbo_server
@@ -102,7 +102,8 @@ def load_functions(local: aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
 
 
 def _start_moto(host: str, port: int) -> tuple[MeteredMotoServer, str]:
-    """moto, fresh and metered; and its URL."""
+    """moto, fresh and metered, with its DynamoDB transactions made fit for the stack; and its URL."""
+    moto_dynamodb.apply()
     moto = MeteredMotoServer(meter.RequestMeter(), host, port)
     moto.start()
     moto_host, moto_port = moto.get_host_and_port()

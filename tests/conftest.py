@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from local import aws as local_aws
-from local import lambdas
+from local import lambdas, moto_dynamodb
 from local import template as tpl
 from local.apigw import HttpApi, serve
 from local.stack import issue_local_api_key, load_functions, shared_environment
@@ -65,6 +65,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
 
     composition.container.cache_clear()
     parameters.clear_caches()
+    moto_dynamodb.apply()
     with mock_aws():
         stack = local_aws.provision(boto3.Session())
         for key, value in shared_environment(stack).items():

@@ -4,8 +4,10 @@ against the in-memory fakes the use-case tests use: the same test functions, so 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any, cast
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from local.aws import LocalStack
 from qbsync.adapters import records_dynamodb
@@ -75,9 +78,25 @@ def ports(request: pytest.FixtureRequest) -> Ports:
     )
 
 
-@pytest.fixture
-def store(ports: Ports) -> RecordStore:
-    return ports.records
+class SavingAll:
+    """A RecordStore whose `save` is a save_all of one entry: every contract test of `save` holds for it."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self._store = store
+
+    def save(
+        self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None
+    ) -> None:
+        if self._store.save_all([(record, expected_revision, expected_state)]) != [True]:
+            raise StaleRecordError(f"{record.key} changed since it was read")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+@pytest.fixture(params=["save", "save_all"])
+def store(ports: Ports, request: pytest.FixtureRequest) -> RecordStore:
+    return ports.records if request.param == "save" else cast("RecordStore", SavingAll(ports.records))
 
 
 @pytest.fixture
@@ -467,6 +486,71 @@ def test_a_qbo_id_another_record_took_over_stays_with_it(store: RecordStore) -> 
     assert store.find_by_qbo_id(TENANT, "customer", "8") == rec("c-1", qbo_id="8")
 
 
+# ---------------------------------------------------------------- records: many saves at once
+
+
+def test_save_all_stores_each_entry_as_save_would_and_answers_which_were_stale(ports: Ports) -> None:
+    store = ports.records
+    store.save(rec("c-1"), None, None)
+    store.save(rec("c-2", qbo_id="20"), None, None)
+    store.save(rec("c-3"), None, None)
+    synced = rec("c-1", state=SYNCED, qbo_id="10", sync_token="0")
+    moved = rec("c-2", state=SYNCED, qbo_id="21")
+    results = store.save_all(
+        [
+            (synced, 1, PENDING),  # stored: c-1 maps to 10
+            (moved, 1, PENDING),  # stored: its id moves from 20 to 21
+            (rec("c-3", revision=2), 1, SYNCING),  # stale: c-3 is pending
+            (rec("c-4", qbo_id="40"), None, None),  # new: stored, mapped
+            (rec("c-1", state=FAILED), None, None),  # stale: c-1 is not new
+            (rec("c-5"), 1, None),  # stale: nothing stored to expect
+        ]
+    )
+    assert results == [True, True, False, True, False, False]
+    assert store.get(TENANT, "customer", "c-1") == synced
+    assert store.get(TENANT, "customer", "c-2") == moved
+    assert store.get(TENANT, "customer", "c-3") == rec("c-3")
+    assert store.get(TENANT, "customer", "c-5") is None
+    assert store.find_by_qbo_id(TENANT, "customer", "10") == synced
+    assert store.find_by_qbo_id(TENANT, "customer", "20") is None
+    assert store.find_by_qbo_id(TENANT, "customer", "21") == moved
+    assert store.find_by_qbo_id(TENANT, "customer", "40") == rec("c-4", qbo_id="40")
+    assert store.save_all([]) == []
+
+
+def test_save_all_of_more_than_one_transaction_holds_stores_every_entry(ports: Ports) -> None:
+    store = ports.records
+    ids = [f"c-{n:03d}" for n in range(130)]
+    assert store.save_all([(rec(i), None, None) for i in ids]) == [True] * 130
+    # 130 records, each with a new QuickBooks id: 260 writes, more than one transaction of 100 holds.
+    done = [rec(i, state=SYNCED, qbo_id=str(1000 + n)) for n, i in enumerate(ids)]
+    stale = {7, 64, 129}
+    saves = [(r, 2 if n in stale else 1, PENDING) for n, r in enumerate(done)]
+    assert store.save_all(saves) == [n not in stale for n in range(130)]
+    for n, i in enumerate(ids):
+        expected = rec(i) if n in stale else done[n]
+        assert store.get(TENANT, "customer", i) == expected
+        assert store.find_by_qbo_id(TENANT, "customer", str(1000 + n)) == (None if n in stale else done[n])
+
+
+def test_save_all_of_one_record_twice_answers_the_second_save_stale(ports: Ports) -> None:
+    store = ports.records
+    store.save(rec(), None, None)
+    first, second = rec(state=SYNCING), rec(state=FAILED)
+    assert store.save_all([(first, 1, PENDING), (second, 1, PENDING)]) == [True, False]
+    assert store.get(TENANT, "customer", "c-1") == first
+    assert store.save_all([(rec("c-9"), None, None), (rec("c-9", state=SYNCED), None, None)]) == [True, False]
+    assert store.get(TENANT, "customer", "c-9") == rec("c-9")
+
+
+def test_save_all_refuses_what_storage_refuses_before_storing_anything(ports: Ports) -> None:
+    store = ports.records
+    naive = rec("c-2", at=datetime(2026, 11, 23, 9, 30))
+    with pytest.raises(ValueError, match="time zone"):
+        store.save_all([(rec("c-1"), None, None), (naive, None, None)])
+    assert store.get_many(TENANT, [("customer", "c-1"), ("customer", "c-2")]) == {}
+
+
 def claim(owner: str, revision: int = 1, at: datetime = T0) -> NameClaim:
     return NameClaim(owner, revision, at)
 
@@ -538,8 +622,9 @@ class _SlowReads:
         return getattr(self._store, name)
 
 
-def test_racing_renames_of_one_customer_leave_only_its_final_name_reserved(store: RecordStore) -> None:
+def test_racing_renames_of_one_customer_leave_only_its_final_name_reserved(ports: Ports) -> None:
     # Issue 8, item 6: 20 concurrent renames left 17 names reserved, and later pushes got a false name_clash.
+    store = ports.records
     tenants = InMemoryTenants()
     tenants.add(Tenant(TENANT, "Acme", Edition.QBO, T0))
     slow = cast("RecordStore", _SlowReads(store))
@@ -808,6 +893,106 @@ def test_a_save_racing_another_save_of_the_same_revision_keeps_the_id_mappings_r
     # The mapping written before the lost save may stay behind; it finds nothing.
     assert plain.find_by_qbo_id(TENANT, "customer", "12") is None
     assert plain.get(TENANT, "customer", "c-1") == rec(state=FAILED, qbo_id="10")
+
+
+class _Counting:
+    """A DynamoDB client counting the requests made through it, by operation; it keeps the transactions."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: Counter[str] = Counter()
+        self.transactions: list[list[dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def counted(**kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if name == "transact_write_items":
+                self.transactions.append(kwargs["TransactItems"])
+            return method(**kwargs)
+
+        return counted
+
+
+def test_save_all_of_a_batch_is_one_read_and_one_transaction(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    DynamoRecordStore(client, table).save_all([(rec(f"c-{n}"), None, None) for n in range(30)])
+    counting = _Counting(client)
+    store = DynamoRecordStore(counting, table)  # type: ignore[arg-type]
+    saves = [(rec(f"c-{n}", state=SYNCED, qbo_id=str(n)), 1, PENDING) for n in range(30)]
+    assert store.save_all(saves) == [True] * 30
+    assert counting.calls == Counter({"batch_get_item": 1, "transact_write_items": 1})
+    assert len(counting.transactions[0]) == 60  # each record and its QuickBooks id mapping
+
+
+def test_save_all_keeps_each_transaction_within_dynamodbs_four_megabytes(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    counting = _Counting(client)
+    store = DynamoRecordStore(counting, table)  # type: ignore[arg-type]
+    big = [rec(f"c-{n}") for n in range(30)]
+    for r in big:
+        r.data["notes"] = "x" * 300_000  # an item holds 400 KB; 30 of these are 9 MB
+    assert store.save_all([(r, None, None) for r in big]) == [True] * 30
+    sizes = [len(json.dumps(t)) for t in counting.transactions]
+    assert len(sizes) >= 3
+    assert max(sizes) <= 4_000_000
+    assert store.get(TENANT, "customer", "c-29") == big[29]
+
+
+class _RacedSaveAll(DynamoRecordStore):
+    """Runs `meanwhile` once, between save_all's read of the stored records and its transaction."""
+
+    meanwhile: Callable[[], object] | None = None
+
+    def _read_many(self, keys: list[dict[str, str]], what: str) -> dict[tuple[str, str], dict[str, Any]]:
+        read = super()._read_many(keys, what)
+        if self.meanwhile:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return read
+
+
+def test_save_all_drops_what_changed_under_it_and_writes_the_rest_again(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    plain, racing = DynamoRecordStore(client, table), _RacedSaveAll(client, table)
+    plain.save_all([(rec(f"c-{n}", state=SYNCING), None, None) for n in range(3)])
+    # The host app changes c-1, and another save gives c-2 a QuickBooks id, after save_all read them.
+    racing.meanwhile = lambda: plain.save_all(
+        [(rec("c-1", revision=2), 1, SYNCING), (rec("c-2", state=SYNCING, qbo_id="22"), 1, SYNCING)]
+    )
+    done = [rec(f"c-{n}", state=SYNCED, qbo_id=str(10 + n)) for n in range(3)]
+    assert racing.save_all([(r, 1, SYNCING) for r in done]) == [True, False, True]
+    assert plain.get(TENANT, "customer", "c-0") == done[0]
+    assert plain.get(TENANT, "customer", "c-1") == rec("c-1", revision=2)
+    assert plain.get(TENANT, "customer", "c-2") == done[2]  # read again: only its id had moved
+    assert plain.find_by_qbo_id(TENANT, "customer", "11") is None
+    assert plain.find_by_qbo_id(TENANT, "customer", "12") == done[2]
+    assert raw(client, table, f"TENANT#{TENANT}", "QBOID#customer#22") is None
+
+
+class _Conflicting:
+    """A DynamoDB client whose first transaction is cancelled by a conflicting one, as DynamoDB may."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.transactions = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        self.transactions += 1
+        if self.transactions == 1:
+            reasons = [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (len(TransactItems) - 1)
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")  # type: ignore[typeddict-unknown-key]
+        return self._client.transact_write_items(TransactItems=TransactItems)  # type: ignore[no-any-return]
+
+
+def test_save_all_retries_a_transaction_a_conflict_cancelled(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    conflicting = _Conflicting(client)
+    store = DynamoRecordStore(conflicting, table)  # type: ignore[arg-type]
+    assert store.save_all([(rec(f"c-{n}"), None, None) for n in range(3)]) == [True] * 3
+    assert conflicting.transactions == 2
+    assert len(store.get_many(TENANT, [("customer", f"c-{n}") for n in range(3)])) == 3
 
 
 def test_a_reader_never_passes_an_event_still_being_written(client, table: str) -> None:  # type: ignore[no-untyped-def]

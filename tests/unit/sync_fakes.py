@@ -118,17 +118,6 @@ class InMemoryRecordStore:
             found = (self.records.get((tenant_id, t, i)) for t, i in dict.fromkeys(keys))
             return {r.key: _stored(r) for r in found if r is not None}
 
-    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
-        stored: list[bool] = []
-        for record, expected_revision, expected_state in saves:
-            try:
-                self.save(record, expected_revision, expected_state)
-            except StaleRecordError:
-                stored.append(False)
-            else:
-                stored.append(True)
-        return stored
-
     def save(
         self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None
     ) -> None:
@@ -153,6 +142,19 @@ class InMemoryRecordStore:
                 if record.qbo_id:
                     self.qbo_ids[(record.tenant_id, record.record_type, record.qbo_id)] = record.record_id
             self.records[key] = stored
+
+    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
+        for record, _, _ in saves:
+            _stored(record)  # refuses what storage would refuse, before anything changes
+        results = []
+        for record, expected_revision, expected_state in saves:
+            try:
+                self.save(record, expected_revision, expected_state)
+            except StaleRecordError:
+                results.append(False)
+            else:
+                results.append(True)
+        return results
 
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         with self.lock:

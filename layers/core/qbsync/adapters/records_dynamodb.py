@@ -22,7 +22,8 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +58,11 @@ from qbsync.domain.sync import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import KeysAndAttributesUnionTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        KeysAndAttributesUnionTypeDef,
+        PutTypeDef,
+        TransactWriteItemTypeDef,
+    )
 
     from qbsync.domain.ports import Clock
 
@@ -65,6 +70,13 @@ EVENT_RETENTION = timedelta(days=30)
 BATCH_GET_MAX = 100  # keys per BatchGetItem
 BATCH_GET_ROUNDS = 8  # rounds of UnprocessedKeys before giving up loudly
 SAVE_ATTEMPTS = 5  # a save retried while only the stored QuickBooks id moved under it
+# TransactWriteItems: at most 100 actions and 4 MB ("Amazon DynamoDB quotas", API-specific limits).
+TRANSACT_MAX = 100
+TRANSACT_BYTES = 4_000_000
+TRANSACT_ROUNDS = 8  # transactions of one chunk cancelled by conflicts or throttling before giving up loudly
+CONDITION_FAILED = "ConditionalCheckFailed"
+# Cancellation reasons that pass with a retry ("TransactWriteItems", DynamoDB API Reference, Errors).
+TRANSACT_RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 FILTERED_PAGE = 100  # items read per query when a filter may drop most of them
 EVENT_ID = re.compile(r"[0-9]{12}")
 EVENT_LAST = "999999999999"
@@ -183,6 +195,113 @@ class _RecordConflictError(Exception):
     """The record's condition failed: read it again."""
 
 
+def _item_key(values: dict[str, Any]) -> tuple[str, str]:
+    return str(values["pk"]), str(values["sk"])
+
+
+def _names(condition: str) -> dict[str, str] | None:
+    return {"#state": "state"} if "#state" in condition else None
+
+
+def _new_mapping(item: dict[str, Any], old_qbo_id: str | None) -> dict[str, Any] | None:
+    """The QuickBooks id mapping a save of `item` writes: when the record gets an id it did not have."""
+    new_qbo_id: str | None = item["qbo_id"]
+    if not new_qbo_id or new_qbo_id == old_qbo_id:
+        return None
+    return {**_qbo_key(item["tenant_id"], item["record_type"], new_qbo_id), "record_id": item["record_id"]}
+
+
+@dataclass(frozen=True)
+class _Save:
+    """One record save as planned from the stored item read just before: its condition, and the QuickBooks id
+    the stored record has (its mappings are kept right around the save)."""
+
+    index: int  # in the caller's list
+    item: dict[str, Any]
+    condition: str
+    values: dict[str, Any]
+    old_qbo_id: str | None
+
+    @classmethod
+    def of(
+        cls,
+        index: int,
+        item: dict[str, Any],
+        expected_revision: int | None,
+        expected_state: SyncState | None,
+        stored: dict[str, Any] | None,
+    ) -> _Save | None:
+        """None when `stored` (None: not stored) shows the save is stale already."""
+        if expected_revision is None:
+            return cls(index, item, "attribute_not_exists(pk)", {}, None)
+        if (
+            stored is None
+            or int(stored["revision"]) != expected_revision
+            or (expected_state is not None and stored["state"] != expected_state.value)
+        ):
+            return None
+        condition = "revision = :revision"
+        values: dict[str, Any] = {":revision": expected_revision}
+        if expected_state is not None:
+            condition += " AND #state = :state"
+            values[":state"] = expected_state.value
+        # Another save of this revision may have moved the QuickBooks id: keep its mappings right.
+        old_qbo_id: str | None = stored.get("qbo_id")
+        if old_qbo_id is None:
+            condition += " AND attribute_not_exists(qbo_id)"
+        else:
+            condition += " AND qbo_id = :old_qbo_id"
+            values[":old_qbo_id"] = old_qbo_id
+        return cls(index, item, condition, values, old_qbo_id)
+
+    def touches(self) -> set[tuple[str, str]]:
+        mapping = _new_mapping(self.item, self.old_qbo_id)
+        return {_item_key(self.item), *([_item_key(mapping)] if mapping else [])}
+
+    def actions(self, table: str) -> list[TransactWriteItemTypeDef]:
+        """Its TransactWriteItems actions: the new QuickBooks id mapping, if any, and the conditional put."""
+        put: PutTypeDef = {
+            "TableName": table,
+            "Item": to_item(self.item),
+            "ConditionExpression": self.condition,
+        }
+        if self.values:
+            put["ExpressionAttributeValues"] = to_item(self.values)
+        names = _names(self.condition)
+        if names:
+            put["ExpressionAttributeNames"] = names
+        mapping = _new_mapping(self.item, self.old_qbo_id)
+        before: list[TransactWriteItemTypeDef] = []
+        if mapping is not None:
+            before.append({"Put": {"TableName": table, "Item": to_item(mapping)}})
+        return [*before, {"Put": put}]
+
+
+def _transactions(
+    planned: list[_Save], table: str
+) -> Iterator[list[tuple[_Save, list[TransactWriteItemTypeDef]]]]:
+    """The saves in transactions of at most TRANSACT_MAX actions and TRANSACT_BYTES, none touching one item
+    twice (DynamoDB refuses that): a save of an item already in the transaction starts the next one."""
+    chunk: list[tuple[_Save, list[TransactWriteItemTypeDef]]] = []
+    touched: set[tuple[str, str]] = set()
+    actions = size = 0
+    for save in planned:
+        group = save.actions(table)
+        keys = save.touches()
+        weight = len(json.dumps(group))  # its request JSON: more than DynamoDB counts of the items
+        if chunk and (
+            actions + len(group) > TRANSACT_MAX or size + weight > TRANSACT_BYTES or keys & touched
+        ):
+            yield chunk
+            chunk, touched, actions, size = [], set(), 0, 0
+        chunk.append((save, group))
+        touched |= keys
+        actions += len(group)
+        size += weight
+    if chunk:
+        yield chunk
+
+
 class DynamoRecordStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -193,72 +312,23 @@ class DynamoRecordStore:
         return _record(values) if values else None
 
     def get_many(self, tenant_id: str, keys: list[tuple[str, str]]) -> dict[str, SyncRecord]:
-        unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a repeated key
-        found: dict[str, SyncRecord] = {}
-        for start in range(0, len(unique), BATCH_GET_MAX):
-            chunk = [to_item(_record_key(tenant_id, t, i)) for t, i in unique[start : start + BATCH_GET_MAX]]
-            request: dict[str, KeysAndAttributesUnionTypeDef] = {
-                self._table: {"Keys": chunk, "ConsistentRead": True}
-            }
-            for round_ in range(BATCH_GET_ROUNDS):
-                if round_:
-                    time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed keys: the table is throttling
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    record = _record(from_item(item))
-                    found[record.key] = record
-                unprocessed = response.get("UnprocessedKeys") or {}
-                if not unprocessed:
-                    break
-                request = dict(unprocessed)
-            else:
-                raise RuntimeError(
-                    f"DynamoDB left keys unprocessed {BATCH_GET_ROUNDS} times reading records of tenant "
-                    f"{tenant_id!r}; the table is throttled, retry later"
-                )
-        return found
-
-    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
-        stored: list[bool] = []
-        for record, expected_revision, expected_state in saves:
-            try:
-                self.save(record, expected_revision, expected_state)
-            except StaleRecordError:
-                stored.append(False)
-            else:
-                stored.append(True)
-        return stored
+        read = self._read_many(
+            [_record_key(tenant_id, t, i) for t, i in keys], f"records of tenant {tenant_id!r}"
+        )
+        records = (_record(values) for values in read.values())
+        return {record.key: record for record in records}
 
     def save(
         self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None
     ) -> None:
         item = _record_item(record)
         for _ in range(SAVE_ATTEMPTS):
-            condition = "attribute_not_exists(pk)"
-            values: dict[str, Any] = {}
-            old_qbo_id: str | None = None
-            if expected_revision is not None:
-                stored = self._stored(record)
-                if (
-                    stored is None
-                    or int(stored["revision"]) != expected_revision
-                    or (expected_state is not None and stored["state"] != expected_state.value)
-                ):
-                    raise self._stale(record, stored)
-                old_qbo_id = stored.get("qbo_id")
-                condition = "revision = :revision"
-                values[":revision"] = expected_revision
-                if expected_state is not None:
-                    condition += " AND #state = :state"
-                    values[":state"] = expected_state.value
-                # Another save of this revision may have moved the QuickBooks id: keep its mappings right.
-                if old_qbo_id is None:
-                    condition += " AND attribute_not_exists(qbo_id)"
-                else:
-                    condition += " AND qbo_id = :old_qbo_id"
-                    values[":old_qbo_id"] = old_qbo_id
+            stored = self._stored(record) if expected_revision is not None else None
+            save = _Save.of(0, item, expected_revision, expected_state, stored)
+            if save is None:
+                raise self._stale(record, stored)
             try:
-                self._write(item, condition, values, old_qbo_id)
+                self._write(item, save.condition, save.values, save.old_qbo_id)
             except _RecordConflictError:
                 if expected_revision is None:
                     raise self._stale(record, None, new=True) from None
@@ -268,6 +338,72 @@ class DynamoRecordStore:
             f"Record {record.key} of tenant {record.tenant_id!r} kept changing while it was saved; "
             "read it again."
         )
+
+    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
+        """`save` for each entry, in TransactWriteItems of up to TRANSACT_MAX actions: each record under the
+        same condition, its new QuickBooks id mapping in the same transaction, the old mapping removed after.
+        The stored records the conditions expect are read first, in BatchGetItem of up to 100."""
+        items = [_record_item(record) for record, _, _ in saves]  # refused before anything is written
+        stored: list[bool | None] = [None] * len(saves)
+        attempts = [0] * len(saves)
+        open_ = list(range(len(saves)))
+        while open_:
+            keys = [{"pk": items[i]["pk"], "sk": items[i]["sk"]} for i in open_ if saves[i][1] is not None]
+            read = self._read_many(keys, "records being saved")
+            planned: list[_Save] = []
+            for i in open_:
+                _, revision, state = saves[i]
+                current = read.get(_item_key(items[i])) if revision is not None else None
+                save = _Save.of(i, items[i], revision, state, current)
+                if save is None:
+                    stored[i] = False
+                else:
+                    planned.append(save)
+            refused = self._transact(planned)
+            open_ = []
+            for save in planned:
+                if save.index not in refused:
+                    stored[save.index] = True
+                    self._drop_old_mapping(save.item, save.old_qbo_id)
+                    continue
+                attempts[save.index] += 1
+                if saves[save.index][1] is None or attempts[save.index] >= SAVE_ATTEMPTS:
+                    stored[save.index] = False
+                else:
+                    open_.append(save.index)  # read it again: stale now, or only its QuickBooks id moved
+        return [bool(s) for s in stored]
+
+    def _transact(self, planned: list[_Save]) -> set[int]:
+        """Write the planned saves; the indexes of those whose condition failed (nothing of them written).
+        A transaction is all or nothing: when DynamoDB cancels one, the saves whose condition failed are
+        dropped and the others are written again."""
+        refused: set[int] = set()
+        for chunk in _transactions(planned, self._table):
+            waiting = chunk
+            for round_ in range(TRANSACT_ROUNDS):
+                if not waiting:
+                    break
+                actions = [(save.index, action) for save, group in waiting for action in group]
+                try:
+                    self._client.transact_write_items(TransactItems=[a for _, a in actions])
+                    break
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                        raise
+                    reasons = [str(r.get("Code")) for r in exc.response.get("CancellationReasons", [])]
+                failed = {actions[n][0] for n, code in enumerate(reasons) if code == CONDITION_FAILED}
+                other = set(reasons) - {"None", CONDITION_FAILED}
+                if other - TRANSACT_RETRYABLE or not (failed or other):
+                    raise RuntimeError(f"DynamoDB cancelled a transaction of record saves: {reasons}")
+                refused |= failed
+                waiting = [(save, group) for save, group in waiting if save.index not in failed]
+                if other:  # a conflicting transaction or throttling: wait a little before the retry
+                    time.sleep(min(0.05 * 2**round_, 1.0))
+            else:
+                raise RuntimeError(
+                    f"DynamoDB cancelled a transaction of record saves {TRANSACT_ROUNDS} times; retry later"
+                )
+        return refused
 
     def _stored(self, record: SyncRecord) -> dict[str, Any] | None:
         key = _record_key(record.tenant_id, record.record_type, record.record_id)
@@ -292,17 +428,46 @@ class DynamoRecordStore:
         """The record under its condition, with its QuickBooks id mapping written before and the old one
         removed after. No transaction: a mapping left by a save that lost its condition points at a record
         without that id, and find_by_qbo_id checks the record before it answers."""
-        tenant_id, record_type, record_id = item["tenant_id"], item["record_type"], item["record_id"]
-        new_qbo_id: str | None = item["qbo_id"]
-        if new_qbo_id and new_qbo_id != old_qbo_id:
-            mapping = {**_qbo_key(tenant_id, record_type, new_qbo_id), "record_id": record_id}
+        mapping = _new_mapping(item, old_qbo_id)
+        if mapping is not None:
             self._client.put_item(TableName=self._table, Item=to_item(mapping))
-        names = {"#state": "state"} if "#state" in condition else None
-        if not put_if(self._client, self._table, item, condition, values=values, names=names):
+        if not put_if(self._client, self._table, item, condition, values=values, names=_names(condition)):
             raise _RecordConflictError
-        if old_qbo_id and old_qbo_id != new_qbo_id:  # only if it is still ours: another may have it since
-            old = _qbo_key(tenant_id, record_type, old_qbo_id)
-            delete_if(self._client, self._table, old, "record_id = :r", values={":r": record_id})
+        self._drop_old_mapping(item, old_qbo_id)
+
+    def _drop_old_mapping(self, item: dict[str, Any], old_qbo_id: str | None) -> None:
+        """After a save moved the record's QuickBooks id: the old id's mapping, if it is still this record's
+        (another record may have that id since)."""
+        if old_qbo_id and old_qbo_id != item["qbo_id"]:
+            old = _qbo_key(item["tenant_id"], item["record_type"], old_qbo_id)
+            delete_if(self._client, self._table, old, "record_id = :r", values={":r": item["record_id"]})
+
+    def _read_many(self, keys: list[dict[str, str]], what: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """The items at `keys` (pk and sk), consistent, in BatchGetItem of up to BATCH_GET_MAX keys."""
+        unique = list({_item_key(k): k for k in keys}.values())  # BatchGetItem refuses a repeated key
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(unique), BATCH_GET_MAX):
+            chunk = [to_item(k) for k in unique[start : start + BATCH_GET_MAX]]
+            request: dict[str, KeysAndAttributesUnionTypeDef] = {
+                self._table: {"Keys": chunk, "ConsistentRead": True}
+            }
+            for round_ in range(BATCH_GET_ROUNDS):
+                if round_:
+                    time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed keys: the table is throttling
+                response = self._client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._table, []):
+                    values = from_item(raw)
+                    found[_item_key(values)] = values
+                unprocessed = response.get("UnprocessedKeys") or {}
+                if not unprocessed:
+                    break
+                request = dict(unprocessed)
+            else:
+                raise RuntimeError(
+                    f"DynamoDB left keys unprocessed {BATCH_GET_ROUNDS} times reading {what}; "
+                    "the table is throttled, retry later"
+                )
+        return found
 
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         partition = _state_partition(tenant_id, state)

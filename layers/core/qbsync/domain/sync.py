@@ -183,8 +183,9 @@ class RecordStore(Protocol):
         `expected_state`, when given), else StaleRecordError. `expected_revision=None`: it must be new."""
 
     def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
-        """Store each (record, expected_revision, expected_state) as `save` would: True where stored, False
-        where the stored one changed meanwhile."""
+        """Each (record, expected_revision, expected_state) stored as `save` stores it, in as few requests as
+        the store allows; per entry, True if stored, False where `save` would raise StaleRecordError (never
+        raised here). An entry's failed condition stops no other entry."""
 
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         """Records of one tenant in one state, oldest change first."""
