@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, cast
@@ -729,6 +729,30 @@ def test_each_tenant_has_its_own_feed(feed: EventFeed) -> None:
     assert feed.after("nobody", None, 10).items == []
 
 
+def test_events_appended_together_take_consecutive_ids_in_order(feed: EventFeed) -> None:
+    before = feed.append(event(0))
+    assert feed.append_many([]) == []
+    batch = [event(n, outcome=n % 3) for n in range(1, 61)]  # more than one BatchWriteItem of 25
+    stored = feed.append_many(batch)
+    assert [e.id for e in stored] == [f"{int(before.id) + n:012d}" for n in range(1, 61)]
+    assert [replace(e, id="") for e in stored] == batch
+    after = feed.append(event(61))
+    assert int(after.id) == int(before.id) + 61
+    read, _ = all_pages(lambda cursor: feed.after(TENANT, cursor, 25))
+    assert read == [before, *stored, after]
+
+
+def test_events_appended_together_must_be_one_tenants_and_storable(feed: EventFeed) -> None:
+    with pytest.raises(ValueError, match="one tenant"):
+        feed.append_many([event(1), event(2, OTHER)])
+    naive = SyncEvent("record.synced", TENANT, datetime(2026, 11, 23, 9, 30), {})
+    with pytest.raises(ValueError, match="time zone"):
+        feed.append_many([event(1), naive])
+    # Nothing was stored and no id was taken: the feed goes on without a gap.
+    assert feed.append_many([event(3)])[0].id == "000000000001"
+    assert [e.id for e in feed.after(TENANT, None, 10).items] == ["000000000001"]
+
+
 # ------------------------------------------- run requests, beside the run lease (its contract: test_lease.py)
 
 
@@ -993,6 +1017,43 @@ def test_save_all_retries_a_transaction_a_conflict_cancelled(client, table: str)
     assert store.save_all([(rec(f"c-{n}"), None, None) for n in range(3)]) == [True] * 3
     assert conflicting.transactions == 2
     assert len(store.get_many(TENANT, [("customer", f"c-{n}") for n in range(3)])) == 3
+
+
+def test_events_appended_together_are_one_counter_update_and_batches_of_25(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    counting = _Counting(client)
+    feed = DynamoEventFeed(counting, table, clock=FixedClock(T0))  # type: ignore[arg-type]
+    feed.append_many([event(n) for n in range(60)])
+    assert counting.calls == Counter({"update_item": 1, "batch_write_item": 3})
+    assert raw(client, table, f"TENANT#{TENANT}", "EVENTSEQ")["seq"] == {"N": "60"}  # type: ignore[index]
+
+
+class _UnprocessedWrites:
+    """A DynamoDB client whose first BatchWriteItem leaves half its items unprocessed, as when throttled."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.batches: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+        ((table, writes),) = RequestItems.items()
+        self.batches.append(len(writes))
+        if len(self.batches) > 1:
+            return self._client.batch_write_item(RequestItems=RequestItems)  # type: ignore[no-any-return]
+        half = len(writes) // 2
+        response = self._client.batch_write_item(RequestItems={table: writes[:half]})
+        response["UnprocessedItems"] = {table: writes[half:]}
+        return response  # type: ignore[no-any-return]
+
+
+def test_events_dynamodb_left_unprocessed_are_written_again(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    throttled = _UnprocessedWrites(client)
+    feed = DynamoEventFeed(throttled, table, clock=FixedClock(T0))  # type: ignore[arg-type]
+    stored = feed.append_many([event(n) for n in range(10)])
+    assert throttled.batches == [10, 5]
+    assert feed.after(TENANT, None, 20).items == stored
 
 
 def test_a_reader_never_passes_an_event_still_being_written(client, table: str) -> None:  # type: ignore[no-untyped-def]

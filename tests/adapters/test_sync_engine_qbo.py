@@ -34,12 +34,12 @@ TENANT = "acme"
 class RecordedEvents:
     sent: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
 
+    def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
+        self.sent.append((detail_type, tenant_id, detail))
+
     def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
         for detail_type, detail in events:
             self.publish(detail_type, tenant_id, detail)
-
-    def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
-        self.sent.append((detail_type, tenant_id, detail))
 
     def of(self, detail_type: str) -> list[dict[str, object]]:
         return [d for t, _, d in self.sent if t == detail_type]

@@ -159,12 +159,12 @@ class FakeCompany:
 class RecordingEvents:
     published: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
 
+    def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
+        self.published.append((detail_type, tenant_id, detail))
+
     def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
         for detail_type, detail in events:
             self.publish(detail_type, tenant_id, detail)
-
-    def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
-        self.published.append((detail_type, tenant_id, detail))
 
 
 def expired(tokens: TokenSet, now: datetime) -> TokenSet:

@@ -209,7 +209,7 @@ class InMemoryRecordStore:
 class InMemoryEventFeed:
     events: dict[str, list[SyncEvent]] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     def append(self, event: SyncEvent) -> SyncEvent:
         # Stored as the bus sends it: values JSON cannot hold become strings.
@@ -221,6 +221,15 @@ class InMemoryEventFeed:
             stored = SyncEvent(event.type, event.tenant_id, at, detail, f"{seq:012d}")
             self.events.setdefault(event.tenant_id, []).append(stored)
         return replace(event, id=stored.id)
+
+    def append_many(self, events: Sequence[SyncEvent]) -> list[SyncEvent]:
+        if len({e.tenant_id for e in events}) > 1:
+            raise ValueError("append_many takes the events of one tenant")
+        for e in events:  # refuses what storage would refuse, before an id is taken
+            _utc(e.at)
+            json.dumps(e.detail, allow_nan=False, default=str)
+        with self.lock:  # the ids of one call are consecutive, as one ADD of the counter makes them
+            return [self.append(e) for e in events]
 
     def after(self, tenant_id: str, after: str | None, limit: int) -> Page[SyncEvent]:
         if after is not None and not EVENT_ID.fullmatch(after):

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         KeysAndAttributesUnionTypeDef,
         PutTypeDef,
         TransactWriteItemTypeDef,
+        WriteRequestUnionTypeDef,
     )
 
     from qbsync.domain.ports import Clock
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
 EVENT_RETENTION = timedelta(days=30)
 BATCH_GET_MAX = 100  # keys per BatchGetItem
 BATCH_GET_ROUNDS = 8  # rounds of UnprocessedKeys before giving up loudly
+BATCH_WRITE_MAX = 25  # items per BatchWriteItem
+BATCH_WRITE_ROUNDS = 8  # rounds of UnprocessedItems before giving up loudly
 SAVE_ATTEMPTS = 5  # a save retried while only the stored QuickBooks id moved under it
 # TransactWriteItems: at most 100 actions and 4 MB ("Amazon DynamoDB quotas", API-specific limits).
 TRANSACT_MAX = 100
@@ -570,25 +573,56 @@ class DynamoEventFeed:
         self._clock = clock or SystemClock()
 
     def append(self, event: SyncEvent) -> SyncEvent:
-        item: dict[str, Any] = {
-            "tenant_id": event.tenant_id,
-            "type": event.type,
-            "at": _utc(event.at),
-            "detail": _event_json(event.detail),
-        }
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Sequence[SyncEvent]) -> list[SyncEvent]:
+        """The tenant's counter advanced once (ADD n), then the events written in BatchWriteItem of 25."""
+        if not events:
+            return []
+        tenants = {e.tenant_id for e in events}
+        if len(tenants) != 1:
+            raise ValueError(f"append_many takes the events of one tenant, not of {sorted(tenants)}")
+        tenant_id = events[0].tenant_id
+        items: list[dict[str, Any]] = [
+            {"tenant_id": e.tenant_id, "type": e.type, "at": _utc(e.at), "detail": _event_json(e.detail)}
+            for e in events
+        ]  # refused before an id is taken
         response = self._client.update_item(
             TableName=self._table,
-            Key=to_item({"pk": _partition(event.tenant_id), "sk": "EVENTSEQ"}),
-            UpdateExpression="ADD seq :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
+            Key=to_item({"pk": _partition(tenant_id), "sk": "EVENTSEQ"}),
+            UpdateExpression="ADD seq :n",
+            ExpressionAttributeValues={":n": {"N": str(len(events))}},
             ReturnValues="UPDATED_NEW",
         )
-        event_id = f"{int(from_item(response['Attributes'])['seq']):012d}"
-        expires_at = int((self._clock.now() + self._retention).timestamp())
-        item |= {"pk": _partition(event.tenant_id), "sk": f"EVENT#{event_id}", "id": event_id}
-        item |= {"written_at": timestamp(self._clock.now()), "expires_at": expires_at}
-        self._client.put_item(TableName=self._table, Item=to_item(item))
-        return SyncEvent(event.type, event.tenant_id, event.at, event.detail, event_id)
+        first = int(from_item(response["Attributes"])["seq"]) - len(events) + 1
+        ids = [f"{first + n:012d}" for n in range(len(events))]
+        now = self._clock.now()
+        expires_at = int((now + self._retention).timestamp())
+        for item, event_id in zip(items, ids, strict=True):
+            item |= {"pk": _partition(tenant_id), "sk": f"EVENT#{event_id}", "id": event_id}
+            item |= {"written_at": timestamp(now), "expires_at": expires_at}
+        for start in range(0, len(items), BATCH_WRITE_MAX):
+            self._write_batch(items[start : start + BATCH_WRITE_MAX])
+        return [
+            SyncEvent(e.type, e.tenant_id, e.at, e.detail, event_id)
+            for e, event_id in zip(events, ids, strict=True)
+        ]
+
+    def _write_batch(self, items: list[dict[str, Any]]) -> None:
+        request: dict[str, list[WriteRequestUnionTypeDef]] = {
+            self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items]
+        }
+        for round_ in range(BATCH_WRITE_ROUNDS):
+            if round_:
+                time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed items: the table is throttling
+            unprocessed = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems")
+            if not unprocessed:
+                return
+            request = {table: list(writes) for table, writes in unprocessed.items()}
+        raise RuntimeError(
+            f"DynamoDB left events unprocessed {BATCH_WRITE_ROUNDS} times; the table is throttled, "
+            "retry later"
+        )
 
     def after(self, tenant_id: str, after: str | None, limit: int) -> Page[SyncEvent]:
         items, more = _query(

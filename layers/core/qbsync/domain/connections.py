@@ -153,4 +153,4 @@ class EventPublisher(Protocol):
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None: ...
 
     def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
-        """Several events of one tenant, in order, sent together."""
+        """Publish (detail_type, detail) events of one tenant, in order, in as few requests as possible."""

@@ -213,6 +213,9 @@ class EventFeed(Protocol):
     def append(self, event: SyncEvent) -> SyncEvent:
         """Store the event; return it with its feed id (increasing per tenant)."""
 
+    def append_many(self, events: Sequence[SyncEvent]) -> list[SyncEvent]:
+        """Store events of one tenant, in order, taking their feed ids at once; return them with their ids."""
+
     def after(self, tenant_id: str, after: str | None, limit: int) -> Page[SyncEvent]:
         """Events newer than `after` (a feed id; None: from the oldest kept), oldest first."""
 

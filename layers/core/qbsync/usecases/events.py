@@ -24,13 +24,19 @@ class FeedAndBus:
     bus: EventPublisher
     clock: Clock
 
-    def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
-        for detail_type, detail in events:
-            self.publish(detail_type, tenant_id, detail)
-
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
         stored = self.feed.append(SyncEvent(detail_type, tenant_id, self.clock.now(), dict(detail)))
         self.bus.publish(detail_type, tenant_id, {"event_id": stored.id, **detail})
+
+    def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
+        """A batch's events: stored in the feed together, then put on the bus together, with their ids."""
+        if not events:
+            return
+        now = self.clock.now()
+        stored = self.feed.append_many([SyncEvent(t, tenant_id, now, dict(d)) for t, d in events])
+        self.bus.publish_many(
+            tenant_id, [(t, {"event_id": s.id, **d}) for (t, d), s in zip(events, stored, strict=True)]
+        )
 
 
 def read_feed(
