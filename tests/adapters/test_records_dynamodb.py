@@ -962,6 +962,36 @@ def test_save_all_keeps_each_transaction_within_dynamodbs_four_megabytes(client,
     assert store.get(TENANT, "customer", "c-29") == big[29]
 
 
+def test_a_bulk_push_of_200_invoices_is_a_handful_of_dynamodb_requests(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    tenants = InMemoryTenants()
+    tenants.add(Tenant(TENANT, "Acme", Edition.QBO, T0))
+    counting = _Counting(client)
+    records = Records(
+        tenants,
+        DynamoRecordStore(counting, table),  # type: ignore[arg-type]
+        InMemorySettings(),
+        InMemoryQueue(),
+        InMemoryTenantLease(),
+        FixedClock(T0),
+    )
+    records.upsert_many(
+        TENANT, "customer", [(f"c-{n}", {"display_name": f"Customer {n}"}) for n in range(20)]
+    )
+    records.upsert_many(
+        TENANT, "item", [(f"i-{n}", {"kind": "service", "name": f"Item {n}"}) for n in range(10)]
+    )
+    counting.calls.clear()
+    line = {"quantity": "1", "rate": "10.25"}
+    invoices = [
+        (f"inv-{n}", {"customer_id": f"c-{n % 20}", "lines": [{**line, "item_id": f"i-{n % 10}"}]})
+        for n in range(200)
+    ]
+    assert {o.status for o in records.upsert_many(TENANT, "invoice", invoices)} == {"created"}
+    # The invoices, customers and items read in BatchGetItem of 100; the invoices written in 2 transactions.
+    assert counting.calls == Counter({"batch_get_item": 3, "transact_write_items": 2})
+    assert len(DynamoRecordStore(client, table).list(TENANT, "invoice", PENDING, 500, None).items) == 200
+
+
 class _RacedSaveAll(DynamoRecordStore):
     """Runs `meanwhile` once, between save_all's read of the stored records and its transaction."""
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -333,6 +333,86 @@ def test_a_bulk_reads_what_it_needs_once(world: World) -> None:
     )
     assert {o.status for o in outcomes} == {"created"}
     assert store.reads <= 1 + 5  # the invoices in one go, then each customer (and the item) once
+
+
+@dataclass
+class CountingWrites(CountingStore):
+    saves: int = 0  # calls of save by the use case (not those the fake's save_all makes)
+    save_alls: list[int] = field(default_factory=list)
+    in_save_all: bool = False
+
+    def save(
+        self, record: SyncRecord, expected_revision: int | None, expected_state: SyncState | None
+    ) -> None:
+        self.saves += not self.in_save_all
+        super().save(record, expected_revision, expected_state)
+
+    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
+        self.save_alls.append(len(saves))
+        self.in_save_all = True
+        try:
+            return super().save_all(saves)
+        finally:
+            self.in_save_all = False
+
+
+def test_a_bulk_reads_its_records_and_what_they_refer_to_in_one_go_and_stores_them_in_one_go(
+    world: World,
+) -> None:
+    store = CountingWrites()
+    world.records.store = store
+    world.records.upsert_many(TENANT, "customer", [(f"c-{n}", customer(f"Customer {n}")) for n in range(50)])
+    world.records.upsert_many(TENANT, "item", [(f"i-{n}", {**ITEM, "name": f"Item {n}"}) for n in range(20)])
+    world.records.upsert_many(TENANT, "invoice", [(f"inv-{n}", invoice("c-0", "i-0")) for n in range(5)])
+    store.reads, store.saves, store.save_alls = 0, 0, []
+    entries = [(f"inv-{n}", invoice(f"c-{n % 50}", f"i-{n % 20}")) for n in range(200)]
+    entries[7] = ("inv-7", invoice("c-404"))  # refers to no customer: answered, not stored
+    outcomes = world.records.upsert_many(TENANT, "invoice", entries)
+    assert [o.status for o in outcomes].count("created") == 194
+    assert [o.status for o in outcomes[:5]] == ["unchanged", "updated", "updated", "updated", "updated"]
+    assert outcomes[7].status == "invalid"
+    assert store.reads == 1  # the invoices, their customers and items: one get_many
+    assert (store.saves, store.save_alls) == (0, [198])
+    assert store.get(TENANT, "invoice", "inv-199").data["customer_id"] == "c-49"  # type: ignore[union-attr]
+    assert store.get(TENANT, "invoice", "inv-3").revision == 2  # type: ignore[union-attr]
+
+
+@dataclass
+class ChangedBeforeTheSave(InMemoryRecordStore):
+    """Another writer changes `target` after the bulk read it and before the bulk's save_all."""
+
+    target: str = ""
+
+    def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
+        for record, _, _ in saves:
+            if record.record_id == self.target:
+                current = self.get(record.tenant_id, record.record_type, record.record_id)
+                assert current is not None
+                changed = current.copy()
+                changed.revision += 1
+                changed.data = {**changed.data, "memo": "changed by another request"}
+                self.save(changed, current.revision, current.state)
+        return super().save_all(saves)
+
+
+def test_a_bulk_record_changed_before_its_save_is_decided_again_on_what_is_stored(world: World) -> None:
+    store = ChangedBeforeTheSave()
+    world.records.store = store
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    world.records.upsert_many(TENANT, "invoice", [("inv-1", invoice()), ("inv-2", invoice())])
+    store.target = "inv-1"
+    outcomes = world.records.upsert_many(
+        TENANT, "invoice", [("inv-1", invoice(memo="the bulk's")), ("inv-2", invoice(memo="the bulk's"))]
+    )
+    assert [o.status for o in outcomes] == ["updated", "updated"]
+    first = store.get(TENANT, "invoice", "inv-1")
+    assert first is not None
+    assert (first.revision, first.data["memo"]) == (3, "the bulk's")  # over the other change, not lost
+    assert outcomes[0].record == first
+    second = store.get(TENANT, "invoice", "inv-2")
+    assert second is not None
+    assert (second.revision, second.data["memo"]) == (2, "the bulk's")
 
 
 def test_a_bulk_may_hold_a_parent_before_its_sub_customer(world: World) -> None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from qbsync.adapters.clock import SystemClock
 from qbsync.adapters.dynamodb import (
     GSI1,

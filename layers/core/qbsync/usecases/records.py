@@ -62,6 +62,21 @@ class Outcome:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A record save decided on: its outcome once stored, what the save expects (revision, state; None, None
+    for a new record), and the name it gives up once stored."""
+
+    outcome: Outcome
+    expected: tuple[int | None, SyncState | None]
+    release: str | None = None
+
+    @property
+    def record(self) -> SyncRecord:
+        assert self.outcome.record is not None  # a plan always stores a record
+        return self.outcome.record
+
+
 class RecordProblemsError(InvalidInputError):
     """The record would be refused by QuickBooks or refers to what does not exist (HTTP 422)."""
 
@@ -129,13 +144,39 @@ class Records:
                 [FieldProblem("records", f"{i!r} appears more than once", "duplicate") for i in repeated],
             )
         _, settings = settings_in_force(self.settings, tenant_id)
-        # What this request reads, read once: the records it replaces in one go, the records they refer to
-        # (a thousand invoices of two hundred customers) as first needed, and each record as stored.
-        seen: dict[str, SyncRecord | None] = {ref_key(record_type, rid): None for rid in ids}
-        seen |= self.store.get_many(tenant_id, [(record_type, rid) for rid in ids])
-        outcomes = [
-            self._upsert(tenant, settings, record_type, rid, data, seen=seen) for rid, data in entries
+        # What this request reads, read once and in bulk: the records it replaces, and the records they refer
+        # to (a thousand invoices of two hundred customers). Then every record is checked and planned, and the
+        # planned saves are stored together; a record whose save lost a race goes the one-by-one way.
+        models = {rid: _parsed(record_type, data) for rid, data in entries}
+        wanted = [(record_type, rid) for rid in ids]
+        wanted += [
+            (k, i) for m in models.values() if isinstance(m, BaseModel) for _, k, i in reference_fields(m)
         ]
+        seen: dict[str, SyncRecord | None] = dict.fromkeys((ref_key(k, i) for k, i in wanted), None)
+        seen |= self.store.get_many(tenant_id, list(dict.fromkeys(wanted)))
+        outcomes: list[Outcome] = []
+        planned: list[tuple[int, _Plan]] = []
+        for rid in ids:
+            checked = self._checked(tenant, record_type, rid, models[rid], seen)
+            if isinstance(checked, Outcome):
+                outcomes.append(checked)
+                continue
+            existing = seen[ref_key(record_type, rid)]
+            plan = self._planned(tenant, settings, record_type, rid, checked=checked, existing=existing)
+            if isinstance(plan, Outcome):
+                outcomes.append(plan)
+                continue
+            seen[ref_key(record_type, rid)] = plan.record
+            planned.append((len(outcomes), plan))
+            outcomes.append(plan.outcome)
+        stored = self.store.save_all([(p.record, *p.expected) for _, p in planned])
+        data_of = dict(entries)
+        for (index, plan), saved in zip(planned, stored, strict=True):
+            if saved:
+                self._after_save(plan)
+            else:  # changed meanwhile: read it again and decide again, as a single PUT does
+                rid = plan.record.record_id
+                outcomes[index] = self._upsert(tenant, settings, record_type, rid, data_of[rid])
         self._request_run_if_pending(tenant, outcomes)
         return outcomes
 
@@ -261,44 +302,81 @@ class Records:
         data: Any,
         *,
         force: bool = False,
-        seen: dict[str, SyncRecord | None] | None = None,
     ) -> Outcome:
-        """Check and store one record. `seen`: records this request already read (None: not stored)."""
-        seen = {} if seen is None else seen
-        try:
-            model = parse_record(record_type, data)
-        except ValidationError as exc:
-            return Outcome(record_id, "invalid", problems=_pydantic_problems(exc), detail=_INVALID)
+        """Check and store one record, reading it again and deciding again while its save loses races."""
+        seen: dict[str, SyncRecord | None] = {}
+        checked = self._checked(tenant, record_type, record_id, _parsed(record_type, data), seen)
+        if isinstance(checked, Outcome):
+            return checked
+        for _ in range(SAVE_ATTEMPTS):
+            existing = self.store.get(tenant.id, record_type, record_id)
+            plan = self._planned(
+                tenant, settings, record_type, record_id, checked=checked, existing=existing, force=force
+            )
+            if isinstance(plan, Outcome):
+                return plan
+            try:
+                self.store.save(plan.record, *plan.expected)
+            except StaleRecordError:
+                continue
+            self._after_save(plan)
+            return plan.outcome
+        return Outcome(record_id, "refused", detail="The record kept changing while it was stored; retry.")
+
+    def _checked(
+        self,
+        tenant: Tenant,
+        record_type: str,
+        record_id: str,
+        model: BaseModel | ValidationError,
+        seen: dict[str, SyncRecord | None],
+    ) -> tuple[BaseModel, dict[str, Any]] | Outcome:
+        """The record's model and canonical data, or its "invalid" outcome. `seen`: records this request
+        already read (None: not stored); the records it refers to are read into it."""
+        if isinstance(model, ValidationError):
+            return Outcome(record_id, "invalid", problems=_pydantic_problems(model), detail=_INVALID)
         problems = [p.as_field_problem() for p in validate(record_type, model, tenant.edition)]
         problems += self._reference_problems(tenant.id, record_type, record_id, model, seen)
         if problems:
             return Outcome(record_id, "invalid", problems=problems, detail=_INVALID)
-        canonical = model.model_dump(mode="json")
-        key = ref_key(record_type, record_id)
-        for attempt in range(SAVE_ATTEMPTS):
-            known = attempt == 0 and key in seen
-            existing = seen[key] if known else self.store.get(tenant.id, record_type, record_id)
-            try:
-                outcome = self._store(
-                    tenant,
-                    settings,
-                    record_type=record_type,
-                    record_id=record_id,
-                    canonical=canonical,
-                    existing=existing,
-                    force=force,
-                )
-            except _NameTakenError as taken:
-                return Outcome(record_id, "invalid", problems=[taken.problem], detail=_INVALID)
-            except RecordLockedError as kept:  # in a bulk, one kept record stops no other
-                return Outcome(record_id, "refused", record=existing, detail=kept.detail)
-            except StaleRecordError:
-                continue
-            seen[key] = outcome.record
-            return outcome
-        return Outcome(record_id, "refused", detail="The record kept changing while it was stored; retry.")
+        return model, model.model_dump(mode="json")
 
-    def _store(
+    def _planned(
+        self,
+        tenant: Tenant,
+        settings: SyncSettings,
+        record_type: str,
+        record_id: str,
+        *,
+        checked: tuple[BaseModel, dict[str, Any]],
+        existing: SyncRecord | None,
+        force: bool = False,
+    ) -> _Plan | Outcome:
+        """What storing the checked record over `existing` means: the save to make, or an outcome without
+        one (unchanged, refused, a name another record holds)."""
+        _, canonical = checked
+        try:
+            return self._plan(
+                tenant,
+                settings,
+                record_type=record_type,
+                record_id=record_id,
+                canonical=canonical,
+                existing=existing,
+                force=force,
+            )
+        except _NameTakenError as taken:
+            return Outcome(record_id, "invalid", problems=[taken.problem], detail=_INVALID)
+        except RecordLockedError as kept:  # in a bulk, one kept record stops no other
+            return Outcome(record_id, "refused", record=existing, detail=kept.detail)
+
+    def _after_save(self, plan: _Plan) -> None:
+        if plan.release is not None:
+            self.store.release_name(
+                plan.record.tenant_id, plan.release, plan.record.key, plan.record.revision
+            )
+
+    def _plan(
         self,
         tenant: Tenant,
         settings: SyncSettings,
@@ -308,7 +386,7 @@ class Records:
         canonical: dict[str, Any],
         existing: SyncRecord | None,
         force: bool,
-    ) -> Outcome:
+    ) -> _Plan | Outcome:
         now = self.clock.now()
         live = settings.send_mode is SendMode.LIVE
         removal = RECORD_TYPES[record_type].removal[tenant.edition]
@@ -316,8 +394,7 @@ class Records:
             record = SyncRecord(tenant.id, record_type, record_id, canonical, SyncState.DRAFT, now)
             self._claim_name(record)
             record.move(SyncState.PENDING if live else SyncState.DRAFT, now, "received")
-            self.store.save(record, None, None)
-            return Outcome(record_id, "created", record)
+            return _Plan(Outcome(record_id, "created", record), (None, None))
         same = existing.data == canonical and existing.operation is Operation.UPSERT and not force
         # Unchanged: nothing to do, unless it failed and the tenant sends on change (then this is a retry).
         if same and (existing.state is not SyncState.FAILED or not live):
@@ -346,10 +423,8 @@ class Records:
         keep_pending = existing.state in (SyncState.PENDING, SyncState.SYNCING)
         state = SyncState.PENDING if live or keep_pending else SyncState.DRAFT
         record.move(state, now, "changed")
-        self.store.save(record, existing.revision, existing.state)
-        if old_name is not None and old_name != new_name:
-            self.store.release_name(tenant.id, old_name, record.key, record.revision)
-        return Outcome(record_id, "updated", record)
+        released = old_name if old_name is not None and old_name != new_name else None
+        return _Plan(Outcome(record_id, "updated", record), (existing.revision, existing.state), released)
 
     def _reference_problems(
         self,
@@ -479,17 +554,22 @@ class Records:
 
     def _wait_for_web_connector(self, pending: list[SyncRecord]) -> None:
         now = self.clock.now()
+        saves: list[tuple[SyncRecord, SyncRecord]] = []
         for record in pending:
             if record.waiting_for == (WEB_CONNECTOR,):
                 continue
             waiting = record.copy()
             waiting.move(SyncState.PENDING, now, WAITS_FOR_WEB_CONNECTOR)
             waiting.waiting_for = (WEB_CONNECTOR,)
-            try:
-                self.store.save(waiting, record.revision, record.state)
-            except StaleRecordError:
-                continue  # changed meanwhile: that change says so in turn
-            record.history, record.waiting_for, record.updated_at = waiting.history, waiting.waiting_for, now
+            saves.append((record, waiting))
+        stored = self.store.save_all([(w, r.revision, r.state) for r, w in saves])
+        for (record, waiting), saved in zip(saves, stored, strict=True):
+            if saved:  # else it changed meanwhile: that change says so in turn
+                record.history, record.waiting_for, record.updated_at = (
+                    waiting.history,
+                    waiting.waiting_for,
+                    now,
+                )
 
 
 # In waiting_for: a QuickBooks Desktop tenant's records wait for its Web Connector to collect them.
@@ -506,6 +586,13 @@ class _NameTakenError(Exception):
     def __init__(self, problem: FieldProblem) -> None:
         super().__init__(problem.message)
         self.problem = problem
+
+
+def _parsed(record_type: str, data: Any) -> BaseModel | ValidationError:
+    try:
+        return parse_record(record_type, data)
+    except ValidationError as exc:
+        return exc
 
 
 def _known_type(record_type: str) -> None:
