@@ -82,7 +82,7 @@ def _injected(sb: Sandbox, injected: Fault) -> Response | None:
     """The answer an injected fault gives before any work is done (`lost` answers after: tag_and_lose)."""
     if injected.kind == "throttle":
         return throttled(sb.clock.now())
-    if injected.kind == "status":
+    if injected.kind == "status" and injected.code == "10000":
         return fault(
             injected.status,
             "10000",
@@ -91,6 +91,10 @@ def _injected(sb: Sandbox, injected: Fault) -> Response | None:
             "SystemFault",
             sb.clock.now(),
         )
+    if injected.kind == "status":  # another code, to stand for a refusal of the whole request
+        message = f"message=InjectedFault; errorCode={injected.code:0>6}; statusCode={injected.status}"
+        return fault(injected.status, injected.code, message, "Injected by /_sandbox/faults", "SERVICE",
+                     sb.clock.now())  # fmt: skip
     if injected.kind == "timeout":
         options = options_for(sb)
         options.wake.wait(options.timeout_seconds)

@@ -75,10 +75,11 @@ def token_requests() -> Response:
 
 @bp.post("/faults")
 def inject_fault() -> Response:
-    """Add a fault: {"kind", "path_contains"?, "method"?, "status"?, "count"?, "rate"?, "seed"?}. Without a
-    rate it answers the next `count` (default 1) matching requests; with a rate (0 < rate <= 1) each matching
-    request has that chance of being answered with it, `count` times at most (no limit when left out), drawn
-    from a random.Random(seed) of its own."""
+    """Add a fault: {"kind", "path_contains"?, "method"?, "status"?, "code"?, "count"?, "rate"?, "seed"?}.
+    Without a rate it answers the next `count` (default 1) matching requests; with a rate (0 < rate <= 1)
+    each matching request has that chance of being answered with it, `count` times at most (no limit when left
+    out), drawn from a random.Random(seed) of its own. A status fault answers with fault `code` (default
+    10000, SystemFault)."""
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         body = {}
@@ -112,7 +113,8 @@ def clear_faults() -> Response:
 def _fault_from(body: dict[str, Any]) -> Fault | str:
     """The Fault a POST /faults body asks for, or what is wrong with it."""
     kind, path_contains, method = body.get("kind"), body.get("path_contains", ""), body.get("method")
-    status, rate, seed = body.get("status", 500), body.get("rate"), body.get("seed")
+    status, code = body.get("status", 500), body.get("code", "10000")
+    rate, seed = body.get("rate"), body.get("seed")
     count = body.get("count", None if rate is not None else 1)
     problems = (
         (kind not in FAULT_KINDS, f"kind must be one of {sorted(FAULT_KINDS)}"),
@@ -122,6 +124,7 @@ def _fault_from(body: dict[str, Any]) -> Fault | str:
             "method must be an HTTP method, or left out for any",
         ),
         (not (_is_int(status) and 400 <= status <= 599), "status must be an HTTP error status, 400 to 599"),
+        (not (isinstance(code, str) and code.isdigit()), "code must be a QuickBooks fault code, digits only"),
         (
             rate is not None and not (_is_number(rate) and 0 < rate <= 1),
             "rate must be a number above 0 and at most 1",
@@ -144,6 +147,7 @@ def _fault_from(body: dict[str, Any]) -> Fault | str:
         method=method.strip().upper() if isinstance(method, str) else None,
         remaining=count,
         status=status,
+        code=code,
         rate=float(rate) if rate is not None else None,
         seed=seed,
     )

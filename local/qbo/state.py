@@ -104,8 +104,8 @@ class RefreshToken:
 @dataclass
 class Fault:
     """A fault to inject on matching requests (`path_contains` in the path, and `method` if given): `kind` is
-    status (answered with `status`), timeout, lost (the change is committed and the response never arrives),
-    or throttle.
+    status (answered with `status` and the fault `code`: 10000, SystemFault, unless told), timeout, lost (the
+    change is committed and the response never arrives), or throttle.
 
     Without a `rate` the fault fires on each of the next `remaining` matching requests. With a `rate` each
     matching request rolls the fault's own die (seeded with `seed`, so that a run can be repeated) and the
@@ -116,6 +116,7 @@ class Fault:
     method: str | None = None
     remaining: int | None = 1
     status: int = 500
+    code: str = "10000"
     rate: float | None = None
     seed: int | None = None
     fired: int = 0  # how many requests it answered
@@ -143,6 +144,7 @@ class Fault:
             "path_contains": self.path_contains,
             "method": self.method,
             "status": self.status if self.kind == "status" else None,
+            "code": self.code if self.kind == "status" else None,
             "rate": self.rate,
             "seed": self.seed,
             "remaining": self.remaining,

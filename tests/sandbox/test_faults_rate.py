@@ -67,6 +67,7 @@ def test_a_rate_fault_is_described_back_and_listed(api: Api) -> None:
         "path_contains": "/customer",
         "method": "POST",
         "status": 503,
+        "code": "10000",
         "rate": 0.1,
         "seed": 3,
         "remaining": None,
@@ -95,6 +96,8 @@ def test_a_rate_fault_is_described_back_and_listed(api: Api) -> None:
         {"kind": "status", "count": 1.5},
         {"kind": "status", "status": 200},
         {"kind": "status", "status": "503"},
+        {"kind": "status", "code": 3100},
+        {"kind": "status", "code": "ThrottleExceeded"},
         {"kind": "lost", "method": ""},
         {"kind": "lost", "path_contains": 7},
     ],
@@ -147,6 +150,14 @@ def test_count_caps_a_rate_fault_which_is_then_spent(api: Api) -> None:
     assert state["faults"] == []
     [spent] = state["spent"]
     assert (spent["fired"], spent["remaining"], spent["rate"]) == (3, 0, 1.0)
+
+
+def test_a_status_fault_answers_with_the_fault_code_it_was_given(api: Api) -> None:
+    add_fault(api, kind="status", status=403, code="3100", path_contains="/companyinfo")
+    add_fault(api, kind="status", status=503, path_contains="/companyinfo")
+    answers = [api.get(f"companyinfo/{REALM}") for _ in range(2)]
+    codes = [(a.status_code, a.get_json()["Fault"]["Error"][0]["code"]) for a in answers]
+    assert codes == [(403, "3100"), (503, "10000")]
 
 
 def test_a_fault_without_rate_answers_the_next_count_requests_as_before(api: Api) -> None:
