@@ -3,14 +3,16 @@
 It keeps the rules the engine relies on in both editions: names unique across customers, vendors and
 employees (a clash is RESOLVE_NAME_CLASH), a version per object (a stale one is REREAD_AND_REAPPLY), a
 request id answered again with its first result, answers that can be lost after the writes were applied, and
-whole-batch faults scripted per kind of operation. Scenarios run against it in milliseconds; the same
-scenarios run against QuickBooks Online's adapter and sandbox in tests/adapters/test_sync_engine_qbo.py."""
+whole-batch faults scripted per kind of operation. It is the `QuickBooks` world of tests/unit/engine_spec.py
+(whose scenarios run against it in milliseconds, and against QuickBooks Online's adapter and sandbox in
+tests/adapters/test_sync_engine_qbo.py)."""
 
 from __future__ import annotations
 
-from collections import Counter
+import random
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import (
@@ -19,18 +21,32 @@ from qbsync.domain.sync import (
     Fault,
     FaultAction,
     Found,
+    Operation,
     Outcomes,
     Write,
     WriteResult,
 )
-from tests.unit.fakes import FixedClock
+from tests.unit.engine_spec import KINDS_OF_OPERATION, Held, Told, WholeFault
 
 PEOPLE = ("customer", "vendor", "employee")
 PROFILE = EditionProfile(batch_max=30, lease=timedelta(minutes=3), run_budget=timedelta(seconds=50))
-LOST_ANSWER_WAIT = timedelta(seconds=60)  # what waiting for an answer that never comes costs the run
 
 STALE = Fault(FaultAction.REREAD_AND_REAPPLY, "stale", "QuickBooks refused it: the object changed")
 CLASH = Fault(FaultAction.RESOLVE_NAME_CLASH, "clash", "QuickBooks refused it: the name is in use")
+# How this QuickBooks answers a whole batch, by kind of fault.
+WHOLE: dict[WholeFault, Fault] = {
+    WholeFault.SERVER_ERROR: Fault(
+        FaultAction.RETRY_LATER, "503", "QuickBooks answered 503", "", timedelta(seconds=20)
+    ),
+    WholeFault.THROTTLED: Fault(
+        FaultAction.RETRY_LATER, "429", "QuickBooks answered 429", "", timedelta(seconds=60)
+    ),
+    WholeFault.NO_ANSWER: Fault(
+        FaultAction.OUTCOME_UNKNOWN, "no_answer", "QuickBooks did not answer", "", timedelta(seconds=30)
+    ),
+    WholeFault.RECONNECT: Fault(FaultAction.RECONNECT, "not_connected", "waits for the connection"),
+    WholeFault.REFUSED: Fault(FaultAction.FIX_RECORD, "4000", "QuickBooks refused the request"),
+}
 
 
 @dataclass
@@ -39,34 +55,77 @@ class Entry:
     qbo_id: str
     version: str
     name: str
+    amount: Decimal | None = None
+    party: str | None = None
     active: bool = True
 
 
 @dataclass
 class FakeBooks:
-    """`faults[kind]` ("write", "look_up", "reread", "name_holders") answer the next batches carrying that
-    kind of operation as a whole, in order; `item_faults[name]` answer the next writes of that name."""
+    """`faults[kind]` (KINDS_OF_OPERATION) answer the next batches carrying that kind of operation as a whole,
+    in order; `item_faults[name]` answer the next writes of that name; `lost` are the next write batches
+    applied whose answer is lost (None: no answer; else that fault, the write maybe applied)."""
 
-    clock: FixedClock
     profile: EditionProfile = PROFILE
     entries: dict[str, Entry] = field(default_factory=dict)  # by QuickBooks id
     answered: dict[str, dict[str, WriteResult]] = field(default_factory=dict)  # by request id
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     item_faults: dict[str, list[Fault]] = field(default_factory=dict)
-    lose_answers: int = 0  # the next write batches are applied, and their answers lost
-    creates: Counter[str] = field(default_factory=Counter)  # name -> times created
-    calls: Counter[str] = field(default_factory=Counter)  # per kind of operation, batches that carried it
-    batches: list[Batch] = field(default_factory=list)
+    lost: list[Fault | None] = field(default_factory=list)
+    sent: int = 0  # requests QuickBooks got
+    fired: int = 0  # of them, answered with an injected fault
+    die: random.Random | None = None
+    lost_rate: float = 0.0
+    error_rate: float = 0.0
+
+    # ------------------------------------------------------------------ the QuickBooks world
+
+    def enter(self, record_type: str, name: str) -> Held:
+        entry = Entry(record_type, str(len(self.entries) + 1), "0", name)
+        self.entries[entry.qbo_id] = entry
+        return _held(entry)
+
+    def change(self, record_type: str, qbo_id: str) -> None:
+        entry = self.entries[qbo_id]
+        assert entry.entity == record_type
+        entry.version = str(int(entry.version) + 1)
+
+    def lose_answers(self, batches: int, then: WholeFault | None = None) -> None:
+        self.lost += [None if then is None else WHOLE[then]] * batches
+
+    def fail_next(self, kind: str, fault: WholeFault) -> Told:
+        assert kind in KINDS_OF_OPERATION
+        self.faults.setdefault(kind, []).append(WHOLE[fault])
+        return Told(WHOLE[fault].code, WHOLE[fault].retry_after)
+
+    def flaky(self, lost: float, server_errors: float, seed: int) -> None:
+        self.die, self.lost_rate, self.error_rate = random.Random(seed), lost, server_errors
+
+    def held(self, record_type: str) -> list[Held]:
+        return [_held(e) for e in self.entries.values() if e.entity == record_type]
+
+    def requests(self) -> int:
+        return self.sent
+
+    def faults_fired(self) -> int:
+        return self.fired
+
+    # ------------------------------------------------------------------ the Books port
 
     def send(self, batch: Batch, settings: SyncSettings) -> Outcomes:
-        self.batches.append(batch)
+        self.sent += 1
         kinds = [k for k, ops in self._kinds(batch).items() if ops]
         for kind in kinds:
-            self.calls[kind] += 1
-        for kind in kinds:
             if self.faults.get(kind):
+                self.fired += 1
                 return Outcomes(fault=self.faults[kind].pop(0))
+        roll = self.die.random() if self.die else 1.0
+        if roll < self.error_rate:
+            self.fired += 1
+            return Outcomes(fault=WHOLE[WholeFault.SERVER_ERROR])
         if batch.writes:
+            if roll < self.error_rate + self.lost_rate:
+                self.lost.append(None)
             return self._write(batch)
         return Outcomes(
             found={w.record.key: self._find(w) for w in batch.look_ups},
@@ -86,11 +145,10 @@ class FakeBooks:
     def _write(self, batch: Batch) -> Outcomes:
         if batch.request_id not in self.answered:
             self.answered[batch.request_id] = {w.record.key: self._apply(w) for w in batch.writes}
-        if self.lose_answers:
-            self.lose_answers -= 1
-            self.clock.advance(LOST_ANSWER_WAIT)
-            lost = Fault(FaultAction.OUTCOME_UNKNOWN, "no_answer", "QuickBooks did not answer")
-            return Outcomes(fault=lost, maybe_applied=True)
+        if self.lost:
+            self.fired += 1
+            told = self.lost.pop(0)
+            return Outcomes(fault=told or WHOLE[WholeFault.NO_ANSWER], maybe_applied=True)
         return Outcomes(written=self.answered[batch.request_id])
 
     def _apply(self, write: Write) -> WriteResult:
@@ -98,20 +156,31 @@ class FakeBooks:
         name = self.name_of(write)
         if self.item_faults.get(name):
             return WriteResult(record.key, fault=self.item_faults[name].pop(0))
+        if record.operation is Operation.DELETE:
+            if record.qbo_id is None:  # QuickBooks never had it: nothing to void
+                return WriteResult(record.key)
+            entry = self.entries[record.qbo_id]
+            entry.active, entry.amount = False, None if entry.amount is None else Decimal(0)
+            entry.version = str(int(entry.version) + 1)
+            return WriteResult(record.key, entry.qbo_id, entry.version)
+        if record.record_type in PEOPLE and any(
+            e.name == name and e.entity in PEOPLE and e.qbo_id != record.qbo_id for e in self.entries.values()
+        ):
+            return WriteResult(record.key, fault=CLASH)
         if record.qbo_id is None:
-            if record.record_type in PEOPLE and any(
-                e.name == name and e.entity in PEOPLE for e in self.entries.values()
-            ):
-                return WriteResult(record.key, fault=CLASH)
-            qbo_id = str(len(self.entries) + 1)
-            self.entries[qbo_id] = Entry(record.record_type, qbo_id, "0", name)
-            self.creates[name] += 1
-            return WriteResult(record.key, qbo_id, "0")
-        entry = self.entries[record.qbo_id]
-        if entry.version != record.sync_token:
-            return WriteResult(record.key, fault=STALE)
-        entry.version = str(int(entry.version) + 1)
-        entry.name = name
+            entry = Entry(record.record_type, str(len(self.entries) + 1), "0", name)
+            self.entries[entry.qbo_id] = entry
+        else:
+            entry = self.entries[record.qbo_id]
+            if entry.version != record.sync_token:
+                return WriteResult(record.key, fault=STALE)
+            entry.version = str(int(entry.version) + 1)
+            entry.name = name
+        total = getattr(write.model, "total", None)
+        entry.amount = total if isinstance(total, Decimal) else None
+        entry.party = next(
+            (qbo_id for key, qbo_id in write.ids.items() if key.split("/")[0] in ("customer", "vendor")), None
+        )
         return WriteResult(record.key, entry.qbo_id, entry.version)
 
     @staticmethod
@@ -131,3 +200,7 @@ class FakeBooks:
         return tuple(
             Found(e.entity, e.qbo_id, e.version, e.name) for e in self.entries.values() if e.name == name
         )
+
+
+def _held(entry: Entry) -> Held:
+    return Held(entry.qbo_id, entry.name, entry.version, entry.amount, entry.party)
