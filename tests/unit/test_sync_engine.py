@@ -6,6 +6,7 @@ adapter and sandbox in tests/adapters/test_sync_engine_qbo.py."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -49,3 +50,24 @@ def test_a_pause_whose_fault_names_no_time_waits_the_default_delay(world: World)
         world.run()
     assert raised.value.delay == DEFAULT_DELAY == timedelta(seconds=30)
     assert world.get("customer", "c-1").state is SyncState.PENDING
+
+
+def test_a_write_quickbooks_asks_to_retry_later_pauses_the_run_with_its_delay(world: World) -> None:
+    """One operation answered "retry later" (QuickBooks' other operations of the batch went through): the
+    run pauses for the delay QuickBooks named, instead of sending it again at once, round after round."""
+    assert isinstance(world.qb, FakeBooks)
+    busy = Fault(FaultAction.RETRY_LATER, "10000", "QuickBooks answered 500", "", timedelta(seconds=20))
+    world.qb.item_faults["Ada"] = [busy]
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    world.push("customer", "c-2", {"display_name": "Grace"})
+    with pytest.raises(RetryLaterError) as raised:
+        world.run()
+    assert raised.value.delay == timedelta(seconds=20)
+    assert len(world.books.batches) == 1
+    assert (world.get("customer", "c-1").state, world.get("customer", "c-2").state) == (
+        SyncState.PENDING,
+        SyncState.SYNCED,
+    )
+    world.sync()
+    assert world.get("customer", "c-1").state is SyncState.SYNCED
+    assert world.names("customer") == Counter({"Ada": 1, "Grace": 1})

@@ -438,7 +438,9 @@ class SyncEngine:
             again.move(SyncState.PENDING, now, "changed in QuickBooks meanwhile; reading it again")
             again.follow_up = FollowUp(FollowUpKind.REREAD, fault.code)
         elif fault.action is FaultAction.RETRY_LATER and record.attempts < MAX_ATTEMPTS:
+            # Later, not at once: sent again in the same run, it would be asked (and answered) in a loop.
             again.move(SyncState.PENDING, now, f"{fault.message}; retrying")
+            run.stop(RetryLaterError(fault.message, fault.retry_after or DEFAULT_DELAY))
         else:
             again.attempts = 0
             again.fail(_failure(fault), now)
