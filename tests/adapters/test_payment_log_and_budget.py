@@ -13,8 +13,9 @@ from local.aws import LocalStack
 from local.qbo import server
 from qbsync.adapters import request_budget
 from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
+from qbsync.adapters.qbo_books import BATCH_MAX
 from qbsync.adapters.qbo_faults import RequestBudgetExceededError
-from qbsync.adapters.qbo_http import QboClient
+from qbsync.adapters.qbo_http import BUDGET_WAIT_MAX, QboClient
 from qbsync.adapters.request_budget import BATCHES, REQUESTS, Bucket, DynamoRequestBudget
 from qbsync.domain.payments import Told
 from tests.adapters.test_qbo_client import SandboxTokens
@@ -94,6 +95,26 @@ def test_the_default_buckets_stay_within_intuits_limits() -> None:
     # A token bucket lets through at most its capacity plus a minute's refill in any rolling minute.
     assert REQUESTS.capacity + REQUESTS.per_minute < 500
     assert BATCHES.capacity + BATCHES.per_minute < 40
+
+
+def test_the_default_budget_paces_batches_of_30_above_1000_writes_a_minute_within_intuits_40(
+    table: str,
+) -> None:
+    # A worker sending batches back to back, sleeping what the budget says: no rolling minute carries more
+    # than 38 batches (Intuit allows 40), and once the burst is spent a minute still carries 1,000 writes.
+    clock = FixedClock(T0)
+    budget = DynamoRequestBudget(boto3.client("dynamodb"), table, clock)
+    sent: list[datetime] = []
+    while clock.now() < T0 + timedelta(minutes=2):
+        wait = budget.take("realm-1", batch=True)
+        if wait:
+            assert wait <= BUDGET_WAIT_MAX  # waited inside the run, never a stop to re-queue
+            clock.advance(timedelta(seconds=wait))
+        else:
+            sent.append(clock.now())
+    assert max(sum(1 for t in sent if s <= t < s + timedelta(minutes=1)) for s in sent) <= 38
+    second_minute = [t for t in sent if t >= T0 + timedelta(minutes=1)]
+    assert len(second_minute) * BATCH_MAX >= 1000
 
 
 def test_slots_cap_the_requests_in_flight_and_lapse_when_a_holder_dies(table: str) -> None:

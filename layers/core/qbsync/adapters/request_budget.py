@@ -2,7 +2,9 @@
 
 Intuit allows 500 requests and 40 batch requests in any rolling minute per company (NOTES §3.4, §3.8). A
 token bucket of capacity C refilled at r per minute lets through at most C + r in any 60 seconds, so the
-buckets below stay within both limits with a margin: requests C=100, r=380 (≤ 480); batches C=8, r=30 (≤ 38).
+buckets below stay within both limits with a margin: requests C=100, r=380 (≤ 480); batches C=2, r=36 (≤ 38).
+The batch bucket spends its margin on the rate, not on a burst: a sync sends batches of 30 writes back to
+back, so r bounds it (36 batches of 30 = 1,080 writes a minute, where C=8, r=30 held it to 900).
 
 Each bucket is one DynamoDB item updated with a compare-and-set on its version:
 
@@ -40,7 +42,7 @@ class Bucket:
 
 
 REQUESTS = Bucket("requests", capacity=100, per_minute=380)
-BATCHES = Bucket("batches", capacity=8, per_minute=30)
+BATCHES = Bucket("batches", capacity=2, per_minute=36)
 
 
 class DynamoRequestBudget:
