@@ -1,6 +1,8 @@
 """`make bench`: import time and peak memory of every function's handler, next to a bare interpreter and a
 plain import of every runtime dependency (each run a fresh subprocess; figures are medians); then a whole sync
-of 1,300 records against the local stack, plain and with faults injected (bench/sync.py)."""
+of 1,300 records against the local stack, plain and with faults injected (bench/sync.py); then the sync
+engine alone against the sandbox at QuickBooks' limits: its rate, and 10,000 records with faults
+(bench/engine.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import json
 import platform
 import sys
 
-from bench import measure, report, sync
+from bench import engine, measure, report, sync
 
 
 def _positive(value: str) -> int:
@@ -37,12 +39,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=_positive, default=200, help="customers of the sync run")
     parser.add_argument("--items", type=_positive, default=100, help="items of the sync run")
     parser.add_argument(
+        "--engine",
+        choices=("none", "plain", "faults", "both"),
+        default="both",
+        help="which engine runs against the sandbox at its limits: plain (the rate, in invoices a minute), "
+        "with faults, or both (the default)",
+    )
+    parser.add_argument(
+        "--engine-invoices", type=_positive, default=3000, help="invoices of the plain engine run"
+    )
+    parser.add_argument(
+        "--engine-records",
+        type=_positive,
+        default=10_000,
+        help="records of the engine run with faults: the customers, the items, and invoices for the rest",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=measure.TIMEOUT_SECONDS,
         help="seconds one import may take before it counts as failed (default %(default)s)",
     )
     args = parser.parse_args(argv)
+    if args.engine in ("faults", "both") and args.engine_records <= args.customers + args.items:
+        parser.error("--engine-records must be more than --customers plus --items")
 
     targets = measure.targets()
     measure.precompile(targets)
@@ -66,6 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         for profile in profiles
     ]
+    engine_runs = [
+        engine.run_reporting(
+            customers=args.customers,
+            items=args.items,
+            invoices=args.engine_invoices
+            if profile == "plain"
+            else args.engine_records - args.customers - args.items,
+            profile=profile,
+        )
+        for profile in {"none": (), "both": ("plain", "faults")}.get(args.engine, (args.engine,))
+    ]
     if args.json:
         document = report.to_json(result, measurements)
         document["sync"] = [
@@ -78,13 +109,18 @@ def main(argv: list[str] | None = None) -> int:
             }
             for f in figures
         ]
+        document["engine"] = [engine.to_json(e) for e in engine_runs]
         print(json.dumps(document, indent=2))
     else:
         print(report.format_table(result))
         for f in figures:
             print()
             print(sync.format_figures(f))
-    return 1 if result.failed or not all(f.ok for f in figures) else 0
+        for e in engine_runs:
+            print()
+            print(engine.format_figures(e))
+    ok = all(f.ok for f in figures) and all(e.ok for e in engine_runs)
+    return 1 if result.failed or not ok else 0
 
 
 if __name__ == "__main__":

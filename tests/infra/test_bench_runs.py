@@ -15,7 +15,7 @@ from local import template as tpl
 
 def test_bench_measures_every_function_of_the_template():
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "1", "--json", "--sync", "none"],
+        [sys.executable, "-m", "bench", "--runs", "1", "--json", "--sync", "none", "--engine", "none"],
         cwd=tpl.ROOT,
         capture_output=True,
         text=True,
@@ -56,7 +56,19 @@ SMALL_SYNC = ("--invoices", "120", "--customers", "10", "--items", "5")
 
 def test_the_sync_bench_checks_the_books_plain_and_with_faults():
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "1", "--json", "--sync", "both", *SMALL_SYNC],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--runs",
+            "1",
+            "--json",
+            "--sync",
+            "both",
+            "--engine",
+            "none",
+            *SMALL_SYNC,
+        ],
         cwd=tpl.ROOT,
         capture_output=True,
         text=True,
@@ -78,5 +90,38 @@ def test_the_sync_bench_checks_the_books_plain_and_with_faults():
         assert figures["dynamodb_per_synced_record"] == total / figures["synced"]
     assert plain["answered_429"] == 0
     assert faulty["faults"] is True
+    assert faulty["profile"] == "faults"
+    assert sum(faulty["fired"].values()) > 0
+
+
+def test_the_engine_bench_syncs_against_the_sandbox_limits_plain_and_with_faults():
+    # Small runs: a rate over a few batches says little (make bench sends 3,000 invoices for it).
+    engine_only = (
+        "--sync",
+        "none",
+        "--engine",
+        "both",
+        "--engine-invoices",
+        "120",
+        "--engine-records",
+        "300",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--runs", "1", "--json", *engine_only, *SMALL_SYNC],
+        cwd=tpl.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    plain, faulty = json.loads(proc.stdout)["engine"]
+    for figures in (plain, faulty):
+        assert figures["synced"] == figures["records"]
+        assert (figures["lost"], figures["duplicates"], figures["wrong_totals"]) == (0, 0, 0)
+        assert figures["invoices_per_minute"] > 0
+    assert (plain["records"], faulty["records"]) == (135, 300)
+    assert plain["answered_429"] == 0
+    assert plain["calls_per_record"] <= 0.05
     assert faulty["profile"] == "faults"
     assert sum(faulty["fired"].values()) > 0
