@@ -74,8 +74,8 @@ class Env:
             SyncState.SYNCING,
             self.clock.now(),
             operation=kw.pop("operation", Operation.UPSERT),
-            qbo_id=kw.pop("qbo_id", None),
-            sync_token=kw.pop("sync_token", None),
+            quickbooks_id=kw.pop("quickbooks_id", None),
+            quickbooks_version=kw.pop("quickbooks_version", None),
         )
         return Write(record, parse_record(record_type, data), dict(self.ids), kw.pop("name", None))
 
@@ -84,14 +84,14 @@ class Env:
         results = self.books.write(TENANT, list(writes), settings, uuid.uuid4().hex)
         for write, result in zip(writes, results, strict=True):
             assert (result.key, result.fault) == (write.record.key, None), result
-            assert result.qbo_id is not None
-            self.ids[write.record.key] = result.qbo_id
+            assert result.quickbooks_id is not None
+            self.ids[write.record.key] = result.quickbooks_id
         return results
 
-    def current(self, record_type: str, qbo_id: str) -> Found | None:
+    def current(self, record_type: str, quickbooks_id: str) -> Found | None:
         """The object as QuickBooks has it now, asked as the engine asks it: a re-read in a batch."""
         record = SyncRecord(
-            TENANT, record_type, "x-1", {}, SyncState.PENDING, self.clock.now(), qbo_id=qbo_id
+            TENANT, record_type, "x-1", {}, SyncState.PENDING, self.clock.now(), quickbooks_id=quickbooks_id
         )
         write = Write(record, parse_record("customer", {"display_name": "unused"}), {})
         outcomes = self.books.send(Batch(TENANT, "q", rereads=(write,)), SETTINGS)
@@ -250,17 +250,17 @@ def test_updates_and_every_kind_of_delete_are_accepted(env: Env) -> None:
     )
     renamed = env.write(
         "customer", "c-1", {"display_name": "Ada Plumbing Co", "notes": "moved"},
-        qbo_id=env.ids["customer/c-1"],
-        sync_token="0",
+        quickbooks_id=env.ids["customer/c-1"],
+        quickbooks_version="0",
     )  # fmt: skip
     [result] = env.send(renamed)
-    assert result.sync_token == "1"
+    assert result.quickbooks_version == "1"
     assert env.read("Customer", "customer/c-1")["DisplayName"] == "Ada Plumbing Co"
-    gone = {"operation": Operation.DELETE, "sync_token": "0"}
+    gone = {"operation": Operation.DELETE, "quickbooks_version": "0"}
     results = env.books.write(
         TENANT,
         [
-            env.write(kind, rid, data, qbo_id=env.ids[f"{kind}/{rid}"], **gone)
+            env.write(kind, rid, data, quickbooks_id=env.ids[f"{kind}/{rid}"], **gone)
             for kind, rid, data in (
                 ("invoice", "inv-1", {"customer_id": "c-1", "lines": lines}),
                 ("payment", "p-1", {"customer_id": "c-1", "total_amount": "4"}),
@@ -275,7 +275,7 @@ def test_updates_and_every_kind_of_delete_are_accepted(env: Env) -> None:
         "deletes-1",
     )
     assert [(r.key, r.fault) for r in results if r.fault is not None] == []
-    assert [r.sync_token for r in results] == ["1", "1", None, None, None, "1", "1"]
+    assert [r.quickbooks_version for r in results] == ["1", "1", None, None, None, "1", "1"]
     voided = env.read("Invoice", "invoice/inv-1")
     assert (voided["TotalAmt"], voided["PrivateNote"]) == (0, "Voided")
     assert env.read("Payment", "payment/p-1")["TotalAmt"] == 0
@@ -325,13 +325,13 @@ def test_a_batch_of_30_mixed_writes_is_one_request_answered_item_by_item(env: En
         ),
         env.write("payment", "p-1", {"customer_id": "c-1", "total_amount": "2", "method": "Cash"}),
         env.write("customer", "c-1", {"display_name": "Ada Plumbing", "phone": "555"},
-                  qbo_id=env.ids["customer/c-1"], sync_token="0"),
+                  quickbooks_id=env.ids["customer/c-1"], quickbooks_version="0"),
         env.write(
             "invoice",
             "inv-0",
             {"customer_id": "c-1", "lines": [{"item_id": "i-1", "amount": "5"}]},
-            qbo_id=env.ids["invoice/inv-0"],
-            sync_token="0",
+            quickbooks_id=env.ids["invoice/inv-0"],
+            quickbooks_version="0",
             operation=Operation.DELETE,
         ),
     ]  # fmt: skip
@@ -346,8 +346,8 @@ def test_a_batch_of_30_mixed_writes_is_one_request_answered_item_by_item(env: En
 
 def test_faults_of_single_items_are_those_writes_faults_and_problems_are_never_sent(env: Env) -> None:
     names_and_items(env)
-    env.send(env.write("item", "i-2", {"kind": "non_inventory", "name": "Nails"}, qbo_id=env.ids["item/i-2"],
-                       sync_token="0", operation=Operation.DELETE))  # fmt: skip
+    gone = {"quickbooks_id": env.ids["item/i-2"], "quickbooks_version": "0", "operation": Operation.DELETE}
+    env.send(env.write("item", "i-2", {"kind": "non_inventory", "name": "Nails"}, **gone))
     before = len(env.stored("Item"))
     results = env.books.write(
         TENANT,
@@ -369,7 +369,7 @@ def test_faults_of_single_items_are_those_writes_faults_and_problems_are_never_s
     assert inactive.fault.code == "610"  # the item was made inactive
     assert "inactive" in inactive.fault.message
     assert inactive.fault.actions == ("edit", "reactivate_in_quickbooks")
-    assert unknown.qbo_id is None
+    assert unknown.quickbooks_id is None
     assert unknown.fault is not None
     assert (unknown.fault.code, unknown.fault.field, unknown.fault.action) == (
         "unknown_account",
@@ -377,8 +377,10 @@ def test_faults_of_single_items_are_those_writes_faults_and_problems_are_never_s
         FaultAction.FIX_RECORD,
     )
     assert len(env.stored("Item")) == before  # never sent
-    assert (fine.fault, fine.sync_token) == (None, "0")
-    assert fine.qbo_id in {c["Id"] for c in env.stored("Customer") if c["DisplayName"] == "Grace Hopper"}
+    assert (fine.fault, fine.quickbooks_version) == (None, "0")
+    assert fine.quickbooks_id in {
+        c["Id"] for c in env.stored("Customer") if c["DisplayName"] == "Grace Hopper"
+    }
 
 
 def test_a_batch_of_31_or_a_long_requestid_is_refused_before_sending(env: Env) -> None:
@@ -415,8 +417,8 @@ def test_a_record_that_cannot_be_mapped_fails_alone_and_the_rest_of_the_batch_is
     assert bad_result.fault is not None
     assert (bad_result.fault.code, bad_result.fault.actions) == ("mapping_failed", ("edit",))
     assert "customer/c-9" in bad_result.fault.message
-    assert good_result.qbo_id is not None
-    assert [c["DisplayName"] for c in env.stored("Customer") if c["Id"] == good_result.qbo_id] == [
+    assert good_result.quickbooks_id is not None
+    assert [c["DisplayName"] for c in env.stored("Customer") if c["Id"] == good_result.quickbooks_id] == [
         "Ada Mapped"
     ]
 
@@ -469,7 +471,7 @@ def test_find_after_a_create_whose_answer_was_lost(env: Env) -> None:
     assert found[0] == Found("customer", env.stored("Customer")[-1]["Id"], "0", "Amy's Bird Sanctuary")
     # The same requestid again is answered with the first result: nothing new is created.
     again = env.books.write(TENANT, writes, SETTINGS, "lost-1")
-    assert [r.qbo_id for r in again] == [f.qbo_id for f in found if f]
+    assert [r.quickbooks_id for r in again] == [f.quickbooks_id for f in found if f]
     assert len([c for c in env.stored("Customer") if c["DisplayName"].startswith("Amy")]) == 1
 
 
@@ -487,19 +489,27 @@ def test_find_counts_only_an_unambiguous_match(env: Env) -> None:
     assert env.books.find(TENANT, [env.write("customer", "c-9", {"display_name": "Nobody"})])[0] is None
     # A customer made inactive is found too (its name is still taken).
     env.send(env.write("customer", "c-5", {"display_name": "Grace Hopper"}))
-    env.send(env.write("customer", "c-5", {"display_name": "Grace Hopper"}, qbo_id=env.ids["customer/c-5"],
-                       sync_token="0", operation=Operation.DELETE))  # fmt: skip
+    gone = {
+        "quickbooks_id": env.ids["customer/c-5"],
+        "quickbooks_version": "0",
+        "operation": Operation.DELETE,
+    }
+    env.send(env.write("customer", "c-5", {"display_name": "Grace Hopper"}, **gone))
     found = env.books.find(TENANT, [env.write("customer", "c-5", {"display_name": "grace hopper"})])[0]
     assert found is not None
-    assert found.qbo_id == env.ids["customer/c-5"]
+    assert found.quickbooks_id == env.ids["customer/c-5"]
 
 
 def test_read_after_a_stale_sync_token_gives_the_current_one(env: Env) -> None:
     names_and_items(env)
-    qbo_id = env.ids["customer/c-1"]
+    quickbooks_id = env.ids["customer/c-1"]
     env.send(
         env.write(
-            "customer", "c-1", {"display_name": "Ada Plumbing", "notes": "a"}, qbo_id=qbo_id, sync_token="0"
+            "customer",
+            "c-1",
+            {"display_name": "Ada Plumbing", "notes": "a"},
+            quickbooks_id=quickbooks_id,
+            quickbooks_version="0",
         )
     )
     [stale] = env.books.write(
@@ -509,8 +519,8 @@ def test_read_after_a_stale_sync_token_gives_the_current_one(env: Env) -> None:
                 "customer",
                 "c-1",
                 {"display_name": "Ada Plumbing", "notes": "b"},
-                qbo_id=qbo_id,
-                sync_token="0",
+                quickbooks_id=quickbooks_id,
+                quickbooks_version="0",
             )
         ],
         SETTINGS,
@@ -518,11 +528,15 @@ def test_read_after_a_stale_sync_token_gives_the_current_one(env: Env) -> None:
     )
     assert stale.fault is not None
     assert (stale.fault.code, stale.fault.action) == ("5010", FaultAction.REREAD_AND_REAPPLY)
-    current = env.current("customer", qbo_id)
-    assert current == Found("customer", qbo_id, "1", "Ada Plumbing")
+    current = env.current("customer", quickbooks_id)
+    assert current == Found("customer", quickbooks_id, "1", "Ada Plumbing")
     env.send(
         env.write(
-            "customer", "c-1", {"display_name": "Ada Plumbing", "notes": "b"}, qbo_id=qbo_id, sync_token="1"
+            "customer",
+            "c-1",
+            {"display_name": "Ada Plumbing", "notes": "b"},
+            quickbooks_id=quickbooks_id,
+            quickbooks_version="1",
         )
     )
     assert env.read("Customer", "customer/c-1")["Notes"] == "b"
@@ -535,12 +549,16 @@ def test_find_name_looks_across_customers_vendors_employees_and_items(env: Env) 
         env.write("item", "i-3", {"kind": "service", "name": "Norton Lumber"}),
         env.write("employee", "e-1", {"display_name": "O'Brien"}),
     )
-    env.send(env.write("customer", "c-1", {"display_name": "Ada Plumbing"}, qbo_id=env.ids["customer/c-1"],
-                       sync_token="0", operation=Operation.DELETE))  # fmt: skip
+    gone = {
+        "quickbooks_id": env.ids["customer/c-1"],
+        "quickbooks_version": "0",
+        "operation": Operation.DELETE,
+    }
+    env.send(env.write("customer", "c-1", {"display_name": "Ada Plumbing"}, **gone))
     env.client.calls.clear()
     holders = env.holders("norton lumber", "Ada Plumbing", "O'Brien", "Nobody")
     assert env.client.calls == ["POST batch"]  # four queries for the four names, one request
-    assert sorted((f.entity, f.qbo_id, f.name) for f in holders["norton lumber"]) == [
+    assert sorted((f.entity, f.quickbooks_id, f.name) for f in holders["norton lumber"]) == [
         ("item", env.ids["item/i-3"], "Norton Lumber"),
         ("vendor", env.ids["vendor/v-1"], "Norton Lumber"),
     ]
@@ -577,14 +595,14 @@ def test_payments_read_back_and_their_changes_through_cdc(env: Env) -> None:
         env.write("payment", "p-1", paid),
         env.write("payment", "p-2", {"customer_id": "c-1", "total_amount": "5"}),
     )
-    qbo_id = env.ids["payment/p-1"]
-    payment = env.books.read_payment(TENANT, qbo_id)
+    quickbooks_id = env.ids["payment/p-1"]
+    payment = env.books.read_payment(TENANT, quickbooks_id)
     assert payment is not None
     assert (payment.total_amount, payment.unapplied_amount) == (Decimal("120.10"), Decimal("20.00"))
-    assert (payment.customer_qbo_id, payment.method_qbo_id, payment.reference_number) == (
+    assert (payment.customer_quickbooks_id, payment.method_quickbooks_id, payment.reference_number) == (
         env.ids["customer/c-1"], "2", "77",
     )  # fmt: skip
-    assert payment.deposit_account_qbo_id == "1"
+    assert payment.deposit_account_quickbooks_id == "1"
     assert [(line.txn_type, line.txn_id, line.amount) for line in payment.lines] == [
         ("Invoice", env.ids["invoice/inv-1"], Decimal("100.10"))
     ]
@@ -593,12 +611,21 @@ def test_payments_read_back_and_their_changes_through_cdc(env: Env) -> None:
     assert payment.last_updated.tzinfo is not None
 
     changed, deleted, server_time = env.books.changed_payments(TENANT, since)
-    assert sorted(p.qbo_id for p in changed) == sorted([qbo_id, env.ids["payment/p-2"]])
+    assert sorted(p.quickbooks_id for p in changed) == sorted([quickbooks_id, env.ids["payment/p-2"]])
     assert deleted == []
     assert server_time.tzinfo is not None
     assert server_time >= since
 
-    env.send(env.write("payment", "p-1", paid, qbo_id=qbo_id, sync_token="0", operation=Operation.DELETE))
+    env.send(
+        env.write(
+            "payment",
+            "p-1",
+            paid,
+            quickbooks_id=quickbooks_id,
+            quickbooks_version="0",
+            operation=Operation.DELETE,
+        )
+    )
     other = env.ids["payment/p-2"]
     env.client.post(
         TENANT,
@@ -608,7 +635,9 @@ def test_payments_read_back_and_their_changes_through_cdc(env: Env) -> None:
         params={"operation": "delete"},
     )
     changed, deleted, later = env.books.changed_payments(TENANT, server_time - timedelta(seconds=1))
-    assert [(p.qbo_id, p.voided, p.total_amount) for p in changed] == [(qbo_id, True, Decimal("0.00"))]
+    assert [(p.quickbooks_id, p.voided, p.total_amount) for p in changed] == [
+        (quickbooks_id, True, Decimal("0.00"))
+    ]
     assert deleted == [other]
     assert later >= server_time
     assert env.books.read_payment(TENANT, other) is None

@@ -59,15 +59,15 @@ def write(
     record_type: str,
     data: dict[str, Any],
     *,
-    qbo_id: str | None = None,
-    sync_token: str | None = None,
+    quickbooks_id: str | None = None,
+    quickbooks_version: str | None = None,
     operation: Operation = Operation.UPSERT,
     name: str | None = None,
     ids: dict[str, str] | None = None,
 ) -> Write:
     record = SyncRecord(
-        "acme", record_type, "r-1", data, SyncState.SYNCING, NOW, operation=operation, qbo_id=qbo_id,
-        sync_token=sync_token,
+        "acme", record_type, "r-1", data, SyncState.SYNCING, NOW, operation=operation,
+        quickbooks_id=quickbooks_id, quickbooks_version=quickbooks_version,
     )  # fmt: skip
     return Write(record, parse_record(record_type, data), IDS if ids is None else ids, name)
 
@@ -203,13 +203,15 @@ def test_an_inventory_item_tracks_its_quantity_in_the_inventory_asset_account() 
     )
     started = mapped(write("item", {"kind": "inventory", "name": "Pump"}))
     assert (started.body["QtyOnHand"], started.body["InvStartDate"]) == (Decimal(0), "2024-03-01")
-    updated = mapped(write("item", {"kind": "inventory", "name": "Pump"}, qbo_id="7", sync_token="2"))
+    updated = mapped(
+        write("item", {"kind": "inventory", "name": "Pump"}, quickbooks_id="7", quickbooks_version="2")
+    )
     assert "QtyOnHand" not in updated.body
     assert "InvStartDate" not in updated.body
 
 
 def test_an_item_update_keeps_the_accounts_quickbooks_has_unless_some_are_named() -> None:
-    unnamed = write("item", {"kind": "inventory", "name": "Pump"}, qbo_id="7", sync_token="2")
+    unnamed = write("item", {"kind": "inventory", "name": "Pump"}, quickbooks_id="7", quickbooks_version="2")
     assert not needs_lists(unnamed, DEFAULTS)
     assert not {"IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"} & set(mapped(unnamed).body)
     settings = SyncSettings(default_income_account="Sales of Product Income")
@@ -459,7 +461,11 @@ def test_only_writes_that_name_something_or_need_a_default_read_the_lists() -> N
     )
     assert needs_lists(write("bill", {"vendor_id": "v-1", "lines": PURCHASE_LINES}), DEFAULTS)
     deleting = write(
-        "item", {"kind": "service", "name": "x"}, qbo_id="5", sync_token="1", operation=Operation.DELETE
+        "item",
+        {"kind": "service", "name": "x"},
+        quickbooks_id="5",
+        quickbooks_version="1",
+        operation=Operation.DELETE,
     )
     assert not needs_lists(deleting, DEFAULTS)
 
@@ -468,12 +474,12 @@ def test_only_writes_that_name_something_or_need_a_default_read_the_lists() -> N
 
 
 def test_an_update_is_sparse_with_the_stored_id_and_sync_token() -> None:
-    result = mapped(write("invoice", INVOICE, qbo_id="130", sync_token="3"))
+    result = mapped(write("invoice", INVOICE, quickbooks_id="130", quickbooks_version="3"))
     assert result.operation == "update"
     assert list(result.body)[:3] == ["Id", "SyncToken", "sparse"]
     assert (result.body["Id"], result.body["SyncToken"], result.body["sparse"]) == ("130", "3", True)
     with pytest.raises(ValueError, match="no SyncToken"):
-        to_qbo(write("invoice", INVOICE, qbo_id="130"), LISTS, DEFAULTS)
+        to_qbo(write("invoice", INVOICE, quickbooks_id="130"), LISTS, DEFAULTS)
 
 
 @pytest.mark.parametrize(
@@ -502,7 +508,8 @@ def test_deleting_voids_deletes_or_deactivates(
     record_type: str, data: dict[str, Any], expected: tuple[str, str, str | None, dict[str, Any]]
 ) -> None:
     result = mapped(
-        write(record_type, data, qbo_id="9", sync_token="2", operation=Operation.DELETE), lists=Lists()
+        write(record_type, data, quickbooks_id="9", quickbooks_version="2", operation=Operation.DELETE),
+        lists=Lists(),
     )
     assert (result.entity, result.operation, result.options, result.body) == expected
     if result.options:
@@ -564,14 +571,14 @@ def _nango(name: str) -> dict[str, Any]:
 @needs_reference
 def test_a_recorded_payment_reads_as_a_received_payment() -> None:
     payment = payment_from_qbo(_nango("update-payment.test.json"))
-    assert payment.qbo_id == "128"
-    assert payment.sync_token == "3"
-    assert payment.customer_qbo_id == "8"
+    assert payment.quickbooks_id == "128"
+    assert payment.quickbooks_version == "3"
+    assert payment.customer_quickbooks_id == "8"
     assert (payment.total_amount, payment.unapplied_amount) == (Decimal("387.00"), Decimal("0.00"))
     assert str(payment.total_amount) == "387.00"
     assert payment.txn_date == date(2026, 4, 8)
-    assert payment.deposit_account_qbo_id == "4"
-    assert (payment.method_qbo_id, payment.reference_number) == (None, None)
+    assert payment.deposit_account_quickbooks_id == "4"
+    assert (payment.method_quickbooks_id, payment.reference_number) == (None, None)
     assert [(line.txn_type, line.txn_id, line.amount) for line in payment.lines] == [
         ("Invoice", "96", Decimal("387.00"))
     ]
@@ -594,7 +601,7 @@ def test_a_payment_read_with_floats_keeps_exact_cents_and_a_voided_one_is_voided
     payment = payment_from_qbo(entity)
     assert (payment.total_amount, payment.unapplied_amount) == (Decimal("337.50"), Decimal("0.10"))
     assert [line.amount for line in payment.lines] == [Decimal("300.20"), Decimal("37.20")]
-    assert (payment.method_qbo_id, payment.reference_number) == ("3", "77")
+    assert (payment.method_quickbooks_id, payment.reference_number) == ("3", "77")
     voided = payment_from_qbo(
         {**entity, "TotalAmt": 0, "UnappliedAmt": 0, "Line": [], "PrivateNote": "Voided"}
     )

@@ -274,7 +274,7 @@ QBXML_REQUEST = (
 @pytest.mark.parametrize(
     ("operation", "result", "expected"),
     [
-        ("serverVersion", "qbsync 0.1.0", "qbsync 0.1.0"),
+        ("serverVersion", "qbsync 0.2.0", "qbsync 0.2.0"),
         ("sendRequestXML", QBXML_REQUEST, QBXML_REQUEST),
         ("receiveResponseXML", 100, 100),
         ("receiveResponseXML", 42, 42),

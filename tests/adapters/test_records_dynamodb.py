@@ -148,9 +148,9 @@ def every_field() -> SyncRecord:
         updated_at=datetime(2026, 11, 23, 11, 30, 15, 123456, tzinfo=cest),
         revision=3,
         operation=Operation.DELETE,
-        qbo_id="145",
-        sync_token="2",
-        qbo_name="Acme (2)",
+        quickbooks_id="145",
+        quickbooks_version="2",
+        quickbooks_name="Acme (2)",
         failure=Failure("6240", "Duplicate Name Exists Error: “Acme”", ("rename", "link"), "display_name"),
         waiting_for=("customer/c-1", "item/i-9"),
         history=[
@@ -206,7 +206,7 @@ def test_a_record_with_nothing_optional_round_trips(store: RecordStore) -> None:
     store.save(record, None, None)
     assert store.get(TENANT, "vendor", "v-1") == record
     empty = SyncRecord(
-        TENANT, "vendor", "v-2", {"x": ""}, PENDING, T0, failure=Failure("c", "m"), qbo_name=""
+        TENANT, "vendor", "v-2", {"x": ""}, PENDING, T0, failure=Failure("c", "m"), quickbooks_name=""
     )
     store.save(empty, None, None)
     assert store.get(TENANT, "vendor", "v-2") == empty
@@ -443,47 +443,47 @@ def test_a_page_needs_a_limit(store: RecordStore) -> None:
 # ---------------------------------------------------------------- records: QuickBooks ids and names
 
 
-def test_find_by_qbo_id_follows_the_id_as_it_is_set_changed_and_cleared(store: RecordStore) -> None:
+def test_find_by_quickbooks_id_follows_the_id_as_it_is_set_changed_and_cleared(store: RecordStore) -> None:
     store.save(rec(), None, None)
-    assert store.find_by_qbo_id(TENANT, "customer", "58") is None
-    linked = rec(qbo_id="58", sync_token="0", state=SYNCED)
+    assert store.find_by_quickbooks_id(TENANT, "customer", "58") is None
+    linked = rec(quickbooks_id="58", quickbooks_version="0", state=SYNCED)
     store.save(linked, 1, PENDING)
-    assert store.find_by_qbo_id(TENANT, "customer", "58") == linked
-    assert store.find_by_qbo_id(TENANT, "vendor", "58") is None
-    assert store.find_by_qbo_id(OTHER, "customer", "58") is None
+    assert store.find_by_quickbooks_id(TENANT, "customer", "58") == linked
+    assert store.find_by_quickbooks_id(TENANT, "vendor", "58") is None
+    assert store.find_by_quickbooks_id(OTHER, "customer", "58") is None
 
-    relinked = rec(qbo_id="59", sync_token="3", state=SYNCED)
+    relinked = rec(quickbooks_id="59", quickbooks_version="3", state=SYNCED)
     store.save(relinked, 1, SYNCED)
-    assert store.find_by_qbo_id(TENANT, "customer", "58") is None
-    assert store.find_by_qbo_id(TENANT, "customer", "59") == relinked
+    assert store.find_by_quickbooks_id(TENANT, "customer", "58") is None
+    assert store.find_by_quickbooks_id(TENANT, "customer", "59") == relinked
 
     unlinked = rec(state=PENDING)
     store.save(unlinked, 1, SYNCED)
-    assert store.find_by_qbo_id(TENANT, "customer", "59") is None
+    assert store.find_by_quickbooks_id(TENANT, "customer", "59") is None
 
-    born_linked = rec("c-2", qbo_id="60")
+    born_linked = rec("c-2", quickbooks_id="60")
     store.save(born_linked, None, None)
-    assert store.find_by_qbo_id(TENANT, "customer", "60") == born_linked
+    assert store.find_by_quickbooks_id(TENANT, "customer", "60") == born_linked
 
 
 def test_a_refused_save_maps_no_qbo_id(store: RecordStore) -> None:
     store.save(rec(), None, None)
     with pytest.raises(StaleRecordError):
-        store.save(rec(qbo_id="70"), None, None)  # not new
+        store.save(rec(quickbooks_id="70"), None, None)  # not new
     with pytest.raises(StaleRecordError):
-        store.save(rec(qbo_id="71"), 5, None)  # wrong revision
-    assert store.find_by_qbo_id(TENANT, "customer", "70") is None
-    assert store.find_by_qbo_id(TENANT, "customer", "71") is None
+        store.save(rec(quickbooks_id="71"), 5, None)  # wrong revision
+    assert store.find_by_quickbooks_id(TENANT, "customer", "70") is None
+    assert store.find_by_quickbooks_id(TENANT, "customer", "71") is None
     assert store.get(TENANT, "customer", "c-1") == rec()
 
 
-def test_a_qbo_id_another_record_took_over_stays_with_it(store: RecordStore) -> None:
-    store.save(rec("c-1", qbo_id="7"), None, None)
-    store.save(rec("c-2", qbo_id="7"), None, None)
-    assert store.find_by_qbo_id(TENANT, "customer", "7") == rec("c-2", qbo_id="7")
-    store.save(rec("c-1", qbo_id="8"), 1, None)  # must not take c-2's mapping with it
-    assert store.find_by_qbo_id(TENANT, "customer", "7") == rec("c-2", qbo_id="7")
-    assert store.find_by_qbo_id(TENANT, "customer", "8") == rec("c-1", qbo_id="8")
+def test_a_quickbooks_id_another_record_took_over_stays_with_it(store: RecordStore) -> None:
+    store.save(rec("c-1", quickbooks_id="7"), None, None)
+    store.save(rec("c-2", quickbooks_id="7"), None, None)
+    assert store.find_by_quickbooks_id(TENANT, "customer", "7") == rec("c-2", quickbooks_id="7")
+    store.save(rec("c-1", quickbooks_id="8"), 1, None)  # must not take c-2's mapping with it
+    assert store.find_by_quickbooks_id(TENANT, "customer", "7") == rec("c-2", quickbooks_id="7")
+    assert store.find_by_quickbooks_id(TENANT, "customer", "8") == rec("c-1", quickbooks_id="8")
 
 
 # ---------------------------------------------------------------- records: many saves at once
@@ -492,16 +492,16 @@ def test_a_qbo_id_another_record_took_over_stays_with_it(store: RecordStore) -> 
 def test_save_all_stores_each_entry_as_save_would_and_answers_which_were_stale(ports: Ports) -> None:
     store = ports.records
     store.save(rec("c-1"), None, None)
-    store.save(rec("c-2", qbo_id="20"), None, None)
+    store.save(rec("c-2", quickbooks_id="20"), None, None)
     store.save(rec("c-3"), None, None)
-    synced = rec("c-1", state=SYNCED, qbo_id="10", sync_token="0")
-    moved = rec("c-2", state=SYNCED, qbo_id="21")
+    synced = rec("c-1", state=SYNCED, quickbooks_id="10", quickbooks_version="0")
+    moved = rec("c-2", state=SYNCED, quickbooks_id="21")
     results = store.save_all(
         [
             (synced, 1, PENDING),  # stored: c-1 maps to 10
             (moved, 1, PENDING),  # stored: its id moves from 20 to 21
             (rec("c-3", revision=2), 1, SYNCING),  # stale: c-3 is pending
-            (rec("c-4", qbo_id="40"), None, None),  # new: stored, mapped
+            (rec("c-4", quickbooks_id="40"), None, None),  # new: stored, mapped
             (rec("c-1", state=FAILED), None, None),  # stale: c-1 is not new
             (rec("c-5"), 1, None),  # stale: nothing stored to expect
         ]
@@ -511,10 +511,10 @@ def test_save_all_stores_each_entry_as_save_would_and_answers_which_were_stale(p
     assert store.get(TENANT, "customer", "c-2") == moved
     assert store.get(TENANT, "customer", "c-3") == rec("c-3")
     assert store.get(TENANT, "customer", "c-5") is None
-    assert store.find_by_qbo_id(TENANT, "customer", "10") == synced
-    assert store.find_by_qbo_id(TENANT, "customer", "20") is None
-    assert store.find_by_qbo_id(TENANT, "customer", "21") == moved
-    assert store.find_by_qbo_id(TENANT, "customer", "40") == rec("c-4", qbo_id="40")
+    assert store.find_by_quickbooks_id(TENANT, "customer", "10") == synced
+    assert store.find_by_quickbooks_id(TENANT, "customer", "20") is None
+    assert store.find_by_quickbooks_id(TENANT, "customer", "21") == moved
+    assert store.find_by_quickbooks_id(TENANT, "customer", "40") == rec("c-4", quickbooks_id="40")
     assert store.save_all([]) == []
 
 
@@ -523,14 +523,16 @@ def test_save_all_of_more_than_one_transaction_holds_stores_every_entry(ports: P
     ids = [f"c-{n:03d}" for n in range(130)]
     assert store.save_all([(rec(i), None, None) for i in ids]) == [True] * 130
     # 130 records, each with a new QuickBooks id: 260 writes, more than one transaction of 100 holds.
-    done = [rec(i, state=SYNCED, qbo_id=str(1000 + n)) for n, i in enumerate(ids)]
+    done = [rec(i, state=SYNCED, quickbooks_id=str(1000 + n)) for n, i in enumerate(ids)]
     stale = {7, 64, 129}
     saves = [(r, 2 if n in stale else 1, PENDING) for n, r in enumerate(done)]
     assert store.save_all(saves) == [n not in stale for n in range(130)]
     for n, i in enumerate(ids):
         expected = rec(i) if n in stale else done[n]
         assert store.get(TENANT, "customer", i) == expected
-        assert store.find_by_qbo_id(TENANT, "customer", str(1000 + n)) == (None if n in stale else done[n])
+        assert store.find_by_quickbooks_id(TENANT, "customer", str(1000 + n)) == (
+            None if n in stale else done[n]
+        )
 
 
 def test_save_all_of_one_record_twice_answers_the_second_save_stale(ports: Ports) -> None:
@@ -697,7 +699,7 @@ def test_an_event_round_trips_its_detail_and_time(feed: EventFeed) -> None:
             "actions": ["rename"],
             "field": "",
         },
-        "qbo_id": None,
+        "quickbooks_id": None,
         "revision": 3,
         "amount": Decimal("12.50"),  # stored as the bus sends it: as a string
     }
@@ -905,18 +907,20 @@ def test_a_save_racing_another_save_of_the_same_revision_keeps_the_id_mappings_r
 ) -> None:
     plain, racing = DynamoRecordStore(client, table), _Interleaved(client, table)
     plain.save(rec(state=SYNCING), None, None)
-    racing.meanwhile = lambda: plain.save(rec(state=SYNCING, qbo_id="11"), 1, SYNCING)
-    racing.save(rec(state=SYNCED, qbo_id="10"), 1, SYNCING)  # read qbo_id None; it is "11" when it writes
-    assert plain.get(TENANT, "customer", "c-1") == rec(state=SYNCED, qbo_id="10")
+    racing.meanwhile = lambda: plain.save(rec(state=SYNCING, quickbooks_id="11"), 1, SYNCING)
+    racing.save(
+        rec(state=SYNCED, quickbooks_id="10"), 1, SYNCING
+    )  # read quickbooks_id None; it is "11" when it writes
+    assert plain.get(TENANT, "customer", "c-1") == rec(state=SYNCED, quickbooks_id="10")
     assert raw(client, table, f"TENANT#{TENANT}", "QBOID#customer#11") is None
-    assert plain.find_by_qbo_id(TENANT, "customer", "10") == rec(state=SYNCED, qbo_id="10")
+    assert plain.find_by_quickbooks_id(TENANT, "customer", "10") == rec(state=SYNCED, quickbooks_id="10")
 
-    racing.meanwhile = lambda: plain.save(rec(state=FAILED, qbo_id="10"), 1, SYNCED)
+    racing.meanwhile = lambda: plain.save(rec(state=FAILED, quickbooks_id="10"), 1, SYNCED)
     with pytest.raises(StaleRecordError):  # this time the state moved on: stale
-        racing.save(rec(state=SYNCED, qbo_id="12"), 1, SYNCED)
+        racing.save(rec(state=SYNCED, quickbooks_id="12"), 1, SYNCED)
     # The mapping written before the lost save may stay behind; it finds nothing.
-    assert plain.find_by_qbo_id(TENANT, "customer", "12") is None
-    assert plain.get(TENANT, "customer", "c-1") == rec(state=FAILED, qbo_id="10")
+    assert plain.find_by_quickbooks_id(TENANT, "customer", "12") is None
+    assert plain.get(TENANT, "customer", "c-1") == rec(state=FAILED, quickbooks_id="10")
 
 
 class _Counting:
@@ -943,7 +947,7 @@ def test_save_all_of_a_batch_is_one_read_and_one_transaction(client, table: str)
     DynamoRecordStore(client, table).save_all([(rec(f"c-{n}"), None, None) for n in range(30)])
     counting = _Counting(client)
     store = DynamoRecordStore(counting, table)  # type: ignore[arg-type]
-    saves = [(rec(f"c-{n}", state=SYNCED, qbo_id=str(n)), 1, PENDING) for n in range(30)]
+    saves = [(rec(f"c-{n}", state=SYNCED, quickbooks_id=str(n)), 1, PENDING) for n in range(30)]
     assert store.save_all(saves) == [True] * 30
     assert counting.calls == Counter({"batch_get_item": 1, "transact_write_items": 1})
     assert len(counting.transactions[0]) == 60  # each record and its QuickBooks id mapping
@@ -1010,15 +1014,15 @@ def test_save_all_drops_what_changed_under_it_and_writes_the_rest_again(client, 
     plain.save_all([(rec(f"c-{n}", state=SYNCING), None, None) for n in range(3)])
     # The host app changes c-1, and another save gives c-2 a QuickBooks id, after save_all read them.
     racing.meanwhile = lambda: plain.save_all(
-        [(rec("c-1", revision=2), 1, SYNCING), (rec("c-2", state=SYNCING, qbo_id="22"), 1, SYNCING)]
+        [(rec("c-1", revision=2), 1, SYNCING), (rec("c-2", state=SYNCING, quickbooks_id="22"), 1, SYNCING)]
     )
-    done = [rec(f"c-{n}", state=SYNCED, qbo_id=str(10 + n)) for n in range(3)]
+    done = [rec(f"c-{n}", state=SYNCED, quickbooks_id=str(10 + n)) for n in range(3)]
     assert racing.save_all([(r, 1, SYNCING) for r in done]) == [True, False, True]
     assert plain.get(TENANT, "customer", "c-0") == done[0]
     assert plain.get(TENANT, "customer", "c-1") == rec("c-1", revision=2)
     assert plain.get(TENANT, "customer", "c-2") == done[2]  # read again: only its id had moved
-    assert plain.find_by_qbo_id(TENANT, "customer", "11") is None
-    assert plain.find_by_qbo_id(TENANT, "customer", "12") == done[2]
+    assert plain.find_by_quickbooks_id(TENANT, "customer", "11") is None
+    assert plain.find_by_quickbooks_id(TENANT, "customer", "12") == done[2]
     assert raw(client, table, f"TENANT#{TENANT}", "QBOID#customer#22") is None
 
 

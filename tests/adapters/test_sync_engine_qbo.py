@@ -98,11 +98,12 @@ class SandboxQuickBooks:
             body["GivenName"] = "A"
         return _held(self._entered(record_type, body))
 
-    def change(self, record_type: str, qbo_id: str) -> None:
-        [current] = [e for e in self._stored(record_type) if e["Id"] == qbo_id]
+    def change(self, record_type: str, quickbooks_id: str) -> None:
+        [current] = [e for e in self._stored(record_type) if e["Id"] == quickbooks_id]
         note = "Notes" if record_type in ("customer", "vendor", "employee") else "PrivateNote"
         self._entered(
-            record_type, {"Id": qbo_id, "SyncToken": current["SyncToken"], "sparse": True, note: "changed"}
+            record_type,
+            {"Id": quickbooks_id, "SyncToken": current["SyncToken"], "sparse": True, note: "changed"},
         )
 
     def _entered(self, record_type: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def test_zero_amount_invoices_store_credit_and_a_bill_from_its_purchase_order(wo
     [memo] = stored(world, "CreditMemo")
     assert Decimal(str(memo["RemainingCredit"])) == Decimal("25.00")
     [bill] = stored(world, "Bill")
-    assert {"TxnId": world.get("purchase_order", "po-1").qbo_id, "TxnType": "PurchaseOrder"} in bill[
+    assert {"TxnId": world.get("purchase_order", "po-1").quickbooks_id, "TxnType": "PurchaseOrder"} in bill[
         "LinkedTxn"
     ]
 
@@ -238,7 +239,7 @@ def test_payments_and_overpayments_apply_to_invoices(world: World) -> None:
     world.sync()
     payment = world.get("payment", "p-1")
     assert payment.state is SyncState.SYNCED
-    [held] = [p for p in stored(world, "Payment") if p["Id"] == payment.qbo_id]
+    [held] = [p for p in stored(world, "Payment") if p["Id"] == payment.quickbooks_id]
     assert Decimal(str(held["UnappliedAmt"])) == Decimal("10.00")
     balances = {i["DocNumber"]: Decimal(str(i["Balance"])) for i in stored(world, "Invoice")}
     assert balances == {"INV-0000": Decimal("0.30"), "INV-0001": Decimal("113.30")}
@@ -254,11 +255,11 @@ def test_a_payment_entered_in_quickbooks_is_told_once_with_both_invoice_ids(worl
     )
     qb = sandbox_of(world)
     body = {
-        "CustomerRef": {"value": cust.qbo_id},
+        "CustomerRef": {"value": cust.quickbooks_id},
         "TotalAmt": 100,
         "Line": [
-            {"Amount": 60, "LinkedTxn": [{"TxnId": inv0.qbo_id, "TxnType": "Invoice"}]},
-            {"Amount": 40, "LinkedTxn": [{"TxnId": inv1.qbo_id, "TxnType": "Invoice"}]},
+            {"Amount": 60, "LinkedTxn": [{"TxnId": inv0.quickbooks_id, "TxnType": "Invoice"}]},
+            {"Amount": 40, "LinkedTxn": [{"TxnId": inv1.quickbooks_id, "TxnType": "Invoice"}]},
         ],
     }
     response = qb.control.post(f"/_sandbox/companies/{qb.realm}/entities/Payment", json=body)

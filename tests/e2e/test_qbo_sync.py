@@ -88,7 +88,7 @@ def push_and_sync(client: httpx.Client, suffix: str) -> dict[str, str]:
             rid: client.get(f"/v1/tenants/{TENANT}/records/{rtype}/{rid}").json() for rtype, rid, _ in records
         }
         if all(s["state"] == "synced" for s in states.values()):
-            return {rid: s["qbo_id"] for rid, s in states.items()}
+            return {rid: s["quickbooks_id"] for rid, s in states.items()}
         return None
 
     return wait_for(synced, "the records to be synced")  # type: ignore[no-any-return]
@@ -115,7 +115,11 @@ def test_a_payment_entered_in_quickbooks_reaches_the_host_app_through_the_webhoo
     payment_id = enter_payment(stack, realm, ids, "w")
 
     def received() -> list[dict[str, Any]]:
-        return [e for e in events(client, "payment.received") if e["detail"]["qbo_payment_id"] == payment_id]
+        return [
+            e
+            for e in events(client, "payment.received")
+            if e["detail"]["quickbooks_payment_id"] == payment_id
+        ]
 
     [event] = wait_for(received, "payment.received from the webhook")
     assert event["detail"]["invoice_ids"] == ["inv-w-1", "inv-w-2"]
@@ -137,12 +141,18 @@ def test_with_webhooks_off_the_scheduled_pull_tells_it(running) -> None:  # type
     ids = push_and_sync(client, "p")
     payment_id = enter_payment(stack, realm, ids, "p")
     time.sleep(1.5)  # no webhook comes
-    assert not [e for e in events(client, "payment.received") if e["detail"]["qbo_payment_id"] == payment_id]
+    assert not [
+        e for e in events(client, "payment.received") if e["detail"]["quickbooks_payment_id"] == payment_id
+    ]
     [pull] = [s for s in stack.schedules if s.schedule.name == "PaymentsPull"]
     assert pull.fire()["jobs_sent"] == 1
 
     def received() -> list[dict[str, Any]]:
-        return [e for e in events(client, "payment.received") if e["detail"]["qbo_payment_id"] == payment_id]
+        return [
+            e
+            for e in events(client, "payment.received")
+            if e["detail"]["quickbooks_payment_id"] == payment_id
+        ]
 
     [event] = wait_for(received, "payment.received from the pull")
     assert event["detail"]["invoice_ids"] == ["inv-p-1", "inv-p-2"]
@@ -178,4 +188,4 @@ def test_records_pushed_before_the_tenant_connects_wait_then_go(running) -> None
     connect_qbo(stack, "early", register=False)
     synced = wait_for(lambda: client.get(invoice).json()["state"] == "synced", "the invoice to be synced")
     assert synced
-    assert client.get(path).json()["qbo_id"]
+    assert client.get(path).json()["quickbooks_id"]

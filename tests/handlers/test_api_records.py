@@ -81,7 +81,7 @@ def test_put_creates_then_get_shows_the_sync_state(api: LocalFunction) -> None:
     status, read = call(api, "api_get_record.json")
     assert status == 200
     assert read["state"] == "pending"
-    assert read["qbo_id"] is None
+    assert read["quickbooks_id"] is None
     assert [job["kind"] for job in jobs_on_queue()] == ["sync.run"]
 
 

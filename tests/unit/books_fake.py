@@ -52,7 +52,7 @@ WHOLE: dict[WholeFault, Fault] = {
 @dataclass
 class Entry:
     entity: str
-    qbo_id: str
+    quickbooks_id: str
     version: str
     name: str
     amount: Decimal | None = None
@@ -82,11 +82,11 @@ class FakeBooks:
 
     def enter(self, record_type: str, name: str) -> Held:
         entry = Entry(record_type, str(len(self.entries) + 1), "0", name)
-        self.entries[entry.qbo_id] = entry
+        self.entries[entry.quickbooks_id] = entry
         return _held(entry)
 
-    def change(self, record_type: str, qbo_id: str) -> None:
-        entry = self.entries[qbo_id]
+    def change(self, record_type: str, quickbooks_id: str) -> None:
+        entry = self.entries[quickbooks_id]
         assert entry.entity == record_type
         entry.version = str(int(entry.version) + 1)
 
@@ -157,31 +157,37 @@ class FakeBooks:
         if self.item_faults.get(name):
             return WriteResult(record.key, fault=self.item_faults[name].pop(0))
         if record.operation is Operation.DELETE:
-            if record.qbo_id is None:  # QuickBooks never had it: nothing to void
+            if record.quickbooks_id is None:  # QuickBooks never had it: nothing to void
                 return WriteResult(record.key)
-            entry = self.entries[record.qbo_id]
+            entry = self.entries[record.quickbooks_id]
             entry.active, entry.amount = False, None if entry.amount is None else Decimal(0)
             entry.version = str(int(entry.version) + 1)
-            return WriteResult(record.key, entry.qbo_id, entry.version)
+            return WriteResult(record.key, entry.quickbooks_id, entry.version)
         if record.record_type in PEOPLE and any(
-            e.name == name and e.entity in PEOPLE and e.qbo_id != record.qbo_id for e in self.entries.values()
+            e.name == name and e.entity in PEOPLE and e.quickbooks_id != record.quickbooks_id
+            for e in self.entries.values()
         ):
             return WriteResult(record.key, fault=CLASH)
-        if record.qbo_id is None:
+        if record.quickbooks_id is None:
             entry = Entry(record.record_type, str(len(self.entries) + 1), "0", name)
-            self.entries[entry.qbo_id] = entry
+            self.entries[entry.quickbooks_id] = entry
         else:
-            entry = self.entries[record.qbo_id]
-            if entry.version != record.sync_token:
+            entry = self.entries[record.quickbooks_id]
+            if entry.version != record.quickbooks_version:
                 return WriteResult(record.key, fault=STALE)
             entry.version = str(int(entry.version) + 1)
             entry.name = name
         total = getattr(write.model, "total", None)
         entry.amount = total if isinstance(total, Decimal) else None
         entry.party = next(
-            (qbo_id for key, qbo_id in write.ids.items() if key.split("/")[0] in ("customer", "vendor")), None
+            (
+                quickbooks_id
+                for key, quickbooks_id in write.ids.items()
+                if key.split("/")[0] in ("customer", "vendor")
+            ),
+            None,
         )
-        return WriteResult(record.key, entry.qbo_id, entry.version)
+        return WriteResult(record.key, entry.quickbooks_id, entry.version)
 
     @staticmethod
     def name_of(write: Write) -> str:
@@ -190,17 +196,23 @@ class FakeBooks:
     def _find(self, write: Write) -> Found | None:
         name = self.name_of(write)
         match = [e for e in self.entries.values() if e.name == name and e.entity == write.record.record_type]
-        return Found(match[0].entity, match[0].qbo_id, match[0].version, name) if len(match) == 1 else None
+        return (
+            Found(match[0].entity, match[0].quickbooks_id, match[0].version, name)
+            if len(match) == 1
+            else None
+        )
 
     def _current(self, write: Write) -> Found | None:
-        entry = self.entries.get(write.record.qbo_id or "")
-        return None if entry is None else Found(entry.entity, entry.qbo_id, entry.version, entry.name)
+        entry = self.entries.get(write.record.quickbooks_id or "")
+        return None if entry is None else Found(entry.entity, entry.quickbooks_id, entry.version, entry.name)
 
     def holders(self, name: str) -> tuple[Found, ...]:
         return tuple(
-            Found(e.entity, e.qbo_id, e.version, e.name) for e in self.entries.values() if e.name == name
+            Found(e.entity, e.quickbooks_id, e.version, e.name)
+            for e in self.entries.values()
+            if e.name == name
         )
 
 
 def _held(entry: Entry) -> Held:
-    return Held(entry.qbo_id, entry.name, entry.version, entry.amount, entry.party)
+    return Held(entry.quickbooks_id, entry.name, entry.version, entry.amount, entry.party)

@@ -59,7 +59,7 @@ class Held:
     """An object QuickBooks holds: name (DisplayName, Name, or a document's number), version, a document's
     amount (0 once voided) and the QuickBooks id of its customer or vendor."""
 
-    qbo_id: str
+    quickbooks_id: str
     name: str
     version: str
     amount: Decimal | None = None
@@ -73,7 +73,7 @@ class QuickBooks(Books, Protocol):
     def enter(self, record_type: str, name: str) -> Held:
         """A user of QuickBooks enters a customer, vendor or employee with this name."""
 
-    def change(self, record_type: str, qbo_id: str) -> None:
+    def change(self, record_type: str, quickbooks_id: str) -> None:
         """A user of QuickBooks changes the object: the version the app holds is out of date."""
 
     def lose_answers(self, batches: int, then: WholeFault | None = None) -> None:
@@ -232,14 +232,14 @@ def push_books(world: World, customers: int = 4, invoices: int = 12) -> None:
 def records_reach_quickbooks_dependencies_first_in_few_batches(world: World) -> None:
     push_books(world, customers=4, invoices=40)
     world.sync()
-    customers = {held.name: held.qbo_id for held in world.qb.held("customer")}
+    customers = {held.name: held.quickbooks_id for held in world.qb.held("customer")}
     invoices = {held.name: held for held in world.qb.held("invoice")}
     assert len(invoices) == 40
     for n in range(40):
         stored = world.get("invoice", f"inv-{n}")
         assert (stored.state, stored.synced_revision) == (SyncState.SYNCED, 1)
         invoice = invoices[f"INV-{n:04d}"]
-        assert invoice.qbo_id == stored.qbo_id
+        assert invoice.quickbooks_id == stored.quickbooks_id
         assert invoice.amount == Decimal("150.00") + 3 * Decimal(f"{n}.10")
         assert invoice.party == customers[f"Customer {n % 4}"]
     # The 6 name-list records in one batch, then the 40 invoices in batches of 30 and 10; nothing else but,
@@ -309,18 +309,18 @@ def a_change_made_in_quickbooks_meanwhile_is_reread_and_our_change_applied(world
     world.push("customer", "c-1", {"display_name": "Ada"})
     world.sync()
     first = world.get("customer", "c-1")
-    assert first.qbo_id is not None
-    assert first.sync_token is not None
-    world.qb.change("customer", first.qbo_id)
+    assert first.quickbooks_id is not None
+    assert first.quickbooks_version is not None
+    world.qb.change("customer", first.quickbooks_id)
     world.push("customer", "c-1", {"display_name": "Ada", "email": "ada@example.com"})
     world.sync()
     after = world.get("customer", "c-1")
     assert (after.state, after.synced_revision) == (SyncState.SYNCED, 2)
     assert any("applying the change again" in t.detail for t in after.history)
     assert len(world.sent("reread")) == 1
-    [held] = [h for h in world.qb.held("customer") if h.qbo_id == first.qbo_id]
-    assert int(held.version) == int(first.sync_token) + 2  # their change, then ours on top of it
-    assert after.sync_token == held.version
+    [held] = [h for h in world.qb.held("customer") if h.quickbooks_id == first.quickbooks_id]
+    assert int(held.version) == int(first.quickbooks_version) + 2  # their change, then ours on top of it
+    assert after.quickbooks_version == held.version
 
 
 def a_name_quickbooks_gives_a_vendor_fails_offering_a_rename(world: World) -> None:
@@ -348,8 +348,10 @@ def the_rename_policy_creates_the_name_with_the_first_free_suffix(world: World) 
     world.push("customer", "c-1", {"display_name": "Acme Supplies"})
     world.sync()
     customer = world.get("customer", "c-1")
-    assert (customer.state, customer.qbo_name) == (SyncState.SYNCED, "Acme Supplies (3)")
-    assert [h.name for h in world.qb.held("customer") if h.qbo_id == customer.qbo_id] == ["Acme Supplies (3)"]
+    assert (customer.state, customer.quickbooks_name) == (SyncState.SYNCED, "Acme Supplies (3)")
+    assert [h.name for h in world.qb.held("customer") if h.quickbooks_id == customer.quickbooks_id] == [
+        "Acme Supplies (3)"
+    ]
 
 
 def the_link_policy_maps_to_the_customer_quickbooks_has_and_applies_our_data(world: World) -> None:
@@ -358,7 +360,7 @@ def the_link_policy_maps_to_the_customer_quickbooks_has_and_applies_our_data(wor
     world.push("customer", "c-1", {"display_name": "Grace Hopper", "email": "grace@example.com"})
     world.sync()
     customer = world.get("customer", "c-1")
-    assert (customer.state, customer.qbo_id) == (SyncState.SYNCED, existing.qbo_id)
+    assert (customer.state, customer.quickbooks_id) == (SyncState.SYNCED, existing.quickbooks_id)
     [held] = world.qb.held("customer")
     assert int(held.version) == int(existing.version) + 1  # our data was applied to it
 
@@ -390,7 +392,7 @@ def deleting_an_invoice_voids_it_and_locks_follow_the_settings(world: World) -> 
     world.sync()
     voided = world.get("invoice", "inv-1")
     assert voided.state is SyncState.VOIDED
-    [held] = [h for h in world.qb.held("invoice") if h.qbo_id == voided.qbo_id]
+    [held] = [h for h in world.qb.held("invoice") if h.quickbooks_id == voided.quickbooks_id]
     assert held.amount == 0
 
 
@@ -506,9 +508,9 @@ def _stale_customer(world: World) -> None:
     """A synced customer changed in QuickBooks meanwhile, then in the host app: the update is stale."""
     world.push("customer", "c-1", {"display_name": "Ada"})
     world.sync()
-    qbo_id = world.get("customer", "c-1").qbo_id
-    assert qbo_id is not None
-    world.qb.change("customer", qbo_id)
+    quickbooks_id = world.get("customer", "c-1").quickbooks_id
+    assert quickbooks_id is not None
+    world.qb.change("customer", quickbooks_id)
     world.push("customer", "c-1", {"display_name": "Ada", "email": "ada@example.com"})
 
 

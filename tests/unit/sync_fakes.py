@@ -104,7 +104,7 @@ def _page(
 class InMemoryRecordStore:
     records: dict[tuple[str, str, str], SyncRecord] = field(default_factory=dict)
     # (tenant, type, QuickBooks id) -> record id, and (tenant, name key) -> its claim
-    qbo_ids: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    quickbooks_ids: dict[tuple[str, str, str], str] = field(default_factory=dict)
     names: dict[tuple[str, str], NameClaim] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -134,13 +134,15 @@ class InMemoryRecordStore:
                 or (expected_state is not None and current.state is not expected_state)
             ):
                 raise StaleRecordError(f"Record {record.key} changed since it was read; read it again.")
-            old_qbo_id = current.qbo_id if current else None
-            if old_qbo_id != record.qbo_id:
-                old = (record.tenant_id, record.record_type, old_qbo_id or "")
-                if old_qbo_id and self.qbo_ids.get(old) == record.record_id:
-                    del self.qbo_ids[old]
-                if record.qbo_id:
-                    self.qbo_ids[(record.tenant_id, record.record_type, record.qbo_id)] = record.record_id
+            old_quickbooks_id = current.quickbooks_id if current else None
+            if old_quickbooks_id != record.quickbooks_id:
+                old = (record.tenant_id, record.record_type, old_quickbooks_id or "")
+                if old_quickbooks_id and self.quickbooks_ids.get(old) == record.record_id:
+                    del self.quickbooks_ids[old]
+                if record.quickbooks_id:
+                    self.quickbooks_ids[(record.tenant_id, record.record_type, record.quickbooks_id)] = (
+                        record.record_id
+                    )
             self.records[key] = stored
 
     def save_all(self, saves: Sequence[tuple[SyncRecord, int | None, SyncState | None]]) -> list[bool]:
@@ -177,11 +179,13 @@ class InMemoryRecordStore:
             )
             return _page(items, [tenant_id, "type", record_type], limit, cursor)
 
-    def find_by_qbo_id(self, tenant_id: str, record_type: str, qbo_id: str) -> SyncRecord | None:
+    def find_by_quickbooks_id(
+        self, tenant_id: str, record_type: str, quickbooks_id: str
+    ) -> SyncRecord | None:
         with self.lock:
-            record_id = self.qbo_ids.get((tenant_id, record_type, qbo_id))
+            record_id = self.quickbooks_ids.get((tenant_id, record_type, quickbooks_id))
             record = self.records.get((tenant_id, record_type, record_id or ""))
-            return _stored(record) if record and record.qbo_id == qbo_id else None
+            return _stored(record) if record and record.quickbooks_id == quickbooks_id else None
 
     def claim_name(
         self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None
@@ -272,13 +276,13 @@ class InMemoryPaymentLog:
     told_of: dict[tuple[str, str], Told] = field(default_factory=dict)
     until: dict[str, datetime] = field(default_factory=dict)
 
-    def told(self, tenant_id: str, qbo_id: str) -> Told | None:
-        return self.told_of.get((tenant_id, qbo_id))
+    def told(self, tenant_id: str, quickbooks_id: str) -> Told | None:
+        return self.told_of.get((tenant_id, quickbooks_id))
 
-    def tell(self, tenant_id: str, qbo_id: str, now: Told, before: Told | None) -> bool:
-        if self.told_of.get((tenant_id, qbo_id)) != before:
+    def tell(self, tenant_id: str, quickbooks_id: str, now: Told, before: Told | None) -> bool:
+        if self.told_of.get((tenant_id, quickbooks_id)) != before:
             return False
-        self.told_of[(tenant_id, qbo_id)] = now
+        self.told_of[(tenant_id, quickbooks_id)] = now
         return True
 
     def pulled_until(self, tenant_id: str) -> datetime | None:

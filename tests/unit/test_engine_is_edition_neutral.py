@@ -15,7 +15,7 @@ ENGINE = [PACKAGE / "usecases" / "sync_engine.py", PACKAGE / "domain" / "sync.py
 # Online's fault codes (NOTES §3.8, §3.9) and the HTTP statuses its adapter classifies.
 ONLINE_CODES = {"120", "610", "3001", "3100", "3200", "3201", "5010", "6240", "10000"}
 HTTP_STATUSES = {400, 401, 403, 404, 429, 500, 502, 503, 504}
-ONLINE_WORDS = re.compile(r"qbo(?!_id$|_name$)|oauth|intuit|notconnected|http|status", re.IGNORECASE)
+ONLINE_WORDS = re.compile(r"qbo|oauth|intuit|notconnected|http|status", re.IGNORECASE)
 
 
 def _name(node: ast.AST) -> str:

@@ -216,7 +216,7 @@ def test_a_new_record_type_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch
         assert created.record is not None
         assert (created.status, created.record.state) == ("created", SyncState.PENDING)
         gone = created.record.copy()
-        gone.qbo_id, gone.sync_token = "7", "0"
+        gone.quickbooks_id, gone.quickbooks_version = "7", "0"
         gone.move(SyncState.VOIDED, clock.now(), "removed in QuickBooks")
         store.save(gone, created.record.revision, created.record.state)
         with pytest.raises(RecordLockedError, match=says):

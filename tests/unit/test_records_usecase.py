@@ -219,7 +219,7 @@ def _accept(
     stored = world.store.get(tenant, record_type, record_id)
     assert stored is not None
     done = stored.copy()
-    done.qbo_id, done.sync_token, done.synced_revision = "101", "0", stored.revision
+    done.quickbooks_id, done.quickbooks_version, done.synced_revision = "101", "0", stored.revision
     done.move(state, world.clock.now(), "accepted by QuickBooks")
     world.store.save(done, stored.revision, stored.state)
 
@@ -534,7 +534,7 @@ BILL = {"vendor_id": "v-1", "lines": [{"account": "Office Supplies", "amount": "
 
 
 @pytest.mark.parametrize(
-    ("record_type", "data", "says", "qbo_id"),
+    ("record_type", "data", "says", "quickbooks_id"),
     [
         ("invoice", invoice(memo="again"), "voided in QuickBooks.*to un-void it there", "101"),
         ("payment", None, "voided in QuickBooks.*to un-void it there", "101"),
@@ -543,7 +543,7 @@ BILL = {"vendor_id": "v-1", "lines": [{"account": "Office Supplies", "amount": "
     ],
 )
 def test_a_put_of_a_record_voided_in_quickbooks_is_refused_unless_forced(
-    world: World, record_type: str, data: dict[str, Any] | None, says: str, qbo_id: str | None
+    world: World, record_type: str, data: dict[str, Any] | None, says: str, quickbooks_id: str | None
 ) -> None:
     world.records.upsert(TENANT, "customer", "c-1", customer())
     world.records.upsert(TENANT, "vendor", "v-1", {"display_name": "Stationers"})
@@ -565,11 +565,11 @@ def test_a_put_of_a_record_voided_in_quickbooks_is_refused_unless_forced(
     forced = world.records.upsert(TENANT, record_type, record_id, data, force=True)
     assert forced.record is not None
     assert (forced.record.state, forced.record.operation) == (SyncState.PENDING, Operation.UPSERT)
-    assert forced.record.qbo_id == qbo_id  # updated in QuickBooks, or created there again
+    assert forced.record.quickbooks_id == quickbooks_id  # updated in QuickBooks, or created there again
 
 
 @pytest.mark.parametrize(
-    ("tenant", "record_type", "says", "qbo_id"),
+    ("tenant", "record_type", "says", "quickbooks_id"),
     [
         (TENANT, "bill", "so was its copy in QuickBooks.*to create it", None),
         ("other", "bill", "voided in QuickBooks.*to un-void it there", "101"),
@@ -579,7 +579,7 @@ def test_a_put_of_a_record_voided_in_quickbooks_is_refused_unless_forced(
     ids=["online-bill", "desktop-bill", "online-payment", "desktop-payment"],
 )
 def test_what_a_forced_put_of_a_deleted_record_does_follows_the_tenants_edition(
-    world: World, tenant: str, record_type: str, says: str, qbo_id: str | None
+    world: World, tenant: str, record_type: str, says: str, quickbooks_id: str | None
 ) -> None:
     """Desktop voids bills (qbXML TxnVoidType has Bill) and deletes payments (it has no ReceivePayment)."""
     world.records.upsert(tenant, "customer", "c-1", customer())
@@ -591,7 +591,7 @@ def test_what_a_forced_put_of_a_deleted_record_does_follows_the_tenants_edition(
         world.records.upsert(tenant, record_type, "r-1", {**data, "memo": "again"})
     forced = world.records.upsert(tenant, record_type, "r-1", {**data, "memo": "again"}, force=True)
     assert forced.record is not None
-    assert forced.record.qbo_id == qbo_id  # un-voided in QuickBooks, or created there again
+    assert forced.record.quickbooks_id == quickbooks_id  # un-voided in QuickBooks, or created there again
 
 
 def test_a_record_deleted_before_quickbooks_had_it_comes_back_only_when_forced_and_with_its_name(

@@ -1,6 +1,6 @@
 """What the host app was told of each QuickBooks payment, and how far the Change Data Capture pull got.
 
-pk = TENANT#{tenant_id}   sk = PAYMENT#{qbo_id}   sync_token, voided, deleted
+pk = TENANT#{tenant_id}   sk = PAYMENT#{quickbooks_id}   quickbooks_version, voided, deleted
 pk = TENANT#{tenant_id}   sk = PAYMENTS#PULL      until
 """
 
@@ -22,25 +22,25 @@ class DynamoPaymentLog:
         self._table = table_name
 
     @staticmethod
-    def _key(tenant_id: str, qbo_id: str) -> dict[str, str]:
-        return {"pk": f"TENANT#{tenant_id}", "sk": f"PAYMENT#{qbo_id}"}
+    def _key(tenant_id: str, quickbooks_id: str) -> dict[str, str]:
+        return {"pk": f"TENANT#{tenant_id}", "sk": f"PAYMENT#{quickbooks_id}"}
 
-    def told(self, tenant_id: str, qbo_id: str) -> Told | None:
-        values = read_item(self._client, self._table, self._key(tenant_id, qbo_id))
+    def told(self, tenant_id: str, quickbooks_id: str) -> Told | None:
+        values = read_item(self._client, self._table, self._key(tenant_id, quickbooks_id))
         if values is None:
             return None
         return Told(str(values["sync_token"]), bool(values["voided"]), bool(values.get("deleted", False)))
 
-    def tell(self, tenant_id: str, qbo_id: str, now: Told, before: Told | None) -> bool:
+    def tell(self, tenant_id: str, quickbooks_id: str, now: Told, before: Told | None) -> bool:
         item = {
-            **self._key(tenant_id, qbo_id),
-            "sync_token": now.sync_token,
+            **self._key(tenant_id, quickbooks_id),
+            "sync_token": now.quickbooks_version,
             "voided": now.voided,
             "deleted": now.deleted,
         }
         if before is None:
             return put_if(self._client, self._table, item, "attribute_not_exists(pk)")
-        told = {":t": before.sync_token, ":v": before.voided, ":d": before.deleted}
+        told = {":t": before.quickbooks_version, ":v": before.voided, ":d": before.deleted}
         condition = "sync_token = :t AND voided = :v AND deleted = :d"
         return put_if(self._client, self._table, item, condition, values=told)
 

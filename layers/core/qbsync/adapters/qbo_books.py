@@ -157,7 +157,7 @@ class QboBooks:
         queries = {
             record_type: (
                 ENTITIES[record_type],
-                _ids_where(record_type, [w.record.qbo_id or "" for w in group]),
+                _ids_where(record_type, [w.record.quickbooks_id or "" for w in group]),
             )
             for record_type, group in by_entity.items()
         }
@@ -166,7 +166,7 @@ class QboBooks:
         for record_type, group in by_entity.items():
             found = {str(row.get("Id")): _found(record_type, row) for row in rows[record_type]}
             for write in group:
-                current[write.record.key] = found.get(write.record.qbo_id or "")
+                current[write.record.key] = found.get(write.record.quickbooks_id or "")
         return current
 
     def _holders(self, tenant_id: str, names: Sequence[str]) -> dict[str, tuple[Found, ...]]:
@@ -249,11 +249,11 @@ class QboBooks:
         """The company's accounts, terms and payment methods, as last read (at most `lists_ttl` ago)."""
         return self._cached_lists(tenant_id)[0]
 
-    def payment_method_name(self, tenant_id: str, qbo_id: str) -> str | None:
+    def payment_method_name(self, tenant_id: str, quickbooks_id: str) -> str | None:
         lists, fresh = self._cached_lists(tenant_id)
-        name = lists.payment_method_name(qbo_id)
+        name = lists.payment_method_name(quickbooks_id)
         if name is None and not fresh:
-            name = self._load_lists(tenant_id).payment_method_name(qbo_id)
+            name = self._load_lists(tenant_id).payment_method_name(quickbooks_id)
         return name
 
     def _cached_lists(self, tenant_id: str) -> tuple[Lists, bool]:
@@ -288,11 +288,11 @@ class QboBooks:
                 found[index] = _pick(writes[index], rows[str(index)])
         return found
 
-    def read(self, tenant_id: str, record_type: str, qbo_id: str) -> Found | None:
+    def read(self, tenant_id: str, record_type: str, quickbooks_id: str) -> Found | None:
         entity = ENTITIES.get(record_type)
         if entity is None:
             raise ValueError(f"{record_type!r} is not a record type QuickBooks Online syncs")
-        body = self._get(tenant_id, entity, qbo_id)
+        body = self._get(tenant_id, entity, quickbooks_id)
         return None if body is None else _found(record_type, body)
 
     def find_name(self, tenant_id: str, name: str) -> list[Found]:
@@ -311,8 +311,8 @@ class QboBooks:
 
     # ------------------------------------------------------------------------------------------ payments back
 
-    def read_payment(self, tenant_id: str, qbo_id: str) -> ReceivedPayment | None:
-        body = self._get(tenant_id, "Payment", qbo_id)
+    def read_payment(self, tenant_id: str, quickbooks_id: str) -> ReceivedPayment | None:
+        body = self._get(tenant_id, "Payment", quickbooks_id)
         return None if body is None else payment_from_qbo(body)
 
     def changed_payments(
@@ -346,17 +346,17 @@ class QboBooks:
 
     # ------------------------------------------------------------------------------------------ plumbing
 
-    def _get(self, tenant_id: str, entity: str, qbo_id: str) -> dict[str, Any] | None:
+    def _get(self, tenant_id: str, entity: str, quickbooks_id: str) -> dict[str, Any] | None:
         """The entity by Id; None when QuickBooks answers 610 (deleted) or a deleted stub."""
         try:
-            document = self._client.get(tenant_id, f"{entity.lower()}/{qbo_id}")
+            document = self._client.get(tenant_id, f"{entity.lower()}/{quickbooks_id}")
         except QboFaultError as fault:
             if NOT_FOUND in fault.codes:
                 return None
             raise
         body = _entity(document, entity)
         if body is None:
-            raise QboOutcomeUnknownError(f"reading {entity} {qbo_id}: the answer holds no {entity}")
+            raise QboOutcomeUnknownError(f"reading {entity} {quickbooks_id}: the answer holds no {entity}")
         if str(body.get("status") or "") == "Deleted":
             return None
         return body
@@ -419,7 +419,7 @@ class QboBooks:
 def _mapped(write: Write, lists: Lists, settings: SyncSettings) -> QboWrite | Failure | None:
     """The batch item of one write; None when there is nothing to send. A record that cannot be mapped fails
     on its own with the reason: one record's data never stops the batch (or the tenant's sync)."""
-    if write.record.operation is Operation.DELETE and write.record.qbo_id is None:
+    if write.record.operation is Operation.DELETE and write.record.quickbooks_id is None:
         return None
     try:
         return to_qbo(write, lists, settings)
@@ -532,7 +532,9 @@ def _write_result(key: str, entity: str, answer: Mapping[str, Any]) -> WriteResu
     if body is None or body.get("Id") is None:
         raise QboOutcomeUnknownError(f"the batch answer for {key} holds neither a {entity} nor a fault")
     token = body.get("SyncToken")
-    return WriteResult(key, qbo_id=str(body["Id"]), sync_token=None if token is None else str(token))
+    return WriteResult(
+        key, quickbooks_id=str(body["Id"]), quickbooks_version=None if token is None else str(token)
+    )
 
 
 def _entity(document: Mapping[str, Any], entity: str) -> dict[str, Any] | None:

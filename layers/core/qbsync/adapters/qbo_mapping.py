@@ -136,8 +136,8 @@ class Lists:
             payment_methods=_keyed(payment_methods, "Name", _list_entry),
         )
 
-    def payment_method_name(self, qbo_id: str) -> str | None:
-        return next((m.name for m in self.payment_methods.values() if m.id == qbo_id), None)
+    def payment_method_name(self, quickbooks_id: str) -> str | None:
+        return next((m.name for m in self.payment_methods.values() if m.id == quickbooks_id), None)
 
     def first_account(self, account_types: Sequence[str], subtype: str | None = None) -> AccountEntry | None:
         """The active account of the first of `account_types` that has one, lowest Id first; one of
@@ -214,7 +214,7 @@ def needs_lists(write: Write, settings: SyncSettings) -> bool:
             )
             # a create always needs accounts (by default the company's first of each type); an update only
             # named ones
-            return write.record.qbo_id is None or any(n is not None for n in (*named, *defaults))
+            return write.record.quickbooks_id is None or any(n is not None for n in (*named, *defaults))
         case Invoice():
             return write.model.terms is not None or settings.default_payment_terms is not None
         case Payment():
@@ -243,25 +243,29 @@ def to_qbo(write: Write, refs: Lists, settings: SyncSettings) -> QboWrite | Fail
     if entity is None:
         raise ValueError(f"{record.record_type!r} is not a record type QuickBooks Online syncs")
     if record.operation is Operation.DELETE:
-        return _removal(record.record_type, entity, record.qbo_id, record.sync_token)
+        return _removal(record.record_type, entity, record.quickbooks_id, record.quickbooks_version)
     try:
         body = _Mapper(write, refs, settings).body()
     except _Unresolved as unresolved:
         return unresolved.failure
-    if record.qbo_id is None:
+    if record.quickbooks_id is None:
         return QboWrite(entity, "create", body)
-    if record.sync_token is None:
-        raise ValueError(f"{record.key} has QuickBooks id {record.qbo_id} but no SyncToken; read it first")
-    ids = {"Id": record.qbo_id, "SyncToken": record.sync_token, "sparse": True}
+    if record.quickbooks_version is None:
+        raise ValueError(
+            f"{record.key} has QuickBooks id {record.quickbooks_id} but no SyncToken; read it first"
+        )
+    ids = {"Id": record.quickbooks_id, "SyncToken": record.quickbooks_version, "sparse": True}
     return QboWrite(entity, "update", {**ids, **body})
 
 
-def _removal(record_type: str, entity: str, qbo_id: str | None, sync_token: str | None) -> QboWrite:
+def _removal(
+    record_type: str, entity: str, quickbooks_id: str | None, quickbooks_version: str | None
+) -> QboWrite:
     """Void, delete or make inactive, as the record type's removal in QuickBooks Online says (invoices and
     payments are voided, credit memos, purchase orders and bills deleted, list entries made inactive)."""
-    if qbo_id is None or sync_token is None:
+    if quickbooks_id is None or quickbooks_version is None:
         raise ValueError(f"a {record_type} QuickBooks does not have cannot be voided or deleted there")
-    ids: dict[str, Any] = {"Id": qbo_id, "SyncToken": sync_token}
+    ids: dict[str, Any] = {"Id": quickbooks_id, "SyncToken": quickbooks_version}
     match RECORD_TYPES[record_type].removal[Edition.QBO]:
         case Removal.DEACTIVATE:
             return QboWrite(entity, "update", {**ids, "sparse": True, "Active": False})
@@ -306,12 +310,12 @@ class _Mapper:
 
     def ref(self, record_type: str, record_id: str) -> dict[str, str]:
         key = ref_key(record_type, record_id)
-        qbo_id = self.write.ids.get(key)
-        if not qbo_id:
+        quickbooks_id = self.write.ids.get(key)
+        if not quickbooks_id:
             raise MissingReferenceError(
                 f"{self.write.record.key} refers to {key}, which has no QuickBooks id in this write"
             )
-        return {"value": qbo_id}
+        return {"value": quickbooks_id}
 
     def account(
         self,
@@ -332,7 +336,7 @@ class _Mapper:
             name, where = getattr(self.settings, setting), f"settings.{setting}"
         actions = (EDIT_SETTINGS if from_setting else EDIT, CREATE_IN_QUICKBOOKS)
         if name is None:
-            if not default_types or self.write.record.qbo_id is not None:
+            if not default_types or self.write.record.quickbooks_id is not None:
                 return None  # an update keeps the account QuickBooks has (a tenant may have changed it there)
             found = self.lists.first_account(default_types, default_subtype)
             if found is None:
@@ -493,7 +497,7 @@ class _Mapper:
             if item.quantity_on_hand is not None and item.quantity_as_of is not None:
                 body["QtyOnHand"] = item.quantity_on_hand
                 body["InvStartDate"] = item.quantity_as_of.isoformat()
-            elif self.write.record.qbo_id is None:
+            elif self.write.record.quickbooks_id is None:
                 # QuickBooks needs a starting quantity and date: none on hand, as of the day it is sent.
                 body["QtyOnHand"] = Decimal(0)
                 body["InvStartDate"] = self.write.record.updated_at.date().isoformat()
@@ -666,17 +670,17 @@ def payment_from_qbo(entity: Mapping[str, Any]) -> ReceivedPayment:
             lines.append(AppliedLine(str(link["TxnType"]), str(link["TxnId"]), amount))
     unapplied = entity.get("UnappliedAmt")
     return ReceivedPayment(
-        qbo_id=str(entity["Id"]),
-        sync_token=str(entity.get("SyncToken") or "0"),
-        customer_qbo_id=_ref_value(entity.get("CustomerRef")) or "",
+        quickbooks_id=str(entity["Id"]),
+        quickbooks_version=str(entity.get("SyncToken") or "0"),
+        customer_quickbooks_id=_ref_value(entity.get("CustomerRef")) or "",
         total_amount=total,
         unapplied_amount=(
             _money(unapplied, "UnappliedAmt") if unapplied is not None else _unapplied(total, lines)
         ),
         txn_date=date.fromisoformat(str(entity["TxnDate"])) if entity.get("TxnDate") else None,
-        method_qbo_id=_ref_value(entity.get("PaymentMethodRef")),
+        method_quickbooks_id=_ref_value(entity.get("PaymentMethodRef")),
         reference_number=str(entity["PaymentRefNum"]) if entity.get("PaymentRefNum") else None,
-        deposit_account_qbo_id=_ref_value(entity.get("DepositToAccountRef")),
+        deposit_account_quickbooks_id=_ref_value(entity.get("DepositToAccountRef")),
         lines=tuple(lines),
         voided=str(entity.get("TxnStatus") or "") == "Voided" or (total == 0 and note.startswith("Voided")),
         last_updated=qbo_time((entity.get("MetaData") or {}).get("LastUpdatedTime")),

@@ -4,8 +4,9 @@ Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
 - `RECORD#{type}#{id}`: one SyncRecord. `data` is a JSON string (DynamoDB has no floats and the canonical data
   is JSON-ready already), `history` a list of maps, times fixed-width UTC strings. The state listing is GSI1:
   gsi1pk = TENANT#{tenant_id}#STATE#{state}, gsi1sk = {updated_at}#{type}#{id}, oldest change first.
-- `QBOID#{type}#{qbo_id}`: record_id, the record QuickBooks knows by that id. Written before the record, the
-  old one deleted after it; a mapping whose record does not carry that id (its save lost) finds nothing.
+- `QBOID#{type}#{quickbooks_id}`: record_id, the record QuickBooks knows by that id. Written before the
+  record, the old one deleted after it; a mapping whose record does not carry that id (its save lost) finds
+  nothing.
 - `NAME#{sha256 of name_key}`: a NameClaim (owner "vendor/v-1", revision, claimed_at: which record reserves
   a customer, vendor or employee name, by which of its revisions, when) and name_key itself. A digest: a sort
   key holds at most 1,024 bytes ("Partition key and sort key length", DynamoDB Developer Guide, quotas), and
@@ -95,8 +96,8 @@ def _record_key(tenant_id: str, record_type: str, record_id: str) -> dict[str, s
     return {"pk": _partition(tenant_id), "sk": f"RECORD#{record_type}#{record_id}"}
 
 
-def _qbo_key(tenant_id: str, record_type: str, qbo_id: str) -> dict[str, str]:
-    return {"pk": _partition(tenant_id), "sk": f"QBOID#{record_type}#{qbo_id}"}
+def _qbo_key(tenant_id: str, record_type: str, quickbooks_id: str) -> dict[str, str]:
+    return {"pk": _partition(tenant_id), "sk": f"QBOID#{record_type}#{quickbooks_id}"}
 
 
 def _reservation_key(tenant_id: str, name_key: str) -> dict[str, str]:
@@ -132,9 +133,10 @@ def _record_item(record: SyncRecord) -> dict[str, Any]:
         "updated_at": _utc(record.updated_at),
         "revision": record.revision,
         "operation": record.operation.value,
-        "qbo_id": record.qbo_id,
-        "sync_token": record.sync_token,
-        "qbo_name": record.qbo_name,
+        # Stored under their first names (qbo_id, sync_token, qbo_name): the item layout is unchanged.
+        "qbo_id": record.quickbooks_id,
+        "sync_token": record.quickbooks_version,
+        "qbo_name": record.quickbooks_name,
         "failure": failure.as_dict() if failure else None,
         "waiting_for": list(record.waiting_for),
         "history": [{"state": t.state.value, "at": _utc(t.at), "detail": t.detail} for t in record.history],
@@ -156,9 +158,9 @@ def _record(values: dict[str, Any]) -> SyncRecord:
         updated_at=datetime.fromisoformat(values["updated_at"]),
         revision=int(values["revision"]),
         operation=Operation(values["operation"]),
-        qbo_id=values.get("qbo_id"),
-        sync_token=values.get("sync_token"),
-        qbo_name=values.get("qbo_name"),
+        quickbooks_id=values.get("qbo_id"),
+        quickbooks_version=values.get("sync_token"),
+        quickbooks_name=values.get("qbo_name"),
         failure=Failure(failure["code"], failure["message"], tuple(failure["actions"]), failure["field"])
         if failure
         else None,
@@ -208,12 +210,15 @@ def _names(condition: str) -> dict[str, str] | None:
     return {"#state": "state"} if "#state" in condition else None
 
 
-def _new_mapping(item: dict[str, Any], old_qbo_id: str | None) -> dict[str, Any] | None:
+def _new_mapping(item: dict[str, Any], old_quickbooks_id: str | None) -> dict[str, Any] | None:
     """The QuickBooks id mapping a save of `item` writes: when the record gets an id it did not have."""
-    new_qbo_id: str | None = item["qbo_id"]
-    if not new_qbo_id or new_qbo_id == old_qbo_id:
+    new_quickbooks_id: str | None = item["qbo_id"]
+    if not new_quickbooks_id or new_quickbooks_id == old_quickbooks_id:
         return None
-    return {**_qbo_key(item["tenant_id"], item["record_type"], new_qbo_id), "record_id": item["record_id"]}
+    return {
+        **_qbo_key(item["tenant_id"], item["record_type"], new_quickbooks_id),
+        "record_id": item["record_id"],
+    }
 
 
 @dataclass(frozen=True)
@@ -225,7 +230,7 @@ class _Save:
     item: dict[str, Any]
     condition: str
     values: dict[str, Any]
-    old_qbo_id: str | None
+    old_quickbooks_id: str | None
 
     @classmethod
     def of(
@@ -251,16 +256,16 @@ class _Save:
             condition += " AND #state = :state"
             values[":state"] = expected_state.value
         # Another save of this revision may have moved the QuickBooks id: keep its mappings right.
-        old_qbo_id: str | None = stored.get("qbo_id")
-        if old_qbo_id is None:
+        old_quickbooks_id: str | None = stored.get("qbo_id")
+        if old_quickbooks_id is None:
             condition += " AND attribute_not_exists(qbo_id)"
         else:
-            condition += " AND qbo_id = :old_qbo_id"
-            values[":old_qbo_id"] = old_qbo_id
-        return cls(index, item, condition, values, old_qbo_id)
+            condition += " AND qbo_id = :old_quickbooks_id"
+            values[":old_quickbooks_id"] = old_quickbooks_id
+        return cls(index, item, condition, values, old_quickbooks_id)
 
     def touches(self) -> set[tuple[str, str]]:
-        mapping = _new_mapping(self.item, self.old_qbo_id)
+        mapping = _new_mapping(self.item, self.old_quickbooks_id)
         return {_item_key(self.item), *([_item_key(mapping)] if mapping else [])}
 
     def actions(self, table: str) -> list[TransactWriteItemTypeDef]:
@@ -275,7 +280,7 @@ class _Save:
         names = _names(self.condition)
         if names:
             put["ExpressionAttributeNames"] = names
-        mapping = _new_mapping(self.item, self.old_qbo_id)
+        mapping = _new_mapping(self.item, self.old_quickbooks_id)
         before: list[TransactWriteItemTypeDef] = []
         if mapping is not None:
             before.append({"Put": {"TableName": table, "Item": to_item(mapping)}})
@@ -333,7 +338,7 @@ class DynamoRecordStore:
             if save is None:
                 raise self._stale(record, stored)
             try:
-                self._write(item, save.condition, save.values, save.old_qbo_id)
+                self._write(item, save.condition, save.values, save.old_quickbooks_id)
             except _RecordConflictError:
                 if expected_revision is None:
                     raise self._stale(record, None, new=True) from None
@@ -369,7 +374,7 @@ class DynamoRecordStore:
             for save in planned:
                 if save.index not in refused:
                     stored[save.index] = True
-                    self._drop_old_mapping(save.item, save.old_qbo_id)
+                    self._drop_old_mapping(save.item, save.old_quickbooks_id)
                     continue
                 attempts[save.index] += 1
                 if saves[save.index][1] is None or attempts[save.index] >= SAVE_ATTEMPTS:
@@ -428,23 +433,23 @@ class DynamoRecordStore:
         )
 
     def _write(
-        self, item: dict[str, Any], condition: str, values: dict[str, Any], old_qbo_id: str | None
+        self, item: dict[str, Any], condition: str, values: dict[str, Any], old_quickbooks_id: str | None
     ) -> None:
         """The record under its condition, with its QuickBooks id mapping written before and the old one
         removed after. No transaction: a mapping left by a save that lost its condition points at a record
-        without that id, and find_by_qbo_id checks the record before it answers."""
-        mapping = _new_mapping(item, old_qbo_id)
+        without that id, and find_by_quickbooks_id checks the record before it answers."""
+        mapping = _new_mapping(item, old_quickbooks_id)
         if mapping is not None:
             self._client.put_item(TableName=self._table, Item=to_item(mapping))
         if not put_if(self._client, self._table, item, condition, values=values, names=_names(condition)):
             raise _RecordConflictError
-        self._drop_old_mapping(item, old_qbo_id)
+        self._drop_old_mapping(item, old_quickbooks_id)
 
-    def _drop_old_mapping(self, item: dict[str, Any], old_qbo_id: str | None) -> None:
+    def _drop_old_mapping(self, item: dict[str, Any], old_quickbooks_id: str | None) -> None:
         """After a save moved the record's QuickBooks id: the old id's mapping, if it is still this record's
         (another record may have that id since)."""
-        if old_qbo_id and old_qbo_id != item["qbo_id"]:
-            old = _qbo_key(item["tenant_id"], item["record_type"], old_qbo_id)
+        if old_quickbooks_id and old_quickbooks_id != item["qbo_id"]:
+            old = _qbo_key(item["tenant_id"], item["record_type"], old_quickbooks_id)
             delete_if(self._client, self._table, old, "record_id = :r", values={":r": item["record_id"]})
 
     def _read_many(self, keys: list[dict[str, str]], what: str) -> dict[tuple[str, str], dict[str, Any]]:
@@ -508,12 +513,14 @@ class DynamoRecordStore:
         items, more = _query(self._client, self._table, limit, **query)
         return Page([_record(item) for item in items], _cursor(items, more, keys))
 
-    def find_by_qbo_id(self, tenant_id: str, record_type: str, qbo_id: str) -> SyncRecord | None:
-        mapping = read_item(self._client, self._table, _qbo_key(tenant_id, record_type, qbo_id))
+    def find_by_quickbooks_id(
+        self, tenant_id: str, record_type: str, quickbooks_id: str
+    ) -> SyncRecord | None:
+        mapping = read_item(self._client, self._table, _qbo_key(tenant_id, record_type, quickbooks_id))
         if not mapping:
             return None
         record = self.get(tenant_id, record_type, str(mapping["record_id"]))
-        return record if record is not None and record.qbo_id == qbo_id else None
+        return record if record is not None and record.quickbooks_id == quickbooks_id else None
 
     def claim_name(
         self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None

@@ -20,44 +20,44 @@ class AppliedLine:
 
 @dataclass(frozen=True)
 class ReceivedPayment:
-    qbo_id: str
-    sync_token: str
-    customer_qbo_id: str
+    quickbooks_id: str
+    quickbooks_version: str
+    customer_quickbooks_id: str
     total_amount: Decimal
     unapplied_amount: Decimal
     txn_date: date | None
-    method_qbo_id: str | None
+    method_quickbooks_id: str | None
     reference_number: str | None
-    deposit_account_qbo_id: str | None
+    deposit_account_quickbooks_id: str | None
     lines: tuple[AppliedLine, ...]
     voided: bool  # QuickBooks keeps a voided payment with its amounts at 0 and "Voided" in PrivateNote
     last_updated: datetime | None
 
 
 class PaymentSource(Protocol):
-    def read_payment(self, tenant_id: str, qbo_id: str) -> ReceivedPayment | None: ...
+    def read_payment(self, tenant_id: str, quickbooks_id: str) -> ReceivedPayment | None: ...
 
     def changed_payments(
         self, tenant_id: str, since: datetime
     ) -> tuple[list[ReceivedPayment], list[str], datetime]:
         """Payments changed since `since`, the Ids of those deleted, and QuickBooks' time of the answer."""
 
-    def payment_method_name(self, tenant_id: str, qbo_id: str) -> str | None: ...
+    def payment_method_name(self, tenant_id: str, quickbooks_id: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
 class Told:
     """What the host app was last told of one payment."""
 
-    sync_token: str
+    quickbooks_version: str
     voided: bool
     deleted: bool = False
 
 
 class PaymentLog(Protocol):
-    def told(self, tenant_id: str, qbo_id: str) -> Told | None: ...
+    def told(self, tenant_id: str, quickbooks_id: str) -> Told | None: ...
 
-    def tell(self, tenant_id: str, qbo_id: str, now: Told, before: Told | None) -> bool:
+    def tell(self, tenant_id: str, quickbooks_id: str, now: Told, before: Told | None) -> bool:
         """Record `now` if what is stored is still `before`; False when another worker got there first."""
 
     def pulled_until(self, tenant_id: str) -> datetime | None: ...

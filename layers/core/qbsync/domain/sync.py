@@ -96,9 +96,9 @@ class SyncRecord:
     updated_at: datetime
     revision: int = 1
     operation: Operation = Operation.UPSERT
-    qbo_id: str | None = None
-    sync_token: str | None = None
-    qbo_name: str | None = None  # the name QuickBooks knows it by, when a clash made us rename it
+    quickbooks_id: str | None = None
+    quickbooks_version: str | None = None
+    quickbooks_name: str | None = None  # the name QuickBooks knows it by, when a clash made us rename it
     failure: Failure | None = None
     waiting_for: tuple[str, ...] = ()  # "customer/c-1": dependencies this record waits for
     history: list[Transition] = field(default_factory=list)
@@ -194,7 +194,9 @@ class RecordStore(Protocol):
         self, tenant_id: str, record_type: str, state: SyncState | None, limit: int, cursor: str | None
     ) -> Page[SyncRecord]: ...
 
-    def find_by_qbo_id(self, tenant_id: str, record_type: str, qbo_id: str) -> SyncRecord | None:
+    def find_by_quickbooks_id(
+        self, tenant_id: str, record_type: str, quickbooks_id: str
+    ) -> SyncRecord | None:
         """The record mapped to this QuickBooks id, if any."""
 
     def claim_name(
@@ -305,8 +307,8 @@ class WriteResult:
     before sending, such as an account QuickBooks does not have, is a FIX_RECORD fault too)."""
 
     key: str  # the record's ref_key
-    qbo_id: str | None = None
-    sync_token: str | None = None
+    quickbooks_id: str | None = None
+    quickbooks_version: str | None = None
     fault: Fault | None = None
 
 
@@ -315,8 +317,8 @@ class Found:
     """An object QuickBooks already has."""
 
     entity: str  # "customer", "vendor", "employee", "item", "invoice", ... (our record type names)
-    qbo_id: str
-    sync_token: str
+    quickbooks_id: str
+    quickbooks_version: str
     name: str = ""
 
 

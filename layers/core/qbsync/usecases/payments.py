@@ -44,16 +44,16 @@ class PaymentRelay:
     events: EventPublisher
     clock: Clock
 
-    def on_change(self, tenant_id: str, qbo_id: str, operation: str) -> str | None:
+    def on_change(self, tenant_id: str, quickbooks_id: str, operation: str) -> str | None:
         """A webhook said this payment changed: read it and tell the host app. Returns the event sent."""
         _, settings = settings_in_force(self.settings, tenant_id)
         if not settings.sync_payments_from_quickbooks:
             return None
         if operation == "Delete":
-            return self._deleted(tenant_id, qbo_id)
-        payment = self.source.read_payment(tenant_id, qbo_id)
+            return self._deleted(tenant_id, quickbooks_id)
+        payment = self.source.read_payment(tenant_id, quickbooks_id)
         if payment is None:
-            return self._deleted(tenant_id, qbo_id)
+            return self._deleted(tenant_id, quickbooks_id)
         return self.relay(tenant_id, settings, payment)
 
     def pull(self, tenant_id: str) -> int:
@@ -66,60 +66,69 @@ class PaymentRelay:
         since = max(since - OVERLAP, now - CDC_LOOKBACK_MAX)
         payments, deleted, server_time = self.source.changed_payments(tenant_id, since)
         sent = sum(1 for p in payments if self.relay(tenant_id, settings, p))
-        sent += sum(1 for qbo_id in deleted if self._deleted(tenant_id, qbo_id))
+        sent += sum(1 for quickbooks_id in deleted if self._deleted(tenant_id, quickbooks_id))
         self.log.advance(tenant_id, server_time)
         return sent
 
     def relay(self, tenant_id: str, settings: SyncSettings, payment: ReceivedPayment) -> str | None:
-        if self.records.find_by_qbo_id(tenant_id, "payment", payment.qbo_id) is not None:
+        if self.records.find_by_quickbooks_id(tenant_id, "payment", payment.quickbooks_id) is not None:
             return None  # the host app sent this payment itself
         method = (
-            self.source.payment_method_name(tenant_id, payment.method_qbo_id)
-            if payment.method_qbo_id
+            self.source.payment_method_name(tenant_id, payment.method_quickbooks_id)
+            if payment.method_quickbooks_id
             else None
         )
         if not _method_synced(settings, method):
             return None
-        before = self.log.told(tenant_id, payment.qbo_id)
-        now = Told(payment.sync_token, payment.voided)
-        if before is not None and before.sync_token == now.sync_token and not before.deleted:
+        before = self.log.told(tenant_id, payment.quickbooks_id)
+        now = Told(payment.quickbooks_version, payment.voided)
+        if before is not None and before.quickbooks_version == now.quickbooks_version and not before.deleted:
             return None
         if payment.voided:
             kind = PAYMENT_VOIDED if before is None or not before.voided else PAYMENT_UPDATED
         else:
             kind = PAYMENT_RECEIVED if before is None else PAYMENT_UPDATED
-        if not self.log.tell(tenant_id, payment.qbo_id, now, before):
+        if not self.log.tell(tenant_id, payment.quickbooks_id, now, before):
             return None
         self.events.publish(kind, tenant_id, self._detail(tenant_id, payment, method))
-        log.info("payment told", extra={"tenant_id": tenant_id, "event": kind, "qbo_id": payment.qbo_id})
+        log.info(
+            "payment told",
+            extra={"tenant_id": tenant_id, "event": kind, "quickbooks_id": payment.quickbooks_id},
+        )
         return kind
 
-    def _deleted(self, tenant_id: str, qbo_id: str) -> str | None:
-        before = self.log.told(tenant_id, qbo_id)
+    def _deleted(self, tenant_id: str, quickbooks_id: str) -> str | None:
+        before = self.log.told(tenant_id, quickbooks_id)
         if before is None or before.deleted:
             return None  # never told of it, or already told it is gone
-        if not self.log.tell(tenant_id, qbo_id, Told(before.sync_token, before.voided, deleted=True), before):
+        if not self.log.tell(
+            tenant_id, quickbooks_id, Told(before.quickbooks_version, before.voided, deleted=True), before
+        ):
             return None
-        self.events.publish(PAYMENT_DELETED, tenant_id, {"qbo_payment_id": qbo_id})
+        self.events.publish(PAYMENT_DELETED, tenant_id, {"quickbooks_payment_id": quickbooks_id})
         return PAYMENT_DELETED
 
     def _detail(self, tenant_id: str, payment: ReceivedPayment, method: str | None) -> dict[str, Any]:
-        customer = self.records.find_by_qbo_id(tenant_id, "customer", payment.customer_qbo_id)
+        customer = self.records.find_by_quickbooks_id(tenant_id, "customer", payment.customer_quickbooks_id)
         applications = []
         for line in payment.lines:
             record_type = _TXN_TYPES.get(line.txn_type)
-            mapped = self.records.find_by_qbo_id(tenant_id, record_type, line.txn_id) if record_type else None
+            mapped = (
+                self.records.find_by_quickbooks_id(tenant_id, record_type, line.txn_id)
+                if record_type
+                else None
+            )
             entry: dict[str, Any] = {
-                "qbo_txn_type": line.txn_type,
-                "qbo_txn_id": line.txn_id,
+                "quickbooks_txn_type": line.txn_type,
+                "quickbooks_txn_id": line.txn_id,
                 "amount": str(line.amount),
             }
             if mapped is not None and record_type is not None:
                 entry[f"{record_type}_id"] = mapped.record_id
             applications.append(entry)
         return {
-            "qbo_payment_id": payment.qbo_id,
-            "qbo_customer_id": payment.customer_qbo_id,
+            "quickbooks_payment_id": payment.quickbooks_id,
+            "quickbooks_customer_id": payment.customer_quickbooks_id,
             "customer_id": customer.record_id if customer else None,
             "total_amount": str(payment.total_amount),
             "unapplied_amount": str(payment.unapplied_amount),

@@ -197,7 +197,7 @@ class Records:
             updated = record.copy()
             updated.operation = Operation.DELETE
             updated.revision += 1
-            if record.qbo_id is None:
+            if record.quickbooks_id is None:
                 updated.move(SyncState.VOIDED, now, "deleted before QuickBooks had it")
             elif settings.send_mode is SendMode.REVIEW:
                 updated.move(
@@ -413,7 +413,7 @@ class Records:
         record.follow_up = None  # asked about the old revision (its name, its version): sent afresh
         if existing.state is SyncState.VOIDED and removal is Removal.DELETE:
             # Brought back: QuickBooks has nothing left to update, so it is created there again.
-            record.qbo_id = record.sync_token = None
+            record.quickbooks_id = record.quickbooks_version = None
             record.synced_revision = record.attempts = 0
         old_name = _held_name(existing)
         new_name = _name_key(record)
@@ -618,7 +618,7 @@ def _name_key(record: SyncRecord) -> str | None:
 def _held_name(record: SyncRecord) -> str | None:
     """The name key this customer, vendor or employee holds in the tenant's one list of names: none once it
     was deleted before QuickBooks had it (an inactive one keeps its name in QuickBooks)."""
-    if record.state is SyncState.VOIDED and record.qbo_id is None:
+    if record.state is SyncState.VOIDED and record.quickbooks_id is None:
         return None
     return _name_key(record)
 
@@ -670,7 +670,7 @@ def _deleted(record: SyncRecord, removal: Removal) -> RecordLockedError:
     """A deleted record is brought back only with force, never by a plain PUT (a late retry of an old one).
     `removal`: what the deletion did to it in the tenant's QuickBooks."""
     what = f"{record.record_type} {record.record_id!r}"
-    if record.qbo_id is None:
+    if record.quickbooks_id is None:
         why, back = "was deleted before QuickBooks had it", "to push it again"
     elif removal is Removal.DELETE:
         why, back = "was deleted, and so was its copy in QuickBooks", "to create it in QuickBooks again"

@@ -328,8 +328,8 @@ class SyncEngine:
                 dep = known.get(ref_key(kind, dep_id))
                 if dep is None or dep.state is SyncState.VOIDED:
                     gone.append(ref_key(kind, dep_id))
-                elif dep.state in (SyncState.SYNCED, SyncState.LOCKED) and dep.qbo_id:
-                    ids[dep.key] = dep.qbo_id
+                elif dep.state in (SyncState.SYNCED, SyncState.LOCKED) and dep.quickbooks_id:
+                    ids[dep.key] = dep.quickbooks_id
                 else:
                     (failed if dep.state is SyncState.FAILED else blocked).append(dep.key)
             if gone:
@@ -434,7 +434,7 @@ class SyncEngine:
             again.attempts = 0  # QuickBooks answered: this send created nothing
             again.move(SyncState.PENDING, now, f"QuickBooks has the name {write.name!r}; asking who has it")
             again.follow_up = FollowUp(FollowUpKind.NAME_HOLDERS, fault.code)
-        elif fault.action is FaultAction.REREAD_AND_REAPPLY and record.qbo_id:
+        elif fault.action is FaultAction.REREAD_AND_REAPPLY and record.quickbooks_id:
             again.move(SyncState.PENDING, now, "changed in QuickBooks meanwhile; reading it again")
             again.follow_up = FollowUp(FollowUpKind.REREAD, fault.code)
         elif fault.action is FaultAction.RETRY_LATER and record.attempts < MAX_ATTEMPTS:
@@ -467,7 +467,7 @@ class SyncEngine:
             else:  # refused: the records fail (one to be looked up still is, if it is sent again)
                 for write, doing in asked:
                     failure = _while(_failure(fault), doing)
-                    changes.fail(write.record, failure, now, answered=write.record.qbo_id is not None)
+                    changes.fail(write.record, failure, now, answered=write.record.quickbooks_id is not None)
             return
         for write in batch.look_ups:
             changes.put(_looked_up(write.record, outcomes.found.get(write.record.key), now), write.record)
@@ -489,9 +489,14 @@ class SyncEngine:
         again = record.copy()
         again.follow_up = None
         if policy is NameClashPolicy.LINK_EXISTING and same_kind:
-            linked = self.store.find_by_qbo_id(record.tenant_id, record.record_type, same_kind[0].qbo_id)
+            linked = self.store.find_by_quickbooks_id(
+                record.tenant_id, record.record_type, same_kind[0].quickbooks_id
+            )
             if linked is None or linked.key == record.key:
-                again.qbo_id, again.sync_token = same_kind[0].qbo_id, same_kind[0].sync_token
+                again.quickbooks_id, again.quickbooks_version = (
+                    same_kind[0].quickbooks_id,
+                    same_kind[0].quickbooks_version,
+                )
                 again.move(
                     SyncState.PENDING, now, f"linked to the {record.record_type} QuickBooks has as {name!r}"
                 )
@@ -500,9 +505,11 @@ class SyncEngine:
             tries = _rename_count(record, settings) + 1
             if tries <= MAX_RENAMES:
                 base = str(getattr(write.model, _name_field(record)))
-                again.qbo_name = settings.renamed(base, tries + 1)
+                again.quickbooks_name = settings.renamed(base, tries + 1)
                 again.move(
-                    SyncState.PENDING, now, f"{name!r} is taken in QuickBooks; trying {again.qbo_name!r}"
+                    SyncState.PENDING,
+                    now,
+                    f"{name!r} is taken in QuickBooks; trying {again.quickbooks_name!r}",
                 )
                 return again
         again.fail(_clash_failure(name, record.record_type, other, same_kind, code), now)
@@ -522,7 +529,7 @@ class SyncEngine:
                 log.info(
                     "record changed while syncing; the newer revision follows", extra={"record": read.key}
                 )
-                if new.qbo_id and new.qbo_id != read.qbo_id:
+                if new.quickbooks_id and new.quickbooks_id != read.quickbooks_id:
                     self._keep_id(read, new)
                 continue
             if new.state is SyncState.FAILED and read.state is not SyncState.FAILED:
@@ -542,10 +549,10 @@ class SyncEngine:
         newer revision is still to be sent, as an update of what QuickBooks has, never as a second create."""
         for _ in range(3):
             current = self.store.get(sent.tenant_id, sent.record_type, sent.record_id)
-            if current is None or current.qbo_id is not None:
+            if current is None or current.quickbooks_id is not None:
                 return
             kept = current.copy()
-            kept.qbo_id, kept.sync_token = learned.qbo_id, learned.sync_token
+            kept.quickbooks_id, kept.quickbooks_version = learned.quickbooks_id, learned.quickbooks_version
             if self.store.save_all([(kept, current.revision, current.state)])[0]:
                 return
 
@@ -555,13 +562,13 @@ class SyncEngine:
 
 def _unconfirmed(record: SyncRecord) -> bool:
     """Sent before without a known outcome: it may be in QuickBooks already, so it is looked up first."""
-    return bool(record.attempts) and record.operation is Operation.UPSERT and not record.qbo_id
+    return bool(record.attempts) and record.operation is Operation.UPSERT and not record.quickbooks_id
 
 
 def _follow_up(record: SyncRecord) -> FollowUpKind | None:
     if record.follow_up is None or _unconfirmed(record):
         return None
-    if record.follow_up.kind is FollowUpKind.REREAD and not record.qbo_id:
+    if record.follow_up.kind is FollowUpKind.REREAD and not record.quickbooks_id:
         return None
     return record.follow_up.kind
 
@@ -616,13 +623,13 @@ def _name(record: SyncRecord, model: BaseModel) -> str | None:
     field_name = _name_field(record)
     if not field_name:
         return None
-    return record.qbo_name or str(getattr(model, field_name))
+    return record.quickbooks_name or str(getattr(model, field_name))
 
 
 def _synced(record: SyncRecord, result: WriteResult, settings: SyncSettings, now: datetime) -> SyncRecord:
     done = record.copy()
-    done.qbo_id = result.qbo_id or record.qbo_id
-    done.sync_token = result.sync_token
+    done.quickbooks_id = result.quickbooks_id or record.quickbooks_id
+    done.quickbooks_version = result.quickbooks_version
     done.synced_revision = record.revision
     done.attempts = 0
     done.force = False
@@ -642,7 +649,7 @@ def _looked_up(record: SyncRecord, found: Found | None, now: datetime) -> SyncRe
         again.attempts = 0  # QuickBooks holds nothing of the earlier sends
         again.move(SyncState.PENDING, now, "not found in QuickBooks after an unknown outcome; sent again")
     else:
-        again.qbo_id, again.sync_token = found.qbo_id, found.sync_token
+        again.quickbooks_id, again.quickbooks_version = found.quickbooks_id, found.quickbooks_version
         again.move(SyncState.PENDING, now, "found in QuickBooks after an unknown outcome; sent as an update")
         log.info("found in QuickBooks after an unknown outcome", extra={"record": record.key})
     return again
@@ -652,13 +659,13 @@ def _reread(record: SyncRecord, current: Found | None, now: datetime) -> SyncRec
     again = record.copy()
     again.follow_up = None
     if current is None:
-        again.qbo_id = again.sync_token = None
+        again.quickbooks_id = again.quickbooks_version = None
         again.fail(Failure(
             "deleted_in_quickbooks", "It was deleted in QuickBooks. Send it again to create it anew.",
             ("send_again",),
         ), now)  # fmt: skip
         return again
-    again.sync_token = current.sync_token
+    again.quickbooks_version = current.quickbooks_version
     again.move(SyncState.PENDING, now, "changed in QuickBooks meanwhile; applying the change again")
     return again
 
@@ -697,8 +704,8 @@ def batch_request_id(tenant_id: str, writes: Sequence[Write]) -> str:
                 w.record.key,
                 str(w.record.revision),
                 w.record.operation.value,
-                w.record.qbo_id or "",
-                w.record.sync_token or "",
+                w.record.quickbooks_id or "",
+                w.record.quickbooks_version or "",
                 w.name or "",
             )
         )
@@ -711,10 +718,10 @@ def _clash_failure(
     name: str, record_type: str, other: Found | None, same_kind: list[Found], code: str
 ) -> Failure:
     if other is not None:
-        whose = f"a {other.entity} (QuickBooks id {other.qbo_id})"
+        whose = f"a {other.entity} (QuickBooks id {other.quickbooks_id})"
         actions: tuple[str, ...] = ("rename",)
     elif same_kind:
-        whose = f"another {record_type} (QuickBooks id {same_kind[0].qbo_id})"
+        whose = f"another {record_type} (QuickBooks id {same_kind[0].quickbooks_id})"
         actions = ("rename", "link_existing")
     else:
         whose = "another customer, vendor or employee, perhaps inactive"
@@ -733,11 +740,11 @@ def _failed_because(key: str, failure: Failure | None) -> str:
 
 
 def _rename_count(record: SyncRecord, settings: SyncSettings) -> int:
-    """How many renamed tries were made: 0 before the first (qbo_name unset), then 1, 2, ..."""
-    if record.qbo_name is None:
+    """How many renamed tries were made: 0 before the first (quickbooks_name unset), then 1, 2, ..."""
+    if record.quickbooks_name is None:
         return 0
     for n in range(2, MAX_RENAMES + 2):
-        if record.qbo_name.endswith(settings.rename_suffix.replace("{n}", str(n))):
+        if record.quickbooks_name.endswith(settings.rename_suffix.replace("{n}", str(n))):
             return n - 1
     return MAX_RENAMES
 
@@ -748,10 +755,10 @@ def _detail(record: SyncRecord) -> dict[str, Any]:
         "record_id": record.record_id,
         "state": record.state.value,
         "revision": record.revision,
-        "qbo_id": record.qbo_id,
+        "quickbooks_id": record.quickbooks_id,
     }
     if record.failure is not None:
         detail["failure"] = record.failure.as_dict()
-    if record.qbo_name is not None:
-        detail["qbo_name"] = record.qbo_name
+    if record.quickbooks_name is not None:
+        detail["quickbooks_name"] = record.quickbooks_name
     return detail

@@ -54,10 +54,16 @@ class RecordOut(BaseModel):
     revision: int = Field(description="1 for the first version, +1 for each change the host app made.")
     synced_revision: int = Field(description="The revision QuickBooks has; 0 before the first sync.")
     deleted: bool
-    qbo_id: str | None = Field(description="The record's Id in QuickBooks, once it has one.")
-    qbo_name: str | None = Field(description="The name QuickBooks knows it by, when a clash renamed it.")
+    quickbooks_id: str | None = Field(
+        description="The record's id in QuickBooks once it has one: Online's Id, Desktop's ListID or TxnID."
+    )
+    quickbooks_name: str | None = Field(
+        description="The name QuickBooks knows it by, when a clash renamed it."
+    )
     failure: FailureOut | None
-    waiting_for: list[str] = Field(description="Records this one waits for, as 'customer/c-1'.")
+    waiting_for: list[str] = Field(
+        description="What this one waits for: records as 'customer/c-1', 'connection' or 'web_connector'."
+    )
     updated_at: datetime
     data: dict[str, Any]
     history: list[TransitionOut] = Field(description="State changes, oldest first (the last 50).")
@@ -71,8 +77,8 @@ class RecordOut(BaseModel):
             revision=record.revision,
             synced_revision=record.synced_revision,
             deleted=record.operation.value == "delete",
-            qbo_id=record.qbo_id,
-            qbo_name=record.qbo_name,
+            quickbooks_id=record.quickbooks_id,
+            quickbooks_name=record.quickbooks_name,
             failure=FailureOut(**record.failure.as_dict()) if record.failure else None,
             waiting_for=list(record.waiting_for),
             updated_at=record.updated_at,
