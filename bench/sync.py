@@ -82,6 +82,7 @@ class SyncFigures:
             # With most answers lost, every lost batch costs a look-up: the call target is for the others.
             and (self.profile == "heavy" or self.calls_per_record <= 0.1)
             and (self.faults or self.answered_429 == 0)
+            and (self.faults or self.dynamodb_per_synced_record <= DYNAMODB_TARGET)
             and self.longest_still_seconds < STALL_SECONDS
         )
 

@@ -89,6 +89,7 @@ def test_the_sync_bench_checks_the_books_plain_and_with_faults():
         total = sum(figures["dynamodb"].values())
         assert figures["dynamodb_per_synced_record"] == total / figures["synced"]
     assert plain["answered_429"] == 0
+    assert plain["dynamodb_per_synced_record"] <= 3  # issue 9: events and saves of a batch written together
     assert faulty["faults"] is True
     assert faulty["profile"] == "faults"
     assert sum(faulty["fired"].values()) > 0
@@ -122,6 +123,7 @@ def test_the_engine_bench_syncs_against_the_sandbox_limits_plain_and_with_faults
         assert figures["invoices_per_minute"] > 0
     assert (plain["records"], faulty["records"]) == (135, 300)
     assert plain["answered_429"] == 0
+    assert plain["dynamodb_per_synced_record"] <= 3  # issue 9: events and saves of a batch written together
     assert plain["calls_per_record"] <= 0.05
     assert faulty["profile"] == "faults"
     assert sum(faulty["fired"].values()) > 0
