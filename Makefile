@@ -69,7 +69,7 @@ build: $(VENV_SAM)/.installed ## sam build, then precompile bytecode with the ru
 deploy: build ## sam deploy (CONFIG_ENV=dev|prod picks the samconfig.toml section)
 	$(SAM) deploy --config-env $(CONFIG_ENV)
 
-bench: $(VENV)/.installed ## import time and peak memory of every function's handler
+bench: $(VENV)/.installed ## handler import time and memory; sync figures on the local stack; the engine at QuickBooks' limits
 	$(PY) -m bench
 
 api-key: $(VENV)/.installed ## create an API key for a deployed stack (STACK=qbsync-dev LABEL=...) and print it once
