@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from bench.sync import company, expected_total
 from local.qbo import server
 from local.qbo.state import Sandbox
 from qbsync.adapters.qbo_books import QboBooks
@@ -206,17 +207,6 @@ class EngineFigures:
         )
 
 
-def _lines(n: int, items: int) -> list[dict[str, str]]:
-    return [
-        {"item_id": f"item-{n % items}", "quantity": str(1 + n % 3), "rate": f"{10 + n % 100}.25"},
-        {"item_id": f"item-{(n * 7) % items}", "quantity": "1", "rate": "5.00", "tax_code": "NON"},
-    ]
-
-
-def _expected_total(n: int) -> Decimal:
-    return (1 + n % 3) * Decimal(f"{10 + n % 100}.25") + Decimal("5.00")
-
-
 def _push(records: Records, record_type: str, entries: list[tuple[str, dict[str, Any]]]) -> None:
     for start in range(0, len(entries), BULK_MAX):
         outcomes = records.upsert_many(TENANT, record_type, entries[start : start + BULK_MAX])
@@ -265,35 +255,11 @@ def run(
             )
             engine = SyncEngine(store, QboBooks(client, clock), settings, lease, events, clock)
             began = clock.now()
-            _push(
-                records,
-                "item",
-                [(f"item-{n}", {"kind": "service", "name": f"Service {n:03d}"}) for n in range(items)],
-            )
-            _push(
-                records,
-                "customer",
-                [
-                    (f"cust-{n}", {"display_name": f"Customer {n:04d}", "email": f"c{n}@example.com"})
-                    for n in range(customers)
-                ],
-            )
+            pushed = company(items, customers, invoices, "E")
+            _push(records, "item", pushed["item"])
+            _push(records, "customer", pushed["customer"])
             runs = _sync(engine, clock)
-            _push(
-                records,
-                "invoice",
-                [
-                    (
-                        f"inv-{n}",
-                        {
-                            "customer_id": f"cust-{n % customers}",
-                            "doc_number": f"E-{n:05d}",
-                            "lines": _lines(n, items),
-                        },
-                    )
-                    for n in range(invoices)
-                ],
-            )
+            _push(records, "invoice", pushed["invoice"])
             invoices_began = clock.now()
             runs += _sync(engine, clock)
             ended = clock.now()
@@ -309,7 +275,7 @@ def run(
         wrong = sum(
             1
             for i in books["Invoice"]
-            if Decimal(str(i["TotalAmt"])) != _expected_total(int(i["DocNumber"][2:]))
+            if Decimal(str(i["TotalAmt"])) != expected_total(int(i["DocNumber"][2:]))
         )
         answers = control.get("/_sandbox/requests", params={"realm_id": realm}).json()
         listed = control.get("/_sandbox/faults").json()

@@ -104,14 +104,45 @@ def _longest_still(client: httpx.Client, since: str) -> float:
     return max((b - a).total_seconds() for a, b in pairwise(after)) if len(after) > 1 else 0.0
 
 
-def _lines(n: int, items: int) -> list[dict[str, str]]:
-    return [
-        {"item_id": f"item-{n % items}", "quantity": str(1 + n % 3), "rate": f"{10 + n % 100}.25"},
-        {"item_id": f"item-{(n * 7) % items}", "quantity": "1", "rate": "5.00", "tax_code": "NON"},
-    ]
+Entries = list[tuple[str, dict[str, Any]]]  # (record id, record body)
 
 
-def _expected_total(n: int) -> Decimal:
+def company(items: int, customers: int, invoices: int, doc_prefix: str) -> dict[str, Entries]:
+    """The benches' books, by record type in the order they are pushed: invoice n is DocNumber
+    `{doc_prefix}-{n:05d}` for customer n mod `customers`, its total `expected_total(n)`."""
+    return {
+        "item": [(f"item-{n}", {"kind": "service", "name": f"Service {n:03d}"}) for n in range(items)],
+        "customer": [
+            (f"cust-{n}", {"display_name": f"Customer {n:04d}", "email": f"c{n}@example.com"})
+            for n in range(customers)
+        ],
+        "invoice": [
+            (
+                f"inv-{n}",
+                {
+                    "customer_id": f"cust-{n % customers}",
+                    "doc_number": f"{doc_prefix}-{n:05d}",
+                    "lines": [
+                        {
+                            "item_id": f"item-{n % items}",
+                            "quantity": str(1 + n % 3),
+                            "rate": f"{10 + n % 100}.25",
+                        },
+                        {
+                            "item_id": f"item-{(n * 7) % items}",
+                            "quantity": "1",
+                            "rate": "5.00",
+                            "tax_code": "NON",
+                        },
+                    ],
+                },
+            )
+            for n in range(invoices)
+        ],
+    }
+
+
+def expected_total(n: int) -> Decimal:
     return (1 + n % 3) * Decimal(f"{10 + n % 100}.25") + Decimal("5.00")
 
 
@@ -162,34 +193,8 @@ def run(
         )
         requests_before = stack.aws_requests.snapshot()
         started = time.monotonic()
-        _push(
-            api,
-            "item",
-            [(f"item-{n}", {"kind": "service", "name": f"Service {n:03d}"}) for n in range(items)],
-        )
-        _push(
-            api,
-            "customer",
-            [
-                (f"cust-{n}", {"display_name": f"Customer {n:04d}", "email": f"c{n}@example.com"})
-                for n in range(customers)
-            ],
-        )
-        _push(
-            api,
-            "invoice",
-            [
-                (
-                    f"inv-{n}",
-                    {
-                        "customer_id": f"cust-{n % customers}",
-                        "doc_number": f"B-{n:05d}",
-                        "lines": _lines(n, items),
-                    },
-                )
-                for n in range(invoices)
-            ],
-        )
+        for record_type, entries in company(items, customers, invoices, "B").items():
+            _push(api, record_type, entries)
         pushed = time.monotonic()
         pushed_at = datetime.now(UTC).isoformat()
         while True:
@@ -213,7 +218,7 @@ def run(
         wrong = sum(
             1
             for i in books["Invoice"]
-            if Decimal(str(i["TotalAmt"])) != _expected_total(int(i["DocNumber"][2:]))
+            if Decimal(str(i["TotalAmt"])) != expected_total(int(i["DocNumber"][2:]))
         )
         answers = qbo.get("/_sandbox/requests", params={"realm_id": realm}).json()
         listed = qbo.get("/_sandbox/faults").json()
