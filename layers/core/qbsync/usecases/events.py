@@ -25,8 +25,7 @@ class FeedAndBus:
     clock: Clock
 
     def publish(self, detail_type: str, tenant_id: str, detail: dict[str, object]) -> None:
-        stored = self.feed.append(SyncEvent(detail_type, tenant_id, self.clock.now(), dict(detail)))
-        self.bus.publish(detail_type, tenant_id, {"event_id": stored.id, **detail})
+        self.publish_many(tenant_id, [(detail_type, detail)])
 
     def publish_many(self, tenant_id: str, events: Sequence[tuple[str, dict[str, object]]]) -> None:
         """A batch's events: stored in the feed together, then put on the bus together, with their ids."""
