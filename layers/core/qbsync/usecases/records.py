@@ -157,12 +157,12 @@ class Records:
         outcomes: list[Outcome] = []
         planned: list[tuple[int, _Plan]] = []
         for rid in ids:
-            checked = self._checked(tenant, record_type, rid, models[rid], seen)
-            if isinstance(checked, Outcome):
-                outcomes.append(checked)
+            canonical = self._checked(tenant, record_type, rid, models[rid], seen)
+            if isinstance(canonical, Outcome):
+                outcomes.append(canonical)
                 continue
             existing = seen[ref_key(record_type, rid)]
-            plan = self._planned(tenant, settings, record_type, rid, checked=checked, existing=existing)
+            plan = self._planned(tenant, settings, record_type, rid, canonical=canonical, existing=existing)
             if isinstance(plan, Outcome):
                 outcomes.append(plan)
                 continue
@@ -305,13 +305,13 @@ class Records:
     ) -> Outcome:
         """Check and store one record, reading it again and deciding again while its save loses races."""
         seen: dict[str, SyncRecord | None] = {}
-        checked = self._checked(tenant, record_type, record_id, _parsed(record_type, data), seen)
-        if isinstance(checked, Outcome):
-            return checked
+        canonical = self._checked(tenant, record_type, record_id, _parsed(record_type, data), seen)
+        if isinstance(canonical, Outcome):
+            return canonical
         for _ in range(SAVE_ATTEMPTS):
             existing = self.store.get(tenant.id, record_type, record_id)
             plan = self._planned(
-                tenant, settings, record_type, record_id, checked=checked, existing=existing, force=force
+                tenant, settings, record_type, record_id, canonical=canonical, existing=existing, force=force
             )
             if isinstance(plan, Outcome):
                 return plan
@@ -330,8 +330,8 @@ class Records:
         record_id: str,
         model: BaseModel | ValidationError,
         seen: dict[str, SyncRecord | None],
-    ) -> tuple[BaseModel, dict[str, Any]] | Outcome:
-        """The record's model and canonical data, or its "invalid" outcome. `seen`: records this request
+    ) -> dict[str, Any] | Outcome:
+        """The record's canonical data, or its "invalid" outcome. `seen`: records this request
         already read (None: not stored); the records it refers to are read into it."""
         if isinstance(model, ValidationError):
             return Outcome(record_id, "invalid", problems=_pydantic_problems(model), detail=_INVALID)
@@ -339,7 +339,7 @@ class Records:
         problems += self._reference_problems(tenant.id, record_type, record_id, model, seen)
         if problems:
             return Outcome(record_id, "invalid", problems=problems, detail=_INVALID)
-        return model, model.model_dump(mode="json")
+        return model.model_dump(mode="json")
 
     def _planned(
         self,
@@ -348,13 +348,12 @@ class Records:
         record_type: str,
         record_id: str,
         *,
-        checked: tuple[BaseModel, dict[str, Any]],
+        canonical: dict[str, Any],
         existing: SyncRecord | None,
         force: bool = False,
     ) -> _Plan | Outcome:
         """What storing the checked record over `existing` means: the save to make, or an outcome without
         one (unchanged, refused, a name another record holds)."""
-        _, canonical = checked
         try:
             return self._plan(
                 tenant,
