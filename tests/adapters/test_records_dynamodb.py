@@ -162,6 +162,7 @@ def every_field() -> SyncRecord:
         attempts=4,
         force=True,
         follow_up=FollowUp(FollowUpKind.NAME_HOLDERS, "6240"),
+        generation=2,
     )
 
 

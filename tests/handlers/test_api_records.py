@@ -291,3 +291,21 @@ def test_a_character_quickbooks_cannot_store_is_refused_naming_the_field(
     assert status == 422
     assert [(e["field"], e["code"]) for e in problem["errors"]] == [(field, "forbidden_character")]
     assert call(api, "api_get_record.json")[0] == 404
+
+
+def test_a_character_desktop_cannot_store_is_refused_at_push_naming_the_field(api: LocalFunction) -> None:
+    body = {"id": "desk", "name": "Desk Co", "edition": "qbd"}
+    assert call(api, "api_create_tenant.json", body=body)[0] == 201
+    path = "/v1/tenants/desk/records/customer/c-1"
+    status, problem = call(
+        api, "api_put_record.json", path=path, body={"display_name": "Z\u00fcrich \u2013 \u65e5\u672c"},
+        headers={"idempotency-key": None},
+    )  # fmt: skip
+    assert status == 422
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [("display_name", "unsupported_character")]
+    assert call(api, "api_get_record.json", path=path, method="GET")[0] == 404
+    status, _ = call(
+        api, "api_put_record.json", path=path, body={"display_name": "Z\u00fcrich \u2013 M\u00fcller\u2019s"},
+        headers={"idempotency-key": None},
+    )  # fmt: skip
+    assert status in (200, 201)

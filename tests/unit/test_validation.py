@@ -425,3 +425,64 @@ def test_desktop_limits_taken_from_the_xsd_match_it() -> None:
     # The walker agrees with maxlength.txt where both speak, and sees that an employee's Name has no limit.
     assert schema.max_length("CustomerAdd", "BillAddress City") == 31
     assert schema.max_length("EmployeeAdd", "Name") is None
+
+
+# --- QuickBooks Desktop stores ISO-8859-1 ---------------------------------------------------------------
+
+
+def test_typographic_punctuation_becomes_ascii_for_desktop() -> None:
+    from qbsync.domain.desktop_text import desktop_text, unsupported_characters
+
+    typed = "Smith\u2019s \u201cbest\u201d \u2013 2\u20143\u2026 caf\u00e9 \u00bd"
+    assert desktop_text(typed) == 'Smith\'s "best" - 2-3... caf\u00e9 \u00bd'
+    assert unsupported_characters(typed) == []
+    assert unsupported_characters("\u20ac5 \u65e5\u672c \u20ac") == ["\u20ac", "\u65e5", "\u672c"]
+
+
+def test_desktop_lengths_are_counted_after_the_punctuation_is_mapped() -> None:
+    # 40 characters with an ellipsis: 42 once it is three dots, over CustomerAdd Name's 41.
+    name = "A" * 39 + "\u2026"
+    customer = Customer(display_name=name)
+    [problem] = validate("customer", customer, Edition.QBD)
+    assert (problem.field, problem.code, problem.limit, problem.actual) == (
+        "display_name",
+        "too_long",
+        41,
+        42,
+    )
+    assert "as QuickBooks stores it" in problem.message
+    assert validate("customer", customer, Edition.QBO) == []
+    assert validate("customer", Customer(display_name="A" * 38 + "\u2019"), Edition.QBD) == []
+
+
+@pytest.mark.parametrize(
+    ("record_type", "data", "field"),
+    [
+        ("customer", {"display_name": "Caf\u00e9 \u65e5\u672c"}, "display_name"),
+        (
+            "customer",
+            {"display_name": "Acme", "billing_address": {"city": "\u0141\u00f3d\u017a"}},
+            "billing_address.city",
+        ),
+        (
+            "invoice",
+            {"customer_id": "c-1", "lines": [{"description": "ok"}, {"description": "5 \u20ac per hour"}]},
+            "lines.1.description",
+        ),
+    ],
+    ids=["cjk-name", "polish-city", "euro-in-line"],
+)
+def test_a_character_outside_latin1_is_refused_for_desktop_naming_the_field(
+    record_type: str, data: dict[str, Any], field: str
+) -> None:
+    record = RECORD_TYPES[record_type].model.model_validate(data)
+    problems = validate(record_type, record, Edition.QBD)
+    assert [(p.field, p.code) for p in problems] == [(field, "unsupported_character")]
+    assert "ISO-8859-1" in problems[0].message
+    assert "U+" in problems[0].message
+    assert validate(record_type, record, Edition.QBO) == []
+
+
+def test_a_bidirectional_control_is_refused_once_not_twice_for_desktop() -> None:
+    problems = validate("customer", Customer(display_name="Ada\u202eLovelace"), Edition.QBD)
+    assert [p.code for p in problems] == ["forbidden_character"]

@@ -144,6 +144,7 @@ def _record_item(record: SyncRecord) -> dict[str, Any]:
         "attempts": record.attempts,
         "force": record.force,
         "follow_up": {"kind": follow_up.kind.value, "code": follow_up.code} if follow_up else None,
+        "generation": record.generation,
     }
 
 
@@ -173,6 +174,7 @@ def _record(values: dict[str, Any]) -> SyncRecord:
         attempts=int(values["attempts"]),
         force=bool(values["force"]),
         follow_up=FollowUp(FollowUpKind(follow_up["kind"]), follow_up["code"]) if follow_up else None,
+        generation=int(values.get("generation", 0)),
     )
 
 

@@ -106,6 +106,9 @@ class SyncRecord:
     attempts: int = 0  # sends of the current revision; the requestid of a create is stable across them
     force: bool = False  # re-send even if QuickBooks already has this revision
     follow_up: FollowUp | None = None  # pending: the question to ask QuickBooks before it is sent again
+    # Which QuickBooks object of this record a create makes: 0 for the first; one more each time the record is
+    # created again after its object was deleted in QuickBooks. Desktop's ExternalGUID is derived from it.
+    generation: int = 0
 
     @property
     def key(self) -> str:

@@ -13,6 +13,9 @@ edition requires or does not support. Every number carries its source:
   qbxml130.xsd where maxlength.txt has no entry (EmployeeAdd, PurchaseOrderAdd). tests/unit/test_validation.py
   checks every Desktop number against those files.
 
+QuickBooks Desktop stores ISO-8859-1 only: its lengths are counted on the text it is sent (`desktop_text`,
+typographic punctuation in ASCII), and any other character outside Latin-1 is `unsupported_character`.
+
 Name clashes across customers, vendors and employees need stored data and are the engine's job; `name_key`
 gives it the comparison key.
 """
@@ -21,12 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
+from qbsync.domain.desktop_text import desktop_text, unsupported_characters
 from qbsync.domain.errors import FieldProblem
 from qbsync.domain.records import RECORD_TYPES, Item, Payment, spec_of
 from qbsync.domain.tenants import Edition
@@ -320,6 +324,16 @@ UNSTORABLE_CHARACTERS = frozenset(
 )
 MULTI_LINE_FIELDS = frozenset({"memo", "notes", "description"})
 
+# The text an edition stores for a given text: lengths are checked on it. QuickBooks Desktop is sent its
+# typographic punctuation in ASCII (`desktop_text`), so "Smith’s" counts as "Smith's" and "…" as three dots.
+STORED_TEXT: Mapping[Edition, Callable[[str], str]] = {
+    Edition.QBO: lambda text: text,
+    Edition.QBD: desktop_text,
+}
+# Editions that store ISO-8859-1 only (shared/reference/qbwc/NOTES.md §3.5): any other character is refused
+# at push (`unsupported_character`) rather than sent to become '?'.
+LATIN1_ONLY = frozenset({Edition.QBD})
+
 # Fields an edition needs although the canonical model leaves them optional.
 # QBO inventory items need QtyOnHand and InvStartDate (qbo/NOTES.md §4.5).
 REQUIRED_FIELDS: Mapping[Edition, Mapping[str, tuple[str, ...]]] = {
@@ -402,13 +416,17 @@ def _unsupported(key: str, record: BaseModel, edition: Edition) -> Iterator[Prob
 def _too_long(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
     for rule in LENGTH_LIMITS[edition].get(key, ()):
         for where, value in _values_at(record, rule.field):
-            if isinstance(value, str) and len(value) > rule.limit:
+            if not isinstance(value, str):
+                continue
+            stored = STORED_TEXT[edition](value)
+            if len(stored) > rule.limit:
                 message = (
-                    f"{_label(where)} is {len(value)} characters long; "
-                    f"{EDITION_NAMES[edition]} allows at most {rule.limit}."
+                    f"{_label(where)} is {len(stored)} characters long"
+                    + (" as QuickBooks stores it" if stored != value else "")
+                    + f"; {EDITION_NAMES[edition]} allows at most {rule.limit}."
                 )
                 actions = _actions(where)
-                yield Problem(where, "too_long", message, rule.limit, len(value), actions)
+                yield Problem(where, "too_long", message, rule.limit, len(stored), actions)
 
 
 def _forbidden_characters(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
@@ -435,6 +453,22 @@ def _unstorable_characters(_key: str, record: BaseModel, edition: Edition) -> It
                 + (" Tabs and line breaks are kept in this field." if multi_line else "")
             )
             yield Problem(where, "forbidden_character", message, actions=_actions(where))
+
+
+def _unsupported_characters(_key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    if edition not in LATIN1_ONLY:
+        return
+    for where, value in _text_fields(record):
+        # Controls and bidirectional marks are refused by _unstorable_characters already, in every edition.
+        found = [c for c in unsupported_characters(value) if c not in UNSTORABLE_CHARACTERS]
+        if found:
+            message = (
+                f"{_label(where)} contains {', '.join(map(_shown, found))}: {EDITION_NAMES[edition]} stores "
+                "ISO-8859-1 (Latin-1) text only, and would keep "
+                f"{'it' if len(found) == 1 else 'them'} as '?'. Replace or remove "
+                f"{'it' if len(found) == 1 else 'them'}."
+            )
+            yield Problem(where, "unsupported_character", message, actions=_actions(where))
 
 
 def _emails(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
@@ -486,6 +520,7 @@ _CHECKS = (
     _too_long,
     _forbidden_characters,
     _unstorable_characters,
+    _unsupported_characters,
     _emails,
     _line_count,
     _duplicate_applications,
@@ -508,6 +543,12 @@ def _actions(where: str) -> list[str]:
 
 
 _CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
+
+
+def _shown(c: str) -> str:
+    """"'€' (U+20AC EURO SIGN)": a character a reader can see, and its code point and name."""
+    name = unicodedata.name(c, "")
+    return f"{c!r} (U+{ord(c):04X}" + (f" {name})" if name else ")")
 
 
 def _character(c: str) -> str:
@@ -566,10 +607,12 @@ def _label(path: str) -> str:
 __all__ = [
     "EMAIL_FIELDS",
     "FORBIDDEN_CHARACTERS",
+    "LATIN1_ONLY",
     "LENGTH_LIMITS",
     "LINE_BREAKS",
     "MULTI_LINE_FIELDS",
     "REQUIRED_FIELDS",
+    "STORED_TEXT",
     "UNSTORABLE_CHARACTERS",
     "UNSUPPORTED_FIELDS",
     "CharacterRule",
