@@ -325,7 +325,7 @@ UNSTORABLE_CHARACTERS = frozenset(
 MULTI_LINE_FIELDS = frozenset({"memo", "notes", "description"})
 
 # The text an edition stores for a given text: lengths are checked on it. QuickBooks Desktop is sent its
-# typographic punctuation in ASCII (`desktop_text`), so "Smith’s" counts as "Smith's" and "…" as three dots.
+# typographic punctuation in ASCII (`desktop_text`): a curly apostrophe counts as "'", an ellipsis as "...".
 STORED_TEXT: Mapping[Edition, Callable[[str], str]] = {
     Edition.QBO: lambda text: text,
     Edition.QBD: desktop_text,
@@ -546,7 +546,7 @@ _CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE
 
 
 def _shown(c: str) -> str:
-    """"'€' (U+20AC EURO SIGN)": a character a reader can see, and its code point and name."""
+    """A character a reader can see, with its code point and name: '€' (U+20AC EURO SIGN)."""
     name = unicodedata.name(c, "")
     return f"{c!r} (U+{ord(c):04X}" + (f" {name})" if name else ")")
 
