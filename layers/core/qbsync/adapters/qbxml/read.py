@@ -77,7 +77,7 @@ class Node:
         except InvalidOperation:
             value = Decimal("NaN")
         if not value.is_finite():
-            raise QbxmlReadError(f"{self.tag}/{path} is not a number: {_quoted(text)}")
+            raise QbxmlReadError(f"{self.tag}/{path} is not a number: {_quoted(text)}.")
         return value
 
     def int_of(self, path: str) -> int | None:
@@ -90,7 +90,7 @@ class Node:
             return None
         value = _BOOLEANS.get(text.strip())
         if value is None:
-            raise QbxmlReadError(f"{self.tag}/{path} is not true or false: {_quoted(text)}")
+            raise QbxmlReadError(f"{self.tag}/{path} is not true or false: {_quoted(text)}.")
         return value
 
     def date_of(self, path: str) -> date | None:
@@ -101,7 +101,7 @@ class Node:
         try:
             return date.fromisoformat(text.strip())
         except ValueError:
-            raise QbxmlReadError(f"{self.tag}/{path} is not a date: {_quoted(text)}") from None
+            raise QbxmlReadError(f"{self.tag}/{path} is not a date: {_quoted(text)}.") from None
 
     def datetime_of(self, path: str) -> datetime | None:
         """A `DATETIMETYPE` as an aware datetime. QuickBooks writes the company PC's local time with its UTC
@@ -113,9 +113,9 @@ class Node:
         try:
             value = datetime.fromisoformat(text.strip())
         except ValueError:
-            raise QbxmlReadError(f"{self.tag}/{path} is not a date and time: {_quoted(text)}") from None
+            raise QbxmlReadError(f"{self.tag}/{path} is not a date and time: {_quoted(text)}.") from None
         if value.tzinfo is None:
-            raise QbxmlReadError(f"{self.tag}/{path} has no UTC offset: {_quoted(text)}")
+            raise QbxmlReadError(f"{self.tag}/{path} has no UTC offset: {_quoted(text)}.")
         return value
 
     def ref(self, tag: str) -> Ref | None:
@@ -302,7 +302,7 @@ def _int(text: str, what: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise QbxmlReadError(f"{what} is not an integer: {_quoted(text)}") from None
+        raise QbxmlReadError(f"{what} is not an integer: {_quoted(text)}.") from None
 
 
 def _optional_int(attributes: Mapping[str, str], name: str, where: str) -> int | None:

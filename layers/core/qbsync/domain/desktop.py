@@ -1,0 +1,88 @@
+"""A QuickBooks Desktop company as its Web Connector session first describes it, and whether qbsync can work
+with it. No XML here: adapters/qbxml/hcp.py reads the description into `CompanyFacts`.
+
+On the first sendRequestXML of each session the Web Connector passes what QuickBooks answered to HostQuery,
+CompanyQuery and PreferencesQuery (strHCPResponse: QBWC Programmer's Guide pp.22-23, 80-81;
+shared/reference/qbwc/NOTES.md §1.3). qbsync writes qbXML 13.0, which QuickBooks Desktop 2014 and later
+read: QuickBooks Pro 2014 (MajorVersion 24) lists 13.0 among its SupportedQBXMLVersion values, QuickBooks Pro
+2006 (MajorVersion 16) stops at 5.0 (NOTES §3.2, from qbwc/qbwc's test_helper.rb and the captured
+quickbooks_log.txt). Only the US edition is supported for now: qbXML has UK, Canadian and Australian variants
+that qbsync does not write.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+QBXML_VERSION = (13, 0)  # the qbXML version qbsync writes; a host must list it, or a later one
+SUPPORTED_COUNTRY = "US"
+UNREADABLE = (
+    "qbsync could not read what QuickBooks reported about itself and this company file, so it sent nothing. "
+    "{reason} Run the Web Connector again; if this keeps happening, contact the application's support."
+)
+_VERSION = re.compile(r"(\d{1,4})\.(\d{1,4})")
+
+
+class CompanyFactsUnreadableError(Exception):
+    """strHCPResponse is not a HostQuery/CompanyQuery/PreferencesQuery answer that can be read; the message
+    says what was wrong, in words fit for the Web Connector's status column."""
+
+
+@dataclass(frozen=True)
+class CompanyFacts:
+    """What QuickBooks says about itself and the open company file at the start of a session."""
+
+    product_name: str  # "QuickBooks Pro 2006", "QuickBooks Desktop Pro 2024"
+    major_version: str  # QuickBooks' own release number ("16" for 2006, "24" for 2014), not qbXML's
+    minor_version: str
+    qbxml_versions: tuple[str, ...]  # SupportedQBXMLVersion, as listed ("1.0" ... "13.0")
+    country: str  # HostRet Country: "US", "CA", "UK", "AU"; "" when QuickBooks does not say
+    company_name: str
+    file_mode: str = ""  # QBFileMode: "SingleUser" or "MultiUser", when given
+    is_using_inventory: bool | None = None  # PurchasesAndVendorsPreferences; None when not reported
+    taxable_code: str | None = None  # FullName of the default taxable sales tax code ("Tax")
+    non_taxable_code: str | None = None  # and of the non-taxable one ("Non")
+    file_ids: tuple[tuple[str, str], ...] = ()  # (OwnerID, value) of each FileID DataExt on the company
+
+    @property
+    def highest_qbxml_version(self) -> tuple[int, int] | None:
+        """The newest qbXML version the host reads; country variants ("CA3.0") and oddities are skipped."""
+        versions = [m for v in self.qbxml_versions if (m := _VERSION.fullmatch(v.strip()))]
+        return max(((int(m[1]), int(m[2])) for m in versions), default=None)
+
+    def file_id(self, owner_id: str) -> str | None:
+        """The FileID the Web Connector stored under this OwnerID (a GUID; case and braces do not matter)
+        the first time it connected to the file (guide p.36), or None."""
+        wanted = _guid_key(owner_id)
+        return next((value for owner, value in self.file_ids if _guid_key(owner) == wanted), None)
+
+    def refusal(self) -> str | None:
+        """Why qbsync cannot work with this QuickBooks, in words for the Web Connector's status column; None
+        when it can."""
+        product = self.product_name or "a QuickBooks Desktop that does not give its name"
+        highest = self.highest_qbxml_version
+        if highest is None or highest < QBXML_VERSION:
+            reads = f"reads qbXML up to {highest[0]}.{highest[1]}" if highest else "lists no qbXML version"
+            return (
+                "QuickBooks Desktop 2014 or newer is needed (it reads qbXML "
+                f"{QBXML_VERSION[0]}.{QBXML_VERSION[1]}); this company file is open in {product}, which "
+                f"{reads}. Open it in a newer QuickBooks Desktop and run the Web Connector again."
+            )
+        if self.country != SUPPORTED_COUNTRY:
+            edition = f"the {self.country} edition" if self.country else "an edition that gives no country"
+            return (
+                "qbsync works with the US edition of QuickBooks Desktop for now; this company file is open "
+                f"in {product}, {edition}."
+            )
+        return None
+
+
+def _guid_key(guid: str) -> str:
+    return guid.strip().strip("{}").lower()
+
+
+class CompanyFactsReader(Protocol):
+    def __call__(self, hcp_response: str) -> CompanyFacts:
+        """The facts in a strHCPResponse; CompanyFactsUnreadableError when they cannot be read."""
