@@ -122,6 +122,33 @@ def test_a_session_is_never_overwritten(sessions: QbwcSessionStore) -> None:
     assert stored.tenant_id == "acme-42"
 
 
+def test_a_session_keeps_the_error_get_last_error_is_to_say(sessions: QbwcSessionStore) -> None:
+    whole_second = T0.replace(microsecond=0)  # what is stored of the expiry: the sessions compare equal
+    session, other = new_session(CREDENTIAL, whole_second), new_session(CREDENTIAL, whole_second)
+    sessions.add(session)
+    sessions.add(other)
+    assert [sessions.get(s.ticket) for s in (session, other)] == [session, other]  # last_error ""
+    refusal = (
+        "QuickBooks Desktop 2014 or newer is needed; Caf\u00e9 & Co's file is open in QuickBooks Pro 2006."
+    )
+    sessions.set_last_error(session.ticket, refusal)
+    stored = sessions.get(session.ticket)
+    assert stored is not None
+    assert stored.last_error == refusal
+    assert (stored.tenant_id, stored.expires_at) == ("acme-42", session.expires_at)
+    assert sessions.get(other.ticket) == other
+
+
+def test_setting_the_error_of_a_closed_or_unknown_session_creates_none(sessions: QbwcSessionStore) -> None:
+    closed = new_session(CREDENTIAL, T0)
+    sessions.add(closed)
+    sessions.delete(closed.ticket)
+    sessions.set_last_error(closed.ticket, "too late")
+    sessions.set_last_error("never-issued", "nobody")
+    assert sessions.get(closed.ticket) is None
+    assert sessions.get("never-issued") is None
+
+
 # ---------------------------------------------------------------- the stored item
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from qbsync.adapters.qbxml.hcp import read_company_facts
 from qbsync.qbwc import soap
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 from qbsync.qbwc.service import WebConnectorService
@@ -76,7 +77,9 @@ def test_every_logged_request_of_a_real_web_connector_parses() -> None:
 
 @needs_reference
 def test_every_logged_request_is_answered_by_the_service_without_a_fault() -> None:
-    service = WebConnectorService(InMemoryQbwcCredentials(), InMemoryQbwcSessions(), FixedClock())
+    service = WebConnectorService(
+        InMemoryQbwcCredentials(), InMemoryQbwcSessions(), FixedClock(), read_company_facts
+    )
     for body in logged_requests():
         request = soap.parse_request(body)
         result = service.call(request.operation, request.params)

@@ -15,6 +15,8 @@ import pytest
 from qbsync import __version__
 from qbsync.domain.qbwc import hash_password
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION
+from tests.qbwc_hcp import hcp_response, logged_hcp_response
+from tests.qbxml_reference import requires_captures
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 WSDL = REFERENCE / "qbwc" / "wsdl" / "intuit_troubleshoot_via_flowlink" / "QBWebConnectorSvc.wsdl"
@@ -85,14 +87,30 @@ def test_a_whole_update_with_a_valid_login(stack: Any, web_connector: Any) -> No
     ticket, company_file = web_connector.authenticate("qbwc-e2e", "e2e-password")
     assert ticket
     assert company_file in ("", None)  # "": the company file open in QuickBooks
-    sent = web_connector.sendRequestXML(
-        ticket, '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs/></QBXML>', "C:\\Acme.QBW", "US", 16, 0
-    )
+    sent = web_connector.sendRequestXML(ticket, hcp_response(), "C:\\Acme.QBW", "US", 13, 0)
     assert sent in ("", None)  # nothing to do yet: the Web Connector asks getLastError next
     assert web_connector.getLastError(ticket) == NOTHING_TO_DO
     assert web_connector.receiveResponseXML(ticket, "<QBXML/>", "", "") == 100
     assert web_connector.closeConnection(ticket) == "OK"
     assert web_connector.getLastError(ticket) == UNKNOWN_SESSION
+
+
+@requires_captures
+def test_the_captured_quickbooks_pro_2006_session_is_refused_through_get_last_error(
+    stack: Any, web_connector: Any
+) -> None:
+    register(stack, "qbwc-e2e-2006", "e2e-password", "acme-44")
+    ticket, _ = web_connector.authenticate("qbwc-e2e-2006", "e2e-password")
+    sent = web_connector.sendRequestXML(
+        ticket, logged_hcp_response(), "C:\\KPALMER\\QBW\\Test Company.QBW", "US", 5, 0
+    )
+    assert sent in ("", None)  # no qbXML this QuickBooks cannot read
+    assert web_connector.getLastError(ticket) == (
+        "QuickBooks Desktop 2014 or newer is needed (it reads qbXML 13.0); this company file is open in "
+        "QuickBooks Pro 2006, which reads qbXML up to 5.0. Open it in a newer QuickBooks Desktop and run the "
+        "Web Connector again."
+    )
+    assert web_connector.closeConnection(ticket) == "OK"
 
 
 def test_a_wrong_password_is_refused(stack: Any, web_connector: Any) -> None:

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from typing import Any
+from xml.sax.saxutils import escape
 
 import boto3
 import httpx
@@ -21,6 +22,7 @@ from qbsync.domain.qbwc import SESSION_TTL, hash_password
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION
 from tests.adapters.test_qbwc_soap import REFUSED, envelope
 from tests.conftest import load_event
+from tests.qbwc_hcp import PRO_2006_VERSIONS, hcp_response
 
 SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"
 TNS = "{http://developer.intuit.com/}"
@@ -146,6 +148,30 @@ def test_a_whole_update_with_a_valid_login(qbwc: LocalFunction, table: str) -> N
     assert stored_sessions(table) == []
     assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket) == "-1"
     assert call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket) == UNKNOWN_SESSION
+
+
+def with_hcp(body: str, hcp: str) -> str:
+    """The sample sendRequestXML body with another strHCPResponse, escaped as the Web Connector sends it."""
+    start, end = body.index("<strHCPResponse>") + len("<strHCPResponse>"), body.index("</strHCPResponse>")
+    return body[:start] + escape(hcp) + body[end:]
+
+
+def test_a_quickbooks_older_than_2014_gets_nothing_and_get_last_error_says_why(
+    qbwc: LocalFunction, table: str
+) -> None:
+    register(table)
+    ticket, _ = call(qbwc, "qbwc_authenticate.json", "authenticate")
+    old = hcp_response(product="QuickBooks Pro 2006", major="16", versions=PRO_2006_VERSIONS)
+    body = with_hcp(load_event("qbwc_send_request_xml.json")["body"].replace(SAMPLE_TICKET, ticket), old)
+    status, _, answer = post(qbwc, "qbwc_send_request_xml.json", body=body)
+    assert status == 200
+    assert result_of(answer, "sendRequestXML") == ""
+    refusal = call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket)
+    assert refusal.startswith("QuickBooks Desktop 2014 or newer is needed")
+    assert "QuickBooks Pro 2006, which reads qbXML up to 5.0" in refusal
+    (session,) = stored_sessions(table)
+    assert session["last_error"] == {"S": refusal}
+    assert call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket) == "OK"
 
 
 def test_calls_with_an_unknown_ticket_end_the_update_cleanly(qbwc: LocalFunction) -> None:

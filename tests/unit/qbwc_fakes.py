@@ -41,5 +41,10 @@ class InMemoryQbwcSessions:
     def get(self, ticket: str) -> QbwcSession | None:
         return self.items.get(ticket_digest(ticket))
 
+    def set_last_error(self, ticket: str, message: str) -> None:
+        key = ticket_digest(ticket)
+        if key in self.items:
+            self.items[key] = replace(self.items[key], last_error=message)
+
     def delete(self, ticket: str) -> None:
         self.items.pop(ticket_digest(ticket), None)

@@ -10,10 +10,13 @@ from datetime import timedelta
 import pytest
 
 from qbsync import __version__
+from qbsync.adapters.qbxml.hcp import read_company_facts
 from qbsync.domain import qbwc
 from qbsync.domain.qbwc import SESSION_TTL, hash_password, verify_password
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION, WebConnectorService
+from tests.qbwc_hcp import PRO_2006_VERSIONS, hcp_response, logged_hcp_response
+from tests.qbxml_reference import requires_captures
 from tests.unit.fakes import FixedClock
 from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcSessions
 
@@ -41,7 +44,7 @@ def sessions() -> InMemoryQbwcSessions:
 def service(
     credentials: InMemoryQbwcCredentials, sessions: InMemoryQbwcSessions, clock: FixedClock
 ) -> WebConnectorService:
-    return WebConnectorService(credentials, sessions, clock)
+    return WebConnectorService(credentials, sessions, clock, read_company_facts)
 
 
 def login(service: WebConnectorService) -> str:
@@ -132,6 +135,104 @@ def test_send_request_xml_has_nothing_to_send_yet(service: WebConnectorService) 
     }
     assert service.call("sendRequestXML", params) == ""
     assert service.call("sendRequestXML", {**params, "ticket": "no-such-ticket"}) == ""
+
+
+def first_send(service: WebConnectorService, ticket: str, hcp: str) -> object:
+    """The first sendRequestXML of a session, carrying what QuickBooks says of itself."""
+    params = {
+        "ticket": ticket,
+        "strHCPResponse": hcp,
+        "strCompanyFileName": "C:\\Acme.QBW",
+        "qbXMLCountry": "US",
+        "qbXMLMajorVers": "13",
+        "qbXMLMinorVers": "0",
+    }
+    return service.call("sendRequestXML", params)
+
+
+def test_a_quickbooks_older_than_2014_is_refused_and_get_last_error_says_why(
+    service: WebConnectorService, sessions: InMemoryQbwcSessions
+) -> None:
+    ticket = login(service)
+    old = hcp_response(product="QuickBooks Pro 2006", major="16", versions=PRO_2006_VERSIONS)
+    assert first_send(service, ticket, old) == ""
+    refusal = service.call("getLastError", {"ticket": ticket})
+    assert refusal == (
+        "QuickBooks Desktop 2014 or newer is needed (it reads qbXML 13.0); this company file is open in "
+        "QuickBooks Pro 2006, which reads qbXML up to 5.0. Open it in a newer QuickBooks Desktop and run the "
+        "Web Connector again."
+    )
+    # The refusal belongs to that session: another one of the same login is not refused.
+    other = login(service)
+    assert service.call("getLastError", {"ticket": other}) == NOTHING_TO_DO
+    # Later calls of the session (strHCPResponse is empty then) keep it.
+    assert first_send(service, ticket, "") == ""
+    assert service.call("getLastError", {"ticket": ticket}) == refusal
+    assert service.call("closeConnection", {"ticket": ticket}) == "OK"
+    assert service.call("getLastError", {"ticket": ticket}) == UNKNOWN_SESSION
+
+
+@requires_captures
+def test_the_captured_pro_2006_session_is_refused(service: WebConnectorService) -> None:
+    ticket = login(service)
+    assert first_send(service, ticket, logged_hcp_response()) == ""
+    refusal = str(service.call("getLastError", {"ticket": ticket}))
+    assert refusal.startswith("QuickBooks Desktop 2014 or newer is needed")
+    assert "QuickBooks Pro 2006, which reads qbXML up to 5.0" in refusal
+
+
+def test_an_edition_for_another_country_is_refused(service: WebConnectorService) -> None:
+    ticket = login(service)
+    assert first_send(service, ticket, hcp_response(product="QuickBooks Pro 2020", country="CA")) == ""
+    assert str(service.call("getLastError", {"ticket": ticket})).startswith(
+        "qbsync works with the US edition of QuickBooks Desktop for now"
+    )
+
+
+@pytest.mark.parametrize(
+    "hcp",
+    [
+        "<QBXML/>",
+        "not XML at all",
+        "HOSTQUERY/COMPANYQUERY/PREFQUERY is currently not supported in QBPOS.",
+        '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><QBXML>&e;</QBXML>',
+    ],
+)
+def test_an_hcp_that_cannot_be_read_is_refused_with_a_clear_text_never_an_error(
+    service: WebConnectorService, hcp: str
+) -> None:
+    ticket = login(service)
+    assert first_send(service, ticket, hcp) == ""
+    refusal = str(service.call("getLastError", {"ticket": ticket}))
+    assert refusal.startswith(
+        "qbsync could not read what QuickBooks reported about itself and this company file, so it sent "
+        "nothing."
+    )
+    assert refusal.endswith(
+        "Run the Web Connector again; if this keeps happening, contact the application's support."
+    )
+    assert "root:" not in refusal
+
+
+def test_a_quickbooks_qbsync_works_with_is_logged_and_has_nothing_to_do_yet(
+    service: WebConnectorService, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    ticket = login(service)
+    assert first_send(service, ticket, hcp_response()) == ""
+    assert service.call("getLastError", {"ticket": ticket}) == NOTHING_TO_DO
+    (described,) = [r for r in caplog.records if r.getMessage() == "QuickBooks company"]
+    assert described.levelno == logging.INFO
+    assert {k: described.__dict__[k] for k in ("tenant_id", "company_name", "product", "qbxml_highest")} == {
+        "tenant_id": "acme-42",
+        "company_name": "Acme Plumbing & Heating",
+        "product": "QuickBooks Pro 2014",
+        "qbxml_highest": "13.0",
+    }
+    assert described.__dict__["refusal"] is None
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "c0ffee00" not in logged  # the company file's FileID is not logged
+    assert PASSWORD not in logged
 
 
 def test_get_last_error_tells_a_known_session_there_is_nothing_to_do(service: WebConnectorService) -> None:

@@ -135,9 +135,10 @@ class Container:
 
     @cached_property
     def web_connector(self) -> WebConnectorService:
+        from qbsync.adapters.qbxml.hcp import read_company_facts
         from qbsync.qbwc.service import WebConnectorService
 
-        return WebConnectorService(self.qbwc_credentials, self.qbwc_sessions, self.clock)
+        return WebConnectorService(self.qbwc_credentials, self.qbwc_sessions, self.clock, read_company_facts)
 
     @cached_property
     def events(self) -> FeedAndBus:

@@ -3,7 +3,7 @@
 Items, in the one table:
 - credential: pk `QBWC#USER#{username}`, sk `QBWC#USER`: tenant_id, password_hash (scrypt; never the password)
 - session:    pk `QBWC#SESSION#{sha256(ticket)}`, sk `QBWC#SESSION`: tenant_id, username, created_at,
-              expires_at (epoch seconds, the table's TTL attribute)
+              expires_at (epoch seconds, the table's TTL attribute), last_error (once set)
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from qbsync.adapters.dynamodb import read_item, timestamp, to_item
+from botocore.exceptions import ClientError
+
+from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
 from qbsync.domain.qbwc import QbwcCredential, QbwcSession, ticket_digest
 
 if TYPE_CHECKING:
@@ -72,7 +74,21 @@ class DynamoQbwcSessionStore:
             username=str(values["username"]),
             created_at=datetime.fromisoformat(str(values["created_at"])),
             expires_at=datetime.fromtimestamp(int(values["expires_at"]), UTC),
+            last_error=str(values.get("last_error", "")),
         )
+
+    def set_last_error(self, ticket: str, message: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_item(session_key(ticket)),
+                UpdateExpression="SET last_error = :message",
+                ConditionExpression="attribute_exists(pk)",  # a closed session is not brought back
+                ExpressionAttributeValues=to_item({":message": message}),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
 
     def delete(self, ticket: str) -> None:
         self._client.delete_item(TableName=self._table, Key=to_item(session_key(ticket)))

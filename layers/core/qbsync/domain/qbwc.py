@@ -48,6 +48,8 @@ class QbwcSession:
     username: str
     created_at: datetime
     expires_at: datetime
+    # Why this session has nothing to exchange (a QuickBooks qbsync cannot work with): getLastError's answer.
+    last_error: str = ""
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None or self.expires_at.tzinfo is None:
@@ -125,6 +127,9 @@ class QbwcSessionStore(Protocol):
 
     def get(self, ticket: str) -> QbwcSession | None:
         """The session of this ticket as stored, expired or not (expiry is the caller's rule)."""
+
+    def set_last_error(self, ticket: str, message: str) -> None:
+        """Keep what getLastError is to say for this session; nothing happens when there is no session."""
 
     def delete(self, ticket: str) -> None:
         """Forget the session; no error when there is none."""

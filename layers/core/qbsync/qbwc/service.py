@@ -1,7 +1,10 @@
 """The Web Connector's callbacks, written against the domain's ports (no XML, no AWS).
 
 Semantics follow the QBWC Programmer's Guide (v2.0, ch. 2 and 10). At this stage no work is ever queued:
-a valid login opens a session, sendRequestXML has nothing to send and the update ends cleanly.
+a valid login opens a session, sendRequestXML has nothing to send and the update ends cleanly. The first
+sendRequestXML of a session carries what QuickBooks says about itself (strHCPResponse); a QuickBooks qbsync
+cannot work with (older than qbXML 13.0, not the US edition, or a description that cannot be read) gets ""
+and getLastError says why, for the Web Connector to show.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable, Mapping
 
 from qbsync import __version__
 from qbsync.domain import qbwc
+from qbsync.domain.desktop import UNREADABLE, CompanyFacts, CompanyFactsReader, CompanyFactsUnreadableError
 from qbsync.domain.ports import Clock
 from qbsync.domain.qbwc import QbwcCredentialStore, QbwcSession, QbwcSessionStore
 from qbsync.qbwc.errors import SoapFaultError
@@ -39,10 +43,17 @@ NOTHING_TO_DO = "Nothing to sync right now; QuickBooks is up to date with this a
 
 
 class WebConnectorService:
-    def __init__(self, credentials: QbwcCredentialStore, sessions: QbwcSessionStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        credentials: QbwcCredentialStore,
+        sessions: QbwcSessionStore,
+        clock: Clock,
+        company_facts: CompanyFactsReader,
+    ) -> None:
         self._credentials = credentials
         self._sessions = sessions
         self._clock = clock
+        self._company_facts = company_facts
 
     def call(self, operation: str, params: Params) -> Result:
         """Run one callback by its WSDL name, with its parameters by their WSDL names."""
@@ -89,18 +100,41 @@ class WebConnectorService:
     ) -> str:
         """The next qbXML request set, or "" when there is none (the Web Connector then asks getLastError)."""
         session = self._session(ticket)
-        if session is not None:
-            log.info(
-                "Web Connector asks for work",
-                extra={
-                    "tenant_id": session.tenant_id,
-                    "company_file": company_file[:260],
-                    "first_call": bool(hcp_response),
-                    "qbxml_version": f"{major}.{minor}",
-                    "country": country[:10],
-                },
-            )
+        if session is None:
+            return ""
+        log.info(
+            "Web Connector asks for work",
+            extra={
+                "tenant_id": session.tenant_id,
+                "company_file": company_file[:260],
+                "first_call": bool(hcp_response.strip()),
+                "qbxml_version": f"{major}.{minor}",
+                "country": country[:10],
+            },
+        )
+        if hcp_response.strip():
+            refusal = self._refusal(session, hcp_response)
+            if refusal is not None:
+                self._sessions.set_last_error(ticket, refusal)
         return ""
+
+    def _refusal(self, session: QbwcSession, hcp_response: str) -> str | None:
+        """Why qbsync cannot work with this session's QuickBooks, from what it says of itself; or None."""
+        try:
+            facts = self._company_facts(hcp_response)
+        except CompanyFactsUnreadableError as exc:
+            log.warning(
+                "QuickBooks' description of itself cannot be read",
+                extra={"tenant_id": session.tenant_id, "reason": str(exc)[:300]},
+            )
+            return UNREADABLE.format(reason=exc)
+        refusal = facts.refusal()
+        log.log(
+            logging.WARNING if refusal else logging.INFO,
+            "QuickBooks refused: qbsync cannot work with it" if refusal else "QuickBooks company",
+            extra={"tenant_id": session.tenant_id, **_described(facts), "refusal": refusal},
+        )
+        return refusal
 
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
         """100 when done; SESSION_UNKNOWN for a ticket without an open session (its answer cannot be kept)."""
@@ -133,7 +167,10 @@ class WebConnectorService:
 
     def get_last_error(self, ticket: str) -> str:
         """Shown in the Web Connector's status column; never "NoOp" or "Interactive mode" (they mean more)."""
-        return NOTHING_TO_DO if self._session(ticket) is not None else UNKNOWN_SESSION
+        session = self._session(ticket)
+        if session is None:
+            return UNKNOWN_SESSION
+        return session.last_error or NOTHING_TO_DO
 
     def close_connection(self, ticket: str) -> str:
         if self._ticket_is_plausible(ticket):
@@ -151,6 +188,19 @@ class WebConnectorService:
     @staticmethod
     def _ticket_is_plausible(ticket: str) -> bool:
         return 0 < len(ticket) <= qbwc.MAX_TICKET_LENGTH
+
+
+def _described(facts: CompanyFacts) -> dict[str, object]:
+    """What is logged of a company: names and versions, never a FileID or anything secret."""
+    highest = facts.highest_qbxml_version
+    return {
+        "company_name": facts.company_name[:100],
+        "product": facts.product_name[:100],
+        "quickbooks_version": f"{facts.major_version[:5]}.{facts.minor_version[:5]}",
+        "qbxml_highest": f"{highest[0]}.{highest[1]}" if highest else None,
+        "qb_country": facts.country[:10],
+        "file_mode": facts.file_mode[:20],
+    }
 
 
 def _text(params: Params, name: str) -> str:
