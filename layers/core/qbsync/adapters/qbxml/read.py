@@ -142,7 +142,7 @@ class Ret(Node):
 
     @property
     def kind(self) -> str:
-        """ "Customer", "ItemService", "Invoice", "AppliedToTxn", ..."""
+        """The element's name without "Ret": "Customer", "ItemService", "Invoice", "AppliedToTxn", ..."""
         return self.tag.removesuffix("Ret")
 
     @property
