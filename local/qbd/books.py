@@ -149,6 +149,7 @@ class Books:
         now = c.now()
         obj = Obj(spec, c.new_list_id(now), now, now, c.edit_sequence(now, 0), name=name, parent=parent)
         self.store(obj, element, spec.order, spec.label, LIST_HEADER)
+        self.tax_line(obj, element)
         obj.active = child_text(element, "IsActive") not in ("false", "0")
         c.keep(obj)
         c.names[self.name_key(spec, parent, name)] = obj
@@ -162,6 +163,7 @@ class Books:
         if (name, parent) != (obj.name, obj.parent):
             self.claim(spec, parent, name, holder=obj)
         self.store(obj, element, spec.order, spec.label, LIST_HEADER)
+        self.tax_line(obj, element)
         c.names.pop(self.name_key(spec, obj.parent, obj.name), None)
         obj.name, obj.parent = name, parent
         c.names[self.name_key(spec, parent, name)] = obj
@@ -170,6 +172,13 @@ class Books:
             obj.active = active not in ("false", "0")
         c.touch(obj)
         return obj
+
+    def tax_line(self, obj: Obj, element: Any) -> None:
+        """An account's TaxLineID comes back as TaxLineInfoRet (captures/qbxml_gem__account_query_rs.xml)."""
+        line_id = child_text(element, "TaxLineID")
+        if obj.spec is specs.ACCOUNT and line_id:
+            name = TAX_LINES.get(line_id, f"Tax line {line_id}")
+            obj.fields["TaxLineInfoRet"] = [[("TaxLineID", line_id), ("TaxLineName", name)]]
 
     def current(self, spec: Spec, element: Any, id_tag: str) -> Obj:
         """The object a Mod names, if its EditSequence is the current one (3120, 3200 otherwise)."""
@@ -294,6 +303,7 @@ class Books:
             undeposited = c.special_account("UndepositedFunds")
             if undeposited is not None:
                 fields["DepositToAccountRef"] = [Ref(undeposited)]
+        self.default_template(obj)
         if obj.spec in (specs.INVOICE, specs.CREDIT_MEMO, specs.PURCHASE_ORDER) and "RefNumber" not in fields:
             fields["RefNumber"] = [c.next_ref_number(obj.spec)]
         if obj.spec in SALES:
@@ -318,6 +328,13 @@ class Books:
             modifying is False or "DueDate" not in fields
         ):
             fields.setdefault("DueDate", [self.due_date(obj).isoformat()])
+
+    def default_template(self, obj: Obj) -> None:
+        template = DEFAULT_TEMPLATES.get(obj.spec.kind)
+        if template is not None and "TemplateRef" not in obj.fields:
+            found = self.find((specs.TEMPLATE,), name=template)
+            if found is not None:
+                obj.fields["TemplateRef"] = [Ref(found)]
 
     def due_date(self, obj: Obj) -> date:
         """TxnDate plus the terms' days; a bill without terms is due after the company's DaysBillsAreDue (10
@@ -477,6 +494,13 @@ class Books:
         return gone
 
 
+TAX_LINES = {"1864": "B/S-Assets: Cash"}  # the one tax line a capture names
+# The forms a new company file prints each transaction on (names as in the captures).
+DEFAULT_TEMPLATES = {
+    "Invoice": "Intuit Service Invoice",
+    "CreditMemo": "Custom Credit Memo",
+    "PurchaseOrder": "Custom Purchase Order",
+}
 LIST_HEADER = frozenset({"Name", "IsActive", "ParentRef", "ListID", "EditSequence"})
 TXN_HEADER = frozenset({"TxnID", "EditSequence"})
 SALES = (specs.INVOICE, specs.CREDIT_MEMO)

@@ -527,6 +527,15 @@ class Company:
             raise EntryError(3120, books.messages.not_found(txn_id))
         return obj
 
+    def set_custom_field(self, object_id: str, name: str, value: str) -> None:
+        """A user fills in a custom field (a DataExt of OwnerID 0) on a list entry or a transaction."""
+        with self.lock:
+            obj = self.objects.get(object_id)
+            if obj is None:
+                raise EntryError(3120, books.messages.not_found(object_id))
+            obj.data_ext[("0", name)] = value
+            self.touch(obj)
+
     def lock_records(self, rate: float, seed: int = 0, codes: tuple[int, ...] = (3170, 3175)) -> None:
         """Records held open by a user: each write request fails with 3170 or 3175 with probability `rate`."""
         with self.lock:
@@ -582,6 +591,14 @@ class Company:
         self.books.add_list(
             specs.ITEM_SALES_TAX, _element("ItemSalesTaxAdd", Name="San Tomas", TaxRate="7.75")
         )
+        for name, template_type in (
+            ("Intuit Service Invoice", "Invoice"),
+            ("Intuit Product Invoice", "Invoice"),
+            ("Custom Credit Memo", "CreditMemo"),
+            ("Custom Purchase Order", "PurchaseOrder"),
+        ):
+            template = self.books.add_list(specs.TEMPLATE, _element("TemplateAdd", Name=name))
+            template.fields["TemplateType"] = [template_type]
         group = _element("ItemSalesTaxGroupAdd", Name="Bay Area")
         etree.SubElement(etree.SubElement(group, "ItemSalesTaxRef"), "FullName").text = "San Tomas"
         self.books.add_list(specs.ITEM_SALES_TAX_GROUP, group)

@@ -467,7 +467,23 @@ def ret_values(company: Company, obj: Obj, *, linked: bool) -> dict[str, list[Va
     elif kind == "Account":
         values.setdefault("Balance", ["0.00"])
         values.setdefault("TotalBalance", ["0.00"])
+        values["CashFlowClassification"] = [CASH_FLOW.get(obj.text("AccountType") or "", "NotApplicable")]
     return values
+
+
+# How QuickBooks classes an account for the cash flow statement (Bank: NotApplicable, AccountsReceivable:
+# Operating in captures/qbxml_gem__account_query_rs.xml; the rest follows the statement's sections).
+CASH_FLOW = {
+    "AccountsReceivable": "Operating",
+    "AccountsPayable": "Operating",
+    "OtherCurrentAsset": "Operating",
+    "OtherCurrentLiability": "Operating",
+    "CreditCard": "Operating",
+    "FixedAsset": "Investing",
+    "OtherAsset": "Investing",
+    "LongTermLiability": "Financing",
+    "Equity": "Financing",
+}
 
 
 def totals(obj: Obj, values: dict[str, list[Value]]) -> None:
@@ -615,8 +631,8 @@ def _handlers() -> dict[str, Handler]:
         "TxnDeletedQueryRq": Processor.txn_deleted_query,
     }
     for spec in specs.LISTS + specs.TRANSACTIONS:
-        table[f"{spec.kind}AddRq"] = lambda p, rq, rs, s=spec: p.add(s, rq, rs)
-        if spec not in (specs.ITEM_SALES_TAX_GROUP,):
+        if spec is not specs.TEMPLATE:  # templates are designed in QuickBooks, only queried over qbXML
+            table[f"{spec.kind}AddRq"] = lambda p, rq, rs, s=spec: p.add(s, rq, rs)
             table[f"{spec.kind}ModRq"] = lambda p, rq, rs, s=spec: p.mod(s, rq, rs)
     queries: dict[str, tuple[Spec, ...]] = {
         f"{spec.kind}QueryRq": (spec,) for spec in specs.LISTS + specs.TRANSACTIONS

@@ -182,6 +182,12 @@ ACCOUNT = Spec("Account", ACCOUNT_RET, space="accounts", hierarchical=True, labe
 STANDARD_TERMS = Spec("StandardTerms", STANDARD_TERMS_RET, space="terms", label="Terms")
 DATE_DRIVEN_TERMS = Spec("DateDrivenTerms", DATE_DRIVEN_TERMS_RET, space="terms", label="Terms")
 PAYMENT_METHOD = Spec("PaymentMethod", PAYMENT_METHOD_RET, space="methods", label="Payment Method")
+TEMPLATE = Spec(
+    "Template",
+    ("ListID", "TimeCreated", "TimeModified", "EditSequence", "Name", "IsActive", "TemplateType"),
+    space="templates",
+    label="Template",
+)
 SALES_TAX_CODE = Spec("SalesTaxCode", SALES_TAX_CODE_RET, space="taxcodes", label="Sales Tax Code")
 
 INVOICE = Spec(
@@ -229,6 +235,7 @@ LISTS = (
     DATE_DRIVEN_TERMS,
     PAYMENT_METHOD,
     SALES_TAX_CODE,
+    TEMPLATE,
 )
 TRANSACTIONS = (INVOICE, CREDIT_MEMO, RECEIVE_PAYMENT, PURCHASE_ORDER, BILL)
 BY_KIND = {spec.kind: spec for spec in LISTS + TRANSACTIONS}
@@ -249,6 +256,7 @@ REF_TARGETS: dict[str, tuple[Spec, ...]] = {
     "ItemSalesTaxRef": (ITEM_SALES_TAX, ITEM_SALES_TAX_GROUP),
     "TermsRef": (STANDARD_TERMS, DATE_DRIVEN_TERMS),
     "PaymentMethodRef": (PAYMENT_METHOD,),
+    "TemplateRef": (TEMPLATE,),
     "PreferredPaymentMethodRef": (PAYMENT_METHOD,),
     "SalesTaxCodeRef": (SALES_TAX_CODE,),
     "CustomerSalesTaxCodeRef": (SALES_TAX_CODE,),
