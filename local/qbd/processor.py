@@ -85,13 +85,19 @@ class Processor:
 
     def process(self, message: str) -> str:
         c = self.company
-        root = read_message(message, c.product.versions)
+        with c.lock:
+            c.counters["messages"] += 1
+        try:
+            root = read_message(message, c.product.versions)
+        except RequestProcessorError:
+            with c.lock:
+                c.counters["refused"] += 1
+            raise
         requests_element = root.find("QBXMLMsgsRq")
         stop = requests_element.get("onError") == "stopOnError"
         answer = etree.Element("QBXML")
         responses = etree.SubElement(answer, "QBXMLMsgsRs")
         with c.lock:
-            c.counters["messages"] += 1
             for request in children(requests_element):
                 c.counters[request.tag] += 1
                 response = self.run(request)
