@@ -19,6 +19,8 @@ from local import lambdas, moto_dynamodb
 from local import template as tpl
 from local.apigw import HttpApi, serve
 from local.stack import issue_local_api_key, load_functions, shared_environment
+from qbsync.adapters.qbxml import envelope
+from tests import qbxml_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -48,6 +50,30 @@ def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _qbxml_messages_are_schema_valid() -> Iterator[None]:
+    """Every qbXML message built during a test validates against Intuit's qbXML 13.0 schema, when the
+    reference is checked out beside the project: the test fails naming the schema's errors. The schema is
+    compiled once per process, and only once a test builds a message."""
+    built: list[str] = []
+    envelope.observers.append(built.append)
+    try:
+        yield
+    finally:
+        envelope.observers.remove(built.append)
+    if not built or not qbxml_reference.XSD.is_file():
+        return
+    for number, text in enumerate(built, start=1):
+        errors = qbxml_reference.schema_errors(text)
+        if errors:
+            pytest.fail(
+                f"qbXML message {number} of {len(built)} built in this test breaks Intuit's schema:\n"
+                + "\n".join(errors[:20])
+                + f"\n--- the message ---\n{text[:4000]}",
+                pytrace=False,
+            )
 
 
 @pytest.fixture

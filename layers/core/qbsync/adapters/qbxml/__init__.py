@@ -1,1 +1,1 @@
-"""The qbXML codec: the messages QuickBooks Desktop reads and answers, behind the Web Connector."""
+"""The qbXML codec of QuickBooks Desktop: requests built with lxml in schema order, responses read leniently."""
