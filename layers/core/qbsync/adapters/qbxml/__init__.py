@@ -1,1 +1,1 @@
-"""The qbXML codec of QuickBooks Desktop: requests built with lxml in schema order, responses read leniently."""
+"""The qbXML codec of QuickBooks Desktop: requests built in schema order, responses read leniently."""
