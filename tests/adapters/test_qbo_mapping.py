@@ -13,7 +13,6 @@ from local.qbo import seed
 from qbsync.adapters.qbo_http import encode_json
 from qbsync.adapters.qbo_mapping import (
     Lists,
-    MissingReferenceError,
     QboWrite,
     needs_lists,
     payment_from_qbo,
@@ -21,7 +20,7 @@ from qbsync.adapters.qbo_mapping import (
 )
 from qbsync.domain.records import parse_record
 from qbsync.domain.settings import SyncSettings
-from qbsync.domain.sync import Failure, Operation, SyncRecord, SyncState, Write
+from qbsync.domain.sync import Failure, MissingReferenceError, Operation, SyncRecord, SyncState, Write
 from tests.sandbox.test_accounting_helpers import NANGO, needs_reference
 
 NOW = datetime(2024, 3, 1, 23, 30, tzinfo=UTC)

@@ -19,14 +19,13 @@ import pytest
 from lxml import etree
 from pydantic import BaseModel
 
-from qbsync.adapters.qbo_mapping import MissingReferenceError
 from qbsync.adapters.qbxml import envelope
 from qbsync.adapters.qbxml import requests as rq
 from qbsync.adapters.qbxml.mapping import SalesTaxCodes, external_guid, to_qbxml
 from qbsync.domain.desktop_text import desktop_text
 from qbsync.domain.records import RECORD_TYPES, parse_record, references
 from qbsync.domain.settings import SyncSettings
-from qbsync.domain.sync import Failure, Operation, SyncRecord, SyncState, Write
+from qbsync.domain.sync import Failure, MissingReferenceError, Operation, SyncRecord, SyncState, Write
 from qbsync.domain.tenants import Edition
 from qbsync.domain.validation import LENGTH_LIMITS, validate
 from tests.qbxml_reference import OSR, XSD, requires_schema, schema_errors

@@ -39,7 +39,17 @@ from qbsync.domain.records import (
     Vendor,
 )
 from qbsync.domain.settings import SyncSettings
-from qbsync.domain.sync import Failure, Operation, Write, ref_key
+from qbsync.domain.sync import (
+    ACTIVATE_IN_QUICKBOOKS,
+    CREATE_IN_QUICKBOOKS,
+    EDIT,
+    EDIT_SETTINGS,
+    Failure,
+    MissingReferenceError,
+    Operation,
+    Write,
+    ref_key,
+)
 from qbsync.domain.tenants import Edition
 
 # Our record types and the QuickBooks Online entities they become.
@@ -64,17 +74,9 @@ INVENTORY_INCOME_TYPES = ("Income", "Other Income")
 COGS_TYPES = ("Cost of Goods Sold",)
 ASSET_TYPES = ("Other Current Asset",)
 DEPOSIT_TYPES = ("Bank", "Other Current Asset")
-EDIT = "edit"
-EDIT_SETTINGS = "edit_settings"
-CREATE_IN_QUICKBOOKS = "create_in_quickbooks"
-ACTIVATE_IN_QUICKBOOKS = "make_active_in_quickbooks"
 CENT = Decimal("0.01")
 
 BatchOperation = Literal["create", "update", "delete"]
-
-
-class MissingReferenceError(ValueError):
-    """A record this write refers to has no QuickBooks id in `write.ids` (the engine sends those first)."""
 
 
 # ------------------------------------------------------------------------------------------ reference lists

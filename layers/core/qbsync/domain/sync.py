@@ -62,6 +62,13 @@ class Failure:
         }
 
 
+# What a tenant can do about a Failure a mapping to either edition gives (Failure.actions).
+EDIT = "edit"
+EDIT_SETTINGS = "edit_settings"
+CREATE_IN_QUICKBOOKS = "create_in_quickbooks"
+ACTIVATE_IN_QUICKBOOKS = "make_active_in_quickbooks"
+
+
 class FollowUpKind(StrEnum):
     REREAD = "reread"  # its QuickBooks version is out of date: read the object again, then re-apply
     NAME_HOLDERS = "name_holders"  # its name is taken: find who holds it, then apply the name-clash policy
@@ -284,6 +291,11 @@ class Write:
     model: BaseModel
     ids: Mapping[str, str]
     name: str | None = None  # for customers, vendors, employees and items: the name to write (after a rename)
+
+
+class MissingReferenceError(ValueError):
+    """A record a Write refers to has no QuickBooks id in `Write.ids`: a bug of the caller (the engine sends
+    those first)."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qbsync.adapters.qbo_mapping import EDIT, EDIT_SETTINGS, MissingReferenceError
 from qbsync.adapters.qbxml import requests as rq
 from qbsync.domain.desktop_text import desktop_text
 from qbsync.domain.records import (
@@ -48,7 +47,7 @@ from qbsync.domain.records import (
     Vendor,
 )
 from qbsync.domain.settings import SyncSettings
-from qbsync.domain.sync import Failure, Operation, Write, ref_key
+from qbsync.domain.sync import EDIT, EDIT_SETTINGS, Failure, MissingReferenceError, Operation, Write, ref_key
 from qbsync.domain.tenants import Edition
 
 # Our namespace for ExternalGUIDs (uuid5): fixed forever, or the objects already made are not recognised.
