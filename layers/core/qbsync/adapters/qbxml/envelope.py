@@ -23,7 +23,9 @@ from typing import Any
 
 from lxml import etree
 
-QBXML_VERSION = "13.0"
+from qbsync.domain import desktop
+
+QBXML_VERSION = "{}.{}".format(*desktop.QBXML_VERSION)  # "13.0": one rule for what is written and accepted
 ON_ERROR = "continueOnError"
 REQUEST_ID_MAX = 50  # status 1060: "The request ID ... is invalid, possibly too long. (The maximum is 50.)"
 # lxml writes its own declaration with single quotes; Intuit's samples and the captures use double quotes.
