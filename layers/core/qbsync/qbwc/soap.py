@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import etree
 
+from qbsync.adapters import safe_xml
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -33,13 +34,6 @@ class SoapRequest:
     params: dict[str, str]
 
 
-def _parser() -> Any:
-    # A new parser per call: lxml parsers are not safe to share between the local stack's threads.
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
-
-
 def _elements(parent: Any) -> list[Any]:
     """Child elements only: comments and processing instructions have no string tag."""
     return [child for child in parent if isinstance(child.tag, str)]
@@ -56,14 +50,9 @@ def _read_xml(body: bytes) -> Any:
     if not body.strip():
         raise SoapFaultError("The request has no body; send a SOAP 1.1 envelope.")
     try:
-        root = etree.fromstring(body, _parser())
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position
-        raise SoapFaultError(f"The request is not well-formed XML (line {line}, column {column}).") from exc
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise SoapFaultError("DOCTYPE declarations are not accepted; send a plain SOAP 1.1 envelope.")
-    return root
+        return safe_xml.parse(body)
+    except safe_xml.XmlRefusedError as exc:
+        raise SoapFaultError(f"The request is refused: {exc}; send a plain SOAP 1.1 envelope.") from exc
 
 
 def _call_element(root: Any) -> Any:

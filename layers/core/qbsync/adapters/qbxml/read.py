@@ -23,6 +23,8 @@ from typing import Any
 
 from lxml import etree
 
+from qbsync.adapters import safe_xml
+
 _SHOWN = 60  # characters of a value quoted back in an error
 
 
@@ -262,25 +264,11 @@ def _parse(text: str | bytes) -> Any:
     if not data.strip():
         raise QbxmlReadError("The message is empty.")
     # A str has already been decoded: its bytes are UTF-8 whatever its declaration says.
-    parser = etree.XMLParser(
-        encoding=None if isinstance(text, bytes) else "utf-8",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    encoding = None if isinstance(text, bytes) else "utf-8"
     try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position
-        raise QbxmlReadError(f"The message is not well-formed XML (line {line}, column {column}).") from exc
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise QbxmlReadError("The message has a DOCTYPE declaration; qbXML messages have none.")
-    return root
+        return safe_xml.parse(data, encoding=encoding, drop_comments=True)
+    except safe_xml.XmlRefusedError as exc:
+        raise QbxmlReadError(f"The message is refused: {exc}.") from exc
 
 
 def _elements(parent: Any) -> list[Any]:
