@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         help="port of the QuickBooks Online sandbox (0 picks a free one)",
     )
     parser.add_argument(
+        "--qbd-port",
+        type=int,
+        default=int(os.environ.get("QBD_PORT", "3002")),
+        help="port of the QuickBooks Desktop stand-ins' controls (0 picks a free one)",
+    )
+    parser.add_argument(
         "--api-key",
         default=os.environ.get("QBSYNC_LOCAL_API_KEY"),
         help="use this API key instead of a new random one (must start with qbs_)",
@@ -39,9 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     stack = local_stack.start(
-        host=args.host, port=args.port, aws_port=args.aws_port, api_key=args.api_key, qbo_port=args.qbo_port
+        host=args.host,
+        port=args.port,
+        aws_port=args.aws_port,
+        api_key=args.api_key,
+        qbo_port=args.qbo_port,
+        qbd_port=args.qbd_port,
     )
+    demo = local_stack.start_desktop_demo(stack)
     companies = ", ".join(c.name for c in stack.qbo.sandbox.companies.values())
+    desktop_companies = ", ".join(c.name for c in stack.qbd.desktop.companies.values())
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     schedules = ", ".join(f"{s.schedule.name} {s.schedule.expression}" for s in stack.schedules)
@@ -54,12 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         f"  Health         {stack.api_url}/health\n"
         f"  Web Connector  {stack.api_url}/qbwc\n"
         f"  QBO sandbox    {stack.qbo.url}   (companies: {companies})\n"
+        f"  QBD stand-ins  {stack.qbd.url}/_qbd   (companies: {desktop_companies})\n"
+        f"  Desktop demo   tenant {demo.tenant_id}: Web Connector {demo.connector_id} logs in as "
+        f"{demo.user_name} / {demo.password}, every {demo.run_every_minutes} min\n"
         f"  AWS (moto)     {stack.aws_endpoint}   (AWS_ENDPOINT_URL for the aws CLI or boto3)\n"
         f"  Functions      {', '.join(sorted(stack.functions))}\n"
         f"  Queue pollers  {', '.join(p.source.function for p in stack.pollers)}\n"
         f"  Schedules      {schedules}\n"
-        # Nothing is saved: moto and the QuickBooks Online sandbox keep their state in this process's memory.
-        "  State          in memory only: tenants, records, tokens and the sandbox's companies end with it\n"
+        # Nothing is saved: moto and the QuickBooks stand-ins keep their state in this process's memory.
+        "  State          in memory only: tenants, records, tokens and the stand-ins' companies end with it\n"
         "Press Ctrl-C to stop.\n"
         "ready",
         flush=True,

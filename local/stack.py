@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,8 @@ from werkzeug.serving import make_server
 from local import aws, consumers, lambdas, meter, moto_dynamodb
 from local import template as tpl
 from local.apigw import HttpApi, serve
+from local.qbd import server as qbd_server
+from local.qbd.webconnector import Qwc, qwc_text
 from local.qbo import server as qbo_server
 
 log = logging.getLogger("local.stack")
@@ -29,6 +33,12 @@ log = logging.getLogger("local.stack")
 # The Intuit app the local stack registers with the QuickBooks Online sandbox (not a secret anywhere else).
 LOCAL_QBO_CLIENT_ID = "ABlocalqbsyncclient0000000000000000000000000000"
 LOCAL_QBO_CLIENT_SECRET = "local-sandbox-secret-0000000000000000"  # noqa: S105
+
+# The demo Desktop tenant `make run` connects through the simulated Web Connector. One OwnerID per application
+# ("one GUID per application only", QBWC guide p.37); the FileID is new with every .qwc.
+DEMO_QBD_TENANT = "demo-qbd"
+DEMO_QBD_OWNER_ID = "{2f0b8c4e-6a1d-4c3b-9e57-5d1a7c9e0b3f}"
+DEMO_QBD_RUN_EVERY_MINUTES = 1
 
 # Variables a function may set for itself; everything else comes from Globals and is shared by all functions.
 PER_FUNCTION_PREFIX = "POWERTOOLS_"
@@ -72,6 +82,7 @@ class RunningStack:
     pollers: list[consumers.QueuePoller]
     schedules: list[consumers.ScheduleRunner]
     qbo: qbo_server.RunningSandbox
+    qbd: qbd_server.RunningDesktop
     aws_requests: meter.RequestMeter = field(default_factory=meter.RequestMeter)
     api_key: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -122,7 +133,11 @@ def start(
     run_consumers: bool = True,
     api_key: str | None = None,
     qbo_port: int = 3001,
+    qbd_port: int = 0,
 ) -> RunningStack:
+    """The stack on `port`; moto, the QuickBooks Online sandbox and the Desktop stand-ins on theirs (0 picks a
+    free port). The Desktop stand-ins default to a free port so that stacks started side by side (tests, the
+    benchmark) never meet there; `make run` asks for 3002."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto, endpoint = _start_moto(host, aws_port)
     os.environ.update(aws_environment(endpoint))
@@ -142,7 +157,7 @@ def start(
         moto.stop()
         raise
     try:
-        qbo = qbo_server.start(host, qbo_port)
+        qbo, qbd = _start_stand_ins(host, qbo_port, qbd_port)
     except BaseException:
         server.server_close()
         moto.stop()
@@ -165,6 +180,7 @@ def start(
         server.api = HttpApi(tpl.routes(local.template), authorizers, functions)
     except BaseException:
         server.server_close()
+        qbd.stop()
         qbo.stop()
         moto.stop()
         raise
@@ -190,6 +206,7 @@ def start(
         pollers=pollers,
         schedules=runners,
         qbo=qbo,
+        qbd=qbd,
         aws_requests=moto.requests,
     )
     stack.api_key = issue_local_api_key(api_key)
@@ -199,12 +216,26 @@ def start(
     stack._closers.append(qbo.stop)
     stack._closers.append(server.server_close)
     stack._closers.append(server.shutdown)
+    stack._closers.append(qbd.stop)  # first: its Web Connectors still call the API
     if run_consumers:
         for worker in [*pollers, *runners]:
             threading.Thread(
                 target=worker.run, args=(stack._stop,), daemon=True, name=type(worker).__name__
             ).start()
     return stack
+
+
+def _start_stand_ins(
+    host: str, qbo_port: int, qbd_port: int
+) -> tuple[qbo_server.RunningSandbox, qbd_server.RunningDesktop]:
+    """The QuickBooks Online sandbox and the Desktop stand-ins, both or neither."""
+    qbo = qbo_server.start(host, qbo_port)
+    try:
+        qbd = qbd_server.start(host, qbd_port)
+    except BaseException:
+        qbo.stop()
+        raise
+    return qbo, qbd
 
 
 def issue_local_api_key(plaintext: str | None) -> str:
@@ -223,3 +254,53 @@ def issue_local_api_key(plaintext: str | None) -> str:
         return plaintext
     key, _ = issue_api_key(c.api_keys, c.clock, label="local")
     return key
+
+
+@dataclass(frozen=True)
+class DesktopDemo:
+    tenant_id: str
+    user_name: str
+    password: str
+    connector_id: str
+    run_every_minutes: int
+
+
+def start_desktop_demo(stack: RunningStack, *, run_on_schedule: bool = True) -> DesktopDemo:
+    """A Desktop tenant whose Web Connector (simulated, on the demo company) logs in to this stack's /qbwc.
+
+    The service does not issue Web Connector logins yet, so the login is stored as tests/e2e store one: the
+    credential item of adapters/dynamodb_qbwc.py with a hash of a new password.
+    """
+    from qbsync.adapters.dynamodb import to_item
+    from qbsync.adapters.dynamodb_qbwc import credential_key
+    from qbsync.composition import container
+    from qbsync.domain.qbwc import hash_password
+    from qbsync.domain.tenants import Edition
+    from qbsync.usecases.tenants import create_tenant
+
+    c = container()
+    create_tenant(
+        c.tenants, c.clock, tenant_id=DEMO_QBD_TENANT, name=qbd_server.DEMO_COMPANY, edition=Edition.QBD
+    )
+    password = secrets.token_urlsafe(12)
+    item = {
+        **credential_key(DEMO_QBD_TENANT),
+        "tenant_id": DEMO_QBD_TENANT,
+        "password_hash": hash_password(password),
+    }
+    boto3.client("dynamodb").put_item(TableName=str(stack.local.ref("Table")), Item=to_item(item))
+    qwc = Qwc.parse(
+        qwc_text(
+            app_url=f"{stack.api_url}/qbwc",
+            user_name=DEMO_QBD_TENANT,
+            owner_id=DEMO_QBD_OWNER_ID,
+            file_id=f"{{{uuid.uuid4()}}}",
+            run_every_minutes=DEMO_QBD_RUN_EVERY_MINUTES,
+        )
+    )
+    connector_id, connector = stack.qbd.desktop.add_connector(
+        qwc, password, qbd_server.slug(qbd_server.DEMO_COMPANY)
+    )
+    if run_on_schedule:
+        connector.start()
+    return DesktopDemo(DEMO_QBD_TENANT, DEMO_QBD_TENANT, password, connector_id, DEMO_QBD_RUN_EVERY_MINUTES)

@@ -34,6 +34,10 @@ class LocalProcess:
         return self.printed(r"QBO sandbox\s+(http://\S+)")
 
     @property
+    def qbd(self) -> str:
+        return self.printed(r"QBD stand-ins\s+(http://\S+)/_qbd")
+
+    @property
     def key(self) -> str:
         return self.printed(r"API key\s+(qbs_\S+)")
 
@@ -58,7 +62,19 @@ def start_local_stack() -> LocalProcess:
     stack_vars = ("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(stack_vars)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0", "--qbo-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "local",
+            "--port",
+            "0",
+            "--aws-port",
+            "0",
+            "--qbo-port",
+            "0",
+            "--qbd-port",
+            "0",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -23,7 +23,8 @@ def stack() -> Iterator[LocalProcess]:
 
 def test_prints_where_everything_is(stack: LocalProcess) -> None:
     text = "".join(stack.output)
-    for label in ("OpenAPI docs", "Health", "Web Connector", "AWS (moto)", "Queue pollers", "Schedules"):
+    labels = ("OpenAPI docs", "Health", "Web Connector", "QBD stand-ins", "Desktop demo", "AWS (moto)")
+    for label in (*labels, "Queue pollers", "Schedules"):
         assert label in text
     assert "SyncWorkerFunction" in text
     assert "Heartbeat rate(5 minutes), TokenUpkeep rate(1 day)" in text
@@ -116,6 +117,22 @@ def test_unknown_paths_get_api_gateways_404(stack: LocalProcess) -> None:
     assert response.json() == {"message": "Not Found"}
 
 
+def test_the_desktop_demos_web_connector_has_run_an_update_through_qbwc(stack: LocalProcess) -> None:
+    assert "(companies: Desktop Demo Co)" in "".join(stack.output)
+    runs: list[dict[str, object]] = []
+    deadline = time.monotonic() + 30
+    while not runs and time.monotonic() < deadline:  # its first update starts with the stack
+        runs = httpx.get(f"{stack.qbd}/_qbd/connectors/1/runs").json()["runs"]
+        time.sleep(0.2)
+    assert runs, "the demo Web Connector has not run"
+    (first, *_) = runs
+    assert first["user_name"] == "demo-qbd"
+    assert first["operations"][:4] == ["serverVersion", "clientVersion", "authenticate", "sendRequestXML"]
+    assert first["operations"][-1] == "closeConnection"
+    connector = httpx.get(f"{stack.qbd}/_qbd/connectors/1").json()
+    assert (connector["running"], connector["run_every_seconds"]) == (True, 60)
+
+
 def test_the_key_is_printed_once_and_never_logged(stack: LocalProcess) -> None:
     # Collect what the stack logged while serving the calls above, then stop it with Ctrl-C.
     stack.process.send_signal(signal.SIGINT)
@@ -124,3 +141,4 @@ def test_the_key_is_printed_once_and_never_logged(stack: LocalProcess) -> None:
     assert "stopped" in rest
     everything = "".join(stack.output) + rest
     assert everything.count(stack.key) == 1
+    assert everything.count(stack.printed(r"logs in as demo-qbd / (\S+),")) == 1  # the Web Connector password

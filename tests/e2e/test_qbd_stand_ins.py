@@ -1,0 +1,176 @@
+"""The Desktop stand-ins in the local stack: the simulated Web Connector, with the simulated company behind
+it, updating through the stack's /qbwc (API Gateway emulation, QbwcFunction, moto), and a zeep client built
+from Intuit's WSDL doing the same with the company's HCP answer.
+
+The service hands out no work yet, so an update ends through sendRequestXML "" → getLastError →
+closeConnection whatever it makes of the HCP answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from local import stack as local_stack
+from local.qbd.webconnector import (
+    CONTENT_TYPE,
+    USER_AGENT,
+    Ending,
+    Faults,
+    SimulatedWebConnector,
+    default_company_file,
+)
+from tests.qbxml_reference import WSDL
+
+BINDING = "{http://developer.intuit.com/}TroubleshootWebServiceFSSoap"
+ORDER = [
+    "serverVersion",
+    "clientVersion",
+    "authenticate",
+    "sendRequestXML",
+    "getLastError",
+    "closeConnection",
+]
+
+
+@pytest.fixture(scope="module")
+def demo(running: local_stack.RunningStack) -> local_stack.DesktopDemo:
+    return local_stack.start_desktop_demo(running, run_on_schedule=False)
+
+
+@pytest.fixture
+def connector(running: local_stack.RunningStack, demo: local_stack.DesktopDemo) -> SimulatedWebConnector:
+    return running.qbd.desktop.connectors[demo.connector_id]
+
+
+def another(
+    connector: SimulatedWebConnector, password: str, client: httpx.Client | None = None
+) -> SimulatedWebConnector:
+    """Another installation of the same .qwc (on the same company), for tests that change what it sends."""
+    return SimulatedWebConnector(
+        connector.qwc, password, connector.company, noop_pause_seconds=0, client=client
+    )
+
+
+def test_the_demo_tenant_and_its_company_are_there(running: local_stack.RunningStack, demo: Any) -> None:
+    tenant = httpx.get(
+        f"{running.api_url}/v1/tenants/{demo.tenant_id}",
+        headers={"Authorization": f"Bearer {running.api_key}"},
+    )
+    assert tenant.status_code == 200
+    assert tenant.json()["edition"] == "qbd"
+    companies = httpx.get(f"{running.qbd.url}/_qbd/companies").json()["companies"]
+    assert companies == [{"id": "desktop-demo-co", "name": "Desktop Demo Co"}]
+
+
+def test_a_whole_update_runs_in_the_captured_order(connector: SimulatedWebConnector) -> None:
+    run = connector.run_once()
+    assert run.operations == ORDER
+    assert run.ended is Ending.LAST_ERROR
+    assert run.message  # getLastError's text, shown in the Web Connector's status column
+    assert run.result_of("closeConnection") == "OK"
+    ticket, company_file = run.result_of("authenticate")  # type: ignore[misc]
+    assert ticket
+    assert company_file == ""  # the company file open in QuickBooks
+    first_send = run.calls[3].params
+    assert "<HostQueryRs " in first_send["strHCPResponse"]
+    assert connector.qwc.file_id in first_send["strHCPResponse"]  # written into the company on first connect
+    assert first_send["strCompanyFileName"] == default_company_file("Desktop Demo Co")
+    assert (first_send["qbXMLCountry"], first_send["qbXMLMajorVers"], first_send["qbXMLMinorVers"]) == (
+        "US", "13", "0",
+    )  # fmt: skip
+
+
+def test_on_the_wire_every_call_carries_the_captured_headers(
+    connector: SimulatedWebConnector, demo: local_stack.DesktopDemo
+) -> None:
+    seen: list[httpx.Request] = []
+    with httpx.Client(trust_env=False, timeout=30, event_hooks={"request": [seen.append]}) as client:
+        run = another(connector, demo.password, client).run_once()
+    assert len(seen) == len(run.calls) == len(ORDER)
+    for request, operation in zip(seen, ORDER, strict=True):
+        assert request.headers["soapaction"] == f'"http://developer.intuit.com/{operation}"'
+        assert request.headers["content-type"] == CONTENT_TYPE
+        assert request.headers["user-agent"] == USER_AGENT
+        assert f"<soap:Body><{operation} ".encode() in request.content
+
+
+def test_a_wrong_password_gets_nvu_and_the_update_stops(connector: SimulatedWebConnector) -> None:
+    run = another(connector, "not-the-password").run_once()
+    assert run.operations == ["serverVersion", "clientVersion", "authenticate", "closeConnection"]
+    assert run.result_of("authenticate") == ["", "nvu"]
+    assert run.ended is Ending.INVALID_USER
+
+
+def test_quickbooks_not_open_goes_to_connection_error_and_the_service_says_done(
+    connector: SimulatedWebConnector, demo: local_stack.DesktopDemo
+) -> None:
+    wc = another(connector, demo.password)
+    wc.faults = Faults({"qb_not_open": 1.0})
+    run = wc.run_once()
+    assert run.operations == ["serverVersion", "clientVersion", "authenticate", "connectionError"]
+    assert run.result_of("connectionError") == "done"
+    assert run.ended is Ending.CONNECTION_ERROR
+
+
+def test_the_interval_runner_updates_against_the_stack_until_stopped(
+    connector: SimulatedWebConnector,
+) -> None:
+    wc = another(connector)
+    wc.start(every_seconds=0.1)
+    deadline = time.monotonic() + 30
+    while len(wc.runs) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    wc.stop()
+    assert len(wc.runs) >= 2
+    assert all(run.operations == ORDER for run in wc.runs)
+    count = len(wc.runs)
+    time.sleep(0.3)
+    assert len(wc.runs) == count
+
+
+def test_the_controls_run_the_demo_connector_over_http(
+    running: local_stack.RunningStack, demo: local_stack.DesktopDemo
+) -> None:
+    run = httpx.post(f"{running.qbd.url}/_qbd/connectors/{demo.connector_id}/run", timeout=60)
+    assert run.status_code == 200
+    assert run.json()["operations"] == ORDER
+    assert demo.password not in run.text
+
+
+@pytest.mark.skipif(not WSDL.is_file(), reason=f"the Web Connector WSDL is not checked out at {WSDL}")
+def test_a_zeep_client_from_the_wsdl_completes_a_session_with_the_companys_hcp_answer(
+    running: local_stack.RunningStack, demo: local_stack.DesktopDemo, connector: SimulatedWebConnector
+) -> None:
+    import requests
+    import zeep
+    from zeep.transports import Transport
+
+    session = requests.Session()
+    session.trust_env = False
+    client = zeep.Client(str(WSDL), transport=Transport(session=session, timeout=30, operation_timeout=30))
+    service: Any = client.create_service(BINDING, f"{running.api_url}/qbwc")
+    company = connector.company.open_session()
+    try:
+        hcp = company.hcp_response()
+    finally:
+        company.close()
+    assert service.serverVersion()
+    assert service.clientVersion("2.0.0.116") in ("", None)
+    ticket, company_file = service.authenticate(demo.user_name, demo.password)
+    assert ticket
+    assert company_file in ("", None)
+    sent = service.sendRequestXML(ticket, hcp, default_company_file("Desktop Demo Co"), "US", 13, 0)
+    assert sent in ("", None)  # nothing to send: the Web Connector asks getLastError next
+    assert service.getLastError(ticket)
+    assert service.closeConnection(ticket) == "OK"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_connectors(running: local_stack.RunningStack) -> Iterator[None]:
+    yield
+    running.qbd.desktop.stop()
