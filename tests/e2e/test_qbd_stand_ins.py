@@ -118,9 +118,9 @@ def test_quickbooks_not_open_goes_to_connection_error_and_the_service_says_done(
 
 
 def test_the_interval_runner_updates_against_the_stack_until_stopped(
-    connector: SimulatedWebConnector,
+    connector: SimulatedWebConnector, demo: local_stack.DesktopDemo
 ) -> None:
-    wc = another(connector)
+    wc = another(connector, demo.password)
     wc.start(every_seconds=0.1)
     deadline = time.monotonic() + 30
     while len(wc.runs) < 2 and time.monotonic() < deadline:
