@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, cast
 
 from flask import Blueprint, Flask, Response, current_app, request
 from lxml import etree
@@ -110,9 +110,11 @@ def require(condition: bool, message: str) -> None:
         raise BadInputError(message)
 
 
-def body_object() -> dict[str, Any] | None:
+def body_object() -> dict[str, Any]:
     body = request.get_json(force=True, silent=True)
-    return body if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise BadInputError("the body must be a JSON object")
+    return body
 
 
 # ---------------------------------------------------------------------- companies
@@ -133,8 +135,6 @@ def list_companies() -> Response:
 def create_company() -> Response:
     """{"name"}: a new company file, empty but for QuickBooks' own lists. 201 {"id", "name"}."""
     body = body_object()
-    if body is None:
-        return error(400, "the body must be a JSON object")
     name = body.get("name")
     if not (isinstance(name, str) and name.strip() and len(name) <= MAX_NAME and slug(name)):
         return error(400, f"name must be 1 to {MAX_NAME} characters with a letter or digit")
@@ -253,8 +253,6 @@ def set_company_faults(company_id: str) -> Response:
     if company is None:
         return error(404, f"no company {company_id!r}")
     body = body_object()
-    if body is None:
-        return error(400, "the body must be a JSON object")
     unknown = sorted(set(body) - {"locked_records", "seed"})
     if unknown:
         return error(400, f"unknown field {unknown[0]!r}; give locked_records and seed")
@@ -270,9 +268,9 @@ def set_company_faults(company_id: str) -> Response:
 # ---------------------------------------------------------------------- entries made at the keyboard
 
 
-def entry(company_id: str, make: Callable[[Company], Any], status: int = 200) -> Response:
-    """Run a user's entry; QuickBooks' refusal answers 404 (3120: no such record), 409 (3100: the name is
-    in use) or 400, with its code and text."""
+def entry(company_id: str, make: Callable[[Company], dict[str, Any]], status: int = 200) -> Response:
+    """Run a user's entry, answering what `make` returns; QuickBooks' refusal answers 404 (3120: no such
+    record), 409 (3100: the name is in use) or 400, with its code and text."""
     company = find_company(company_id)
     if company is None:
         return error(404, f"no company {company_id!r}")
@@ -291,8 +289,6 @@ def add_to_list(company_id: str, kind: str) -> Response:
     if kind not in LIST_KINDS:
         return error(404, f"no list {kind!r}; the lists are {', '.join(LIST_KINDS)}")
     body = body_object()
-    if body is None:
-        return error(400, "the body must be a JSON object")
     name, parent, fields = body.get("name"), body.get("parent"), body.get("fields", {})
     if not (isinstance(name, str) and name.strip()):
         return error(400, "name must be a non-empty string")
@@ -311,16 +307,24 @@ def add_to_list(company_id: str, kind: str) -> Response:
 @bp.post("/companies/<company_id>/lists/<list_id>/rename")
 def rename(company_id: str, list_id: str) -> Response:
     """{"name"}: a user renames a customer, vendor, employee or item (its EditSequence moves on)."""
-    body = body_object()
-    name = body.get("name") if body is not None else None
+    name = body_object().get("name")
     if not (isinstance(name, str) and name.strip()):
         return error(400, "name must be a non-empty string")
-    return entry(company_id, lambda c: _done(c.rename(list_id, name), list_id=list_id, name=name))
+
+    def act(company: Company) -> dict[str, Any]:
+        company.rename(list_id, str(name))
+        return {"list_id": list_id, "name": name}
+
+    return entry(company_id, act)
 
 
 @bp.post("/companies/<company_id>/lists/<list_id>/deactivate")
 def deactivate(company_id: str, list_id: str) -> Response:
-    return entry(company_id, lambda c: _done(c.deactivate(list_id), list_id=list_id, is_active=False))
+    def act(company: Company) -> dict[str, Any]:
+        company.deactivate(list_id)
+        return {"list_id": list_id, "is_active": False}
+
+    return entry(company_id, act)
 
 
 @bp.post("/companies/<company_id>/payments")
@@ -329,8 +333,6 @@ def receive_payment(company_id: str) -> Response:
     amount} (else QuickBooks applies it to the oldest open invoices), "method"?: "Check", "ref_number"?,
     "txn_date"?: "YYYY-MM-DD"}. Amounts as strings or numbers, at most two decimals. 201 {"txn_id"}."""
     body = body_object()
-    require(body is not None, "the body must be a JSON object")
-    assert body is not None
     customer, method, ref = body.get("customer"), body.get("method", "Check"), body.get("ref_number")
     require(
         isinstance(customer, str) and bool(customer.strip()), "customer must be the FullName of a customer"
@@ -358,7 +360,9 @@ def receive_payment(company_id: str) -> Response:
     return entry(
         company_id,
         lambda c: {
-            "txn_id": c.receive_payment(customer, total, applied, method=method, ref_number=ref, txn_date=day)
+            "txn_id": c.receive_payment(
+                str(customer), cast(Decimal, total), applied, method=method, ref_number=ref, txn_date=day
+            )
         },
         201,
     )
@@ -370,21 +374,30 @@ def edit_transaction(company_id: str, txn_id: str) -> Response:
     body = body_object()
     if not body or not all(isinstance(k, str) and k for k in body):
         return error(400, "the body must be an object of the header's element names to values")
-    return entry(company_id, lambda c: _done(c.edit_transaction(txn_id, **body), txn_id=txn_id))
+
+    def act(company: Company) -> dict[str, Any]:
+        company.edit_transaction(txn_id, **body)
+        return {"txn_id": txn_id}
+
+    return entry(company_id, act)
 
 
 @bp.post("/companies/<company_id>/transactions/<txn_id>/void")
 def void(company_id: str, txn_id: str) -> Response:
-    return entry(company_id, lambda c: _done(c.void(txn_id), txn_id=txn_id, voided=True))
+    def act(company: Company) -> dict[str, Any]:
+        company.void(txn_id)
+        return {"txn_id": txn_id, "voided": True}
+
+    return entry(company_id, act)
 
 
 @bp.delete("/companies/<company_id>/transactions/<txn_id>")
 def delete(company_id: str, txn_id: str) -> Response:
-    return entry(company_id, lambda c: _done(c.delete(txn_id), txn_id=txn_id, deleted=True))
+    def act(company: Company) -> dict[str, Any]:
+        company.delete(txn_id)
+        return {"txn_id": txn_id, "deleted": True}
 
-
-def _done(_: None, **result: Any) -> dict[str, Any]:
-    return result
+    return entry(company_id, act)
 
 
 def money(value: object) -> Decimal | None:
@@ -435,8 +448,6 @@ def add_connector() -> Response:
     "company": the id of the company file open on that PC, "start"?: true to run on the .qwc's schedule,
     "every_seconds"?: another interval, "noop_pause_seconds"?: the pause after NoOp (5)}. 201."""
     body = body_object()
-    require(body is not None, "the body must be a JSON object")
-    assert body is not None
     qwc_text, password, company_id = body.get("qwc"), body.get("password"), body.get("company")
     require(isinstance(qwc_text, str), "qwc must be the text of a .qwc file")
     try:
@@ -461,10 +472,7 @@ def add_connector() -> Response:
     pause = body.get("noop_pause_seconds", NOOP_PAUSE_SECONDS)
     require(_is_number(pause) and 0 <= pause <= 60, "noop_pause_seconds must be a number from 0 to 60")
     connector_id, connector = desktop().add_connector(
-        qwc,
-        password,
-        company_id,
-        noop_pause_seconds=float(pause) if pause is not None else NOOP_PAUSE_SECONDS,
+        qwc, str(password), str(company_id), noop_pause_seconds=float(pause)
     )
     if start:
         connector.start(float(every) if every is not None else None)
@@ -527,8 +535,6 @@ def start_connector(connector_id: str) -> Response:
     if connector is None:
         return error(404, f"no connector {connector_id!r}")
     body = body_object() if request.get_data() else {}
-    if body is None:
-        return error(400, "the body must be a JSON object")
     every = body.get("every_seconds")
     if every is not None and not (_is_number(every) and every > 0):
         return error(400, "every_seconds must be a number above 0")
@@ -555,8 +561,6 @@ def set_connector_faults(connector_id: str) -> Response:
     if connector is None:
         return error(404, f"no connector {connector_id!r}")
     body = body_object()
-    require(body is not None, "the body must be a JSON object")
-    assert body is not None
     rates, seed = body.get("rates", {}), body.get("seed")
     require(isinstance(rates, dict), "rates must be an object of fault kind to rate")
     unknown = sorted(set(rates) - set(FAULT_KINDS))

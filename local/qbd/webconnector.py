@@ -432,7 +432,7 @@ class SimulatedWebConnector:
         client: httpx.Client | None = None,
         version: str = QBWC_VERSION,
         noop_pause_seconds: float = NOOP_PAUSE_SECONDS,
-        sleep: Callable[[float], None] | None = None,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.qwc = qwc
         self.company = company
@@ -445,7 +445,7 @@ class SimulatedWebConnector:
         self._other_company = other_company
         self._client = client or httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, trust_env=False)
         self._stop = threading.Event()
-        self._sleep = sleep or self._stop.wait
+        self._sleep: Callable[[float], object] = sleep or self._stop.wait  # a stop ends a NoOp pause
         self._update_lock = threading.Lock()  # one update at a time per application, as QBWC locks it
         self._thread: threading.Thread | None = None
         self._file_id_written = False
