@@ -235,14 +235,18 @@ def element_json(element: Any) -> Any:
 
 @bp.get("/companies/<company_id>/counters")
 def read_counters(company_id: str) -> Response:
-    """Messages the company processed, and requests by kind ({"CustomerAddRq": n, ...})."""
+    """Messages the company was given, those it refused whole (0x80040400), and the requests it ran, in all
+    and by kind ({"CustomerAddRq": n, ...})."""
     company = find_company(company_id)
     if company is None:
         return error(404, f"no company {company_id!r}")
     with company.lock:
         counters = dict(company.counters)
-    messages = counters.pop("messages", 0)
-    return json_response(200, {"messages": messages, "requests": sum(counters.values()), "by_kind": counters})
+    messages, refused = counters.pop("messages", 0), counters.pop("refused", 0)
+    return json_response(
+        200,
+        {"messages": messages, "refused": refused, "requests": sum(counters.values()), "by_kind": counters},
+    )
 
 
 @bp.put("/companies/<company_id>/faults")

@@ -255,7 +255,7 @@ def test_entities_are_read_as_quickbooks_writes_them_without_counting_as_message
     assert receivable["AccountType"] == "AccountsReceivable"
     assert re.fullmatch(r"[0-9A-F]+-\d{10}", receivable["ListID"])
     assert client.get("/_qbd/companies/desktop-demo-co/counters").json == {
-        "messages": 0, "requests": 0, "by_kind": {},
+        "messages": 0, "refused": 0, "requests": 0, "by_kind": {},
     }  # fmt: skip
     assert client.get("/_qbd/companies/nope/entities/accounts").status_code == 404
     unknown = client.get("/_qbd/companies/desktop-demo-co/entities/widgets")
@@ -406,10 +406,11 @@ def test_counters_count_the_messages_and_requests_the_web_connector_brought(
     client: FlaskClient, url: str, service: ScriptedService
 ) -> None:
     add_connector(client, url)
-    service.messages = [message(customer_add("Ada", 1), customer_add("Grace", 2))]
+    service.messages = [message(customer_add("Ada", 1), customer_add("Grace", 2)), "<QBXML>not closed"]
+    service.percents = [50]
     client.post("/_qbd/connectors/1/run")
     assert client.get("/_qbd/companies/desktop-demo-co/counters").json == {
-        "messages": 1, "requests": 2, "by_kind": {"CustomerAddRq": 2},
+        "messages": 2, "refused": 1, "requests": 2, "by_kind": {"CustomerAddRq": 2},
     }  # fmt: skip
     assert client.get("/_qbd/companies/nope/counters").status_code == 404
 
