@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from lxml import etree
 
-from local.qbd.company import Company
+from local.qbd.company import PRO_2006, Company
 from local.qbd.webconnector import (
     MAX_CONNECTION_RETRIES,
     MAX_NOOPS,
@@ -119,6 +119,17 @@ def test_the_first_send_carries_the_companys_hcp_answer_and_later_ones_an_empty_
     assert first["strCompanyFileName"] == default_company_file("Test Co")
     assert second["strHCPResponse"] == ""
     assert second["strCompanyFileName"] == first["strCompanyFileName"]
+
+
+def test_quickbooks_pro_2006_is_reported_as_the_captured_log_reports_it(
+    service: ScriptedService, url: str
+) -> None:
+    connector(url, Company(name="Test Company", product=PRO_2006)).run_once()
+    first = service.params_of("sendRequestXML")[0]
+    # captures/quickbooks_log.txt: <qbXMLCountry>US</qbXMLCountry><qbXMLMajorVers>5</qbXMLMajorVers>
+    # <qbXMLMinorVers>0</qbXMLMinorVers>, and a HostRet naming QuickBooks Pro 2006
+    assert (first["qbXMLCountry"], first["qbXMLMajorVers"], first["qbXMLMinorVers"]) == ("US", "5", "0")
+    assert "<ProductName>QuickBooks Pro 2006</ProductName>" in first["strHCPResponse"]
 
 
 def test_a_company_file_named_by_authenticate_is_the_one_reported(
