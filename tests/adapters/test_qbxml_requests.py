@@ -682,13 +682,6 @@ def test_an_employee_is_written_by_first_and_last_name_never_by_display_name() -
             "missing_account",
             "expense_account",
         ),
-        (
-            "item",
-            {"kind": "service", "name": "L", "sku": "S-1", "income_account": "S"},
-            "not_supported",
-            "sku",
-        ),
-        ("employee", {"display_name": "Eve"}, "required", "given_name"),
         ("purchase_order", dict(MINIMAL["purchase_order"][1], status="closed"), "not_supported", "status"),
     ],
 )

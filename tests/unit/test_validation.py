@@ -33,7 +33,7 @@ QBXML_XSD = REFERENCE / "qbxml" / "13.0" / "qbxml130.xsd"
 BASE: dict[str, tuple[str, dict[str, Any]]] = {
     "customer": ("customer", {"display_name": "Acme"}),
     "vendor": ("vendor", {"display_name": "Paper Supply"}),
-    "employee": ("employee", {"display_name": "Grace Hopper"}),
+    "employee": ("employee", {"display_name": "Grace Hopper", "family_name": "Hopper"}),
     "item.service": ("item", {"kind": "service", "name": "Consulting"}),
     "item.non_inventory": ("item", {"kind": "non_inventory", "name": "Gloves"}),
     "item.inventory": (
@@ -486,3 +486,19 @@ def test_a_character_outside_latin1_is_refused_for_desktop_naming_the_field(
 def test_a_bidirectional_control_is_refused_once_not_twice_for_desktop() -> None:
     problems = validate("customer", Customer(display_name="Ada\u202eLovelace"), Edition.QBD)
     assert [p.code for p in problems] == ["forbidden_character"]
+
+
+def test_a_desktop_employee_needs_a_given_or_family_name_and_a_service_item_has_no_sku() -> None:
+    employee = RECORD_TYPES["employee"].model.model_validate({"display_name": "Grace"})
+    [problem] = validate("employee", employee, Edition.QBD)
+    assert (problem.field, problem.code) == ("given_name", "required")
+    assert "given name or family name" in problem.message
+    assert validate("employee", employee, Edition.QBO) == []
+    named = RECORD_TYPES["employee"].model.model_validate({"display_name": "Grace", "family_name": "Hopper"})
+    assert validate("employee", named, Edition.QBD) == []
+
+    service = RECORD_TYPES["item"].model.model_validate(
+        {"kind": "service", "name": "Consulting", "sku": "C-1"}
+    )
+    assert [(p.field, p.code) for p in validate("item", service, Edition.QBD)] == [("sku", "not_supported")]
+    assert validate("item", service, Edition.QBO) == []

@@ -341,13 +341,22 @@ REQUIRED_FIELDS: Mapping[Edition, Mapping[str, tuple[str, ...]]] = {
     Edition.QBD: {},
 }
 
+# Fields of which an edition needs at least one. qbxmlops130.osr.xml marks EmployeeAdd's Name "not in QBD":
+# QuickBooks Desktop names an employee by its first and last names, so display_name alone names nothing.
+REQUIRED_ONE_OF: Mapping[Edition, Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    Edition.QBO: {},
+    Edition.QBD: {"employee": (("given_name", "family_name"),)},
+}
+
 # Fields an edition has no place for: sending the record would lose them.
 # qbxml130.xsd: PurchaseOrderLineAdd has an ItemRef and no account (no expense lines on a Desktop PO);
-# EmployeeAddress (group EmployeeAddressData) has Addr1, Addr2, City, State and PostalCode only.
+# EmployeeAddress (group EmployeeAddressData) has Addr1, Addr2, City, State and PostalCode only;
+# ItemServiceAdd has no ManufacturerPartNumber (maxlength.txt lists it for non-inventory and inventory items).
 UNSUPPORTED_FIELDS: Mapping[Edition, Mapping[str, tuple[str, ...]]] = {
     Edition.QBO: {},
     Edition.QBD: {
         "purchase_order": ("lines.*.account",),
+        "item.service": ("sku",),
         "employee": ("address.line3", "address.country"),
     },
 }
@@ -401,6 +410,14 @@ def _required(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem
             if value is None:
                 message = f"{_label(where)} is required by {EDITION_NAMES[edition]}."
                 yield Problem(where, "required", message, actions=["edit"])
+
+
+def _required_one_of(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
+    for fields in REQUIRED_ONE_OF[edition].get(key, ()):
+        if all(getattr(record, f, None) is None for f in fields):
+            named = " or ".join(_label(f).lower() for f in fields)
+            message = f"{EDITION_NAMES[edition]} needs {named} on {_article(key)} {_label(key).lower()}."
+            yield Problem(fields[0], "required", message, actions=["edit"])
 
 
 def _unsupported(key: str, record: BaseModel, edition: Edition) -> Iterator[Problem]:
@@ -516,6 +533,7 @@ def _duplicate_applications(_key: str, record: BaseModel, _edition: Edition) -> 
 
 _CHECKS = (
     _required,
+    _required_one_of,
     _unsupported,
     _too_long,
     _forbidden_characters,
@@ -612,6 +630,7 @@ __all__ = [
     "LINE_BREAKS",
     "MULTI_LINE_FIELDS",
     "REQUIRED_FIELDS",
+    "REQUIRED_ONE_OF",
     "STORED_TEXT",
     "UNSTORABLE_CHARACTERS",
     "UNSUPPORTED_FIELDS",

@@ -314,7 +314,8 @@ class _Mapper:
 
     def employee(self, employee: Employee) -> Any:
         """QuickBooks Desktop names an employee by first and last name only (EmployeeAdd's Name is "not in
-        QBD" in the OSR), so those must be given, and a rename after a clash cannot be written."""
+        QBD" in the OSR): a rename after a clash cannot be written. Validation at push makes sure one of the
+        names is given and that the address fits EmployeeAddress (no third line, no country)."""
         if self.write.name is not None:
             raise _Unresolved(
                 Failure(
@@ -325,34 +326,13 @@ class _Mapper:
                     "display_name",
                 )
             )
-        if employee.given_name is None and employee.family_name is None:
-            raise _Unresolved(
-                Failure(
-                    "required",
-                    "QuickBooks Desktop names an employee by first and last name: give given_name or "
-                    "family_name (display_name is not sent).",
-                    (EDIT,),
-                    "given_name",
-                )
-            )
-        address = employee.address
-        if address is not None and (address.line3 is not None or address.country is not None):
-            where = "address.line3" if address.line3 is not None else "address.country"
-            raise _Unresolved(
-                Failure(
-                    "not_supported",
-                    f"QuickBooks Desktop has no place for {where} on an employee; remove it.",
-                    (EDIT,),
-                    where,
-                )
-            )
         return rq.employee(
             self.request_id,
             modify=self.modify,
             is_active=employee.active,
             first_name=employee.given_name,
             last_name=employee.family_name,
-            address=_address(address),
+            address=_address(employee.address),
             phone=employee.phone,
             email=employee.email,
             external_guid=self.guid,
@@ -406,16 +386,6 @@ class _Mapper:
         else:
             sales = rq.SalesOrPurchase(desc=item.description, price=item.sales_price, account=income)
         if item.kind is ItemKind.SERVICE:
-            if item.sku is not None:
-                raise _Unresolved(
-                    Failure(
-                        "not_supported",
-                        "QuickBooks Desktop has no SKU (ManufacturerPartNumber) on service items; "
-                        "remove sku.",
-                        (EDIT,),
-                        "sku",
-                    )
-                )
             return rq.item_service(self.request_id, sales=sales, **common)
         return rq.item_non_inventory(
             self.request_id, manufacturer_part_number=item.sku, sales=sales, **common
