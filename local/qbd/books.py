@@ -199,14 +199,26 @@ class Books:
         obj = Obj(spec, c.new_txn_id(now), now, now, c.edit_sequence(now, 0), number=c.new_txn_number())
         self.store(obj, element, spec.order, spec.label, TXN_HEADER)
         self.default_header(obj)
+        receipts: list[tuple[Obj, Line, Line]] = []  # (purchase order, its line, the bill line receiving it)
         for stem, ret, order in spec.lines:
             for line_element in element.findall(f"{stem}Add"):
-                obj.lines.append(self.new_line(obj, ret, order, line_element))
+                linked = self.order_line(obj, line_element.find("LinkToTxn"))
+                # A linked line without an item is the order line's item (then priced as any line is).
+                seed = (
+                    {"ItemRef": list(linked[1].fields["ItemRef"])}
+                    if linked and "ItemRef" in linked[1].fields
+                    else {}
+                )
+                line = self.new_line(obj, ret, order, line_element, seed)
+                obj.lines.append(line)
+                if linked is not None:
+                    receipts.append((*linked, line))
         if spec is specs.BILL:
             self.link_orders(obj, element)
         if spec is specs.RECEIVE_PAYMENT:
             self.apply_payment(obj, element, (child_text(element, "IsAutoApply") or "") in ("true", "1"))
         self.check_inventory(obj)
+        self.receive(obj, receipts)
         c.keep(obj)
         return obj
 
@@ -249,8 +261,16 @@ class Books:
             lines.append(line)
         return lines
 
-    def new_line(self, obj: Obj, ret: str, order: tuple[str, ...], element: Any) -> Line:
-        line = Line(self.company.new_txn_id(obj.created), ret)
+    def new_line(
+        self,
+        obj: Obj,
+        ret: str,
+        order: tuple[str, ...],
+        element: Any,
+        seed: dict[str, list[Value]] | None = None,
+    ) -> Line:
+        """A new line from its `...LineAdd` (or a Mod's line -1), starting from `seed`'s fields."""
+        line = Line(self.company.new_txn_id(obj.created), ret, dict(seed or {}))
         self.fill_line(obj, line, order, element)
         return line
 
@@ -359,6 +379,37 @@ class Books:
             item = line_ref(line, "ItemRef")
             if item is not None and item.spec is specs.ITEM_INVENTORY:
                 raise Status(3250, messages.FEATURE_OFF)
+
+    def order_line(self, bill: Obj, link: Any) -> tuple[Obj, Line] | None:
+        """The purchase order line an ItemLineAdd's LinkToTxn names (TxnID, TxnLineID): the TxnID must be an
+        open purchase order of the bill's vendor and the TxnLineID one of its lines. The codes are inferred
+        (Intuit's BillAdd reference says only that LinkToTxn "links in a specific PurchaseOrder line item"):
+        3120 as for any id QuickBooks cannot find, 3140 as for a reference to the wrong record."""
+        if link is None:
+            return None
+        txn_id, line_id = child_text(link, "TxnID") or "", child_text(link, "TxnLineID") or ""
+        order = self.company.objects.get(txn_id)
+        if order is None or order.spec is not specs.PURCHASE_ORDER:
+            raise Status(3120, messages.not_found(txn_id))
+        closed = order.text("IsManuallyClosed") in ("true", "1") or fully_received(order)
+        if order.ref("VendorRef") is not bill.ref("VendorRef") or closed:
+            raise Status(3140, messages.invalid_reference("PurchaseOrder", txn_id, "Bill line"))
+        line = next((line for line in order.lines if line.id == line_id), None)
+        if line is None:
+            raise Status(3120, messages.not_found(line_id))
+        return order, line
+
+    def receive(self, bill: Obj, receipts: list[tuple[Obj, Line, Line]]) -> None:
+        """Each linked purchase order line has received its bill line's quantity (a line without one, one);
+        the bill and the orders list each other (LinkedTxn). Done last, once the bill is sure to be kept."""
+        for order, order_line, line in receipts:
+            received = decimal_of(line_text(order_line, "ReceivedQuantity"))
+            received += decimal_of(line_text(line, "Quantity"), Decimal(1))
+            order_line.fields["ReceivedQuantity"] = [quantity(received)]
+            if order not in bill.links:
+                bill.links.append(order)
+                order.links.append(bill)
+                self.company.touch(order)
 
     def link_orders(self, bill: Obj, element: Any) -> None:
         """BillAdd's LinkToTxnID: the purchase order's open lines come onto the bill as item lines, and the
@@ -532,6 +583,14 @@ def item_price(item: Obj, purchase: bool) -> str | None:
             found = parts.get(key)
             return found if isinstance(found, str) else None
     return item.text("PurchaseCost" if purchase else "SalesPrice")
+
+
+def fully_received(order: Obj) -> bool:
+    """A purchase order with lines, every one received in full (a line without a Quantity counts as one)."""
+    return bool(order.lines) and all(
+        decimal_of(line_text(line, "ReceivedQuantity")) >= decimal_of(line_text(line, "Quantity"), Decimal(1))
+        for line in order.lines
+    )
 
 
 def lines_total(obj: Obj, ret: str | None = None) -> Decimal:

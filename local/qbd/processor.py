@@ -22,7 +22,6 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, time
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -511,12 +510,7 @@ def totals(obj: Obj, values: dict[str, list[Value]]) -> None:
         values["UnusedCredits"] = [amount(ZERO)]
     elif kind == "PurchaseOrder":
         values["TotalAmount"] = [amount(books.total(obj))]
-        received = all(
-            Decimal(books.line_text(line, "ReceivedQuantity") or "0")
-            >= Decimal(books.line_text(line, "Quantity") or "1")
-            for line in obj.lines
-        )
-        values["IsFullyReceived"] = [boolean(bool(obj.lines) and received)]
+        values["IsFullyReceived"] = [boolean(books.fully_received(obj))]
     elif kind == "Bill":
         due = books.total(obj)
         values["AmountDue"] = [amount(due)]

@@ -205,3 +205,118 @@ def test_a_bill_linked_to_a_purchase_order_takes_its_lines_and_receives_it(sessi
     assert bill.text("BillRet/LinkedTxn/TxnID") == order
     received = run(session, f"<PurchaseOrderQueryRq><TxnID>{order}</TxnID></PurchaseOrderQueryRq>")
     assert received.text("PurchaseOrderRet/IsFullyReceived") == "true"
+
+
+def purchase_order(session, vendor: str, lines: list[tuple[str, str, str]]) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """A purchase order of (item, quantity, rate) lines: its TxnID and its lines' TxnLineIDs."""
+    body = "".join(
+        f"<PurchaseOrderLineAdd><ItemRef><FullName>{item}</FullName></ItemRef><Quantity>{qty}</Quantity>"
+        f"<Rate>{rate}</Rate></PurchaseOrderLineAdd>"
+        for item, qty, rate in lines
+    )
+    ret = run(
+        session,
+        f"<PurchaseOrderAddRq><PurchaseOrderAdd><VendorRef><FullName>{vendor}</FullName></VendorRef>{body}"
+        "</PurchaseOrderAdd></PurchaseOrderAddRq>",
+    ).ret()
+    return ret.findtext("TxnID"), [line.findtext("TxnLineID") for line in ret.findall("PurchaseOrderLineRet")]
+
+
+def linked_bill(session, vendor: str, lines: list[tuple[str, str, str, str]]):  # type: ignore[no-untyped-def]
+    """A BillAdd of item lines (item or "", quantity, cost, "TxnID/TxnLineID" linked or "")."""
+    body = ""
+    for item, qty, cost, link in lines:
+        item_ref = f"<ItemRef><FullName>{item}</FullName></ItemRef>" if item else ""
+        txn_id, _, line_id = link.partition("/")
+        link_to = (
+            f"<LinkToTxn><TxnID>{txn_id}</TxnID><TxnLineID>{line_id}</TxnLineID></LinkToTxn>" if link else ""
+        )
+        body += f"<ItemLineAdd>{item_ref}<Quantity>{qty}</Quantity><Cost>{cost}</Cost>{link_to}</ItemLineAdd>"
+    return run(
+        session,
+        f"<BillAddRq><BillAdd><VendorRef><FullName>{vendor}</FullName></VendorRef>{body}</BillAdd></BillAddRq>",
+    )
+
+
+def order_state(session, order: str) -> tuple[list[str], str]:  # type: ignore[no-untyped-def]
+    ret = run(
+        session,
+        f"<PurchaseOrderQueryRq><TxnID>{order}</TxnID><IncludeLineItems>true</IncludeLineItems>"
+        "</PurchaseOrderQueryRq>",
+    ).ret()
+    received = [line.findtext("ReceivedQuantity") for line in ret.findall("PurchaseOrderLineRet")]
+    return received, ret.findtext("IsFullyReceived")
+
+
+def test_a_bill_line_linked_to_a_purchase_order_line_receives_that_line_and_adds_nothing_else(
+    session,
+) -> None:
+    run(session, named_add("Vendor", "Parts Co"), service_item("Bolts", "1.00"))
+    order, (labor, bolts) = purchase_order(
+        session, "Parts Co", [("Labor", "4", "5.00"), ("Bolts", "10", "1.00")]
+    )
+
+    bill = linked_bill(session, "Parts Co", [("Labor", "3", "5.00", f"{order}/{labor}")])
+
+    assert bill.status()[0] == 0
+    assert [line.findtext("Amount") for line in bill.ret().findall("ItemLineRet")] == ["15.00"]
+    assert bill.text("BillRet/AmountDue") == "15.00"  # the bill's own line only, none of the order's
+    assert bill.text("BillRet/LinkedTxn/TxnID") == order
+    assert order_state(session, order) == (["3", "0"], "false")
+
+    rest = linked_bill(
+        session,
+        "Parts Co",
+        [("Labor", "1", "5.00", f"{order}/{labor}"), ("", "10", "1.00", f"{order}/{bolts}")],
+    )
+
+    # a linked line that names no item is the order line's item
+    assert [line.findtext("ItemRef/FullName") for line in rest.ret().findall("ItemLineRet")] == [
+        "Labor",
+        "Bolts",
+    ]
+    assert rest.text("BillRet/AmountDue") == "15.00"
+    assert order_state(session, order) == (["4", "10"], "true")
+    linked = run(
+        session,
+        f"<PurchaseOrderQueryRq><TxnID>{order}</TxnID><IncludeLinkedTxns>true</IncludeLinkedTxns>"
+        "</PurchaseOrderQueryRq>",
+    ).ret()
+    assert len(linked.findall("LinkedTxn")) == 2
+
+
+@pytest.mark.parametrize(
+    ("link", "code", "names"),
+    [
+        ("{missing}/{labor}", 3120, "{missing}"),
+        ("{other}/{other_line}", 3140, 'QuickBooks PurchaseOrder "{other}" in the Bill line'),
+        ("{order}/{missing}", 3120, "{missing}"),
+        ("{received}/{received_line}", 3140, 'QuickBooks PurchaseOrder "{received}" in the Bill line'),
+    ],
+    ids=["no such order", "another vendor's order", "no such line", "order received in full"],
+)
+def test_a_bill_line_linked_to_no_open_purchase_order_line_of_its_vendor_is_refused(
+    session, link: str, code: int, names: str
+) -> None:
+    run(session, named_add("Vendor", "Parts Co"), named_add("Vendor", "Other Co"))
+    order, (labor,) = purchase_order(session, "Parts Co", [("Labor", "4", "5.00")])
+    other, (other_line,) = purchase_order(session, "Other Co", [("Labor", "1", "5.00")])
+    received, (received_line,) = purchase_order(session, "Parts Co", [("Labor", "1", "5.00")])
+    assert (
+        linked_bill(session, "Parts Co", [("Labor", "1", "5.00", f"{received}/{received_line}")]).status()[0]
+        == 0
+    )
+    ids = {
+        "order": order, "labor": labor, "other": other, "other_line": other_line, "received": received,
+        "received_line": received_line, "missing": "FFFF-1700000000",
+    }  # fmt: skip
+
+    # the first line's link is good: the refused bill receives nothing at all
+    good = ("Labor", "1", "5.00", f"{order}/{labor}")
+    answer = linked_bill(session, "Parts Co", [good, ("Labor", "1", "5.00", link.format(**ids))])
+
+    assert answer.status()[:2] == (code, "Error")
+    assert names.format(**ids) in answer.status()[2]
+    assert order_state(session, order) == (["0"], "false")
+    assert order_state(session, other) == (["0"], "false")
+    assert len(run(session, "<BillQueryRq/>").rets()) == 1  # the bill that received in full, only
