@@ -21,7 +21,8 @@ from pydantic import BaseModel
 
 from qbsync.adapters.qbxml import envelope
 from qbsync.adapters.qbxml import requests as rq
-from qbsync.adapters.qbxml.mapping import SalesTaxCodes, external_guid, to_qbxml
+from qbsync.adapters.qbxml.mapping import OrderLine, SalesTaxCodes, external_guid, order_lines, to_qbxml
+from qbsync.adapters.qbxml.read import read_message
 from qbsync.domain.desktop_text import desktop_text
 from qbsync.domain.records import RECORD_TYPES, parse_record, references
 from qbsync.domain.settings import SyncSettings
@@ -301,7 +302,15 @@ def write_of(
     return Write(record=record, model=model, ids=ids, name=name)
 
 
+# The lines of purchase order po-1 as QuickBooks has them (the engine reads them before a new bill is sent).
+ORDER_LINES = (
+    OrderLine("PL-1", quickbooks_id("item", "i-1"), Decimal(100)),
+    OrderLine("PL-2", quickbooks_id("item", "i-2"), Decimal(1)),
+)
+
+
 def build(write: Write, **kwargs: Any) -> Any:
+    kwargs.setdefault("purchase_order_lines", ORDER_LINES)
     request = to_qbxml(write, kwargs.pop("settings", SETTINGS), tenant_id=TENANT, request_id="w1", **kwargs)
     assert not isinstance(request, Failure), request
     return request
@@ -612,19 +621,101 @@ def test_a_payment_mod_applies_to_the_same_invoices_with_applied_to_txn_mod() ->
     assert [e.tag for e in request[0] if e.tag.startswith("AppliedToTxn")] == ["AppliedToTxnMod"] * 2
 
 
-def test_a_bill_links_its_purchase_order_and_writes_expense_lines_before_item_lines() -> None:
+def test_a_bill_links_each_item_line_to_its_purchase_order_line_after_its_other_elements() -> None:
     (request,) = sent(build(write_of(*FULL["bill"])))
     body = request[0]
-    assert child(body, "LinkToTxnID") == quickbooks_id("purchase_order", "po-1")
+    order = quickbooks_id("purchase_order", "po-1")
+    assert body.find("LinkToTxnID") is None  # never the whole order: its lines would come in too
     tags = children(body)
-    assert tags[tags.index("LinkToTxnID") :] == [
-        "LinkToTxnID",
-        "ExpenseLineAdd",
-        "ItemLineAdd",
-        "ItemLineAdd",
-    ]
+    assert tags[tags.index("ExternalGUID") + 1 :] == ["ExpenseLineAdd", "ItemLineAdd", "ItemLineAdd"]
     assert texts(body.find("ExpenseLineAdd")) == ["n", "12.30", "d"]
-    assert children(body.find("ItemLineAdd")) == ["ItemRef", "Desc", "Quantity", "Cost", "Amount"]
+    first, second = body.findall("ItemLineAdd")
+    assert children(first) == ["ItemRef", "Desc", "Quantity", "Cost", "Amount", "LinkToTxn"]
+    assert children(second) == ["ItemRef", "Desc", "Amount", "LinkToTxn"]
+    assert [texts(line.find("LinkToTxn")) for line in (first, second)] == [[order, "PL-1"], [order, "PL-2"]]
+
+
+def test_each_bill_item_line_takes_the_first_unused_open_order_line_of_its_item() -> None:
+    i1, i2 = quickbooks_id("item", "i-1"), quickbooks_id("item", "i-2")
+    order = (
+        OrderLine("received", i1, Decimal(0)),  # all received: nothing to link to
+        OrderLine("other-item", i2, Decimal(5)),
+        OrderLine("first", i1, Decimal(3)),
+        OrderLine("second", i1, Decimal("0.5")),
+    )
+    data = {
+        "vendor_id": "v-1",
+        "purchase_order_id": "po-1",
+        "lines": [
+            {"account": "Rent", "amount": "7"},
+            {"item_id": "i-1", "quantity": "2", "rate": "1"},
+            {"item_id": "i-1", "quantity": "9", "rate": "1"},
+            {"item_id": "i-1", "quantity": "1", "rate": "1"},  # i-1's open lines are used up
+            {"item_id": "i-3", "amount": "4"},  # not on the order
+        ],
+    }
+    (request,) = sent(build(write_of("bill", data), purchase_order_lines=order))
+    links = [line.findtext("LinkToTxn/TxnLineID") for line in request[0].findall("ItemLineAdd")]
+    assert links == ["first", "second", None, None]
+    assert request[0].find("ExpenseLineAdd/LinkToTxn") is None
+
+
+def test_a_new_bill_whose_purchase_order_lines_were_not_read_is_a_bug_of_the_caller() -> None:
+    with pytest.raises(ValueError, match="purchase_order_lines"):
+        to_qbxml(write_of(*FULL["bill"]), SETTINGS, tenant_id=TENANT, request_id="w1")
+    # without a purchase order there is nothing to read
+    assert not isinstance(
+        to_qbxml(write_of(*MINIMAL["bill"]), SETTINGS, tenant_id=TENANT, request_id="w1"), Failure
+    )
+
+
+def test_a_bill_mod_never_links_its_lines() -> None:
+    (request,) = sent(build(write_of(*FULL["bill"], existing=True)))
+    assert request.find(".//LinkToTxn") is None
+    assert request.find(".//LinkToTxnID") is None
+    # a Mod needs no order lines: it never reads them
+    assert request.tag == "BillModRq"
+    unread = to_qbxml(write_of(*FULL["bill"], existing=True), SETTINGS, tenant_id=TENANT, request_id="w1")
+    assert not isinstance(unread, Failure)
+    assert unread.find(".//LinkToTxn") is None
+
+
+@pytest.mark.parametrize(
+    ("builder", "kwargs"),
+    [
+        (rq.bill, {"modify": rq.Modify("1-1", "1"), "item_lines": "lines"}),
+        (rq.invoice, {"customer": rq.Ref(list_id="1-1"), "lines": "lines"}),
+        (rq.purchase_order, {"vendor": rq.Ref(list_id="1-1"), "lines": "lines"}),
+    ],
+)
+def test_only_a_bill_add_item_line_can_carry_a_link(builder: Any, kwargs: dict[str, Any]) -> None:
+    line = rq.Line(item=rq.Ref(list_id="2-2"), amount=Decimal(1), link=rq.LinkToTxn("3-3", "4-4"))
+    arguments = {key: [line] if value == "lines" else value for key, value in kwargs.items()}
+    with pytest.raises(ValueError, match="ItemLineAdd"):
+        builder("r1", **arguments)
+
+
+def test_an_order_line_is_open_for_what_is_not_yet_received_nor_closed() -> None:
+    answer = read_message(
+        '<?xml version="1.0"?><QBXML><QBXMLMsgsRs><PurchaseOrderQueryRs requestID="q" statusCode="0">'
+        "<PurchaseOrderRet><TxnID>9-1</TxnID>"
+        "<PurchaseOrderLineRet><TxnLineID>A</TxnLineID><ItemRef><ListID>I-1</ListID>"
+        "<FullName>Gloves</FullName></ItemRef><Quantity>10</Quantity><ReceivedQuantity>4</ReceivedQuantity>"
+        "</PurchaseOrderLineRet>"
+        "<PurchaseOrderLineRet><TxnLineID>B</TxnLineID><ItemRef><ListID>I-2</ListID></ItemRef>"
+        "<Amount>5.00</Amount></PurchaseOrderLineRet>"
+        "<PurchaseOrderLineRet><TxnLineID>C</TxnLineID><ItemRef><ListID>I-1</ListID></ItemRef>"
+        "<Quantity>3</Quantity><IsManuallyClosed>true</IsManuallyClosed></PurchaseOrderLineRet>"
+        "<PurchaseOrderLineRet><TxnLineID>D</TxnLineID><Desc>Deliver by noon</Desc></PurchaseOrderLineRet>"
+        "</PurchaseOrderRet></PurchaseOrderQueryRs></QBXMLMsgsRs></QBXML>"
+    )
+    (order,) = answer.responses[0].rets
+    assert order_lines(order) == (
+        OrderLine("A", "I-1", Decimal(6)),
+        OrderLine("B", "I-2", Decimal(1)),  # ordered by amount: one to receive
+        OrderLine("C", "I-1", Decimal(0)),
+        OrderLine("D", None, Decimal(1)),  # a description line matches no item
+    )
 
 
 def test_a_bill_mod_clears_the_kind_of_line_it_no_longer_has() -> None:
@@ -632,7 +723,6 @@ def test_a_bill_mod_clears_the_kind_of_line_it_no_longer_has() -> None:
     body = request[0]
     assert child(body, "ClearItemLines") == "true"
     assert body.find("ClearExpenseLines") is None
-    assert body.find("LinkToTxnID") is None
     assert child(body, "ExpenseLineMod/TxnLineID") == "-1"
 
 

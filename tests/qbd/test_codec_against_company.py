@@ -16,7 +16,7 @@ import pytest
 from local.qbd.company import Company, CompanySession
 from qbsync.adapters.qbxml import envelope
 from qbsync.adapters.qbxml import requests as rq
-from qbsync.adapters.qbxml.mapping import external_guid, to_qbxml
+from qbsync.adapters.qbxml.mapping import OrderLine, external_guid, order_lines, to_qbxml
 from qbsync.adapters.qbxml.read import Message, Response, read_message
 from qbsync.adapters.qbxml.status import Op, fault_of
 from qbsync.domain.records import parse_record, references
@@ -68,12 +68,28 @@ class Books:
     def exchange(self, requests: list[Any]) -> Message:
         return read_message(self.session.process(envelope.message(requests)))
 
+    def order_lines(self, record: SyncRecord) -> tuple[OrderLine, ...] | None:
+        """A new bill's purchase order lines, read from QuickBooks first as the engine will."""
+        order_id = record.data.get("purchase_order_id")
+        if record.record_type != "bill" or order_id is None or record.quickbooks_id is not None:
+            return None
+        txn_id = self.ids[ref_key("purchase_order", order_id)]
+        query = rq.txn_query("PurchaseOrder", "po-lines", txn_ids=[txn_id], include_line_items=True)
+        [order] = self.exchange([query]).responses[0].rets
+        return order_lines(order)
+
     def send(self, *records: SyncRecord, op: Op = Op.ADD) -> list[Response]:
         """One message with a request per record; each record takes the ids its answer returns."""
         requests = []
         for record in records:
             self.sequence += 1
-            request = to_qbxml(self.write(record), SETTINGS, tenant_id=TENANT, request_id=f"w{self.sequence}")
+            request = to_qbxml(
+                self.write(record),
+                SETTINGS,
+                tenant_id=TENANT,
+                request_id=f"w{self.sequence}",
+                purchase_order_lines=self.order_lines(record),
+            )
             assert not isinstance(request, Failure), request
             requests.append(request)
         answer = self.exchange(requests)
@@ -143,10 +159,11 @@ def test_every_record_type_is_added_in_one_message_and_carries_its_external_guid
          "applications": [{"invoice_id": "inv-1", "amount": "120"},
                           {"credit_memo_id": "cm-1", "amount": "20"}]},
     )  # fmt: skip
-    books.add(
+    bill = books.add(
         "bill", "b-1",
         {"vendor_id": "v-1", "purchase_order_id": "po-1",
-         "lines": [{"account": "Office Supplies", "amount": "12.5"}]},
+         "lines": [{"account": "Office Supplies", "amount": "12.5"},
+                   {"item_id": "i-non", "quantity": "100", "rate": "2.5"}]},
     )  # fmt: skip
 
     [ret] = invoice.rets
@@ -160,6 +177,20 @@ def test_every_record_type_is_added_in_one_message_and_carries_its_external_guid
     assert stored.decimal_of("Subtotal") == Decimal("329.97")
     assert stored.decimal_of("BalanceRemaining") == Decimal("209.97")  # 329.97 - 100 paid - 20 credit
     assert stored.text_of("TermsRef/FullName") == "Net 30"
+    # The bill received its purchase order line by line: its total is the host's, the order is received.
+    [bill_ret] = bill.rets
+    answer = books.exchange(
+        [rq.txn_query("Bill", "q2", txn_ids=[bill_ret.id or ""], include_line_items=True)]
+    )
+    [stored_bill] = answer.responses[0].rets
+    assert stored_bill.decimal_of("AmountDue") == Decimal("262.50")  # 12.50 + 100 x 2.50
+    assert len(stored_bill.rets("ItemLine")) == 1
+    order = rq.txn_query(
+        "PurchaseOrder", "q3", txn_ids=[books.ids["purchase_order/po-1"]], include_line_items=True
+    )
+    [received] = books.exchange([order]).responses[0].rets
+    assert [line.decimal_of("ReceivedQuantity") for line in received.rets("PurchaseOrderLine")] == [100]
+    assert received.bool_of("IsFullyReceived") is True
 
 
 def test_an_external_guid_finds_an_add_whose_answer_was_lost(books: Books) -> None:

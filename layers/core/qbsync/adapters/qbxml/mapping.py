@@ -15,6 +15,8 @@ Pure functions: no I/O. `to_qbxml` mirrors the Online adapter's `to_qbo` (adapte
   captured session, shared/reference/qbwc/captures/quickbooks_log.txt).
 - Every Add carries an `ExternalGUID` derived from the record (`external_guid`), so that an object whose
   answer was lost can be recognised in QuickBooks later.
+- A new bill with a purchase order links its item lines to the order's open lines one by one (`OrderLine`,
+  read from QuickBooks first with `order_lines`); see `_Mapper.linked`.
 
 A record the codec cannot express in qbXML becomes a `Failure` the tenant can act on; nothing is sent.
 """
@@ -23,10 +25,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from qbsync.adapters.qbxml import requests as rq
+from qbsync.adapters.qbxml.read import Ret
 from qbsync.domain.desktop_text import desktop_text
 from qbsync.domain.records import (
     RECORD_TYPES,
@@ -89,6 +93,33 @@ class SalesTaxCodes:
 SALES_TAX_CODES = SalesTaxCodes()
 
 
+@dataclass(frozen=True)
+class OrderLine:
+    """A purchase order line as QuickBooks has it (PurchaseOrderLineRet): what a bill's item line can be
+    linked to, and how much of it is still to be received."""
+
+    txn_line_id: str
+    item_list_id: str | None
+    open_quantity: Decimal
+
+
+def order_lines(order: Ret) -> tuple[OrderLine, ...]:
+    """The lines of a PurchaseOrderRet read with its line items (PurchaseOrderQuery, IncludeLineItems true).
+    A line's open quantity is its Quantity less its ReceivedQuantity (qbxml130.xsd PurchaseOrderLineRet);
+    a line without a Quantity (ordered by amount) counts as one; a line closed by hand (IsManuallyClosed)
+    has none open. Lines without a TxnLineID (group lines) cannot be linked and are left out."""
+    lines = []
+    for line in order.rets("PurchaseOrderLine"):
+        if line.text_of("TxnLineID") is None:
+            continue
+        ordered = line.decimal_of("Quantity")
+        received = line.decimal_of("ReceivedQuantity") or Decimal(0)
+        closed = line.bool_of("IsManuallyClosed") is True
+        open_quantity = Decimal(0) if closed else (Decimal(1) if ordered is None else ordered) - received
+        lines.append(OrderLine(str(line.text_of("TxnLineID")), line.text_of("ItemRef/ListID"), open_quantity))
+    return tuple(lines)
+
+
 def external_guid(tenant_id: str, record_type: str, record_id: str, generation: int) -> str:
     """The ExternalGUID of the `generation`-th QuickBooks object of a record, "{xxxxxxxx-xxxx-...}": the same
     for every send of it, different for every tenant, record and generation (uuid5, RFC 4122 §4.3)."""
@@ -109,14 +140,16 @@ def to_qbxml(
     tenant_id: str,
     request_id: str,
     sales_tax_codes: SalesTaxCodes | None = SALES_TAX_CODES,
+    purchase_order_lines: Sequence[OrderLine] | None = None,
 ) -> Any | Failure:
     """The `...Rq` element that adds, modifies, voids, deletes or deactivates this record in QuickBooks
     Desktop, or the Failure that keeps it from being sent. `sales_tax_codes` None: the company does not
-    track sales tax, so nothing names a tax code.
+    track sales tax, so nothing names a tax code. `purchase_order_lines`: the lines of a new bill's purchase
+    order as QuickBooks has them now (`order_lines` of a PurchaseOrderQuery with IncludeLineItems).
 
     Raises MissingReferenceError when `write.ids` lacks a record it refers to, ValueError for a write the
     engine should never make (a removal or Mod of an object QuickBooks does not have, another tenant's
-    record)."""
+    record, a new bill with a purchase order whose lines were not read)."""
     record = write.record
     if record.tenant_id != tenant_id:
         raise ValueError(f"{record.key} belongs to tenant {record.tenant_id!r}, not {tenant_id!r}")
@@ -134,7 +167,13 @@ def to_qbxml(
     guid = external_guid(tenant_id, record.record_type, record.record_id, record.generation)
     try:
         return _Mapper(
-            write, settings=settings, codes=sales_tax_codes, request_id=request_id, modify=modify, guid=guid
+            write,
+            settings=settings,
+            codes=sales_tax_codes,
+            request_id=request_id,
+            modify=modify,
+            guid=guid,
+            order_lines=purchase_order_lines,
         ).request()
     except _Unresolved as unresolved:
         return unresolved.failure
@@ -176,6 +215,7 @@ class _Mapper:
         request_id: str,
         modify: rq.Modify | None,
         guid: str,
+        order_lines: Sequence[OrderLine] | None,
     ) -> None:
         self.write = write
         self.settings = settings
@@ -183,6 +223,7 @@ class _Mapper:
         self.request_id = request_id
         self.modify = modify
         self.guid = guid
+        self.order_lines = order_lines
 
     def request(self) -> Any:  # noqa: PLR0911 - one case per record type
         match self.write.model:
@@ -524,7 +565,10 @@ class _Mapper:
 
     def bill(self, bill: Bill) -> Any:
         """Expense lines (an account) come before item lines: BillAdd's sequence has ExpenseLineAdd* then
-        ItemLineAdd*. A Mod clears the kind of line the bill no longer has."""
+        ItemLineAdd*. A Mod clears the kind of line the bill no longer has. A new bill's item lines are linked
+        to its purchase order's lines (`linked`); a Mod never links: QuickBooks links a bill to a purchase
+        order only when the bill is added (Intuit's tutorial "Linking item receipt and bill to purchase
+        order"; ItemLineMod has no LinkToTxn in qbxml130.xsd)."""
         expenses = [
             rq.ExpenseLine(rq.Ref(full_name=line.account), line.amount, line.description)
             for line in bill.lines
@@ -533,9 +577,8 @@ class _Mapper:
         items = [
             self.item_line(line, index) for index, line in enumerate(bill.lines) if line.item_id is not None
         ]
-        linked: Sequence[str] = ()
-        if bill.purchase_order_id is not None and self.modify is None:  # a Mod cannot change the link
-            linked = (self.quickbooks_id("purchase_order", bill.purchase_order_id),)
+        if bill.purchase_order_id is not None and self.modify is None:
+            items = self.linked(items, self.quickbooks_id("purchase_order", bill.purchase_order_id))
         return rq.bill(
             self.request_id,
             modify=self.modify,
@@ -546,13 +589,39 @@ class _Mapper:
             terms=None if bill.terms is None else rq.Ref(full_name=bill.terms),
             memo=bill.memo,
             external_guid=self.guid,
-            link_to_txn_ids=linked,
             expense_lines=expenses,
             item_lines=items,
             clear_expense_lines=self.modify is not None and not expenses,
             clear_item_lines=self.modify is not None and not items,
             include=self.returns(),
         )
+
+    def linked(self, items: list[rq.Line], order_id: str) -> list[rq.Line]:
+        """The bill's item lines, each linked (ItemLineAdd/LinkToTxn) to the first purchase order line of the
+        same item that no earlier bill line took and that still has something to receive; a line with no
+        such order line goes unlinked. Line by line, never the whole order (BillAdd's LinkToTxnID): that
+        "links in all line items from a PurchaseOrder"
+        (https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/billadd), so the
+        bill in QuickBooks would carry the order's lines as well as its own and total more than the host's.
+
+        ValueError when the order's lines were not given: the engine reads them first (a bug of the caller,
+        as a missing reference is)."""
+        if self.order_lines is None:
+            raise ValueError(
+                f"{self.write.record.key} links purchase order {order_id}: read its lines "
+                "(PurchaseOrderQuery with IncludeLineItems) and pass them as purchase_order_lines"
+            )
+        available = [line for line in self.order_lines if line.open_quantity > 0]
+        linked = []
+        for line in items:
+            item_id = line.item.list_id if line.item is not None else None
+            match = next((o for o in available if item_id is not None and o.item_list_id == item_id), None)
+            if match is None:
+                linked.append(line)
+                continue
+            available.remove(match)
+            linked.append(replace(line, link=rq.LinkToTxn(order_id, match.txn_line_id)))
+        return linked
 
 
 def _address(address: Address | None) -> rq.Address | None:
@@ -562,4 +631,11 @@ def _address(address: Address | None) -> rq.Address | None:
     return rq.Address(lines, address.city, address.state, address.postal_code, address.country)
 
 
-__all__ = ["EXTERNAL_GUID_NAMESPACE", "SalesTaxCodes", "external_guid", "to_qbxml"]
+__all__ = [
+    "EXTERNAL_GUID_NAMESPACE",
+    "OrderLine",
+    "SalesTaxCodes",
+    "external_guid",
+    "order_lines",
+    "to_qbxml",
+]

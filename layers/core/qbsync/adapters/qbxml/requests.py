@@ -143,9 +143,18 @@ class Address:
 
 
 @dataclass(frozen=True)
+class LinkToTxn:
+    """The purchase order line a bill's item line receives: the order's TxnID and the line's TxnLineID."""
+
+    txn_id: str
+    txn_line_id: str
+
+
+@dataclass(frozen=True)
 class Line:
     """An invoice, credit memo or purchase order line, or a bill's item line (where `rate` is the Cost). A
-    line with no item is a description-only line. `txn_line_id` is used in Mods only."""
+    line with no item is a description-only line. `txn_line_id` is used in Mods only; `link` in a BillAdd's
+    item lines only (ItemLineMod has no LinkToTxn: a bill is linked when it is added)."""
 
     item: Ref | None = None
     desc: str | None = None
@@ -154,6 +163,7 @@ class Line:
     amount: Decimal | None = None
     sales_tax_code: Ref | None = None  # invoice and credit memo lines only
     txn_line_id: str = NEW_LINE
+    link: LinkToTxn | None = None
 
 
 @dataclass(frozen=True)
@@ -530,8 +540,13 @@ def item_inventory(
 
 
 def _line(body: Any, tag: str, modify: Modify | None, line: Line, rate_tag: str = "Rate") -> None:
-    """One line: ItemRef, Desc, Quantity, Rate (a bill's Cost), Amount[, SalesTaxCodeRef]."""
-    element = etree.SubElement(body, f"{tag}{'Mod' if modify else 'Add'}")
+    """One line: ItemRef, Desc, Quantity, Rate (a bill's Cost), Amount[, SalesTaxCodeRef][, LinkToTxn].
+    LinkToTxn is written in a BillAdd's ItemLineAdd only, where qbxml130.xsd places it (after
+    OverrideItemAccountRef, which is never written)."""
+    kind = f"{tag}{'Mod' if modify else 'Add'}"
+    if line.link is not None and kind != "ItemLineAdd":
+        raise ValueError(f"only a BillAdd's ItemLineAdd links to a purchase order line, not {kind}")
+    element = etree.SubElement(body, kind)
     if modify is not None:
         _text(element, "TxnLineID", line.txn_line_id)
     _ref(element, "ItemRef", line.item)
@@ -540,6 +555,10 @@ def _line(body: Any, tag: str, modify: Modify | None, line: Line, rate_tag: str 
     _price(element, rate_tag, line.rate)
     _amount(element, "Amount", line.amount)
     _ref(element, "SalesTaxCodeRef", line.sales_tax_code)
+    if line.link is not None:
+        link = etree.SubElement(element, "LinkToTxn")
+        _text(link, "TxnID", line.link.txn_id)
+        _text(link, "TxnLineID", line.link.txn_line_id)
 
 
 def _sales_document(
@@ -725,21 +744,21 @@ def bill(
     terms: Ref | None = None,
     memo: str | None = None,
     external_guid: str | None = None,
-    link_to_txn_ids: Sequence[str] = (),
     expense_lines: Sequence[ExpenseLine] = (),
     item_lines: Sequence[Line] = (),
     clear_expense_lines: bool = False,
     clear_item_lines: bool = False,
     include: Sequence[str] = (),
 ) -> Any:
-    """BillAddRq / BillModRq. The Add links the bill to purchase orders (LinkToTxnID: their TxnIDs); a Mod
-    cannot. A Mod's ClearExpenseLines / ClearItemLines delete every line of that kind."""
+    """BillAddRq / BillModRq. The Add links item lines to purchase order lines one by one (`Line.link`,
+    ItemLineAdd/LinkToTxn), never a whole order: BillAdd's LinkToTxnID "links in all line items from a
+    PurchaseOrder" (https://developer.intuit.com/app/developer/qbdesktop/docs/api-reference/qbdesktop/billadd),
+    which would add the order's lines to the bill's own. A Mod cannot link. A Mod's ClearExpenseLines /
+    ClearItemLines delete every line of that kind."""
     if vendor is None and modify is None:
         raise ValueError("BillAdd needs a VendorRef")
     if modify is None and (clear_expense_lines or clear_item_lines):
         raise ValueError("only BillMod clears lines")
-    if modify is not None and link_to_txn_ids:
-        raise ValueError("BillMod has no LinkToTxnID")
     request = _request("BillMod" if modify else "BillAdd", request_id)
     body = _object(request, "Bill", modify, "TxnID")
     _ref(body, "VendorRef", vendor)
@@ -749,8 +768,6 @@ def bill(
     _ref(body, "TermsRef", terms)
     _text(body, "Memo", memo)
     _guid(body, "ExternalGUID", external_guid, modify)
-    for txn_id in link_to_txn_ids:
-        _text(body, "LinkToTxnID", txn_id)
     if clear_expense_lines:
         _bool(body, "ClearExpenseLines", True)
     for expense in expense_lines:
