@@ -1,19 +1,16 @@
 """QuickBooks' request processor: one qbXML request message in, one response message out.
 
 The whole message is read first, and refused whole (HRESULT 0x80040400, nothing applied) when it is not
-well-formed, carries a character outside ISO-8859-1, asks for a qbXML version the company's QuickBooks
-does not
-support, or breaks Intuit's schema (an unknown or out-of-order element, a string above its maxLength).
-Then its
-requests run in order under `onError`, each answered with its own status.
+well-formed, carries a character outside ISO-8859-1, asks for a qbXML version the company's QuickBooks does
+not support, or breaks Intuit's schema (an unknown or out-of-order element, a string above its maxLength).
+Then its requests run in order under `onError`, each answered with its own status.
 
 A string longer than the schema's maxLength refuses the whole message. Intuit's schema declares those limits
 (qbxml130.xsd: CustomerAdd/Name maxLength 41 ...), QuickBooks checks messages against its schema before it
 runs them (NOTES.md §3.5, qbwc/qbwc#74), and no capture shows a per-request answer instead (desktop.md §7
 leaves it open): of the two candidates this is the stricter, so a product that passes here passes either way.
 A character outside ISO-8859-1 typed into the message refuses it too ("QuickBooks found an error with the
-XML",
-qbwc/qbxml#8); one sent as a character reference is accepted and stored as "?" (same source).
+XML", qbwc/qbxml#8); one sent as a character reference is accepted and stored as "?" (same source).
 """
 
 from __future__ import annotations
