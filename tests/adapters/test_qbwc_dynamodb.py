@@ -11,10 +11,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.aws import LocalStack
-from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
+from qbsync.adapters.dynamodb_qbwc import (
+    DynamoQbwcCredentialStore,
+    DynamoQbwcLoginFailures,
+    DynamoQbwcSessionStore,
+)
 from qbsync.domain.qbwc import (
+    FAILURE_WINDOW,
     SESSION_TTL,
     QbwcCredential,
+    QbwcCredentialStore,
+    QbwcLoginFailures,
     QbwcSession,
     QbwcSessionStore,
     hash_password,
@@ -22,7 +29,7 @@ from qbsync.domain.qbwc import (
     ticket_digest,
     verify_password,
 )
-from tests.unit.qbwc_fakes import InMemoryQbwcSessions
+from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcLoginFailures, InMemoryQbwcSessions
 
 T0 = datetime(2026, 11, 23, 14, 5, 3, 250000, tzinfo=UTC)
 CREDENTIAL = QbwcCredential(username="qbwc-acme-42", tenant_id="acme-42", password_hash="unused")
@@ -64,6 +71,71 @@ def test_a_stored_credential_is_found_by_its_user_name(client: Any, table: str) 
 def test_other_user_names_find_nothing(client: Any, table: str, username: str) -> None:
     put_credential(client, table, "qbwc-acme-42", "acme-42", hash_password("s3cret"))
     assert DynamoQbwcCredentialStore(client, table).find(username) is None
+
+
+# --------------------------------------------- issued credentials and wrong logins: one contract, two stores
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def credentials(request: pytest.FixtureRequest) -> QbwcCredentialStore:
+    if request.param == "in-memory":
+        return InMemoryQbwcCredentials()
+    aws_env: LocalStack = request.getfixturevalue("aws_env")
+    return DynamoQbwcCredentialStore(boto3.client("dynamodb"), str(aws_env.ref("Table")))
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def failures(request: pytest.FixtureRequest) -> QbwcLoginFailures:
+    if request.param == "in-memory":
+        return InMemoryQbwcLoginFailures()
+    aws_env: LocalStack = request.getfixturevalue("aws_env")
+    return DynamoQbwcLoginFailures(boto3.client("dynamodb"), str(aws_env.ref("Table")))
+
+
+def test_a_credential_put_again_replaces_the_one_before(credentials: QbwcCredentialStore) -> None:
+    first = QbwcCredential(username="acme-42", tenant_id="acme-42", password_hash=hash_password("old"))
+    second = QbwcCredential(username="acme-42", tenant_id="acme-42", password_hash=hash_password("new"))
+    credentials.put(first)
+    credentials.put(second)
+    assert credentials.find("acme-42") == second
+    assert credentials.find("acme-4") is None
+
+
+def test_failures_in_a_row_are_counted_per_user_name(failures: QbwcLoginFailures) -> None:
+    assert failures.recent("acme-42", T0) == 0
+    for minute in range(3):
+        failures.add("acme-42", T0 + timedelta(minutes=minute))
+    failures.add("other", T0)
+    assert failures.recent("acme-42", T0 + timedelta(minutes=2)) == 3
+    assert failures.recent("other", T0 + timedelta(minutes=2)) == 1
+    assert failures.recent("ACME-42", T0) == 0
+
+
+def test_a_row_of_failures_ends_a_window_after_its_last(failures: QbwcLoginFailures) -> None:
+    failures.add("acme-42", T0)
+    failures.add("acme-42", T0 + FAILURE_WINDOW - timedelta(milliseconds=1))
+    last = T0 + FAILURE_WINDOW - timedelta(milliseconds=1)
+    assert failures.recent("acme-42", last + FAILURE_WINDOW - timedelta(milliseconds=1)) == 2
+    assert failures.recent("acme-42", last + FAILURE_WINDOW) == 0
+    failures.add("acme-42", last + FAILURE_WINDOW)  # a new row
+    assert failures.recent("acme-42", last + FAILURE_WINDOW) == 1
+
+
+def test_clearing_forgets_the_failures_of_one_user_name(failures: QbwcLoginFailures) -> None:
+    failures.add("acme-42", T0)
+    failures.add("other", T0)
+    failures.clear("acme-42")
+    failures.clear("never-failed")
+    assert (failures.recent("acme-42", T0), failures.recent("other", T0)) == (0, 1)
+
+
+def test_the_failures_item_is_keyed_by_digest_and_expires_through_the_tables_ttl(
+    client: Any, table: str
+) -> None:
+    DynamoQbwcLoginFailures(client, table).add("acme-42", T0)
+    (item,) = client.scan(TableName=table)["Items"]
+    assert "acme-42" not in item["pk"]["S"]
+    assert int(item["expires_at"]["N"]) > (T0 + FAILURE_WINDOW).timestamp()
 
 
 # ---------------------------------------------------------------- sessions: one contract, two stores

@@ -15,7 +15,7 @@ from qbsync.qbwc import soap
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 from qbsync.qbwc.service import WebConnectorService
 from tests.unit.fakes import FixedClock
-from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcSessions
+from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcLoginFailures, InMemoryQbwcSessions
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "qbwc"
 CAPTURES = REFERENCE / "captures"
@@ -78,7 +78,11 @@ def test_every_logged_request_of_a_real_web_connector_parses() -> None:
 @needs_reference
 def test_every_logged_request_is_answered_by_the_service_without_a_fault() -> None:
     service = WebConnectorService(
-        InMemoryQbwcCredentials(), InMemoryQbwcSessions(), FixedClock(), read_company_facts
+        InMemoryQbwcCredentials(),
+        InMemoryQbwcSessions(),
+        FixedClock(),
+        read_company_facts,
+        failures=InMemoryQbwcLoginFailures(),
     )
     for body in logged_requests():
         request = soap.parse_request(body)

@@ -4,9 +4,10 @@ expiry stored to the second); tests/adapters/test_qbwc_dynamodb.py runs the same
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from qbsync.domain.qbwc import QbwcCredential, QbwcSession, hash_password, ticket_digest
+from qbsync.domain.qbwc import FAILURE_WINDOW, QbwcCredential, QbwcSession, hash_password, ticket_digest
+from tests.unit.fakes import FixedClock
 
 
 @dataclass
@@ -18,12 +19,32 @@ class InMemoryQbwcCredentials:
         self.lookups.append(username)
         return self.items.get(username)
 
+    def put(self, credential: QbwcCredential) -> None:
+        self.items[credential.username] = credential
+
     def register(self, username: str, tenant_id: str, password: str) -> QbwcCredential:
         credential = QbwcCredential(
             username=username, tenant_id=tenant_id, password_hash=hash_password(password)
         )
         self.items[username] = credential
         return credential
+
+
+@dataclass
+class InMemoryQbwcLoginFailures:
+    rows: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # user name → (failures, last at)
+
+    def recent(self, username: str, now: datetime) -> int:
+        failures, last = self.rows.get(username, (0, now - FAILURE_WINDOW))
+        return failures if last > now - FAILURE_WINDOW else 0
+
+    def add(self, username: str, now: datetime) -> None:
+        # DynamoDB keeps the time to the millisecond.
+        at = datetime.fromtimestamp(int(now.timestamp() * 1000) / 1000, UTC)
+        self.rows[username] = (self.recent(username, now) + 1, at)
+
+    def clear(self, username: str) -> None:
+        self.rows.pop(username, None)
 
 
 @dataclass
@@ -48,3 +69,15 @@ class InMemoryQbwcSessions:
 
     def delete(self, ticket: str) -> None:
         self.items.pop(ticket_digest(ticket), None)
+
+
+@dataclass
+class RecordingSleeper:
+    """Sleeps by moving the test's clock on, and remembers each wait: no real sleep in a test."""
+
+    clock: FixedClock
+    slept: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.advance(timedelta(seconds=seconds))

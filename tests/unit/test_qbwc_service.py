@@ -18,7 +18,12 @@ from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION, WebConnectorServ
 from tests.qbwc_hcp import PRO_2006_VERSIONS, hcp_response, logged_hcp_response
 from tests.qbxml_reference import requires_captures
 from tests.unit.fakes import FixedClock
-from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcSessions
+from tests.unit.qbwc_fakes import (
+    InMemoryQbwcCredentials,
+    InMemoryQbwcLoginFailures,
+    InMemoryQbwcSessions,
+    RecordingSleeper,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -41,10 +46,26 @@ def sessions() -> InMemoryQbwcSessions:
 
 
 @pytest.fixture
+def failures() -> InMemoryQbwcLoginFailures:
+    return InMemoryQbwcLoginFailures()
+
+
+@pytest.fixture
+def sleeper(clock: FixedClock) -> RecordingSleeper:
+    return RecordingSleeper(clock)
+
+
+@pytest.fixture
 def service(
-    credentials: InMemoryQbwcCredentials, sessions: InMemoryQbwcSessions, clock: FixedClock
+    credentials: InMemoryQbwcCredentials,
+    sessions: InMemoryQbwcSessions,
+    clock: FixedClock,
+    failures: InMemoryQbwcLoginFailures,
+    sleeper: RecordingSleeper,
 ) -> WebConnectorService:
-    return WebConnectorService(credentials, sessions, clock, read_company_facts)
+    return WebConnectorService(
+        credentials, sessions, clock, read_company_facts, failures=failures, sleep=sleeper.sleep
+    )
 
 
 def login(service: WebConnectorService) -> str:
@@ -110,6 +131,66 @@ def test_oversized_credentials_are_refused_without_a_lookup(
     assert service.authenticate("u" * 201, PASSWORD) == ["", "nvu"]
     assert service.authenticate("qbwc-acme-42", "p" * 1025) == ["", "nvu"]
     assert credentials.lookups == []
+
+
+def wrong_logins(service: WebConnectorService, username: str, times: int) -> None:
+    for _ in range(times):
+        assert service.authenticate(username, "a wrong guess") == ["", "nvu"]
+
+
+def test_five_wrong_logins_in_a_row_are_answered_without_waiting(
+    service: WebConnectorService, sleeper: RecordingSleeper
+) -> None:
+    wrong_logins(service, "qbwc-acme-42", qbwc.FAILURES_BEFORE_DELAY)
+    assert sleeper.slept == []
+
+
+def test_after_five_failures_each_attempt_waits_longer_up_to_a_few_seconds(
+    service: WebConnectorService, sleeper: RecordingSleeper
+) -> None:
+    wrong_logins(service, "qbwc-acme-42", qbwc.FAILURES_BEFORE_DELAY + 5)
+    assert sleeper.slept == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_a_slowed_down_user_name_waits_before_the_right_password_too(
+    service: WebConnectorService, sleeper: RecordingSleeper, failures: InMemoryQbwcLoginFailures
+) -> None:
+    """Were only wrong answers late, a guesser would give up on every attempt not answered at once."""
+    wrong_logins(service, "qbwc-acme-42", qbwc.FAILURES_BEFORE_DELAY)
+    login(service)
+    assert sleeper.slept == [1.0]
+    assert failures.recent("qbwc-acme-42", sleeper.clock.now()) == 0  # a good login ends the row
+    wrong_logins(service, "qbwc-acme-42", 1)
+    assert sleeper.slept == [1.0]
+
+
+def test_unknown_user_names_are_slowed_down_like_known_ones(
+    service: WebConnectorService, sleeper: RecordingSleeper
+) -> None:
+    wrong_logins(service, "nobody", qbwc.FAILURES_BEFORE_DELAY + 2)
+    assert sleeper.slept == [1.0, 2.0]
+
+
+def test_failures_are_counted_per_user_name(
+    service: WebConnectorService, credentials: InMemoryQbwcCredentials, sleeper: RecordingSleeper
+) -> None:
+    credentials.register("qbwc-other", "other", PASSWORD)
+    wrong_logins(service, "qbwc-other", qbwc.FAILURES_BEFORE_DELAY + 3)
+    sleeper.slept.clear()
+    login(service)
+    assert sleeper.slept == []
+
+
+def test_the_row_of_failures_is_forgotten_fifteen_minutes_after_the_last(
+    service: WebConnectorService, sleeper: RecordingSleeper, clock: FixedClock
+) -> None:
+    wrong_logins(service, "qbwc-acme-42", qbwc.FAILURES_BEFORE_DELAY)
+    clock.advance(qbwc.FAILURE_WINDOW - timedelta(seconds=1))
+    wrong_logins(service, "qbwc-acme-42", 1)  # still in the row: the sixth
+    assert sleeper.slept == [1.0]
+    clock.advance(qbwc.FAILURE_WINDOW)
+    wrong_logins(service, "qbwc-acme-42", qbwc.FAILURES_BEFORE_DELAY)
+    assert sleeper.slept == [1.0]
 
 
 def test_the_password_is_never_logged(service: WebConnectorService, caplog: pytest.LogCaptureFixture) -> None:

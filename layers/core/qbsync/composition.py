@@ -23,7 +23,11 @@ from qbsync.adapters.connections_dynamodb import (
     DynamoTokenStore,
 )
 from qbsync.adapters.dynamodb import DynamoApiKeyRepository, DynamoHeartbeatStore, DynamoTenantRepository
-from qbsync.adapters.dynamodb_qbwc import DynamoQbwcCredentialStore, DynamoQbwcSessionStore
+from qbsync.adapters.dynamodb_qbwc import (
+    DynamoQbwcCredentialStore,
+    DynamoQbwcLoginFailures,
+    DynamoQbwcSessionStore,
+)
 from qbsync.adapters.eventbridge import EventBridgePublisher
 from qbsync.adapters.kms import KmsCipher
 from qbsync.adapters.lease_dynamodb import TOKEN_REFRESH_LEASE, DynamoLease
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
     from qbsync.usecases.payments import PaymentRelay
     from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
+    from qbsync.usecases.web_connector import WebConnectorLogins
     from qbsync.usecases.webhooks import WebhookReceiver
 
 
@@ -138,7 +143,22 @@ class Container:
         from qbsync.adapters.qbxml.hcp import read_company_facts
         from qbsync.qbwc.service import WebConnectorService
 
-        return WebConnectorService(self.qbwc_credentials, self.qbwc_sessions, self.clock, read_company_facts)
+        return WebConnectorService(
+            self.qbwc_credentials,
+            self.qbwc_sessions,
+            self.clock,
+            read_company_facts,
+            failures=DynamoQbwcLoginFailures(self._dynamodb, self.settings.table_name),
+        )
+
+    @cached_property
+    def web_connector_logins(self) -> WebConnectorLogins:
+        from qbsync.adapters.qwc import write_qwc  # lxml: only where a .qwc is written
+        from qbsync.usecases.web_connector import WebConnectorLogins
+
+        return WebConnectorLogins(
+            self.tenants, self.qbwc_credentials, self.tenant_settings, write_qwc, self.settings.app_name
+        )
 
     @cached_property
     def events(self) -> FeedAndBus:

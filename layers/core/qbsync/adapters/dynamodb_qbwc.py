@@ -1,30 +1,43 @@
-"""DynamoDB storage of Web Connector credentials (only read here; issued elsewhere) and sessions.
+"""DynamoDB storage of Web Connector credentials, wrong logins and sessions.
 
 Items, in the one table:
 - credential: pk `QBWC#USER#{username}`, sk `QBWC#USER`: tenant_id, password_hash (scrypt; never the password)
+- failures:   pk `QBWC#FAILURES#{sha256(username)}`, sk `QBWC#FAILURES`: failures (in a row), last_failure_at
+              (epoch milliseconds), expires_at (epoch seconds, the table's TTL attribute); keyed by digest
+              because the user names of wrong logins are whatever a caller sends
 - session:    pk `QBWC#SESSION#{sha256(ticket)}`, sk `QBWC#SESSION`: tenant_id, username, created_at,
               expires_at (epoch seconds, the table's TTL attribute), last_error (once set)
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
-from qbsync.domain.qbwc import QbwcCredential, QbwcSession, ticket_digest
+from qbsync.domain.qbwc import FAILURE_WINDOW, QbwcCredential, QbwcSession, ticket_digest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CREDENTIAL_SK = "QBWC#USER"
 SESSION_SK = "QBWC#SESSION"
+FAILURES_SK = "QBWC#FAILURES"
 
 
 def credential_key(username: str) -> dict[str, str]:
     return {"pk": f"QBWC#USER#{username}", "sk": CREDENTIAL_SK}
+
+
+def failures_key(username: str) -> dict[str, str]:
+    return {"pk": f"QBWC#FAILURES#{hashlib.sha256(username.encode('utf-8')).hexdigest()}", "sk": FAILURES_SK}
+
+
+def _millis(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
 
 
 def session_key(ticket: str) -> dict[str, str]:
@@ -43,6 +56,48 @@ class DynamoQbwcCredentialStore:
         return QbwcCredential(
             username=username, tenant_id=str(values["tenant_id"]), password_hash=str(values["password_hash"])
         )
+
+    def put(self, credential: QbwcCredential) -> None:
+        item = {
+            **credential_key(credential.username),
+            "tenant_id": credential.tenant_id,
+            "password_hash": credential.password_hash,
+        }
+        self._client.put_item(TableName=self._table, Item=to_item(item))
+
+
+class DynamoQbwcLoginFailures:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def recent(self, username: str, now: datetime) -> int:
+        values = read_item(self._client, self._table, failures_key(username))
+        if not values or int(values["last_failure_at"]) <= _millis(now - FAILURE_WINDOW):
+            return 0
+        return int(values["failures"])
+
+    def add(self, username: str, now: datetime) -> None:
+        key = failures_key(username)
+        times = {":now": _millis(now), ":expires": int((now + FAILURE_WINDOW).timestamp()) + 1}
+        try:  # one more in the row, if the last failure is recent enough
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_item(key),
+                UpdateExpression="SET last_failure_at = :now, expires_at = :expires ADD failures :one",
+                ConditionExpression="last_failure_at > :cutoff",
+                ExpressionAttributeValues=to_item(
+                    {**times, ":one": 1, ":cutoff": _millis(now - FAILURE_WINDOW)}
+                ),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+            item = {**key, "failures": 1, "last_failure_at": times[":now"], "expires_at": times[":expires"]}
+            self._client.put_item(TableName=self._table, Item=to_item(item))  # a new row of failures
+
+    def clear(self, username: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=to_item(failures_key(username)))
 
 
 class DynamoQbwcSessionStore:

@@ -30,6 +30,9 @@ LIST_NAME_MAX = 31  # terms, payment methods
 PAYMENT_METHODS_MAX = 50
 SUFFIX_PLACEHOLDER = "{n}"
 SUFFIX_MAX = 16
+# The Web Connector's interval (the .qwc's Scheduler/RunEveryNMinutes): its scheduler counts whole minutes
+# from 1 (QBWC Programmer's Guide p.38); a day is the longest a pending record should wait.
+WEB_CONNECTOR_INTERVAL_MIN, WEB_CONNECTOR_INTERVAL_MAX = 1, 1440
 _NO_CONTROL = r"^[^\t\r\n]*$"
 
 AccountRef = Annotated[
@@ -101,6 +104,13 @@ class SyncSettings(BaseModel):
     )
     sync_payments_from_quickbooks: bool = Field(
         default=True, description="Pull payments recorded in QuickBooks back into the host app."
+    )
+    web_connector_interval_minutes: int = Field(
+        default=10,
+        ge=WEB_CONNECTOR_INTERVAL_MIN,
+        le=WEB_CONNECTOR_INTERVAL_MAX,
+        description="QuickBooks Desktop only: how often the Web Connector runs, in minutes (1 to 1440), as "
+        "written into the .qwc file. A .qwc already added keeps its interval until it is downloaded again.",
     )
     payment_methods_to_sync: list[ListName] = Field(
         default_factory=list,

@@ -10,13 +10,14 @@ and getLastError says why, for the Web Connector to show.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 
 from qbsync import __version__
 from qbsync.domain import qbwc
 from qbsync.domain.desktop import UNREADABLE, CompanyFacts, CompanyFactsReader, CompanyFactsUnreadableError
 from qbsync.domain.ports import Clock
-from qbsync.domain.qbwc import QbwcCredentialStore, QbwcSession, QbwcSessionStore
+from qbsync.domain.qbwc import QbwcCredentialStore, QbwcLoginFailures, QbwcSession, QbwcSessionStore
 from qbsync.qbwc.errors import SoapFaultError
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,16 @@ class WebConnectorService:
         sessions: QbwcSessionStore,
         clock: Clock,
         company_facts: CompanyFactsReader,
+        *,
+        failures: QbwcLoginFailures,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials = credentials
         self._sessions = sessions
         self._clock = clock
         self._company_facts = company_facts
+        self._failures = failures
+        self._sleep = sleep
 
     def call(self, operation: str, params: Params) -> Result:
         """Run one callback by its WSDL name, with its parameters by their WSDL names."""
@@ -73,21 +79,34 @@ class WebConnectorService:
         return ""
 
     def authenticate(self, username: str, password: str) -> list[str]:
-        """[ticket, ""] opens a session on the open company file; ["", "nvu"] refuses the login."""
+        """[ticket, ""] opens a session on the open company file; ["", "nvu"] refuses the login, late after
+        repeated failures for the user name (`qbwc.login_delay`)."""
         if not 0 < len(username) <= qbwc.MAX_USERNAME_LENGTH or len(password) > qbwc.MAX_PASSWORD_LENGTH:
             log.info("Web Connector login refused: empty or oversized user name or password")
             return ["", INVALID_USER]
+        recent_failures = self._failures.recent(username, self._clock.now())
+        delay = qbwc.login_delay(recent_failures)
+        if delay:  # before the check, whatever its outcome (see login_delay)
+            log.warning(
+                "Web Connector login slowed down after repeated failures",
+                extra={"qbwc_user": username, "failures": recent_failures, "delay_seconds": delay},
+            )
+            self._sleep(delay)
         credential = self._credentials.find(username)
         if credential is None:
             qbwc.spend_verification_time(password)  # as long as a wrong password takes: no user enumeration
             log.info("Web Connector login refused: unknown user", extra={"qbwc_user": username})
+            self._failures.add(username, self._clock.now())
             return ["", INVALID_USER]
         if not qbwc.verify_password(password, credential.password_hash):
             log.info(
                 "Web Connector login refused: wrong password",
                 extra={"qbwc_user": username, "tenant_id": credential.tenant_id},
             )
+            self._failures.add(username, self._clock.now())
             return ["", INVALID_USER]
+        if recent_failures:
+            self._failures.clear(username)
         session = qbwc.new_session(credential, self._clock.now())
         self._sessions.add(session)
         log.info(
