@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from qbsync.composition import Container, from_context
 from qbsync.domain.connections import ConnectionStatus
-from qbsync.domain.tenants import Edition
+from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.connect import CallbackResult
 
 _PAGE = """<!doctype html>
@@ -19,8 +19,9 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}}
-h1{{font-size:1.4rem}}p{{line-height:1.5}}.button{{display:inline-block;background:#2ca01c;color:#fff;
-padding:.7rem 1.4rem;border-radius:4px;text-decoration:none;font-weight:600}}</style></head>
+h1{{font-size:1.4rem}}p,li{{line-height:1.5}}.button{{display:inline-block;background:#2ca01c;color:#fff;
+padding:.7rem 1.4rem;border:0;border-radius:4px;text-decoration:none;font-weight:600;font-size:1rem}}
+</style></head>
 <body><main><p class="app">{app}</p><h1>{title}</h1>{body}</main></body></html>"""
 # The callback's page for each way it can fail: status, title, what happened (a retry link follows when the
 # state was valid).
@@ -64,6 +65,32 @@ SECURITY_HEADERS = {
 }
 
 
+def _desktop_steps(token: str, *, issued: bool) -> str:
+    """The Web Connector set-up, in the order the tenant does it (QBWC Programmer's Guide ch. 3)."""
+    action = html.escape(f"/connect/{token}")
+    button = "Get a new password" if issued else "Get a password"
+    note = (
+        "<p>A password was issued before. Getting a new one retires it: the Web Connector will need the "
+        "new password.</p>"
+        if issued
+        else ""
+    )
+    return (
+        "<p>QuickBooks Desktop connects through the QuickBooks Web Connector, a free program from Intuit "
+        "that runs on the computer where QuickBooks is.</p><ol>"
+        "<li>Install the QuickBooks Web Connector on that computer, if it is not there yet.</li>"
+        "<li>Open your company file in QuickBooks, signed in as the Admin user.</li>"
+        "<li>Get a password and the .qwc file below.</li>"
+        "<li>Open the .qwc file (or, in the Web Connector, <em>Add an application</em> and choose it); "
+        "QuickBooks asks to allow it: allow it, also when QuickBooks is not running.</li>"
+        "<li>Type the password into the Password box of the new line in the Web Connector and save it.</li>"
+        "<li>Check the box in front of the line and press <em>Update Selected</em>.</li></ol>"
+        f"{note}"
+        f'<form method="post" action="{action}"><button class="button" id="issue" type="submit">'
+        f"{button}</button></form>"
+    )
+
+
 def page(status: int, title: str, body_html: str, *, app_name: str) -> Response[str]:
     """An HTML page: `title` and `app_name` are plain text (escaped here), `body_html` is markup whose values
     are escaped."""
@@ -93,9 +120,16 @@ def build_pages() -> APIGatewayHttpResolver:
             f"<p>The link may have expired or been mistyped. Ask {app_name} for a new connect link.</p>",
         )
 
-    def redirect_uri() -> str:
+    def base_url() -> str:
         event = app.current_event
-        return f"{event.headers.get('x-forwarded-proto', 'https')}://{event.request_context.domain_name}/qbo/callback"
+        return f"{event.headers.get('x-forwarded-proto', 'https')}://{event.request_context.domain_name}"
+
+    def redirect_uri() -> str:
+        return f"{base_url()}/qbo/callback"
+
+    def desktop_tenant(token: str) -> Tenant | None:
+        tenant = c().onboarding.tenant_of_link(token)
+        return tenant if tenant is not None and tenant.edition is Edition.QBD else None
 
     @app.get("/connect/<token>")
     def connect(token: str) -> Response[str]:
@@ -105,11 +139,11 @@ def build_pages() -> APIGatewayHttpResolver:
             return invalid_link()
         name = tenant.name  # plain text: page() escapes the title
         if tenant.edition is Edition.QBD:
+            issued = c().web_connector_logins.is_issued(tenant.id)
             return show(
                 200,
                 f"Connect {name} to QuickBooks Desktop",
-                "<p>QuickBooks Desktop connects through the Web Connector. The setup file is not "
-                "offered here yet; ask your provider for it.</p>",
+                _desktop_steps(token, issued=issued),
             )
         connection = onboarding.connection(tenant.id)
         note = ""
@@ -126,6 +160,44 @@ def build_pages() -> APIGatewayHttpResolver:
             f"{note}<p>You will sign in at Intuit and choose the company to connect.</p>"
             f'<p><a class="button" id="connect" href="/connect/{html.escape(token)}/start">'
             "Connect to QuickBooks</a></p>",
+        )
+
+    @app.post("/connect/<token>")
+    def issue_web_connector_login(token: str) -> Response[str]:
+        tenant = desktop_tenant(token)
+        if tenant is None:
+            return invalid_link()
+        issued = c().web_connector_logins.issue(tenant.id, base_url())
+        link = html.escape(f"/connect/{token}/qwc")
+        return show(
+            200,
+            f"Your Web Connector password for {tenant.name}",
+            f'<p>Password: <code id="password">{html.escape(issued.password)}</code></p>'
+            "<p><strong>Copy it now: it is shown only this once.</strong> Type it into the Web Connector "
+            "when it asks, after adding the file below. Any password issued before no longer works.</p>"
+            f'<p><a class="button" id="qwc" href="{link}" download>Download the .qwc file</a></p>'
+            f"<p>User name: <code>{html.escape(issued.user_name)}</code>; the Web Connector will run every "
+            f"{issued.run_every_minutes} minutes.</p>",
+        )
+
+    @app.get("/connect/<token>/qwc")
+    def download_qwc(token: str) -> Response[str]:
+        tenant = desktop_tenant(token)
+        if tenant is None:
+            return invalid_link()
+        logins = c().web_connector_logins
+        if not logins.is_issued(tenant.id):
+            return show(
+                404,
+                "No Web Connector password yet",
+                f'<p><a href="/connect/{html.escape(token)}">Open your connect link</a> and choose '
+                "<em>Get a password</em> first.</p>",
+            )
+        return Response(
+            status_code=200,
+            content_type="application/xml",
+            body=logins.qwc(tenant.id, base_url()),
+            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{tenant.id}.qwc"'},
         )
 
     @app.get("/connect/<token>/start")
