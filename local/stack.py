@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +23,7 @@ from local import aws, consumers, lambdas, meter, moto_dynamodb
 from local import template as tpl
 from local.apigw import HttpApi, serve
 from local.qbd import server as qbd_server
-from local.qbd.webconnector import Qwc, qwc_text
+from local.qbd.webconnector import Qwc
 from local.qbo import server as qbo_server
 
 log = logging.getLogger("local.stack")
@@ -34,10 +32,8 @@ log = logging.getLogger("local.stack")
 LOCAL_QBO_CLIENT_ID = "ABlocalqbsyncclient0000000000000000000000000000"
 LOCAL_QBO_CLIENT_SECRET = "local-sandbox-secret-0000000000000000"  # noqa: S105
 
-# The demo Desktop tenant `make run` connects through the simulated Web Connector. One OwnerID per application
-# ("one GUID per application only", QBWC guide p.37); the FileID is new with every .qwc.
+# The demo Desktop tenant `make run` connects through the simulated Web Connector, every minute.
 DEMO_QBD_TENANT = "demo-qbd"
-DEMO_QBD_OWNER_ID = "{2f0b8c4e-6a1d-4c3b-9e57-5d1a7c9e0b3f}"
 DEMO_QBD_RUN_EVERY_MINUTES = 1
 
 # Variables a function may set for itself; everything else comes from Globals and is shared by all functions.
@@ -268,39 +264,33 @@ class DesktopDemo:
 def start_desktop_demo(stack: RunningStack, *, run_on_schedule: bool = True) -> DesktopDemo:
     """A Desktop tenant whose Web Connector (simulated, on the demo company) logs in to this stack's /qbwc.
 
-    The service does not issue Web Connector logins yet, so the login is stored as tests/e2e store one: the
-    credential item of adapters/dynamodb_qbwc.py with a hash of a new password.
+    The login is issued as the product issues one (POST /v1/tenants/{id}/web-connector), and the simulated Web
+    Connector is set up from the .qwc and password it returns, as a tenant sets up the real one. The demo runs
+    every minute: its sync settings say so before the .qwc is written.
     """
-    from qbsync.adapters.dynamodb import to_item
-    from qbsync.adapters.dynamodb_qbwc import credential_key
     from qbsync.composition import container
-    from qbsync.domain.qbwc import hash_password
+    from qbsync.domain.settings import SyncSettings
     from qbsync.domain.tenants import Edition
+    from qbsync.usecases.settings import put_settings
     from qbsync.usecases.tenants import create_tenant
 
     c = container()
     create_tenant(
         c.tenants, c.clock, tenant_id=DEMO_QBD_TENANT, name=qbd_server.DEMO_COMPANY, edition=Edition.QBD
     )
-    password = secrets.token_urlsafe(12)
-    item = {
-        **credential_key(DEMO_QBD_TENANT),
-        "tenant_id": DEMO_QBD_TENANT,
-        "password_hash": hash_password(password),
-    }
-    boto3.client("dynamodb").put_item(TableName=str(stack.local.ref("Table")), Item=to_item(item))
-    qwc = Qwc.parse(
-        qwc_text(
-            app_url=f"{stack.api_url}/qbwc",
-            user_name=DEMO_QBD_TENANT,
-            owner_id=DEMO_QBD_OWNER_ID,
-            file_id=f"{{{uuid.uuid4()}}}",
-            run_every_minutes=DEMO_QBD_RUN_EVERY_MINUTES,
-        )
+    put_settings(
+        c.tenants,
+        c.tenant_settings,
+        c.clock,
+        tenant_id=DEMO_QBD_TENANT,
+        settings=SyncSettings(web_connector_interval_minutes=DEMO_QBD_RUN_EVERY_MINUTES),
     )
+    issued = c.web_connector_logins.issue(DEMO_QBD_TENANT, stack.api_url)
     connector_id, connector = stack.qbd.desktop.add_connector(
-        qwc, password, qbd_server.slug(qbd_server.DEMO_COMPANY)
+        Qwc.parse(issued.qwc), issued.password, qbd_server.slug(qbd_server.DEMO_COMPANY)
     )
     if run_on_schedule:
         connector.start()
-    return DesktopDemo(DEMO_QBD_TENANT, DEMO_QBD_TENANT, password, connector_id, DEMO_QBD_RUN_EVERY_MINUTES)
+    return DesktopDemo(
+        DEMO_QBD_TENANT, issued.user_name, issued.password, connector_id, issued.run_every_minutes
+    )

@@ -21,6 +21,7 @@ from local.qbd.webconnector import (
     USER_AGENT,
     Ending,
     Faults,
+    Qwc,
     SimulatedWebConnector,
     default_company_file,
 )
@@ -140,6 +141,32 @@ def test_the_controls_run_the_demo_connector_over_http(
     assert run.status_code == 200
     assert run.json()["operations"] == ORDER
     assert demo.password not in run.text
+
+
+def test_a_login_issued_through_the_api_updates_and_a_reissue_retires_its_password(
+    running: local_stack.RunningStack, connector: SimulatedWebConnector
+) -> None:
+    api = httpx.Client(
+        base_url=running.api_url, headers={"Authorization": f"Bearer {running.api_key}"}, trust_env=False
+    )
+    created = api.post("/v1/tenants", json={"id": "e2e-qbd", "name": "E2E Desktop", "edition": "qbd"})
+    assert created.status_code == 201
+    first = api.post("/v1/tenants/e2e-qbd/web-connector")
+    assert first.status_code == 201
+    qwc = Qwc.parse(first.json()["qwc"])
+    assert qwc.app_url == f"{running.api_url}/qbwc"
+    wc = SimulatedWebConnector(qwc, first.json()["password"], connector.company, noop_pause_seconds=0)
+    assert wc.run_once().operations == ORDER
+    assert api.get("/v1/tenants/e2e-qbd/web-connector/qwc").text == first.json()["qwc"]
+
+    second = api.post("/v1/tenants/e2e-qbd/web-connector").json()
+    stale = wc.run_once()
+    assert stale.result_of("authenticate") == ["", "nvu"]
+    assert stale.ended is Ending.INVALID_USER
+    renewed = SimulatedWebConnector(
+        Qwc.parse(second["qwc"]), second["password"], connector.company, noop_pause_seconds=0
+    )
+    assert renewed.run_once().operations == ORDER
 
 
 @pytest.mark.skipif(not WSDL.is_file(), reason=f"the Web Connector WSDL is not checked out at {WSDL}")
