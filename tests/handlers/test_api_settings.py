@@ -20,6 +20,7 @@ DEFAULTS = {
     "payment_deposit_account": None,
     "default_payment_terms": None,
     "sync_payments_from_quickbooks": True,
+    "web_connector_interval_minutes": 10,
     "payment_methods_to_sync": [],
 }
 

@@ -60,6 +60,7 @@ def test_before_any_put_the_defaults_are_version_0(tenants: InMemoryTenants) -> 
     assert s.payment_deposit_account is None  # Undeposited Funds
     assert s.sync_payments_from_quickbooks is True
     assert s.payment_methods_to_sync == []
+    assert s.web_connector_interval_minutes == 10
 
 
 def test_the_default_send_mode_is_live_for_both_editions(tenants: InMemoryTenants) -> None:
@@ -173,11 +174,19 @@ def test_unknown_fields_are_refused() -> None:
         {"payment_methods_to_sync": ["x" * 32]},
         {"payment_methods_to_sync": ["Check", "check"]},
         {"payment_methods_to_sync": [f"m{i}" for i in range(51)]},
+        {"web_connector_interval_minutes": 0},
+        {"web_connector_interval_minutes": 1441},
+        {"web_connector_interval_minutes": 2.5},
     ],
 )
 def test_invalid_documents_are_refused(changes: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         SyncSettings.model_validate(changes)
+
+
+@pytest.mark.parametrize("minutes", [1, 1440])
+def test_the_web_connector_runs_every_minute_up_to_once_a_day(minutes: int) -> None:
+    assert SyncSettings(web_connector_interval_minutes=minutes).web_connector_interval_minutes == minutes
 
 
 def test_names_are_trimmed_and_31_characters_are_enough() -> None:
