@@ -46,7 +46,7 @@ def client(aws_env: LocalStack) -> Any:
 
 
 def put_credential(client: Any, table: str, username: str, tenant_id: str, password_hash: str) -> None:
-    """The item the credential-issuing code writes (a later issue); this adapter only reads it."""
+    """The credential item as the login-issuing code writes it (usecases/web_connector.py), put directly."""
     client.put_item(
         TableName=table,
         Item={
