@@ -340,16 +340,29 @@ def test_a_session_past_its_ttl_is_unknown(service: WebConnectorService, clock: 
     assert service.get_last_error(ticket) == UNKNOWN_SESSION
 
 
-@pytest.mark.parametrize("hresult", ["", "0x80040400"])
-def test_receive_response_xml_reports_done(service: WebConnectorService, hresult: str) -> None:
+def test_receive_response_xml_reports_done(service: WebConnectorService) -> None:
+    ticket = login(service)
+    params = {"ticket": ticket, "response": "<QBXML/>", "hresult": "", "message": ""}
+    assert service.call("receiveResponseXML", params) == 100
+    assert service.call("getLastError", {"ticket": ticket}) == NOTHING_TO_DO
+
+
+def test_an_hresult_from_quickbooks_is_an_error_and_get_last_error_says_what_quickbooks_said(
+    service: WebConnectorService,
+) -> None:
     ticket = login(service)
     params = {
         "ticket": ticket,
-        "response": "<QBXML/>" if not hresult else "",
-        "hresult": hresult,
-        "message": "QuickBooks found an error when parsing the provided XML text stream." if hresult else "",
+        "response": "",
+        "hresult": "0x80040400",
+        "message": "QuickBooks found an error when parsing the provided XML text stream.",
     }
-    assert service.call("receiveResponseXML", params) == 100
+    result = service.call("receiveResponseXML", params)
+    assert isinstance(result, int)
+    assert result < 0  # the Web Connector then asks getLastError and closes
+    said = service.call("getLastError", {"ticket": ticket})
+    assert "0x80040400" in str(said)
+    assert "QuickBooks found an error when parsing the provided XML text stream." in str(said)
 
 
 def test_receive_response_xml_on_an_unknown_closed_or_expired_session_is_an_error_get_last_error_explains(

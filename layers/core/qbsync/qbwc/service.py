@@ -40,6 +40,11 @@ UNKNOWN_SESSION = (
     "Unknown session; run the Web Connector again. If this keeps happening, check the user name and "
     "password of this application in the Web Connector."
 )
+QUICKBOOKS_FAILED = (
+    "QuickBooks could not process qbsync's request ({hresult}: {said}). qbsync tries again at the next "
+    "update; if this keeps happening, contact the application's support."
+)
+QUICKBOOKS_FAILED_RESULT = -2  # receiveResponseXML: QuickBooks threw; getLastError says QUICKBOOKS_FAILED
 NOTHING_TO_DO = "Nothing to sync right now; QuickBooks is up to date with this application."
 
 
@@ -161,15 +166,22 @@ class WebConnectorService:
         if session is None:
             log.info("Web Connector answered on an unknown or closed session")
             return SESSION_UNKNOWN
-        if hresult:
+        if hresult.strip():
+            # QuickBooks' request processor threw: `response` is empty and nothing of the message was applied
+            # when the HRESULT is 0x80040400 (guide pp.24, 77-78; NOTES §1.3). A negative answer makes the Web
+            # Connector show getLastError's text, then close.
             log.warning(
                 "QuickBooks could not process a request",
                 extra={"tenant_id": session.tenant_id, "hresult": hresult[:20], "qb_message": message[:500]},
             )
-        else:
-            log.info(
-                "QuickBooks answered", extra={"tenant_id": session.tenant_id, "response_chars": len(response)}
+            said = " ".join(message.split())[:300] or "no message"
+            self._sessions.set_last_error(
+                ticket, QUICKBOOKS_FAILED.format(hresult=hresult.strip()[:20], said=said)
             )
+            return QUICKBOOKS_FAILED_RESULT
+        log.info(
+            "QuickBooks answered", extra={"tenant_id": session.tenant_id, "response_chars": len(response)}
+        )
         return DONE
 
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
