@@ -27,12 +27,11 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from bench.sync import company, expected_total
+from bench.sync import company, tally
 from local.qbo import server
 from local.qbo.state import Sandbox
 from qbsync.adapters.qbo_books import QboBooks
@@ -264,25 +263,7 @@ def run(
             runs += _sync(engine, clock)
             ended = clock.now()
         states = Counter(r.state for r in store.records.values())
-        books = {
-            kind: control.get(f"/_sandbox/companies/{realm}/entities/{kind}").json()[kind]
-            for kind in ("Item", "Customer", "Invoice")
-        }
-        names = Counter(c["DisplayName"] for c in books["Customer"]) + Counter(
-            i["Name"] for i in books["Item"]
-        )
-        numbers = Counter(i["DocNumber"] for i in books["Invoice"])
-        wrong = sum(
-            1
-            for i in books["Invoice"]
-            if Decimal(str(i["TotalAmt"])) != expected_total(int(i["DocNumber"][2:]))
-        )
-        answers = control.get("/_sandbox/requests", params={"realm_id": realm}).json()
-        listed = control.get("/_sandbox/faults").json()
-        fired: Counter[str] = Counter()
-        for fault in [*listed["faults"], *listed["spent"]]:
-            kind = f"{fault['kind']} {fault['status']}" if fault["kind"] == "status" else fault["kind"]
-            fired[kind] += int(fault["fired"])
+        books = tally(control, realm)
         control.close()
         return EngineFigures(
             profile=profile,
@@ -291,16 +272,16 @@ def run(
             invoices=invoices,
             synced=states[SyncState.SYNCED],
             failed=states[SyncState.FAILED],
-            api_calls=answers["total"],
-            answered_429=answers["by_status"].get("429", 0),
-            duplicates=sum(n - 1 for n in (names + numbers).values() if n > 1),
-            wrong_totals=wrong,
+            api_calls=books.api_calls,
+            answered_429=books.answered_429,
+            duplicates=books.duplicates,
+            wrong_totals=books.wrong_totals,
             invoice_seconds=(ended - invoices_began).total_seconds(),
             company_seconds=(ended - began).total_seconds(),
             waited_seconds=clock.skipped,
             wall_seconds=time.monotonic() - started,
             runs=runs,
-            fired=dict(fired),
+            fired=books.fired,
         )
     finally:
         running.stop()

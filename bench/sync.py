@@ -206,43 +206,62 @@ def run(
         requests = stack.aws_requests.snapshot()
         requests.subtract(requests_before)
         dynamodb = meter.dynamodb_operations(requests, leave_out=_polled)
-        books = {
-            kind: qbo.get(f"/_sandbox/companies/{realm}/entities/{kind}").json()[kind]
-            for kind in ("Item", "Customer", "Invoice")
-        }
-        names = Counter(c["DisplayName"] for c in books["Customer"]) + Counter(
-            i["Name"] for i in books["Item"]
-        )
-        numbers = Counter(i["DocNumber"] for i in books["Invoice"])
-        duplicates = sum(n - 1 for n in (names + numbers).values() if n > 1)
-        wrong = sum(
-            1
-            for i in books["Invoice"]
-            if Decimal(str(i["TotalAmt"])) != expected_total(int(i["DocNumber"][2:]))
-        )
-        answers = qbo.get("/_sandbox/requests", params={"realm_id": realm}).json()
-        listed = qbo.get("/_sandbox/faults").json()
-        fired: Counter[str] = Counter()
-        for fault in [*listed["faults"], *listed["spent"]]:
-            kind = f"{fault['kind']} {fault['status']}" if fault["kind"] == "status" else fault["kind"]
-            fired[kind] += int(fault["fired"])
+        books = tally(qbo, realm)
         return SyncFigures(
             records=customers + items + invoices,
             synced=synced,
             failed=failed,
-            api_calls=answers["total"],
-            answered_429=answers["by_status"].get("429", 0),
-            duplicates=duplicates,
-            wrong_totals=wrong,
+            api_calls=books.api_calls,
+            answered_429=books.answered_429,
+            duplicates=books.duplicates,
+            wrong_totals=books.wrong_totals,
             push_seconds=pushed - started,
             sync_seconds=done - pushed,
             profile=profile,
-            fired=dict(fired),
+            fired=books.fired,
             longest_still_seconds=_longest_still(api, pushed_at),
             dynamodb=dict(dynamodb.most_common()),
         )
     finally:
         stack.stop()
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the sandbox company holds after a bench's sync, and what the sandbox answered and injected."""
+
+    duplicates: int  # customers and items by name, invoices by number, beyond the first of each
+    wrong_totals: int  # invoices whose total is not the one pushed
+    api_calls: int
+    answered_429: int
+    fired: dict[str, int]  # injected faults that fired, by kind ("status 503", "drop_answer", ...)
+
+
+def tally(qbo: httpx.Client, realm: str) -> Tally:
+    """The company pushed by `company` as the sandbox (at `qbo`) has it: duplicates, wrong totals, calls, and
+    the faults that fired."""
+    books = {
+        kind: qbo.get(f"/_sandbox/companies/{realm}/entities/{kind}").json()[kind]
+        for kind in ("Item", "Customer", "Invoice")
+    }
+    names = Counter(c["DisplayName"] for c in books["Customer"]) + Counter(i["Name"] for i in books["Item"])
+    numbers = Counter(i["DocNumber"] for i in books["Invoice"])
+    wrong = sum(
+        1 for i in books["Invoice"] if Decimal(str(i["TotalAmt"])) != expected_total(int(i["DocNumber"][2:]))
+    )
+    answers = qbo.get("/_sandbox/requests", params={"realm_id": realm}).json()
+    listed = qbo.get("/_sandbox/faults").json()
+    fired: Counter[str] = Counter()
+    for fault in [*listed["faults"], *listed["spent"]]:
+        kind = f"{fault['kind']} {fault['status']}" if fault["kind"] == "status" else fault["kind"]
+        fired[kind] += int(fault["fired"])
+    return Tally(
+        duplicates=sum(n - 1 for n in (names + numbers).values() if n > 1),
+        wrong_totals=wrong,
+        api_calls=answers["total"],
+        answered_429=answers["by_status"].get("429", 0),
+        fired=dict(fired),
+    )
 
 
 # Left open: the stack's threads may still log a line while they stop.
