@@ -3,12 +3,12 @@ checked out beside the project (CI has it). They are Intuit's files: read in pla
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lxml import etree
+
+from local.qbd import schema as qbd_schema
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 QBXML = REFERENCE / "qbxml" / "13.0"
@@ -22,17 +22,9 @@ requires_schema = pytest.mark.skipif(not XSD.is_file(), reason=f"Intuit's qbXML 
 requires_captures = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"the captures are not at {CAPTURES}")
 
 
-@cache
-def schema() -> Any:
-    """qbxmlops130.xsd compiled (about a tenth of a second), once per process."""
-    return etree.XMLSchema(etree.parse(str(XSD)))
-
-
 def schema_errors(message: bytes | str) -> list[str]:
-    """Why Intuit's schema refuses a qbXML message (its QBXML root), or [] when it is valid."""
+    """Why Intuit's schema refuses a qbXML message (its QBXML root), or [] when it is valid. The schema is the
+    one the simulated company checks messages with, compiled once per process."""
     data = message.encode("utf-8") if isinstance(message, str) else message
     root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    xsd = schema()
-    if xsd.validate(root):
-        return []
-    return [f"line {e.line}: {e.message}" for e in xsd.error_log]
+    return qbd_schema.errors(root, XSD)
