@@ -214,11 +214,11 @@ def _push(records: Records, record_type: str, entries: list[tuple[str, dict[str,
             raise RuntimeError(f"{record_type}: {refused[:3]}")
 
 
-def _sync(engine: SyncEngine, clock: CompanyClock) -> int:
+def _sync(engine: SyncEngine, books: QboBooks, clock: CompanyClock) -> int:
     """Run the tenant's sync as the worker would until nothing is left to send; the runs it took."""
     for runs in range(1, MAX_RUNS + 1):
         try:
-            report = engine.run(TENANT)
+            report = engine.run(TENANT, books)
         except RetryLaterError as pause:  # the worker asks for the next run after the delay
             clock.sleep(pause.delay.total_seconds())
             continue
@@ -252,15 +252,16 @@ def run(
             client = QboClient(
                 http, SandboxTokens(sandbox, realm, clock), InMemoryRequestBudget(clock), sleep=clock.sleep
             )
-            engine = SyncEngine(store, QboBooks(client, clock), settings, lease, events, clock)
+            books = QboBooks(client, clock)
+            engine = SyncEngine(store, books.profile, settings, lease, events, clock)
             began = clock.now()
             pushed = company(items, customers, invoices, "E")
             _push(records, "item", pushed["item"])
             _push(records, "customer", pushed["customer"])
-            runs = _sync(engine, clock)
+            runs = _sync(engine, books, clock)
             _push(records, "invoice", pushed["invoice"])
             invoices_began = clock.now()
-            runs += _sync(engine, clock)
+            runs += _sync(engine, books, clock)
             ended = clock.now()
         states = Counter(r.state for r in store.records.values())
         books = tally(control, realm)

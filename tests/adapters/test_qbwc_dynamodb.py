@@ -11,11 +11,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.aws import LocalStack
+from qbsync.adapters.dynamodb_qbd import DynamoExchangeStore
 from qbsync.adapters.dynamodb_qbwc import (
     DynamoQbwcCredentialStore,
     DynamoQbwcLoginFailures,
     DynamoQbwcSessionStore,
 )
+from qbsync.domain.desktop import Asked, Exchange, ExchangeEntry, ExchangeState, ExchangeStore
 from qbsync.domain.qbwc import (
     FAILURE_WINDOW,
     SESSION_TTL,
@@ -24,12 +26,18 @@ from qbsync.domain.qbwc import (
     QbwcLoginFailures,
     QbwcSession,
     QbwcSessionStore,
+    SessionProgress,
     hash_password,
     new_session,
     ticket_digest,
     verify_password,
 )
-from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcLoginFailures, InMemoryQbwcSessions
+from tests.unit.qbwc_fakes import (
+    InMemoryExchanges,
+    InMemoryQbwcCredentials,
+    InMemoryQbwcLoginFailures,
+    InMemoryQbwcSessions,
+)
 
 T0 = datetime(2026, 11, 23, 14, 5, 3, 250000, tzinfo=UTC)
 CREDENTIAL = QbwcCredential(username="qbwc-acme-42", tenant_id="acme-42", password_hash="unused")
@@ -237,3 +245,76 @@ def test_the_session_item_holds_no_ticket_and_expires_through_the_tables_ttl(cli
     ttl = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires_at"
     assert ttl["TimeToLiveStatus"] == "ENABLED"
+
+
+def test_a_sessions_progress_round_trips_and_a_closed_session_gets_none(sessions: QbwcSessionStore) -> None:
+    session = new_session(CREDENTIAL, T0)
+    sessions.add(session)
+    assert sessions.get(session.ticket).progress == SessionProgress()  # type: ignore[union-attr]
+    progress = SessionProgress(
+        messages=3, requests=512, sent=500, synced=497, failed=3, rounds=2, unanswered_in_a_row=1,
+        company_checked=True, taxable_code="Tax", non_taxable_code=None, finished=True,
+        deferred=("invoice/i-1", "invoice/i-2"),
+    )  # fmt: skip
+    sessions.save_progress(session.ticket, progress)
+    assert sessions.get(session.ticket).progress == progress  # type: ignore[union-attr]
+    sessions.delete(session.ticket)
+    sessions.save_progress(session.ticket, progress)
+    assert sessions.get(session.ticket) is None
+
+
+# ---------------------------------------------------------------- exchanges: one contract, two stores
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def exchanges(request: pytest.FixtureRequest) -> ExchangeStore:
+    if request.param == "in-memory":
+        return InMemoryExchanges()
+    aws_env: LocalStack = request.getfixturevalue("aws_env")
+    return DynamoExchangeStore(boto3.client("dynamodb"), str(aws_env.ref("Table")))
+
+
+def exchange(exchange_id: str = "{A}", entries: int = 2) -> Exchange:
+    return Exchange(
+        "t-1",
+        exchange_id,
+        "digest",
+        ExchangeState.SENT,
+        T0,
+        tuple(
+            ExchangeEntry(str(n), Asked.WRITE, "invoice", f"i-{n}", 3, "syncing", "add", name="")
+            for n in range(1, entries + 1)
+        ),
+    )
+
+
+def test_an_exchange_round_trips_and_its_answer_is_stored_once(exchanges: ExchangeStore) -> None:
+    assert exchanges.current("t-1") is None
+    sent = exchange(entries=250)
+    exchanges.put(sent)
+    assert exchanges.current("t-1") == sent
+    assert exchanges.current("t-2") is None
+    answer = "<QBXML>" + "<InvoiceAddRs statusCode='0'/>" * 250 + "</QBXML>"
+    assert exchanges.answer("t-1", "{A}", answer)
+    assert not exchanges.answer("t-1", "{A}", "a second answer")
+    assert not exchanges.answer("t-1", "{B}", answer)
+    stored = exchanges.current("t-1")
+    assert stored is not None
+    assert (stored.state, stored.answer) == (ExchangeState.ANSWERED, answer)
+    assert not exchanges.close("t-1", "{A}", ExchangeState.LOST)  # answered: not lost
+    assert exchanges.close("t-1", "{A}", ExchangeState.APPLIED)
+    assert not exchanges.close("t-1", "{A}", ExchangeState.APPLIED)  # applied once
+
+
+def test_a_lost_exchange_still_takes_its_late_answer_and_a_new_one_replaces_it(
+    exchanges: ExchangeStore,
+) -> None:
+    exchanges.put(exchange())
+    assert not exchanges.close("t-1", "{A}", ExchangeState.APPLIED)  # nothing to apply yet
+    assert exchanges.close("t-1", "{A}", ExchangeState.LOST)
+    assert exchanges.answer("t-1", "{A}", "<QBXML/>")
+    exchanges.put(exchange("{B}", entries=1))
+    current = exchanges.current("t-1")
+    assert current is not None
+    assert (current.exchange_id, current.state, current.answer) == ("{B}", ExchangeState.SENT, None)
+    assert not exchanges.answer("t-1", "{A}", "<QBXML/>")

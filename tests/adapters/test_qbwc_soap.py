@@ -15,7 +15,12 @@ from qbsync.qbwc import soap
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 from qbsync.qbwc.service import WebConnectorService
 from tests.unit.fakes import FixedClock
-from tests.unit.qbwc_fakes import InMemoryQbwcCredentials, InMemoryQbwcLoginFailures, InMemoryQbwcSessions
+from tests.unit.qbwc_fakes import (
+    InMemoryQbwcCredentials,
+    InMemoryQbwcLoginFailures,
+    InMemoryQbwcSessions,
+    in_memory_desktop_sync,
+)
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "qbwc"
 CAPTURES = REFERENCE / "captures"
@@ -77,12 +82,14 @@ def test_every_logged_request_of_a_real_web_connector_parses() -> None:
 
 @needs_reference
 def test_every_logged_request_is_answered_by_the_service_without_a_fault() -> None:
+    sessions, clock = InMemoryQbwcSessions(), FixedClock()
     service = WebConnectorService(
         InMemoryQbwcCredentials(),
-        InMemoryQbwcSessions(),
-        FixedClock(),
+        sessions,
+        clock,
         read_company_facts,
         failures=InMemoryQbwcLoginFailures(),
+        desktop=in_memory_desktop_sync(sessions, clock),
     )
     for body in logged_requests():
         request = soap.parse_request(body)

@@ -2,8 +2,8 @@
 it, updating through the stack's /qbwc (API Gateway emulation, QbwcFunction, moto), and a zeep client built
 from Intuit's WSDL doing the same with the company's HCP answer.
 
-The service hands out no work yet, so an update ends through sendRequestXML "" → getLastError →
-closeConnection whatever it makes of the HCP answer.
+A tenant with nothing to send gets an update that ends through sendRequestXML "" → getLastError →
+closeConnection; records pushed through the API go to the company in the next update.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def test_a_whole_update_runs_in_the_captured_order(connector: SimulatedWebConnec
     assert run.operations == ORDER
     assert run.ended is Ending.LAST_ERROR
     assert run.message  # getLastError's text, shown in the Web Connector's status column
-    assert run.result_of("closeConnection") == "OK"
+    assert run.result_of("closeConnection") == "qbsync: 0 sent, 0 synced, 0 failed"
     ticket, company_file = run.result_of("authenticate")  # type: ignore[misc]
     assert ticket
     assert company_file == ""  # the company file open in QuickBooks
@@ -194,10 +194,50 @@ def test_a_zeep_client_from_the_wsdl_completes_a_session_with_the_companys_hcp_a
     sent = service.sendRequestXML(ticket, hcp, default_company_file("Desktop Demo Co"), "US", 13, 0)
     assert sent in ("", None)  # nothing to send: the Web Connector asks getLastError next
     assert service.getLastError(ticket)
-    assert service.closeConnection(ticket) == "OK"
+    assert service.closeConnection(ticket) == "qbsync: 0 sent, 0 synced, 0 failed"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _stop_connectors(running: local_stack.RunningStack) -> Iterator[None]:
     yield
     running.qbd.desktop.stop()
+
+
+def test_records_pushed_through_the_api_reach_the_company_at_the_next_update(
+    running: local_stack.RunningStack, connector: SimulatedWebConnector
+) -> None:
+    api = httpx.Client(
+        base_url=running.api_url, headers={"Authorization": f"Bearer {running.api_key}"}, trust_env=False
+    )
+    assert (
+        api.post("/v1/tenants", json={"id": "e2e-qbd-push", "name": "E2E", "edition": "qbd"}).status_code
+        == 201
+    )
+    issued = api.post("/v1/tenants/e2e-qbd-push/web-connector").json()
+    settings = api.get("/v1/tenants/e2e-qbd-push/settings")
+    changed = api.put(
+        "/v1/tenants/e2e-qbd-push/settings",
+        headers={"If-Match": f'"{settings.json()["version"]}"'},
+        json={**settings.json()["settings"], "default_income_account": "Sales"},
+    )
+    assert changed.status_code == 200, changed.text
+    base = "/v1/tenants/e2e-qbd-push/records"
+    assert api.put(f"{base}/customer/c-1", json={"display_name": "Grace Hopper"}).status_code in (200, 201)
+    assert api.put(f"{base}/item/i-1", json={"kind": "service", "name": "Audit"}).status_code in (200, 201)
+    invoice = {"customer_id": "c-1", "doc_number": "E2E-1", "lines": [{"item_id": "i-1", "amount": "75"}]}
+    assert api.put(f"{base}/invoice/inv-1", json=invoice).status_code in (200, 201)
+    assert api.get(f"{base}/invoice/inv-1").json()["waiting_for"] == ["web_connector"]
+
+    wc = SimulatedWebConnector(
+        Qwc.parse(issued["qwc"]), issued["password"], connector.company, noop_pause_seconds=0
+    )
+    run = wc.run_once()
+    assert run.ended is Ending.DONE, run.message
+    assert run.message == "qbsync: 3 sent, 3 synced, 0 failed"
+    synced = api.get(f"{base}/invoice/inv-1").json()
+    assert synced["state"] == "synced"
+    assert connector.company.objects[synced["quickbooks_id"]].fields["RefNumber"] == ["E2E-1"]
+    invoices = len(connector.company.by_kind["Invoice"])
+    again = wc.run_once()
+    assert again.result_of("closeConnection") in (None, "qbsync: 0 sent, 0 synced, 0 failed")
+    assert len(connector.company.by_kind["Invoice"]) == invoices

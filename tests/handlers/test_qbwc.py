@@ -144,7 +144,8 @@ def test_a_whole_update_with_a_valid_login(qbwc: LocalFunction, table: str) -> N
     assert call(qbwc, "qbwc_send_request_xml.json", "sendRequestXML", ticket) == ""
     assert call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket) == NOTHING_TO_DO
     assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket) == "100"
-    assert call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket) == "OK"
+    closed = call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket)
+    assert closed == "qbsync: 0 sent, 0 synced, 0 failed"
     assert stored_sessions(table) == []
     assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket) == "-1"
     assert call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket) == UNKNOWN_SESSION
@@ -171,7 +172,8 @@ def test_a_quickbooks_older_than_2014_gets_nothing_and_get_last_error_says_why(
     assert "QuickBooks Pro 2006, which reads qbXML up to 5.0" in refusal
     (session,) = stored_sessions(table)
     assert session["last_error"] == {"S": refusal}
-    assert call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket) == "OK"
+    closed = call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket)
+    assert closed == "qbsync: 0 sent, 0 synced, 0 failed"
 
 
 def test_calls_with_an_unknown_ticket_end_the_update_cleanly(qbwc: LocalFunction) -> None:

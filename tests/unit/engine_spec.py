@@ -160,7 +160,7 @@ class World:
         settings.add(SettingsVersion(TENANT, 1, clock.now(), SyncSettings()))
         records = Records(tenants, store, settings, InMemoryQueue(), runs, clock)
         books = Observed(qb, clock)
-        engine = SyncEngine(store, books, settings, runs, events, clock)
+        engine = SyncEngine(store, books.profile, settings, runs, events, clock)
         return cls(qb, books, records, engine, store, settings, events, clock)
 
     def use(self, **changes: Any) -> None:
@@ -178,7 +178,7 @@ class World:
         return record
 
     def run(self) -> RunReport:
-        return self.engine.run(TENANT)
+        return self.engine.run(TENANT, self.books)
 
     def sync(self, max_runs: int = 40) -> int:
         """Run the engine until nothing is left to send, as the worker does on re-queued jobs (a pause waits
@@ -375,7 +375,7 @@ def many_clashing_names_cost_about_one_question_batch_per_thirty_names(world: Wo
     before = world.qb.requests()
     world.sync()
     assert {world.get("customer", f"c-{n}").state for n in range(names)} == {SyncState.FAILED}
-    per_batch = world.engine.books.profile.batch_max
+    per_batch = world.engine.profile.batch_max
     batches = math.ceil(names / per_batch)
     assert len(world.sent("name_holders")) == batches
     assert len(world.sent("write")) == batches

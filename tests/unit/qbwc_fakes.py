@@ -6,8 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from qbsync.domain.qbwc import FAILURE_WINDOW, QbwcCredential, QbwcSession, hash_password, ticket_digest
-from tests.unit.fakes import FixedClock
+from qbsync.adapters.qbxml.exchange import PROFILE, QbxmlCodec
+from qbsync.domain.desktop import Exchange, ExchangeState
+from qbsync.domain.qbwc import (
+    FAILURE_WINDOW,
+    QbwcCredential,
+    QbwcSession,
+    SessionProgress,
+    hash_password,
+    ticket_digest,
+)
+from qbsync.usecases.desktop_sync import DesktopSync
+from qbsync.usecases.sync_engine import SyncEngine
+from tests.unit.engine_spec import RecordedEvents
+from tests.unit.fakes import FixedClock, InMemorySettings
+from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
 
 
 @dataclass
@@ -67,6 +80,11 @@ class InMemoryQbwcSessions:
         if key in self.items:
             self.items[key] = replace(self.items[key], last_error=message)
 
+    def save_progress(self, ticket: str, progress: SessionProgress) -> None:
+        key = ticket_digest(ticket)
+        if key in self.items:
+            self.items[key] = replace(self.items[key], progress=progress)
+
     def delete(self, ticket: str) -> None:
         self.items.pop(ticket_digest(ticket), None)
 
@@ -81,3 +99,45 @@ class RecordingSleeper:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.clock.advance(timedelta(seconds=seconds))
+
+
+@dataclass
+class InMemoryExchanges:
+    """A Desktop tenant's last exchange, with the adapter's conditions (adapters/dynamodb_qbd.py)."""
+
+    items: dict[str, Exchange] = field(default_factory=dict)
+
+    def current(self, tenant_id: str) -> Exchange | None:
+        return self.items.get(tenant_id)
+
+    def put(self, exchange: Exchange) -> None:
+        self.items[exchange.tenant_id] = exchange
+
+    def answer(self, tenant_id: str, exchange_id: str, answer: str) -> bool:
+        kept = self.items.get(tenant_id)
+        if kept is None or kept.exchange_id != exchange_id:
+            return False
+        if kept.state not in (ExchangeState.SENT, ExchangeState.LOST):
+            return False
+        self.items[tenant_id] = replace(kept, state=ExchangeState.ANSWERED, answer=answer)
+        return True
+
+    def close(self, tenant_id: str, exchange_id: str, state: ExchangeState) -> bool:
+        kept = self.items.get(tenant_id)
+        if kept is None or kept.exchange_id != exchange_id:
+            return False
+        open_state = ExchangeState.ANSWERED if state is ExchangeState.APPLIED else ExchangeState.SENT
+        if kept.state is not open_state:
+            return False
+        self.items[tenant_id] = replace(kept, state=state)
+        return True
+
+
+def in_memory_desktop_sync(sessions: InMemoryQbwcSessions, clock: FixedClock) -> DesktopSync:
+    """The Desktop driver over empty in-memory stores: the tenant has payments to read back (the default
+    setting), so a login opens a session, with nothing to write."""
+    store, settings, lease = InMemoryRecordStore(), InMemorySettings(), InMemoryTenantLease()
+    engine = SyncEngine(store, PROFILE, settings, lease, RecordedEvents(), clock)
+    return DesktopSync(
+        engine, QbxmlCodec(), InMemoryExchanges(), sessions, store, settings, RecordedEvents(), clock
+    )

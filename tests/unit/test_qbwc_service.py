@@ -23,6 +23,7 @@ from tests.unit.qbwc_fakes import (
     InMemoryQbwcLoginFailures,
     InMemoryQbwcSessions,
     RecordingSleeper,
+    in_memory_desktop_sync,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -64,7 +65,13 @@ def service(
     sleeper: RecordingSleeper,
 ) -> WebConnectorService:
     return WebConnectorService(
-        credentials, sessions, clock, read_company_facts, failures=failures, sleep=sleeper.sleep
+        credentials,
+        sessions,
+        clock,
+        read_company_facts,
+        failures=failures,
+        desktop=in_memory_desktop_sync(sessions, clock),
+        sleep=sleeper.sleep,
     )
 
 
@@ -98,9 +105,25 @@ def test_a_valid_login_opens_a_session_on_the_open_company_file(
 def test_every_login_gets_its_own_ticket(
     service: WebConnectorService, sessions: InMemoryQbwcSessions
 ) -> None:
-    tickets = {login(service) for _ in range(5)}
+    tickets = set()
+    for _ in range(5):
+        ticket = login(service)
+        assert ticket not in tickets
+        assert len(sessions.items) == 1
+        tickets.add(ticket)
+        service.call("closeConnection", {"ticket": ticket})
     assert len(tickets) == 5
-    assert len(sessions.items) == 5
+
+
+def test_a_login_while_a_session_of_the_tenant_runs_is_told_busy_and_to_come_back_later(
+    service: WebConnectorService, sessions: InMemoryQbwcSessions
+) -> None:
+    first = login(service)
+    answer = service.call("authenticate", {"strUserName": "qbwc-acme-42", "strPassword": PASSWORD})
+    assert answer == ["", "busy", "60"]
+    assert list(sessions.items) == [qbwc.ticket_digest(first)]
+    service.call("closeConnection", {"ticket": first})
+    assert login(service) != first
 
 
 @pytest.mark.parametrize(
@@ -249,7 +272,7 @@ def test_a_quickbooks_older_than_2014_is_refused_and_get_last_error_says_why(
     # Later calls of the session (strHCPResponse is empty then) keep it.
     assert first_send(service, ticket, "") == ""
     assert service.call("getLastError", {"ticket": ticket}) == refusal
-    assert service.call("closeConnection", {"ticket": ticket}) == "OK"
+    assert service.call("closeConnection", {"ticket": ticket}) == "qbsync: 0 sent, 0 synced, 0 failed"
     assert service.call("getLastError", {"ticket": ticket}) == UNKNOWN_SESSION
 
 
@@ -393,7 +416,7 @@ def test_close_connection_ends_the_session(
     service: WebConnectorService, sessions: InMemoryQbwcSessions
 ) -> None:
     ticket = login(service)
-    assert service.call("closeConnection", {"ticket": ticket}) == "OK"
+    assert service.call("closeConnection", {"ticket": ticket}) == "qbsync: 0 sent, 0 synced, 0 failed"
     assert sessions.items == {}
     assert service.get_last_error(ticket) == UNKNOWN_SESSION
     assert service.call("closeConnection", {"ticket": ticket}) == "OK"
@@ -411,7 +434,7 @@ def test_a_whole_update_as_the_web_connector_runs_it(
         == ""
     )
     assert service.call("getLastError", {"ticket": ticket}) == NOTHING_TO_DO
-    assert service.call("closeConnection", {"ticket": ticket}) == "OK"
+    assert service.call("closeConnection", {"ticket": ticket}) == "qbsync: 0 sent, 0 synced, 0 failed"
     assert sessions.items == {}
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from qbsync.adapters.qbo_http import QboClient
     from qbsync.qbwc.service import WebConnectorService
     from qbsync.usecases.connect import Onboarding
+    from qbsync.usecases.desktop_sync import DesktopSync
     from qbsync.usecases.payments import PaymentRelay
     from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
@@ -149,6 +150,28 @@ class Container:
             self.clock,
             read_company_facts,
             failures=DynamoQbwcLoginFailures(self._dynamodb, self.settings.table_name),
+            desktop=self.desktop_sync,
+        )
+
+    @cached_property
+    def desktop_sync(self) -> DesktopSync:
+        from qbsync.adapters.dynamodb_qbd import DynamoExchangeStore
+        from qbsync.adapters.qbxml.exchange import PROFILE, QbxmlCodec
+        from qbsync.usecases.desktop_sync import DesktopSync
+        from qbsync.usecases.sync_engine import SyncEngine
+
+        engine = SyncEngine(
+            self.record_store, PROFILE, self.tenant_settings, self.sync_runs, self.events, self.clock
+        )
+        return DesktopSync(
+            engine,
+            QbxmlCodec(),
+            DynamoExchangeStore(self._dynamodb, self.settings.table_name),
+            self.qbwc_sessions,
+            self.record_store,
+            self.tenant_settings,
+            self.events,
+            self.clock,
         )
 
     @cached_property
@@ -202,10 +225,11 @@ class Container:
 
     @cached_property
     def sync_engine(self) -> SyncEngine:
+        from qbsync.adapters.qbo_books import PROFILE
         from qbsync.usecases.sync_engine import SyncEngine
 
         return SyncEngine(
-            self.record_store, self.qbo_books, self.tenant_settings, self.sync_runs, self.events, self.clock
+            self.record_store, PROFILE, self.tenant_settings, self.sync_runs, self.events, self.clock
         )
 
     @cached_property

@@ -76,7 +76,7 @@ def sync_run(c: Container, job: Job) -> None:
         log.warning("sync run dropped: not a QuickBooks Online tenant", extra={"tenant_id": tenant_id})
         return
     try:
-        report = c.sync_engine.run(tenant_id)
+        report = c.sync_engine.run(tenant_id, c.qbo_books)
     except TenantBusyError:  # this job holds the tenant's request; the running one may have read past it
         _again(c, job, BUSY_DELAY)
         return

@@ -6,19 +6,21 @@ Items, in the one table:
               (epoch milliseconds), expires_at (epoch seconds, the table's TTL attribute); keyed by digest
               because the user names of wrong logins are whatever a caller sends
 - session:    pk `QBWC#SESSION#{sha256(ticket)}`, sk `QBWC#SESSION`: tenant_id, username, created_at,
-              expires_at (epoch seconds, the table's TTL attribute), last_error (once set)
+              expires_at (epoch seconds, the table's TTL attribute), last_error (once set), progress (a map
+              of `SessionProgress`'s fields, once saved)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
-from qbsync.domain.qbwc import FAILURE_WINDOW, QbwcCredential, QbwcSession, ticket_digest
+from qbsync.domain.qbwc import FAILURE_WINDOW, QbwcCredential, QbwcSession, SessionProgress, ticket_digest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -130,6 +132,7 @@ class DynamoQbwcSessionStore:
             created_at=datetime.fromisoformat(str(values["created_at"])),
             expires_at=datetime.fromtimestamp(int(values["expires_at"]), UTC),
             last_error=str(values.get("last_error", "")),
+            progress=_progress(values.get("progress")),
         )
 
     def set_last_error(self, ticket: str, message: str) -> None:
@@ -145,5 +148,36 @@ class DynamoQbwcSessionStore:
             if not is_conditional_failure(exc):
                 raise
 
+    def save_progress(self, ticket: str, progress: SessionProgress) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_item(session_key(ticket)),
+                UpdateExpression="SET progress = :progress",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_item({":progress": dataclasses.asdict(progress)}),
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+
     def delete(self, ticket: str) -> None:
         self._client.delete_item(TableName=self._table, Key=to_item(session_key(ticket)))
+
+
+def _progress(stored: Any) -> SessionProgress:
+    """The stored map as SessionProgress; fields it lacks (stored by an older version) keep their defaults."""
+    if not isinstance(stored, dict):
+        return SessionProgress()
+    known = {f.name for f in dataclasses.fields(SessionProgress)}
+    values: dict[str, Any] = {}
+    for name, value in stored.items():
+        if name not in known:
+            continue
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            values[name] = value
+        elif isinstance(value, list):
+            values[name] = tuple(str(v) for v in value)
+        else:  # DynamoDB numbers come back as Decimal
+            values[name] = int(value)
+    return SessionProgress(**values)

@@ -13,8 +13,15 @@ that qbsync does not write.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # annotations only: the Web Connector's function imports this module and no pydantic
+    from qbsync.domain.settings import SyncSettings
+    from qbsync.domain.sync import Batch, EditionProfile, Failure, Outcomes
 
 QBXML_VERSION = (13, 0)  # the qbXML version qbsync writes; a host must list it, or a later one
 SUPPORTED_COUNTRY = "US"
@@ -83,6 +90,122 @@ def _guid_key(guid: str) -> str:
     return guid.strip().strip("{}").lower()
 
 
+@dataclass(frozen=True)
+class SalesTaxCodes:
+    """The company's default sales tax codes (PreferencesRet SalesTaxPreferences
+    DefaultTaxableSalesTaxCodeRef / DefaultNonTaxableSalesTaxCodeRef): what the canonical TAX and NON
+    become."""
+
+    taxable: str = "Tax"
+    non_taxable: str = "Non"
+
+
 class CompanyFactsReader(Protocol):
     def __call__(self, hcp_response: str) -> CompanyFacts:
         """The facts in a strHCPResponse; CompanyFactsUnreadableError when they cannot be read."""
+
+
+# ------------------------------------------------------------------------------------------------ exchanges
+#
+# One sendRequestXML hands QuickBooks one engine batch as one qbXML message; its receiveResponseXML brings the
+# answer, maybe to another Lambda, maybe never. What the message asked is stored before the message is
+# returned, and the answer before it is applied, so whoever comes next can finish or settle it.
+
+
+class Opened(StrEnum):
+    """What a Web Connector login finds (authenticate's answer follows from it)."""
+
+    SESSION = "session"  # work to do: the session holds the tenant's run
+    NOTHING = "none"  # nothing to send and nothing to read back
+    BUSY = "busy"  # another session of the tenant holds the run
+
+
+class Asked(StrEnum):
+    """Why a request of an exchange was made: the engine's batch parts (domain/sync.Batch)."""
+
+    WRITE = "write"
+    LOOK_UP = "look_up"  # what an unconfirmed create made, if anything
+    REREAD = "reread"  # the object as QuickBooks has it now
+    NAME_HOLDERS = "name_holders"  # who holds a name
+
+
+class ExchangeState(StrEnum):
+    SENT = "sent"  # handed to the Web Connector; no answer yet
+    ANSWERED = "answered"  # the answer is stored, not (wholly) applied yet
+    APPLIED = "applied"
+    LOST = "lost"  # its session ended without an answer: its writes are looked up before they go again
+
+
+@dataclass(frozen=True)
+class ExchangeEntry:
+    """One request of an exchange: the record it is about, as it was when the request was built (revision and
+    state: what a result is stored against), why it was asked, and the codec's note of what it does (`op`:
+    add, mod, remove or query; `entity`: the list a question reads)."""
+
+    request_id: str
+    asked: Asked
+    record_type: str
+    record_id: str
+    revision: int
+    state: str
+    op: str
+    name: str = ""
+    entity: str = ""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The message of a Web Connector session that was handed out last, and what became of it."""
+
+    tenant_id: str
+    exchange_id: str  # the message's newMessageSetID
+    ticket_digest: str  # the session that handed it out
+    state: ExchangeState
+    sent_at: datetime
+    entries: tuple[ExchangeEntry, ...]
+    answer: str | None = None  # QuickBooks' answer, once stored
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An engine batch as one qbXML message: its text and requests, and the writes that were never put in it
+    (the codec cannot express them: their Failure, by the record's key)."""
+
+    message: str
+    entries: tuple[ExchangeEntry, ...]
+    refused: Mapping[str, Failure]
+
+
+class ExchangeStore(Protocol):
+    """At most one exchange per tenant is kept: the last one handed out."""
+
+    def current(self, tenant_id: str) -> Exchange | None: ...
+
+    def put(self, exchange: Exchange) -> None:
+        """Store a new exchange (state SENT), replacing the one kept before."""
+
+    def answer(self, tenant_id: str, exchange_id: str, answer: str) -> bool:
+        """Store the answer of this exchange (state ANSWERED) if it is still the one kept and has none yet."""
+
+    def close(self, tenant_id: str, exchange_id: str, state: ExchangeState) -> bool:
+        """Mark this exchange APPLIED or LOST if it is still the one kept and not closed yet."""
+
+
+class DesktopCodec(Protocol):
+    """Engine batches as qbXML messages and QuickBooks' answers as outcomes (adapters/qbxml/exchange.py)."""
+
+    @property
+    def profile(self) -> EditionProfile: ...
+
+    def encode(
+        self,
+        batch: Batch,
+        settings: SyncSettings,
+        *,
+        message_set_id: str,
+        sales_tax_codes: SalesTaxCodes | None,
+    ) -> Encoded:
+        """The message carrying the batch, what each of its requests is for, and the writes left out."""
+
+    def decode(self, batch: Batch, entries: Sequence[ExchangeEntry], answer: str) -> Outcomes:
+        """What became of the batch, from QuickBooks' answer to the message `entries` describe."""

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -67,6 +67,25 @@ class QbwcCredential:
 
 
 @dataclass(frozen=True)
+class SessionProgress:
+    """What a session's sync run has done so far, kept with the session between the Web Connector's callbacks
+    (each may reach another Lambda): the engine's run counters, and what the company said of itself."""
+
+    messages: int = 0  # qbXML messages handed out
+    requests: int = 0  # requests in them
+    sent: int = 0  # writes among them
+    synced: int = 0
+    failed: int = 0
+    rounds: int = 0
+    unanswered_in_a_row: int = 0
+    company_checked: bool = False  # the first sendRequestXML's description of QuickBooks was accepted
+    taxable_code: str | None = None  # the company's default sales tax codes; None: it does not track tax
+    non_taxable_code: str | None = None
+    finished: bool = False  # nothing more to send in this session: receiveResponseXML answered 100
+    deferred: tuple[str, ...] = ()  # records QuickBooks told to try later ("invoice/i-1"): the next session
+
+
+@dataclass(frozen=True)
 class QbwcSession:
     """One Web Connector update, from authenticate to closeConnection, identified by its ticket."""
 
@@ -77,6 +96,7 @@ class QbwcSession:
     expires_at: datetime
     # Why this session has nothing to exchange (a QuickBooks qbsync cannot work with): getLastError's answer.
     last_error: str = ""
+    progress: SessionProgress = field(default_factory=SessionProgress)
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None or self.expires_at.tzinfo is None:
@@ -250,6 +270,9 @@ class QbwcSessionStore(Protocol):
 
     def set_last_error(self, ticket: str, message: str) -> None:
         """Keep what getLastError is to say for this session; nothing happens when there is no session."""
+
+    def save_progress(self, ticket: str, progress: SessionProgress) -> None:
+        """Keep the session's progress; nothing happens when there is no session."""
 
     def delete(self, ticket: str) -> None:
         """Forget the session; no error when there is none."""

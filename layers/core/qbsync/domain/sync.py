@@ -280,6 +280,9 @@ class EditionProfile:
     batch_max: int
     lease: timedelta
     run_budget: timedelta
+    # A record QuickBooks answered "try later" (RETRY_LATER) pauses the whole run (Online: throttling), or
+    # only waits for the next run while the others go on (Desktop: someone has it open in QuickBooks).
+    record_retry_pauses_run: bool = True
 
 
 @dataclass(frozen=True)

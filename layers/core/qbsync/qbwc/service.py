@@ -1,10 +1,11 @@
 """The Web Connector's callbacks, written against the domain's ports (no XML, no AWS).
 
-Semantics follow the QBWC Programmer's Guide (v2.0, ch. 2 and 10). At this stage no work is ever queued:
-a valid login opens a session, sendRequestXML has nothing to send and the update ends cleanly. The first
+Semantics follow the QBWC Programmer's Guide (v2.0, ch. 2 and 10). A valid login opens a session when the
+tenant has work (records to send, payments to read back): the session holds the tenant's sync run, and each
+sendRequestXML / receiveResponseXML pair carries one engine batch (usecases/desktop_sync.py). The first
 sendRequestXML of a session carries what QuickBooks says about itself (strHCPResponse); a QuickBooks qbsync
 cannot work with (older than qbXML 13.0, not the US edition, or a description that cannot be read) gets ""
-and getLastError says why, for the Web Connector to show.
+and getLastError says why, for the Web Connector to show; nothing is sent to it.
 """
 
 from __future__ import annotations
@@ -12,21 +13,35 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from qbsync import __version__
 from qbsync.domain import qbwc
-from qbsync.domain.desktop import UNREADABLE, CompanyFacts, CompanyFactsReader, CompanyFactsUnreadableError
+from qbsync.domain.desktop import (
+    UNREADABLE,
+    CompanyFacts,
+    CompanyFactsReader,
+    CompanyFactsUnreadableError,
+    Opened,
+)
 from qbsync.domain.ports import Clock
 from qbsync.domain.qbwc import QbwcCredentialStore, QbwcLoginFailures, QbwcSession, QbwcSessionStore
 from qbsync.qbwc.errors import SoapFaultError
+
+if TYPE_CHECKING:  # the use case (and the engine, pydantic) load with the composition root, on first use
+    from qbsync.usecases.desktop_sync import DesktopSync
 
 log = logging.getLogger(__name__)
 
 Result = str | int | list[str]
 Params = Mapping[str, str]
 
-# authenticate's second element: "" means "use the company file open in QuickBooks".
+# authenticate's second element: "" means "use the company file open in QuickBooks"; "none" no work, "busy"
+# another session of the tenant is running, with a postpone in seconds as the third (guide pp.62-64).
 INVALID_USER = "nvu"
+NO_WORK = "none"
+BUSY = "busy"
+BUSY_POSTPONE_SECONDS = "60"
 USE_OPEN_COMPANY_FILE = ""
 # receiveResponseXML: 0-99 = percent done and "call sendRequestXML again"; 100 = done; negative = error, and
 # the Web Connector then shows getLastError's text and calls closeConnection (QBWC Programmer's Guide pp.24,
@@ -57,6 +72,7 @@ class WebConnectorService:
         company_facts: CompanyFactsReader,
         *,
         failures: QbwcLoginFailures,
+        desktop: DesktopSync,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials = credentials
@@ -64,6 +80,7 @@ class WebConnectorService:
         self._clock = clock
         self._company_facts = company_facts
         self._failures = failures
+        self._desktop = desktop
         self._sleep = sleep
 
     def call(self, operation: str, params: Params) -> Result:
@@ -113,6 +130,13 @@ class WebConnectorService:
         if recent_failures:
             self._failures.clear(username)
         session = qbwc.new_session(credential, self._clock.now())
+        opened = self._desktop.open(session)
+        if opened is Opened.NOTHING:
+            log.info("Web Connector login: nothing to do", extra={"tenant_id": session.tenant_id})
+            return ["", NO_WORK]
+        if opened is Opened.BUSY:
+            log.info("Web Connector login: another session runs", extra={"tenant_id": session.tenant_id})
+            return ["", BUSY, BUSY_POSTPONE_SECONDS]
         self._sessions.add(session)
         log.info(
             "Web Connector session opened", extra={"qbwc_user": username, "tenant_id": session.tenant_id}
@@ -136,14 +160,18 @@ class WebConnectorService:
                 "country": country[:10],
             },
         )
-        if hcp_response.strip():
-            refusal = self._refusal(session, hcp_response)
-            if refusal is not None:
-                self._sessions.set_last_error(ticket, refusal)
-        return ""
+        if hcp_response.strip() and not session.progress.company_checked:
+            facts, refusal = self._company(session, hcp_response)
+            if refusal is not None or facts is None:
+                self._sessions.set_last_error(ticket, refusal or "")
+                self._desktop.refused(session)
+                return ""
+            session = self._desktop.company_checked(session, facts)
+        return self._desktop.next_message(session)
 
-    def _refusal(self, session: QbwcSession, hcp_response: str) -> str | None:
-        """Why qbsync cannot work with this session's QuickBooks, from what it says of itself; or None."""
+    def _company(self, session: QbwcSession, hcp_response: str) -> tuple[CompanyFacts | None, str | None]:
+        """What this session's QuickBooks says of itself, and why qbsync cannot work with it (None: it
+        can)."""
         try:
             facts = self._company_facts(hcp_response)
         except CompanyFactsUnreadableError as exc:
@@ -151,14 +179,14 @@ class WebConnectorService:
                 "QuickBooks' description of itself cannot be read",
                 extra={"tenant_id": session.tenant_id, "reason": str(exc)[:300]},
             )
-            return UNREADABLE.format(reason=exc)
+            return None, UNREADABLE.format(reason=exc)
         refusal = facts.refusal()
         log.log(
             logging.WARNING if refusal else logging.INFO,
             "QuickBooks refused: qbsync cannot work with it" if refusal else "QuickBooks company",
             extra={"tenant_id": session.tenant_id, **_described(facts), "refusal": refusal},
         )
-        return refusal
+        return facts, refusal
 
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
         """100 when done; SESSION_UNKNOWN for a ticket without an open session (its answer cannot be kept)."""
@@ -175,6 +203,7 @@ class WebConnectorService:
                 extra={"tenant_id": session.tenant_id, "hresult": hresult[:20], "qb_message": message[:500]},
             )
             said = " ".join(message.split())[:300] or "no message"
+            self._desktop.answer_failed(session, hresult, message)
             self._sessions.set_last_error(
                 ticket, QUICKBOOKS_FAILED.format(hresult=hresult.strip()[:20], said=said)
             )
@@ -182,10 +211,13 @@ class WebConnectorService:
         log.info(
             "QuickBooks answered", extra={"tenant_id": session.tenant_id, "response_chars": len(response)}
         )
-        return DONE
+        return self._desktop.take_answer(session, response)
 
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
+        """QuickBooks could not be opened: the session ends ("done"), the tenant's run is given back."""
         session = self._session(ticket)
+        if session is not None:
+            self._desktop.close(session)
         log.warning(
             "The Web Connector could not open QuickBooks",
             extra={
@@ -204,9 +236,17 @@ class WebConnectorService:
         return session.last_error or NOTHING_TO_DO
 
     def close_connection(self, ticket: str) -> str:
-        if self._ticket_is_plausible(ticket):
-            self._sessions.delete(ticket)
-        return CLOSED
+        """The session's summary ("qbsync: 3 sent, 3 synced, 0 failed"), shown in the Web Connector's status
+        column; the tenant's run is given back."""
+        session = self._session(ticket)
+        if session is None:
+            if self._ticket_is_plausible(ticket):
+                self._sessions.delete(ticket)
+            return CLOSED
+        summary = self._desktop.close(session)
+        self._sessions.delete(ticket)
+        log.info("Web Connector session closed", extra={"tenant_id": session.tenant_id, "summary": summary})
+        return summary
 
     def _session(self, ticket: str) -> QbwcSession | None:
         if not self._ticket_is_plausible(ticket):

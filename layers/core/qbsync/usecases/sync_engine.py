@@ -52,6 +52,7 @@ from qbsync.domain.settings import NameClashPolicy, SettingsRepository, SyncSett
 from qbsync.domain.sync import (
     Batch,
     Books,
+    EditionProfile,
     Failure,
     Fault,
     FaultAction,
@@ -131,6 +132,7 @@ class SyncRun:
     unanswered_in_a_row: int = 0  # write batches left unanswered since the last answer
     pause: Pause | None = None  # set when the run must stop; `end` raises it
     queue: list[Write] = field(default_factory=list)  # the round's writes not batched yet
+    deferred: set[str] = field(default_factory=set)  # records told "try later": left for the next run
 
     def stop(self, pause: Pause) -> None:
         """Stop after this batch: waiting for the connection wins over a delay; the longest delay wins."""
@@ -189,7 +191,7 @@ class _Changes:
 @dataclass
 class SyncEngine:
     store: RecordStore
-    books: Books
+    profile: EditionProfile  # of the edition whose driver works the runs
     settings: SettingsRepository
     runs: TenantLease
     events: EventPublisher
@@ -197,12 +199,12 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ the run
 
-    def run(self, tenant_id: str) -> RunReport:
+    def run(self, tenant_id: str, books: Books) -> RunReport:
         """A whole run in this process, for an edition whose books answer at once (QuickBooks Online)."""
         run = self.begin(tenant_id)
         try:
             while (batch := self.next_batch(run)) is not None:
-                self.settle(run, batch, self.books.send(batch, run.settings))
+                self.settle(run, batch, books.send(batch, run.settings))
         except BaseException:
             self.runs.release(tenant_id, run.owner)
             raise
@@ -210,18 +212,41 @@ class SyncEngine:
 
     def begin(self, tenant_id: str, owner: str | None = None) -> SyncRun:
         """Take the tenant's lease (TenantBusyError if another run holds it) and start a run."""
-        profile = self.books.profile
         owner = owner or uuid.uuid4().hex
         now = self.clock.now()
-        if not self.runs.acquire(tenant_id, owner, now, profile.lease):
+        if not self.runs.acquire(tenant_id, owner, now, self.profile.lease):
             raise TenantBusyError(f"tenant {tenant_id} is being synced by another worker")
         try:
             self.runs.take_request(tenant_id)
-            _, settings = settings_in_force(self.settings, tenant_id)
+            return self.resume(tenant_id, owner)
         except BaseException:
             self.runs.release(tenant_id, owner)
             raise
-        return SyncRun(tenant_id, settings, owner, now + profile.run_budget, profile.batch_max)
+
+    def resume(self, tenant_id: str, owner: str) -> SyncRun:
+        """Go on with a run `owner` began, in another process (a Web Connector session's next callback): its
+        lease renewed (TenantBusyError if it lapsed and another run took it), its settings read again, its
+        counters left for the caller to restore."""
+        now = self.clock.now()
+        if not self.runs.acquire(tenant_id, owner, now, self.profile.lease):
+            raise TenantBusyError(f"tenant {tenant_id} is being synced by another worker")
+        _, settings = settings_in_force(self.settings, tenant_id)
+        return SyncRun(tenant_id, settings, owner, now + self.profile.run_budget, self.profile.batch_max)
+
+    def release(self, run: SyncRun) -> None:
+        """Give the lease back without settling anything more (a driver whose run was cut short)."""
+        self.runs.release(run.tenant_id, run.owner)
+
+    def ready(self, run: SyncRun) -> int:
+        """How many records a next batch could carry now (questions and writes), planned as `next_batch`
+        would plan them; nothing is marked. A driver that must say whether work remains asks this."""
+        if run.pause is not None:
+            return 0
+        return len(run.queue) or len(self._plan(run, self._open(run)))
+
+    def _open(self, run: SyncRun) -> list[SyncRecord]:
+        """The records this run may still send: pending or syncing, and not left for the next run."""
+        return [r for r in self._candidates(run.tenant_id) if r.key not in run.deferred]
 
     def end(self, run: SyncRun) -> RunReport:
         """Give the lease back. A run paused by QuickBooks raises why (RetryLaterError with its delay, or
@@ -267,7 +292,7 @@ class SyncEngine:
 
     def _round(self, run: SyncRun) -> Batch | None:
         """Plan a round: the questions it must ask first as a batch, else its writes queued on the run."""
-        ready = self._plan(run, list(self._candidates(run.tenant_id)))
+        ready = self._plan(run, self._open(run))
         if not ready:
             return None
         if self.clock.now() >= run.deadline:
@@ -439,8 +464,12 @@ class SyncEngine:
             again.follow_up = FollowUp(FollowUpKind.REREAD, fault.code)
         elif fault.action is FaultAction.RETRY_LATER and record.attempts < MAX_ATTEMPTS:
             # Later, not at once: sent again in the same run, it would be asked (and answered) in a loop.
-            again.move(SyncState.PENDING, now, f"{fault.message}; retrying")
-            run.stop(RetryLaterError(fault.message, fault.retry_after or DEFAULT_DELAY))
+            if self.profile.record_retry_pauses_run:
+                again.move(SyncState.PENDING, now, f"{fault.message}; retrying")
+                run.stop(RetryLaterError(fault.message, fault.retry_after or DEFAULT_DELAY))
+            else:
+                again.move(SyncState.PENDING, now, f"{fault.message}; retrying at the next run")
+                run.deferred.add(record.key)
         else:
             again.attempts = 0
             again.fail(_failure(fault), now)

@@ -31,6 +31,7 @@ from typing import Any
 
 from qbsync.adapters.qbxml import requests as rq
 from qbsync.adapters.qbxml.read import Ret
+from qbsync.domain.desktop import SalesTaxCodes
 from qbsync.domain.desktop_text import desktop_text
 from qbsync.domain.records import (
     RECORD_TYPES,
@@ -79,15 +80,6 @@ TXN_TYPES = {
     "purchase_order": "PurchaseOrder",
     "bill": "Bill",
 }
-
-
-@dataclass(frozen=True)
-class SalesTaxCodes:
-    """The company's default sales tax codes (PreferencesRet SalesTaxPreferences
-    DefaultTaxableSalesTaxCodeRef / DefaultNonTaxableSalesTaxCodeRef)."""
-
-    taxable: str = "Tax"
-    non_taxable: str = "Non"
 
 
 SALES_TAX_CODES = SalesTaxCodes()

@@ -53,6 +53,7 @@ LIST_QUERIES = frozenset(
         "Customer",
         "Vendor",
         "Employee",
+        "OtherName",
         "Item",
         "Account",
         "Terms",

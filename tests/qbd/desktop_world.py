@@ -1,0 +1,167 @@
+"""A Desktop tenant over the in-memory stores, its Web Connector and its company, in one process.
+
+The product's own pieces run for real: `Records` (pushes), the sync engine driven by `DesktopSync`, the
+qbXML codec, `WebConnectorService` behind the product's SOAP codec (qbsync.qbwc.soap). The simulated Web
+Connector (local/qbd/webconnector.py) calls it over httpx, through a WSGI transport instead of a socket, and
+carries each message to the simulated company (local/qbd/company.py). Only storage is in memory (the fakes
+keep the DynamoDB adapters' contracts; the stack's tests run the same sessions on moto).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from werkzeug.wrappers import Request, Response
+
+from local.qbd.company import Company
+from local.qbd.webconnector import Faults, Qwc, Run, SimulatedWebConnector, qwc_text
+from qbsync.adapters.qbxml.exchange import PROFILE, QbxmlCodec
+from qbsync.adapters.qbxml.hcp import read_company_facts
+from qbsync.domain import qbwc
+from qbsync.domain.settings import SettingsVersion, SyncSettings
+from qbsync.domain.sync import SyncRecord, SyncState
+from qbsync.domain.tenants import Edition, Tenant
+from qbsync.qbwc import soap
+from qbsync.qbwc.errors import SoapFaultError
+from qbsync.qbwc.service import WebConnectorService
+from qbsync.usecases.desktop_sync import DesktopSync
+from qbsync.usecases.records import Records
+from qbsync.usecases.sync_engine import SyncEngine
+from tests.unit.engine_spec import RecordedEvents
+from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
+from tests.unit.qbwc_fakes import (
+    InMemoryExchanges,
+    InMemoryQbwcCredentials,
+    InMemoryQbwcLoginFailures,
+    InMemoryQbwcSessions,
+)
+from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
+
+TENANT = "desk-1"
+PASSWORD = "a web connector password"
+
+
+@dataclass
+class DesktopWorld:
+    tenant_id: str
+    clock: FixedClock
+    tenants: InMemoryTenants
+    store: InMemoryRecordStore
+    settings: InMemorySettings
+    events: RecordedEvents
+    exchanges: InMemoryExchanges
+    sessions: InMemoryQbwcSessions
+    credentials: InMemoryQbwcCredentials
+    records: Records
+    desktop: DesktopSync
+    service: WebConnectorService
+    company: Company
+    connector: SimulatedWebConnector
+    messages: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        tenant_id: str = TENANT,
+        *,
+        company: Company | None = None,
+        faults: Faults | None = None,
+        **settings: Any,
+    ) -> DesktopWorld:
+        clock = FixedClock()
+        tenants = InMemoryTenants()
+        tenants.add(Tenant(tenant_id, "Desk Books", Edition.QBD, clock.now()))
+        store, lease, repo, events = (
+            InMemoryRecordStore(),
+            InMemoryTenantLease(),
+            InMemorySettings(),
+            RecordedEvents(),
+        )
+        repo.add(SettingsVersion(tenant_id, 1, clock.now(), SyncSettings(**settings)))
+        records = Records(tenants, store, repo, InMemoryQueue(), lease, clock)
+        exchanges, sessions, credentials = (
+            InMemoryExchanges(),
+            InMemoryQbwcSessions(),
+            InMemoryQbwcCredentials(),
+        )
+        credentials.register(qbwc.user_name_of(tenant_id), tenant_id, PASSWORD)
+        engine = SyncEngine(store, PROFILE, repo, lease, events, clock)
+        desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, events, clock)
+        service = WebConnectorService(
+            credentials,
+            sessions,
+            clock,
+            read_company_facts,
+            failures=InMemoryQbwcLoginFailures(),
+            desktop=desktop,
+            sleep=lambda _seconds: None,
+        )
+        company = company or Company("Desk Books Co", clock=clock.now)
+        world = cls(
+            tenant_id,
+            clock,
+            tenants,
+            store,
+            repo,
+            events,
+            exchanges,
+            sessions,
+            credentials,
+            records,
+            desktop,
+            service,
+            company,
+            connector=None,  # type: ignore[arg-type]
+        )
+        qwc = Qwc.parse(
+            qwc_text(
+                app_url="http://localhost/qbwc",
+                user_name=qbwc.user_name_of(tenant_id),
+                owner_id=qbwc.owner_id_of(tenant_id),
+                file_id=qbwc.file_id_of(tenant_id),
+            )
+        )
+        client = httpx.Client(transport=httpx.WSGITransport(app=world.wsgi), base_url="http://localhost")
+        world.connector = SimulatedWebConnector(
+            qwc, PASSWORD, company, faults=faults, client=client, noop_pause_seconds=0
+        )
+        return world
+
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """/qbwc as the stack serves it: the product's SOAP codec around the service."""
+        request = Request(environ)
+        try:
+            call = soap.parse_request(request.get_data())
+            result = self.service.call(call.operation, call.params)
+        except SoapFaultError as fault:
+            body, status = soap.build_fault(fault.code, str(fault)), 500
+        else:
+            if call.operation == "sendRequestXML" and isinstance(result, str) and result:
+                self.messages.append(result)
+            body, status = soap.build_response(call.operation, result), 200
+        return Response(body, status=status, content_type=soap.CONTENT_TYPE)(environ, start_response)
+
+    # ------------------------------------------------------------------ the host app's side
+
+    def push(self, record_type: str, record_id: str, data: dict[str, Any]) -> SyncRecord:
+        outcome = self.records.upsert(self.tenant_id, record_type, record_id, data)
+        assert outcome.status in ("created", "updated", "unchanged"), outcome
+        assert outcome.record is not None
+        return outcome.record
+
+    def get(self, record_type: str, record_id: str) -> SyncRecord:
+        record = self.store.get(self.tenant_id, record_type, record_id)
+        assert record is not None
+        return record
+
+    def states(self, record_type: str) -> dict[str, SyncState]:
+        return {r.record_id: r.state for r in self.store.records.values() if r.record_type == record_type}
+
+    def run(self) -> Run:
+        return self.connector.run_once()
+
+    def event_types(self) -> list[str]:
+        return [event_type for event_type, _, _ in self.events.sent]
