@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -42,6 +43,7 @@ from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
 
 TENANT = "desk-1"
 PASSWORD = "a web connector password"
+INTERVAL = timedelta(minutes=10)
 
 
 @dataclass
@@ -161,6 +163,8 @@ class DesktopWorld:
         return {r.record_id: r.state for r in self.store.records.values() if r.record_type == record_type}
 
     def run(self) -> Run:
+        """The next scheduled update: the Web Connector's interval (10 minutes by default) after the last."""
+        self.clock.advance(INTERVAL)
         return self.connector.run_once()
 
     def event_types(self) -> list[str]:

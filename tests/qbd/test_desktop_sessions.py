@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from local.qbd.webconnector import Ending
+from local.qbd.webconnector import Ending, Faults
 from qbsync.adapters.qbxml.mapping import external_guid
 from qbsync.adapters.qbxml.read import read_message
 from qbsync.domain.sync import SyncState
@@ -93,3 +93,105 @@ def test_records_pending_before_the_update_and_unpended_stay_out_of_quickbooks()
         "inv-5": SyncState.SYNCED,
     }
     assert len(w.company.by_kind["Invoice"]) == 3
+
+
+def guids(w: DesktopWorld, kind: str) -> list[str]:
+    return [g for obj in w.company.by_kind.get(kind, []) for g in obj.fields.get("ExternalGUID", [])]
+
+
+def test_an_invoice_edited_in_quickbooks_then_updated_by_the_host_is_reread_and_modified_in_the_same_update() -> (
+    None
+):
+    w = world()
+    seed(w, invoices=1)
+    w.run()
+    invoice = w.get("invoice", "inv-1")
+    w.company.edit_transaction(invoice.quickbooks_id or "", Memo="changed at the counter")
+    w.push(
+        "invoice",
+        "inv-1",
+        {
+            "customer_id": "c-2",
+            "doc_number": "1001",
+            "lines": [{"item_id": "i-1", "quantity": "3", "rate": "150"}],
+        },
+    )
+    before = len(w.messages)
+    run = w.run()
+    assert run.ended is Ending.DONE, run.message
+    assert w.get("invoice", "inv-1").state is SyncState.SYNCED
+    sent = [[r.tag for r in read_message(m).requests] for m in w.messages[before:]]
+    assert sent == [["InvoiceModRq"], ["InvoiceQueryRq"], ["InvoiceModRq"]]
+    customer = w.company.objects[w.get("customer", "c-2").quickbooks_id or ""]
+    assert w.company.customer_balance(customer) == Decimal("450.00")
+    assert run.result_of("closeConnection") == "qbsync: 2 sent, 1 synced, 0 failed"
+    assert "record.failed" not in w.event_types()
+
+
+def test_answers_lost_after_quickbooks_committed_are_looked_up_and_never_written_twice() -> None:
+    w = world()
+    seed(w, invoices=6)
+    w.connector.faults = Faults(rates={"drop_answer": 1.0}, seed=1)
+    lost = w.run()
+    assert lost.ended is Ending.ANSWER_DROPPED
+    assert set(w.states("customer").values()) == {SyncState.SYNCING}  # committed, not confirmed
+    w.connector.faults = Faults()
+    for _ in range(3):
+        w.run()
+    assert set(w.states("customer").values()) == {SyncState.SYNCED}
+    assert set(w.states("invoice").values()) == {SyncState.SYNCED}
+    assert len(guids(w, "Customer")) == len(set(guids(w, "Customer"))) == 2
+    assert len(guids(w, "Invoice")) == len(set(guids(w, "Invoice"))) == 6
+    assert len(w.company.by_kind["ItemService"]) == 1
+    look_ups = [r.tag for m in w.messages for r in read_message(m).requests if r.tag.endswith("QueryRq")]
+    assert look_ups == ["CustomerQueryRq", "CustomerQueryRq", "ItemQueryRq"]
+
+
+def test_a_session_killed_mid_message_leaves_no_duplicate_and_the_next_updates_finish() -> None:
+    w = world()
+    seed(w, invoices=12)
+    w.connector.faults = Faults(rates={"kill_mid_message": 1.0}, seed=3)
+    killed = w.run()
+    assert killed.ended is Ending.SESSION_KILLED
+    w.connector.faults = Faults()
+    for _ in range(3):
+        w.run()
+    for kind, count in (("Customer", 2), ("ItemService", 1), ("Invoice", 12)):
+        assert len(w.company.by_kind[kind]) == count, kind
+    assert set(w.states("invoice").values()) == {SyncState.SYNCED}
+    refs = [obj.fields["RefNumber"][0] for obj in w.company.by_kind["Invoice"]]
+    assert len(refs) == len(set(refs))
+
+
+def test_a_message_that_never_reached_quickbooks_is_looked_up_and_sent_once() -> None:
+    w = world()
+    seed(w, invoices=2)
+    w.connector.faults = Faults(rates={"drop_request": 1.0}, seed=5)
+    assert w.run().ended is Ending.REQUEST_LOST
+    w.connector.faults = Faults()
+    w.run()
+    w.run()
+    assert set(w.states("invoice").values()) == {SyncState.SYNCED}
+    assert len(w.company.by_kind["Customer"]) == 2
+    assert len(w.company.by_kind["Invoice"]) == 2
+
+
+def test_records_locked_in_quickbooks_wait_for_the_next_update_while_the_others_go_on() -> None:
+    w = world()
+    seed(w, invoices=0)
+    w.run()
+    for n in range(1, 21):
+        w.push("invoice", f"inv-{n}", {"customer_id": "c-1", "lines": [{"item_id": "i-1", "amount": "10"}]})
+    w.company.lock_records(0.3, seed=7)
+    first = w.run()
+    assert first.ended is Ending.DONE
+    states = w.states("invoice")
+    waiting = [i for i, s in states.items() if s is SyncState.PENDING]
+    assert waiting, "some invoice was locked"
+    assert any(s is SyncState.SYNCED for s in states.values())
+    for record_id in waiting:
+        assert "retrying at the next run" in w.get("invoice", record_id).history[-1].detail
+    w.company.lock_records(0.0)
+    w.run()
+    assert set(w.states("invoice").values()) == {SyncState.SYNCED}
+    assert len(w.company.by_kind["Invoice"]) == 20

@@ -60,8 +60,11 @@ log = logging.getLogger(__name__)
 # size (a 3-line InvoiceAdd is about 1.3 kB, far below API Gateway's 10 MB and Lambda's 6 MB).
 BATCH_MAX = 250
 # A Web Connector session holds the tenant's run between callbacks; every callback renews it. A session that
-# stops calling (the PC went off) frees the tenant after this long.
-LEASE = timedelta(minutes=5)
+# stops calling (the PC went off, QuickBooks was closed) frees the tenant after this long, so the next
+# scheduled update (every 10 minutes by default) finds it free; one that comes sooner is told "busy". Longer
+# than QuickBooks takes to run one message; were it ever shorter, the next session would settle that message
+# as unanswered (its records looked up, never written twice) and its late answer would be left unapplied.
+LEASE = timedelta(minutes=3)
 # Each callback plans and stores for at most this long: API Gateway gives the function 30 s.
 CALLBACK_BUDGET = timedelta(seconds=15)
 PROFILE = EditionProfile(
