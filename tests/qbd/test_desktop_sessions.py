@@ -99,9 +99,7 @@ def guids(w: DesktopWorld, kind: str) -> list[str]:
     return [g for obj in w.company.by_kind.get(kind, []) for g in obj.fields.get("ExternalGUID", [])]
 
 
-def test_an_invoice_edited_in_quickbooks_then_updated_by_the_host_is_reread_and_modified_in_the_same_update() -> (
-    None
-):
+def test_an_invoice_edited_in_quickbooks_then_updated_by_the_host_is_reread_and_modified_at_once() -> None:
     w = world()
     seed(w, invoices=1)
     w.run()
