@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 
 from local.qbd.webconnector import Ending, Faults
@@ -39,9 +40,13 @@ def test_pending_records_are_written_to_quickbooks_in_one_update_dependencies_fi
     assert set(w.states("customer").values()) == {SyncState.SYNCED}
     assert set(w.states("invoice").values()) == {SyncState.SYNCED}
     assert w.states("item") == {"i-1": SyncState.SYNCED}
-    # names and items in the first message, the invoices (which need their ids) in the second
+    # who has the new names, asked first; then names and items; the invoices (which need their ids) last
     kinds = [[r.tag for r in read_message(m).requests] for m in w.messages]
-    assert kinds == [["CustomerAddRq", "CustomerAddRq", "ItemServiceAddRq"], ["InvoiceAddRq", "InvoiceAddRq"]]
+    assert kinds == [
+        ["ItemQueryRq", "CustomerQueryRq", "VendorQueryRq", "EmployeeQueryRq", "OtherNameQueryRq"],
+        ["CustomerAddRq", "CustomerAddRq", "ItemServiceAddRq"],
+        ["InvoiceAddRq", "InvoiceAddRq"],
+    ]
     invoice = w.get("invoice", "inv-1")
     held = w.company.objects[invoice.quickbooks_id or ""]
     assert held.spec.kind == "Invoice"
@@ -70,7 +75,7 @@ def test_receive_response_answers_a_percentage_below_100_until_the_last_message(
     percents = [c.result for c in run.calls if c.operation == "receiveResponseXML"]
     assert percents[-1] == 100
     assert all(isinstance(p, int) and 0 <= p < 100 for p in percents[:-1])
-    assert len(percents) == 2
+    assert len(percents) == 3
 
 
 def test_a_tenant_with_nothing_to_send_is_told_none_and_sends_nothing() -> None:
@@ -93,6 +98,15 @@ def test_records_pending_before_the_update_and_unpended_stay_out_of_quickbooks()
         "inv-5": SyncState.SYNCED,
     }
     assert len(w.company.by_kind["Invoice"]) == 3
+
+
+def on_the_second_message(kind: str) -> Faults:
+    """The fault, first drawn for the second message of an update (the first asks who has the new names)."""
+    for candidate in range(1000):
+        draws = random.Random(f"{candidate}:{kind}")
+        if draws.random() >= 0.5 > draws.random():
+            return Faults(rates={kind: 0.5}, seed=candidate)
+    raise AssertionError("no seed")
 
 
 def guids(w: DesktopWorld, kind: str) -> list[str]:
@@ -129,7 +143,7 @@ def test_an_invoice_edited_in_quickbooks_then_updated_by_the_host_is_reread_and_
 def test_answers_lost_after_quickbooks_committed_are_looked_up_and_never_written_twice() -> None:
     w = world()
     seed(w, invoices=6)
-    w.connector.faults = Faults(rates={"drop_answer": 1.0}, seed=1)
+    w.connector.faults = on_the_second_message("drop_answer")
     lost = w.run()
     assert lost.ended is Ending.ANSWER_DROPPED
     assert set(w.states("customer").values()) == {SyncState.SYNCING}  # committed, not confirmed
@@ -141,14 +155,15 @@ def test_answers_lost_after_quickbooks_committed_are_looked_up_and_never_written
     assert len(guids(w, "Customer")) == len(set(guids(w, "Customer"))) == 2
     assert len(guids(w, "Invoice")) == len(set(guids(w, "Invoice"))) == 6
     assert len(w.company.by_kind["ItemService"]) == 1
-    look_ups = [r.tag for m in w.messages for r in read_message(m).requests if r.tag.endswith("QueryRq")]
+    # after the names were asked for: one look-up per unconfirmed create, matched on its ExternalGUID
+    look_ups = [r.tag for m in w.messages[2:] for r in read_message(m).requests if r.tag.endswith("QueryRq")]
     assert look_ups == ["CustomerQueryRq", "CustomerQueryRq", "ItemQueryRq"]
 
 
 def test_a_session_killed_mid_message_leaves_no_duplicate_and_the_next_updates_finish() -> None:
     w = world()
     seed(w, invoices=12)
-    w.connector.faults = Faults(rates={"kill_mid_message": 1.0}, seed=3)
+    w.connector.faults = on_the_second_message("kill_mid_message")
     killed = w.run()
     assert killed.ended is Ending.SESSION_KILLED
     w.connector.faults = Faults()
@@ -193,3 +208,56 @@ def test_records_locked_in_quickbooks_wait_for_the_next_update_while_the_others_
     w.run()
     assert set(w.states("invoice").values()) == {SyncState.SYNCED}
     assert len(w.company.by_kind["Invoice"]) == 20
+
+
+def adds(w: DesktopWorld, tag: str) -> int:
+    return sum(1 for m in w.messages for r in read_message(m).requests if r.tag == tag)
+
+
+def test_a_customer_named_like_a_vendor_fails_with_rename_naming_the_vendor_and_no_add_is_sent() -> None:
+    w = world()
+    vendor = w.company.add_entry("Vendor", "Acme Supplies")
+    w.push("customer", "c-acme", {"display_name": "Acme Supplies"})
+    run = w.run()
+    assert run.ended is Ending.DONE, run.message
+    failed = w.get("customer", "c-acme")
+    assert failed.state is SyncState.FAILED
+    assert failed.failure is not None
+    assert failed.failure.actions == ("rename",)
+    assert f"a vendor (QuickBooks id {vendor})" in failed.failure.message
+    assert "'Acme Supplies'" in failed.failure.message
+    assert adds(w, "CustomerAddRq") == 0
+    assert run.result_of("closeConnection") == "qbsync: 0 sent, 0 synced, 1 failed"
+
+
+def test_with_the_rename_policy_a_customer_named_like_an_employee_is_created_once_with_a_suffix() -> None:
+    w = world(name_clash_policy="rename_with_suffix")
+    w.company.add_entry("Employee", "Grace Hopper", FirstName="Grace", LastName="Hopper")
+    w.push("customer", "c-grace", {"display_name": "Grace Hopper"})
+    w.run()
+    renamed = w.get("customer", "c-grace")
+    assert renamed.state is SyncState.SYNCED
+    assert renamed.quickbooks_name == "Grace Hopper (2)"
+    assert [c.name for c in w.company.by_kind["Customer"]] == ["Grace Hopper (2)"]
+    assert adds(w, "CustomerAddRq") == 1
+
+
+def test_a_name_taken_between_the_check_and_the_add_is_still_caught_by_quickbooks() -> None:
+    w = world()
+    w.push("customer", "c-1", {"display_name": "Late Comer"})
+    real = w.desktop.codec.encode
+
+    def vendor_enters_it_meanwhile(*args: object, **kwargs: object) -> object:
+        encoded = real(*args, **kwargs)  # type: ignore[arg-type]
+        if "CustomerAddRq" in encoded.message and not w.company.find("Vendor", "Late Comer"):
+            w.company.add_entry("Vendor", "Late Comer")
+        return encoded
+
+    w.desktop.codec.encode = vendor_enters_it_meanwhile  # type: ignore[method-assign]
+    w.run()
+    failed = w.get("customer", "c-1")
+    assert failed.state is SyncState.FAILED
+    assert failed.failure is not None
+    assert failed.failure.code == "3100"
+    assert "a vendor" in failed.failure.message
+    assert w.company.find("Customer", "Late Comer") is None

@@ -72,6 +72,7 @@ ACTIVATE_IN_QUICKBOOKS = "make_active_in_quickbooks"
 class FollowUpKind(StrEnum):
     REREAD = "reread"  # its QuickBooks version is out of date: read the object again, then re-apply
     NAME_HOLDERS = "name_holders"  # its name is taken: find who holds it, then apply the name-clash policy
+    NAME_FREE = "name_free"  # its name was checked before its create and nobody holds it: create it
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,9 @@ class EditionProfile:
     # A record QuickBooks answered "try later" (RETRY_LATER) pauses the whole run (Online: throttling), or
     # only waits for the next run while the others go on (Desktop: someone has it open in QuickBooks).
     record_retry_pauses_run: bool = True
+    # Whether a new name is looked up before its create (Desktop: a name taken in the one list of names is
+    # refused with 3100 only after QuickBooks tried it, and a clash is cheaper to find out by asking first).
+    check_names_first: bool = False
 
 
 @dataclass(frozen=True)

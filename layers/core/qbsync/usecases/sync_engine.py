@@ -301,7 +301,12 @@ class SyncEngine:
         run.rounds += 1
         look_ups = [w for w in ready if _unconfirmed(w.record)]
         rereads = [w for w in ready if _follow_up(w.record) is FollowUpKind.REREAD]
-        holders = [w for w in ready if _follow_up(w.record) is FollowUpKind.NAME_HOLDERS]
+        holders = [
+            w
+            for w in ready
+            if _follow_up(w.record) is FollowUpKind.NAME_HOLDERS
+            or (self.profile.check_names_first and _unchecked_name(w))
+        ]
         if look_ups or rereads or holders:
             # Answered before anything of the round is written; the round is then planned again.
             m = run.batch_max
@@ -517,6 +522,10 @@ class SyncEngine:
         policy = settings.name_clash_policy
         again = record.copy()
         again.follow_up = None
+        if record.follow_up is None and not holders:  # asked before its create: the name is free
+            again.follow_up = FollowUp(FollowUpKind.NAME_FREE, "")
+            again.move(SyncState.PENDING, now, f"nobody in QuickBooks has the name {name!r}")
+            return again
         if policy is NameClashPolicy.LINK_EXISTING and same_kind:
             linked = self.store.find_by_quickbooks_id(
                 record.tenant_id, record.record_type, same_kind[0].quickbooks_id
@@ -592,6 +601,19 @@ class SyncEngine:
 def _unconfirmed(record: SyncRecord) -> bool:
     """Sent before without a known outcome: it may be in QuickBooks already, so it is looked up first."""
     return bool(record.attempts) and record.operation is Operation.UPSERT and not record.quickbooks_id
+
+
+def _unchecked_name(write: Write) -> bool:
+    """A create of a name not yet asked for (a job's name is its own under its parent: never asked)."""
+    record = write.record
+    return (
+        record.operation is Operation.UPSERT
+        and record.quickbooks_id is None
+        and not record.attempts
+        and record.follow_up is None
+        and bool(_name_field(record))
+        and getattr(write.model, "parent_id", None) is None
+    )
 
 
 def _follow_up(record: SyncRecord) -> FollowUpKind | None:

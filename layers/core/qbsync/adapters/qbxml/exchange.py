@@ -68,7 +68,11 @@ LEASE = timedelta(minutes=3)
 # Each callback plans and stores for at most this long: API Gateway gives the function 30 s.
 CALLBACK_BUDGET = timedelta(seconds=15)
 PROFILE = EditionProfile(
-    batch_max=BATCH_MAX, lease=LEASE, run_budget=CALLBACK_BUDGET, record_retry_pauses_run=False
+    batch_max=BATCH_MAX,
+    lease=LEASE,
+    run_budget=CALLBACK_BUDGET,
+    record_retry_pauses_run=False,
+    check_names_first=True,
 )
 LOOK_BACK = timedelta(days=1)  # a look-up by modified date starts this long before the record's last change
 
@@ -104,24 +108,9 @@ class QbxmlCodec:
         entries: list[ExchangeEntry] = []
         refused: dict[str, Failure] = {}
 
-        def add(
-            request: Any, write: Write, asked: Asked, op: Op, *, entity: str = "", name: str = ""
-        ) -> None:
+        def add(request: Any, write: Write, asked: Asked, op: Op) -> None:
             requests.append(request)
-            record = write.record
-            entries.append(
-                ExchangeEntry(
-                    request.get("requestID"),
-                    asked,
-                    record.record_type,
-                    record.record_id,
-                    record.revision,
-                    record.state.value,
-                    op.value,
-                    name=name or (write.name or ""),
-                    entity=entity,
-                )
-            )
+            entries.append(_entry(request, write, asked, op))
 
         def next_id() -> str:
             return str(len(requests) + 1)
@@ -151,11 +140,18 @@ class QbxmlCodec:
             add(_look_up(write, next_id()), write, Asked.LOOK_UP, Op.QUERY)
         for write in batch.rereads:
             add(_reread(write, next_id()), write, Asked.REREAD, Op.QUERY)
-        for write in batch.name_holders:
-            lists = _ITEM_LISTS if write.record.record_type == "item" else _PEOPLE_LISTS
+        # Who holds each name: one query per list for all the batch's names (FullName repeated).
+        for lists, writes in (
+            (_ITEM_LISTS, [w for w in batch.name_holders if w.record.record_type == "item"]),
+            (_PEOPLE_LISTS, [w for w in batch.name_holders if w.record.record_type != "item"]),
+        ):
+            if not writes:
+                continue
+            names = list(dict.fromkeys(w.name or "" for w in writes))
             for entity, reported in lists:
-                query = rq.list_query(entity, next_id(), full_names=[write.name or ""], include=_ID_RETURNS)
-                add(query, write, Asked.NAME_HOLDERS, Op.QUERY, entity=reported)
+                query = rq.list_query(entity, next_id(), full_names=names, include=_ID_RETURNS)
+                requests.append(query)
+                entries.extend(_entry(query, w, Asked.NAME_HOLDERS, Op.QUERY, reported) for w in writes)
         message = envelope.message(requests, new_message_set_id=message_set_id) if requests else ""
         return Encoded(message, tuple(entries), refused)
 
@@ -198,10 +194,13 @@ class QbxmlCodec:
                 found[key] = _ours(batch.tenant_id, write, response.rets)
             elif entry.asked is Asked.REREAD:
                 current[key] = _found(write.record.record_type, response.rets[0]) if response.rets else None
-            else:
+            else:  # the query asked for every name of the batch: this entry's name's holders
                 asked_holders.add(entry.name)
+                wanted = entry.name.casefold()
                 holders.setdefault(entry.name, []).extend(
-                    _found(entry.entity, ret, ret.full_name or ret.name or "") for ret in response.rets
+                    _found(entry.entity, ret, ret.full_name or ret.name or "")
+                    for ret in response.rets
+                    if (ret.full_name or ret.name or "").casefold() == wanted
                 )
         return Outcomes(
             written=written,
@@ -209,6 +208,21 @@ class QbxmlCodec:
             current=current,
             holders={name: tuple(holders.get(name, ())) for name in asked_holders},
         )
+
+
+def _entry(request: Any, write: Write, asked: Asked, op: Op, entity: str = "") -> ExchangeEntry:
+    record = write.record
+    return ExchangeEntry(
+        request.get("requestID"),
+        asked,
+        record.record_type,
+        record.record_id,
+        record.revision,
+        record.state.value,
+        op.value,
+        name=write.name or "",
+        entity=entity,
+    )
 
 
 def _op(write: Write) -> Op:
