@@ -130,6 +130,7 @@ class Processor:
         if write:
             fault = c.faults.roll()
             if fault is not None:
+                c.counters["locked"] += 1
                 label, name = target_label(c, tag, request)
                 raise Status(fault, messages.locked(fault, label, name))
 

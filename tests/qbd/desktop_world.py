@@ -62,7 +62,8 @@ class DesktopWorld:
     service: WebConnectorService
     company: Company
     connector: SimulatedWebConnector
-    messages: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # every qbXML message handed out
+    message_bytes: list[int] = field(default_factory=list)  # each as sent: inside its SOAP envelope
 
     @classmethod
     def create(
@@ -144,6 +145,8 @@ class DesktopWorld:
             if call.operation == "sendRequestXML" and isinstance(result, str) and result:
                 self.messages.append(result)
             body, status = soap.build_response(call.operation, result), 200
+            if call.operation == "sendRequestXML" and isinstance(result, str) and result:
+                self.message_bytes.append(len(body))
         return Response(body, status=status, content_type=soap.CONTENT_TYPE)(environ, start_response)
 
     # ------------------------------------------------------------------ the host app's side
