@@ -545,13 +545,16 @@ def linked_txns(obj: Obj) -> list[Value]:
 
 
 def applied_values(application: Application_) -> dict[str, list[Value]]:
+    """An AppliedToTxnRet: the invoice, and the cash the payment applies to it as a positive Amount (the
+    captured ReceivePaymentRet: 112.35 of a 112.35 payment); the credits used towards it are LinkedTxn with
+    negative amounts, as an invoice's LinkedTxn shows a payment."""
     target = application.target
     values: dict[str, list[Value]] = {
         "TxnID": [target.id],
         "TxnType": [target.spec.kind],
         "TxnDate": [target.text("TxnDate") or ""],
         "BalanceRemaining": [amount(books.balance_remaining(target))],
-        "Amount": [amount(-application.amount)],
+        "Amount": [amount(application.amount)],
     }
     if target.text("RefNumber"):
         values["RefNumber"] = [target.text("RefNumber")]

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from local.qbd.company import Company
-from tests.qbd.qbxml import PARSER, customer_add, named_add, run, service_item
+from tests.qbd.qbxml import PARSER, Answer, customer_add, named_add, run, service_item
 from tests.qbxml_reference import CAPTURES, requires_captures
 
 pytestmark = requires_captures
@@ -139,7 +139,8 @@ def test_customer_query_with_an_iterator_has_the_captured_shape() -> None:
     assert answer.responses[0].get("iteratorRemainingCount") == "18"
 
 
-def test_receive_payment_query_has_the_captured_shape() -> None:
+def captured_payment_answer() -> Answer:
+    """The captured ReceivePaymentQuery's payment entered in the simulated company, and its query's answer."""
     company = Company()
     session = company.open_session()
     run(session, customer_add("Greg F"), service_item("Repair", "112.35"))
@@ -157,11 +158,15 @@ def test_receive_payment_query_has_the_captured_shape() -> None:
         method="Visa",
         ref_number="101",
     )
-    answer = run(
+    return run(
         session,
         '<ReceivePaymentQueryRq requestID="UmVjZWl2ZVBheW1lbnRRdWVyeXwyNDg0LTEyNjM0OTkyMzE=">'
         "<IncludeLineItems>true</IncludeLineItems></ReceivePaymentQueryRq>",
     )
+
+
+def test_receive_payment_query_has_the_captured_shape() -> None:
+    answer = captured_payment_answer()
 
     # The capture's CreditCardTxnInfo breaks the schema (NOTES.md §5.3); card data is not kept here.
     assert_same(
@@ -178,6 +183,17 @@ def test_receive_payment_query_has_the_captured_shape() -> None:
             }
         ),
     )
+
+
+def test_receive_payment_query_writes_the_captured_amounts_with_their_signs() -> None:
+    """The cash a payment applies to an invoice is a positive AppliedToTxnRet Amount, as in the capture."""
+    capture = captured("qbxml_gem__receive_payment_query_rs.xml")[0]
+    answer = captured_payment_answer()
+
+    paths = ("TotalAmount", "UnusedPayment", "AppliedToTxnRet/BalanceRemaining", "AppliedToTxnRet/Amount")
+    assert [answer.text(f"ReceivePaymentRet/{path}") for path in paths] == [
+        capture.findtext(f"ReceivePaymentRet/{path}") for path in paths
+    ]  # 112.35, 0.00, 0.00, 112.35
 
 
 def test_account_query_has_the_captured_shape() -> None:
