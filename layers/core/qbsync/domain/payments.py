@@ -32,6 +32,9 @@ class ReceivedPayment:
     lines: tuple[AppliedLine, ...]
     voided: bool  # QuickBooks keeps a voided payment with its amounts at 0 and "Voided" in PrivateNote
     last_updated: datetime | None
+    # The payment method's name when QuickBooks gives it (Desktop: PaymentMethodRef/FullName); Online gives
+    # only its id, which the relay looks up.
+    method_name: str | None = None
 
 
 class PaymentSource(Protocol):

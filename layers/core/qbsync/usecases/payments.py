@@ -1,17 +1,21 @@
 """Payments recorded in QuickBooks, told to the host app as events.
 
-Two paths lead here: a webhook's `qbo.entity_changed` job for one Payment, and the scheduled Change Data
-Capture pull that catches what a webhook missed. Both end in `PaymentRelay.relay`, which tells each change of
-a payment once: `payment.received` the first time, `payment.updated` when its SyncToken moved,
-`payment.voided` when it was voided, `payment.deleted` when it is gone. A compare-and-set on what was last
-told makes the two paths (and redeliveries) agree on who tells.
+Online has two paths here: a webhook's `qbo.entity_changed` job for one Payment, and the scheduled Change
+Data Capture pull that catches what a webhook missed. Desktop has one: each Web Connector session reads the
+payments changed since the cursor (`window`) through the qbXML codec (adapters/qbxml/payments.py) and hands
+them to `ingest`, as `pull` does with what Online's Change Data Capture gives. Every path ends in
+`PaymentRelay.relay` (or `_deleted`), which tells each change of a payment once: `payment.received` the first
+time, `payment.updated` when its SyncToken (Desktop: EditSequence) moved, `payment.voided` when it was voided,
+`payment.deleted` when it is gone. A compare-and-set on what was last told makes the paths (and
+redeliveries) agree on who tells.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from qbsync.domain.connections import EventPublisher
@@ -35,9 +39,19 @@ OVERLAP = timedelta(minutes=5)
 _TXN_TYPES = {"Invoice": "invoice", "CreditMemo": "credit_memo"}
 
 
+@dataclass(frozen=True)
+class PaymentWindow:
+    """The payments to read for one tenant: changed since `since`, told under `settings`."""
+
+    settings: SyncSettings
+    since: datetime
+
+
 @dataclass
 class PaymentRelay:
-    source: PaymentSource
+    # Online's reader (webhook reads, Change Data Capture, method names by id). Desktop has none: its
+    # payments come back through the Web Connector session, named, and go straight to `ingest`.
+    source: PaymentSource | None
     log: PaymentLog
     records: RecordStore
     settings: SettingsRepository
@@ -51,33 +65,58 @@ class PaymentRelay:
             return None
         if operation == "Delete":
             return self._deleted(tenant_id, quickbooks_id)
-        payment = self.source.read_payment(tenant_id, quickbooks_id)
+        payment = self._online().read_payment(tenant_id, quickbooks_id)
         if payment is None:
             return self._deleted(tenant_id, quickbooks_id)
         return self.relay(tenant_id, settings, payment)
 
     def pull(self, tenant_id: str) -> int:
-        """Change Data Capture since the last pull; the cursor moves only once every change is told."""
+        """Online's Change Data Capture since the last pull; the cursor moves once every change is told."""
+        window = self.window(tenant_id, lookback=CDC_LOOKBACK_MAX)
+        if window is None:
+            return 0
+        payments, deleted, server_time = self._online().changed_payments(tenant_id, window.since)
+        return self.ingest(tenant_id, window.settings, payments, deleted, server_time)
+
+    def window(self, tenant_id: str, *, lookback: timedelta | None = None) -> PaymentWindow | None:
+        """What to read: None when the tenant does not sync payments back, else its settings and the time to
+        read changes from: the cursor less OVERLAP, or FIRST_PULL back the first time; never more than
+        `lookback` back when the source cannot look further (Online's Change Data Capture)."""
         _, settings = settings_in_force(self.settings, tenant_id)
         if not settings.sync_payments_from_quickbooks:
-            return 0
+            return None
         now = self.clock.now()
-        since = self.log.pulled_until(tenant_id) or now - FIRST_PULL
-        since = max(since - OVERLAP, now - CDC_LOOKBACK_MAX)
-        payments, deleted, server_time = self.source.changed_payments(tenant_id, since)
+        since = (self.log.pulled_until(tenant_id) or now - FIRST_PULL) - OVERLAP
+        if lookback is not None:
+            since = max(since, now - lookback)
+        return PaymentWindow(settings, since)
+
+    def ingest(
+        self,
+        tenant_id: str,
+        settings: SyncSettings,
+        payments: Iterable[ReceivedPayment],
+        deleted_ids: Iterable[str],
+        until: datetime,
+        *,
+        complete: bool = True,
+    ) -> int:
+        """Tell each payment read (`relay`) and each deleted one (`_deleted`); then, when this was the last
+        page of the read (`complete`), move the cursor to `until`, the time the read covers up to. A page
+        that is not the last tells, but leaves the cursor: a read cut short starts again from it, and what
+        it tells twice is dropped by the compare-and-set. The cursor never moves back."""
         sent = sum(1 for p in payments if self.relay(tenant_id, settings, p))
-        sent += sum(1 for quickbooks_id in deleted if self._deleted(tenant_id, quickbooks_id))
-        self.log.advance(tenant_id, server_time)
+        sent += sum(1 for quickbooks_id in deleted_ids if self._deleted(tenant_id, quickbooks_id))
+        if complete:
+            self.log.advance(tenant_id, until)
         return sent
 
     def relay(self, tenant_id: str, settings: SyncSettings, payment: ReceivedPayment) -> str | None:
         if self.records.find_by_quickbooks_id(tenant_id, "payment", payment.quickbooks_id) is not None:
             return None  # the host app sent this payment itself
-        method = (
-            self.source.payment_method_name(tenant_id, payment.method_quickbooks_id)
-            if payment.method_quickbooks_id
-            else None
-        )
+        method = payment.method_name
+        if method is None and payment.method_quickbooks_id and self.source is not None:
+            method = self.source.payment_method_name(tenant_id, payment.method_quickbooks_id)
         if not _method_synced(settings, method):
             return None
         before = self.log.told(tenant_id, payment.quickbooks_id)
@@ -96,6 +135,11 @@ class PaymentRelay:
             extra={"tenant_id": tenant_id, "event": kind, "quickbooks_id": payment.quickbooks_id},
         )
         return kind
+
+    def _online(self) -> PaymentSource:
+        if self.source is None:
+            raise RuntimeError("this relay has no PaymentSource: Desktop payments come in through ingest")
+        return self.source
 
     def _deleted(self, tenant_id: str, quickbooks_id: str) -> str | None:
         before = self.log.told(tenant_id, quickbooks_id)
