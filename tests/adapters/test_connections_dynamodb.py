@@ -15,7 +15,16 @@ from qbsync.adapters.connections_dynamodb import (
     DynamoTokenStore,
 )
 from qbsync.adapters.kms import KmsCipher
-from qbsync.domain.connections import Connection, ConnectionProblem, ConnectionStatus, OAuthState, TokenSet
+from qbsync.domain.connections import (
+    Connection,
+    ConnectionProblem,
+    ConnectionRepository,
+    ConnectionStatus,
+    DesktopCompany,
+    OAuthState,
+    TokenSet,
+)
+from tests.unit.connection_fakes import InMemoryConnections
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TOKENS = TokenSet(
@@ -83,6 +92,51 @@ def test_connection_round_trip(aws_env: LocalStack, table: str) -> None:
     )
     repo.put(connection)
     assert repo.get("acme") == connection
+
+
+DESKTOP = Connection(
+    "acme-qbd",
+    ConnectionStatus.CONNECTED,
+    company_name="Acme Plumbing & Heating",
+    connected_since=NOW,
+    last_error=ConnectionProblem("quickbooks_not_open", "could not open", "start QuickBooks"),
+    changed_at=NOW,
+    desktop=DesktopCompany(
+        file_path="C:\\Company Files\\Acme Plumbing & Heating.QBW",
+        product_name="QuickBooks Pro 2014",
+        quickbooks_version="24.0",
+        country="",
+        file_id="{C0FFEE00-1234-4ABC-8DEF-0123456789AB}",
+        last_run_at=NOW + timedelta(minutes=10),
+    ),
+)
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def connections(request: pytest.FixtureRequest) -> ConnectionRepository:
+    if request.param == "in-memory":
+        return InMemoryConnections()
+    aws_env: LocalStack = request.getfixturevalue("aws_env")
+    return DynamoConnectionRepository(boto3.client("dynamodb"), str(aws_env.ref("Table")))
+
+
+def test_a_desktop_connection_round_trips_with_what_quickbooks_said(
+    connections: ConnectionRepository,
+) -> None:
+    connections.put(DESKTOP)
+    assert connections.get("acme-qbd") == DESKTOP
+    disconnected = DESKTOP.moved(ConnectionStatus.DISCONNECTED, NOW, last_error=None)
+    connections.put(disconnected)
+    assert connections.get("acme-qbd") == disconnected
+
+
+def test_connected_desktop_tenants_are_not_listed_for_the_online_token_upkeep(
+    aws_env: LocalStack, table: str
+) -> None:
+    repo = DynamoConnectionRepository(boto3.client("dynamodb"), table)
+    repo.put(DESKTOP)
+    repo.put(Connection("acme-qbo", ConnectionStatus.CONNECTED, "9341", "Acme Books", NOW, None, NOW))
+    assert repo.connected_tenants(limit=10, cursor=None).items == ["acme-qbo"]
 
 
 def test_a_realm_is_claimed_by_one_tenant(aws_env: LocalStack, table: str) -> None:

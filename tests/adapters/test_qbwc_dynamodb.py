@@ -109,6 +109,20 @@ def test_a_credential_put_again_replaces_the_one_before(credentials: QbwcCredent
     assert credentials.find("acme-4") is None
 
 
+def test_a_deleted_credential_is_found_no_more_and_deleting_again_is_no_error(
+    credentials: QbwcCredentialStore,
+) -> None:
+    kept = QbwcCredential(username="other", tenant_id="other", password_hash=hash_password("pw"))
+    credentials.put(
+        QbwcCredential(username="acme-42", tenant_id="acme-42", password_hash=hash_password("pw"))
+    )
+    credentials.put(kept)
+    credentials.delete("acme-42")
+    credentials.delete("acme-42")
+    assert credentials.find("acme-42") is None
+    assert credentials.find("other") == kept
+
+
 def test_failures_in_a_row_are_counted_per_user_name(failures: QbwcLoginFailures) -> None:
     assert failures.recent("acme-42", T0) == 0
     for minute in range(3):

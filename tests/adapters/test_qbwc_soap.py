@@ -14,7 +14,9 @@ from qbsync.adapters.qbxml.hcp import read_company_facts
 from qbsync.qbwc import soap
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 from qbsync.qbwc.service import WebConnectorService
-from tests.unit.fakes import FixedClock
+from qbsync.usecases.desktop_connection import DesktopConnections
+from tests.unit.connection_fakes import InMemoryConnections, RecordingEvents
+from tests.unit.fakes import FixedClock, InMemorySettings, InMemoryTenants
 from tests.unit.qbwc_fakes import (
     InMemoryQbwcCredentials,
     InMemoryQbwcLoginFailures,
@@ -82,14 +84,18 @@ def test_every_logged_request_of_a_real_web_connector_parses() -> None:
 
 @needs_reference
 def test_every_logged_request_is_answered_by_the_service_without_a_fault() -> None:
-    sessions, clock = InMemoryQbwcSessions(), FixedClock()
+    credentials, sessions, clock = InMemoryQbwcCredentials(), InMemoryQbwcSessions(), FixedClock()
+    connections = DesktopConnections(
+        InMemoryTenants(), InMemoryConnections(), credentials, InMemorySettings(), RecordingEvents(), clock
+    )
     service = WebConnectorService(
-        InMemoryQbwcCredentials(),
+        credentials,
         sessions,
         clock,
         read_company_facts,
         failures=InMemoryQbwcLoginFailures(),
         desktop=in_memory_desktop_sync(sessions, clock),
+        connections=connections,
     )
     for body in logged_requests():
         request = soap.parse_request(body)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qbsync.adapters.qbxml.hcp import read_company_facts
+from qbsync.domain import qbwc
 from qbsync.domain.desktop import CompanyFacts, CompanyFactsUnreadableError
 from qbsync.qbwc import soap
 from tests.conftest import load_event
@@ -69,8 +70,10 @@ def test_the_sample_event_of_a_recent_quickbooks_is_accepted() -> None:
     facts = read_company_facts(soap.parse_request(body.encode()).params["strHCPResponse"])
     assert (facts.product_name, facts.highest_qbxml_version) == ("QuickBooks Desktop Pro 2024", (16, 0))
     assert facts.refusal() is None
-    # Its preferences say nothing of inventory or sales tax, and no FileID was written yet.
-    assert (facts.is_using_inventory, facts.taxable_code, facts.file_ids) == (None, None, ())
+    # Its preferences say nothing of inventory or sales tax; the FileID is the one the Web Connector wrote
+    # for the sample tenant acme-42 when its .qwc was added (guide p.36).
+    assert (facts.is_using_inventory, facts.taxable_code) == (None, None)
+    assert facts.file_id(qbwc.owner_id_of("acme-42")) == qbwc.file_id_of("acme-42")
 
 
 @pytest.mark.parametrize(

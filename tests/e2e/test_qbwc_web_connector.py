@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from qbsync import __version__
-from qbsync.domain.qbwc import hash_password
+from qbsync.domain.qbwc import file_id_of, hash_password, owner_id_of
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION
 from tests.qbwc_hcp import hcp_response, logged_hcp_response
 from tests.qbxml_reference import requires_captures
@@ -87,7 +87,8 @@ def test_a_whole_update_with_a_valid_login(stack: Any, web_connector: Any) -> No
     ticket, company_file = web_connector.authenticate("qbwc-e2e", "e2e-password")
     assert ticket
     assert company_file in ("", None)  # "": the company file open in QuickBooks
-    sent = web_connector.sendRequestXML(ticket, hcp_response(), "C:\\Acme.QBW", "US", 13, 0)
+    ours = ((owner_id_of("acme-42"), file_id_of("acme-42")),)  # written into the file when the .qwc was added
+    sent = web_connector.sendRequestXML(ticket, hcp_response(file_ids=ours), "C:\\Acme.QBW", "US", 13, 0)
     assert sent in ("", None)  # nothing to do yet: the Web Connector asks getLastError next
     assert web_connector.getLastError(ticket) == NOTHING_TO_DO
     assert web_connector.receiveResponseXML(ticket, "<QBXML/>", "", "") == 100

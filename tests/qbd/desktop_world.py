@@ -28,9 +28,11 @@ from qbsync.domain.tenants import Edition, Tenant
 from qbsync.qbwc import soap
 from qbsync.qbwc.errors import SoapFaultError
 from qbsync.qbwc.service import WebConnectorService
+from qbsync.usecases.desktop_connection import DesktopConnections
 from qbsync.usecases.desktop_sync import DesktopSync
 from qbsync.usecases.records import Records
 from qbsync.usecases.sync_engine import SyncEngine
+from tests.unit.connection_fakes import InMemoryConnections
 from tests.unit.engine_spec import RecordedEvents
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
 from tests.unit.qbwc_fakes import (
@@ -100,6 +102,7 @@ class DesktopWorld:
             read_company_facts,
             failures=InMemoryQbwcLoginFailures(),
             desktop=desktop,
+            connections=DesktopConnections(tenants, InMemoryConnections(), credentials, repo, events, clock),
             sleep=lambda _seconds: None,
         )
         company = company or Company("Desk Books Co", clock=clock.now)

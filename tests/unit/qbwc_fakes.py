@@ -35,6 +35,9 @@ class InMemoryQbwcCredentials:
     def put(self, credential: QbwcCredential) -> None:
         self.items[credential.username] = credential
 
+    def delete(self, username: str) -> None:
+        self.items.pop(username, None)
+
     def register(self, username: str, tenant_id: str, password: str) -> QbwcCredential:
         credential = QbwcCredential(
             username=username, tenant_id=tenant_id, password_hash=hash_password(password)

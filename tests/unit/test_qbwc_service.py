@@ -15,9 +15,11 @@ from qbsync.domain import qbwc
 from qbsync.domain.qbwc import SESSION_TTL, hash_password, verify_password
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION, WebConnectorService
+from qbsync.usecases.desktop_connection import DesktopConnections
 from tests.qbwc_hcp import PRO_2006_VERSIONS, hcp_response, logged_hcp_response
 from tests.qbxml_reference import requires_captures
-from tests.unit.fakes import FixedClock
+from tests.unit.connection_fakes import InMemoryConnections, RecordingEvents
+from tests.unit.fakes import FixedClock, InMemorySettings, InMemoryTenants
 from tests.unit.qbwc_fakes import (
     InMemoryQbwcCredentials,
     InMemoryQbwcLoginFailures,
@@ -64,6 +66,9 @@ def service(
     failures: InMemoryQbwcLoginFailures,
     sleeper: RecordingSleeper,
 ) -> WebConnectorService:
+    connections = DesktopConnections(
+        InMemoryTenants(), InMemoryConnections(), credentials, InMemorySettings(), RecordingEvents(), clock
+    )
     return WebConnectorService(
         credentials,
         sessions,
@@ -71,6 +76,7 @@ def service(
         read_company_facts,
         failures=failures,
         desktop=in_memory_desktop_sync(sessions, clock),
+        connections=connections,
         sleep=sleeper.sleep,
     )
 
@@ -323,7 +329,8 @@ def test_a_quickbooks_qbsync_works_with_is_logged_and_has_nothing_to_do_yet(
 ) -> None:
     caplog.set_level(logging.INFO)
     ticket = login(service)
-    assert first_send(service, ticket, hcp_response()) == ""
+    ours = ((qbwc.owner_id_of("acme-42"), qbwc.file_id_of("acme-42")),)  # the file the .qwc was added to
+    assert first_send(service, ticket, hcp_response(file_ids=ours)) == ""
     assert service.call("getLastError", {"ticket": ticket}) == NOTHING_TO_DO
     (described,) = [r for r in caplog.records if r.getMessage() == "QuickBooks company"]
     assert described.levelno == logging.INFO
@@ -335,7 +342,7 @@ def test_a_quickbooks_qbsync_works_with_is_logged_and_has_nothing_to_do_yet(
     }
     assert described.__dict__["refusal"] is None
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert "c0ffee00" not in logged  # the company file's FileID is not logged
+    assert qbwc.file_id_of("acme-42").strip("{}") not in logged  # the company file's FileID is not logged
     assert PASSWORD not in logged
 
 

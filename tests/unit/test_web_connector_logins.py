@@ -16,9 +16,11 @@ from qbsync.domain.errors import ConflictError, NotFoundError
 from qbsync.domain.qbwc import verify_password
 from qbsync.domain.settings import SettingsVersion, SyncSettings
 from qbsync.domain.tenants import Edition, Tenant
+from qbsync.usecases.desktop_connection import DesktopConnections
 from qbsync.usecases.web_connector import WebConnectorLogins
 from tests.qbxml_reference import QBWC
-from tests.unit.fakes import InMemorySettings, InMemoryTenants
+from tests.unit.connection_fakes import InMemoryConnections, RecordingEvents
+from tests.unit.fakes import FixedClock, InMemorySettings, InMemoryTenants
 from tests.unit.qbwc_fakes import InMemoryQbwcCredentials
 
 BASE = "https://abc123.execute-api.eu-west-1.amazonaws.com"
@@ -49,7 +51,10 @@ def settings() -> InMemorySettings:
 def logins(
     tenants: InMemoryTenants, credentials: InMemoryQbwcCredentials, settings: InMemorySettings
 ) -> WebConnectorLogins:
-    return WebConnectorLogins(tenants, credentials, settings, write_qwc, "Acme Billing & Co")
+    connections = DesktopConnections(
+        tenants, InMemoryConnections(), credentials, settings, RecordingEvents(), FixedClock()
+    )
+    return WebConnectorLogins(tenants, credentials, settings, write_qwc, "Acme Billing & Co", connections)
 
 
 def elements(text: str) -> dict[str, str]:

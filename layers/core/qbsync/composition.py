@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from qbsync.adapters.qbo_http import QboClient
     from qbsync.qbwc.service import WebConnectorService
     from qbsync.usecases.connect import Onboarding
+    from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
     from qbsync.usecases.payments import PaymentRelay
     from qbsync.usecases.sync_engine import SyncEngine
@@ -151,6 +152,20 @@ class Container:
             read_company_facts,
             failures=DynamoQbwcLoginFailures(self._dynamodb, self.settings.table_name),
             desktop=self.desktop_sync,
+            connections=self.desktop_connections,
+        )
+
+    @cached_property
+    def desktop_connections(self) -> DesktopConnections:
+        from qbsync.usecases.desktop_connection import DesktopConnections
+
+        return DesktopConnections(
+            self.tenants,
+            self.connections,
+            self.qbwc_credentials,
+            self.tenant_settings,
+            self.events,
+            self.clock,
         )
 
     @cached_property
@@ -180,7 +195,12 @@ class Container:
         from qbsync.usecases.web_connector import WebConnectorLogins
 
         return WebConnectorLogins(
-            self.tenants, self.qbwc_credentials, self.tenant_settings, write_qwc, self.settings.app_name
+            self.tenants,
+            self.qbwc_credentials,
+            self.tenant_settings,
+            write_qwc,
+            self.settings.app_name,
+            self.desktop_connections,
         )
 
     @cached_property

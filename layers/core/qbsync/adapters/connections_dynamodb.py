@@ -1,10 +1,12 @@
-"""Storage of QuickBooks Online connections: tokens (KMS-encrypted, versioned), connection state,
+"""Storage of QuickBooks connections: tokens (KMS-encrypted, versioned), connection state (both editions),
 realm ownership, connect links and OAuth states (both by digest only, expiring through the table's TTL).
 
 Items:
 - `TENANT#{id}` / `QBO#TOKENS`: realm_id, access and refresh (ciphertexts), expiries, version (one refresh
   at a time: the lease on `QBO#TOKENS#LEASE`, adapters/lease_dynamodb.py)
-- `TENANT#{id}` / `QBO#CONNECTION`: status, realm_id, company_name, connected_since, last_error, changed_at
+- `TENANT#{id}` / `QBO#CONNECTION`: status, realm_id, company_name, connected_since, last_error, changed_at,
+  and for a Desktop tenant `desktop` (file_path, product_name, quickbooks_version, country, file_id,
+  last_run_at); listed in the `QBO#CONNECTED` index while an Online connection is connected
 - `REALM#{realm}` / `REALM`: tenant_id (read by the webhook receiver)
 - `CONNECTLINK#{sha256}` / `CONNECTLINK` and `OAUTHSTATE#{sha256}` / `OAUTHSTATE`: tenant_id, expires_at
 """
@@ -31,6 +33,7 @@ from qbsync.domain.connections import (
     Connection,
     ConnectionProblem,
     ConnectionStatus,
+    DesktopCompany,
     OAuthState,
     TokenSet,
 )
@@ -134,6 +137,7 @@ class DynamoConnectionRepository:
             else None,
             last_error=ConnectionProblem(error["code"], error["message"], error["action"]) if error else None,
             changed_at=datetime.fromisoformat(v["changed_at"]) if v.get("changed_at") else None,
+            desktop=_desktop(v["desktop"]) if v.get("desktop") else None,
         )
 
     def put(self, connection: Connection) -> None:
@@ -149,8 +153,11 @@ class DynamoConnectionRepository:
             if error
             else None,
             "changed_at": timestamp(connection.changed_at) if connection.changed_at else None,
+            "desktop": _desktop_values(connection.desktop) if connection.desktop else None,
         }
-        if connection.status is ConnectionStatus.CONNECTED:  # listed for the scheduled token upkeep
+        # Listed for the scheduled token upkeep and payment pull: Online connections only (a Desktop tenant
+        # has no tokens, and its payments come back through its Web Connector).
+        if connection.status is ConnectionStatus.CONNECTED and connection.desktop is None:
             item |= {"gsi1pk": CONNECTED_INDEX, "gsi1sk": connection.tenant_id}
         self._client.put_item(TableName=self._table, Item=to_item(item))
 
@@ -166,6 +173,28 @@ class DynamoConnectionRepository:
     def release_realm(self, realm_id: str, tenant_id: str) -> None:
         key = {"pk": f"REALM#{realm_id}", "sk": "REALM"}
         delete_if(self._client, self._table, key, "tenant_id = :tenant", values={":tenant": tenant_id})
+
+
+def _desktop_values(desktop: DesktopCompany) -> dict[str, str]:
+    return {
+        "file_path": desktop.file_path,
+        "product_name": desktop.product_name,
+        "quickbooks_version": desktop.quickbooks_version,
+        "country": desktop.country,
+        "file_id": desktop.file_id,
+        "last_run_at": timestamp(desktop.last_run_at),
+    }
+
+
+def _desktop(values: dict[str, str]) -> DesktopCompany:
+    return DesktopCompany(
+        file_path=values["file_path"],
+        product_name=values["product_name"],
+        quickbooks_version=values["quickbooks_version"],
+        country=values["country"],
+        file_id=values["file_id"],
+        last_run_at=datetime.fromisoformat(values["last_run_at"]),
+    )
 
 
 class DynamoConnectLinkStore:

@@ -67,6 +67,9 @@ class DynamoQbwcCredentialStore:
         }
         self._client.put_item(TableName=self._table, Item=to_item(item))
 
+    def delete(self, username: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=to_item(credential_key(username)))
+
 
 class DynamoQbwcLoginFailures:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:

@@ -1,4 +1,5 @@
-"""A tenant's connection to its QuickBooks Online company: its states, its tokens, and the ports it needs."""
+"""A tenant's connection to its QuickBooks company: its states, its tokens (Online), what the Web Connector's
+sessions said of the company (Desktop), and the ports it needs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ REFRESH_MARGIN = timedelta(minutes=5)
 # Intuit expires a refresh token after 100 days without use; the scheduled upkeep uses it long before.
 UPKEEP_AFTER = timedelta(days=7)
 CONNECT_LINK_TTL = timedelta(days=7)
+# A connected Desktop tenant's Web Connector is reported silent (`stale_since`) once this many of its
+# intervals passed without a run: one or two missed runs are a PC asleep or QuickBooks closed for a while;
+# three in a row mean nobody is collecting the tenant's records (the Desktop onboarding requirement: "a Web
+# Connector silent for three times its interval").
+STALE_AFTER_INTERVALS = 3
 OAUTH_STATE_TTL = timedelta(minutes=15)
 
 
@@ -36,6 +42,19 @@ class ConnectionProblem:
 
 
 @dataclass(frozen=True)
+class DesktopCompany:
+    """The QuickBooks Desktop company a tenant's Web Connector last worked with, as its first sendRequestXML
+    described it; `last_run_at` moves at every run after that."""
+
+    file_path: str  # strCompanyFileName: the company file open in QuickBooks
+    product_name: str  # "QuickBooks Pro 2014"
+    quickbooks_version: str  # QuickBooks' own release, MajorVersion.MinorVersion ("24.0")
+    country: str  # "US"
+    file_id: str  # the FileID DataExt under the tenant's OwnerID: which company file this is (guide p.36)
+    last_run_at: datetime
+
+
+@dataclass(frozen=True)
 class Connection:
     tenant_id: str
     status: ConnectionStatus = ConnectionStatus.NOT_CONNECTED
@@ -44,9 +63,18 @@ class Connection:
     connected_since: datetime | None = None
     last_error: ConnectionProblem | None = None
     changed_at: datetime | None = None
+    desktop: DesktopCompany | None = None  # Desktop tenants, once a session described the company
 
     def moved(self, status: ConnectionStatus, at: datetime, **changes: object) -> Connection:
         return replace(self, status=status, changed_at=at, **changes)  # type: ignore[arg-type]
+
+    def stale_since(self, interval: timedelta, now: datetime) -> datetime | None:
+        """When a connected Desktop tenant's Web Connector became silent: its last run plus
+        STALE_AFTER_INTERVALS intervals, once that is past at `now`; None otherwise."""
+        if self.status is not ConnectionStatus.CONNECTED or self.desktop is None:
+            return None
+        since = self.desktop.last_run_at + STALE_AFTER_INTERVALS * interval
+        return since if since <= now else None
 
 
 @dataclass(frozen=True)

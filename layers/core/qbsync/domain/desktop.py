@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # annotations only: the Web Connector's function imports this
 
 QBXML_VERSION = (13, 0)  # the qbXML version qbsync writes; a host must list it, or a later one
 SUPPORTED_COUNTRY = "US"
+TOO_OLD = "quickbooks_too_old"  # refusal codes, as connection problems name them
+UNSUPPORTED_EDITION = "unsupported_edition"
 UNREADABLE = (
     "qbsync could not read what QuickBooks reported about itself and this company file, so it sent nothing. "
     "{reason} Run the Web Connector again; if this keeps happening, contact the application's support."
@@ -65,25 +67,42 @@ class CompanyFacts:
         wanted = _guid_key(owner_id)
         return next((value for owner, value in self.file_ids if _guid_key(owner) == wanted), None)
 
+    def refusal_code(self) -> str | None:
+        """Why qbsync cannot work with this QuickBooks, as a code (`quickbooks_too_old`,
+        `unsupported_edition`); None when it can."""
+        highest = self.highest_qbxml_version
+        if highest is None or highest < QBXML_VERSION:
+            return TOO_OLD
+        if self.country != SUPPORTED_COUNTRY:
+            return UNSUPPORTED_EDITION
+        return None
+
     def refusal(self) -> str | None:
         """Why qbsync cannot work with this QuickBooks, in words for the Web Connector's status column; None
         when it can."""
         product = self.product_name or "a QuickBooks Desktop that does not give its name"
-        highest = self.highest_qbxml_version
-        if highest is None or highest < QBXML_VERSION:
+        code = self.refusal_code()
+        if code == TOO_OLD:
+            highest = self.highest_qbxml_version
             reads = f"reads qbXML up to {highest[0]}.{highest[1]}" if highest else "lists no qbXML version"
             return (
                 "QuickBooks Desktop 2014 or newer is needed (it reads qbXML "
                 f"{QBXML_VERSION[0]}.{QBXML_VERSION[1]}); this company file is open in {product}, which "
                 f"{reads}. Open it in a newer QuickBooks Desktop and run the Web Connector again."
             )
-        if self.country != SUPPORTED_COUNTRY:
+        if code == UNSUPPORTED_EDITION:
             edition = f"the {self.country} edition" if self.country else "an edition that gives no country"
             return (
                 "qbsync works with the US edition of QuickBooks Desktop for now; this company file is open "
                 f"in {product}, {edition}."
             )
         return None
+
+
+def same_guid(a: str, b: str) -> bool:
+    """Whether two GUIDs are the same, as QuickBooks and the Web Connector write them: case and braces do
+    not matter."""
+    return _guid_key(a) == _guid_key(b)
 
 
 def _guid_key(guid: str) -> str:

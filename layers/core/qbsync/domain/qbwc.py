@@ -244,6 +244,10 @@ class QbwcCredentialStore(Protocol):
     def put(self, credential: QbwcCredential) -> None:
         """Store the credential of its user name, replacing (retiring) the one stored before."""
 
+    def delete(self, username: str) -> None:
+        """Retire the credential of this user name (its Web Connector is then told nvu); no error when there
+        is none."""
+
 
 class QbwcLoginFailures(Protocol):
     """Wrong logins per user name, for `login_delay`; a row ends FAILURE_WINDOW after its last failure."""

@@ -4,8 +4,11 @@ Semantics follow the QBWC Programmer's Guide (v2.0, ch. 2 and 10). A valid login
 tenant has work (records to send, payments to read back): the session holds the tenant's sync run, and each
 sendRequestXML / receiveResponseXML pair carries one engine batch (usecases/desktop_sync.py). The first
 sendRequestXML of a session carries what QuickBooks says about itself (strHCPResponse); a QuickBooks qbsync
-cannot work with (older than qbXML 13.0, not the US edition, or a description that cannot be read) gets ""
-and getLastError says why, for the Web Connector to show; nothing is sent to it.
+cannot work with (older than qbXML 13.0, not the US edition, another company file than the one the Web
+Connector was set up with, or a description that cannot be read) gets "" and getLastError says why, for the
+Web Connector to show; nothing is sent to it. What the callbacks learn of the tenant's QuickBooks goes to its
+connection (usecases/desktop_connection.py): a refused password, the company, QuickBooks not open, the end of
+a run.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from qbsync.domain.ports import Clock
 from qbsync.domain.qbwc import QbwcCredentialStore, QbwcLoginFailures, QbwcSession, QbwcSessionStore
 from qbsync.qbwc.errors import SoapFaultError
 
-if TYPE_CHECKING:  # the use case (and the engine, pydantic) load with the composition root, on first use
+if TYPE_CHECKING:  # the use cases (and the engine, pydantic) load with the composition root, on first use
+    from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
 
 log = logging.getLogger(__name__)
@@ -73,6 +77,7 @@ class WebConnectorService:
         *,
         failures: QbwcLoginFailures,
         desktop: DesktopSync,
+        connections: DesktopConnections,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials = credentials
@@ -81,6 +86,7 @@ class WebConnectorService:
         self._company_facts = company_facts
         self._failures = failures
         self._desktop = desktop
+        self._connections = connections
         self._sleep = sleep
 
     def call(self, operation: str, params: Params) -> Result:
@@ -126,6 +132,7 @@ class WebConnectorService:
                 extra={"qbwc_user": username, "tenant_id": credential.tenant_id},
             )
             self._failures.add(username, self._clock.now())
+            self._connections.login_refused(credential.tenant_id)
             return ["", INVALID_USER]
         if recent_failures:
             self._failures.clear(username)
@@ -161,7 +168,7 @@ class WebConnectorService:
             },
         )
         if hcp_response.strip() and not session.progress.company_checked:
-            facts, refusal = self._company(session, hcp_response)
+            facts, refusal = self._company(session, hcp_response, company_file)
             if refusal is not None or facts is None:
                 self._sessions.set_last_error(ticket, refusal or "")
                 self._desktop.refused(session)
@@ -169,9 +176,11 @@ class WebConnectorService:
             session = self._desktop.company_checked(session, facts)
         return self._desktop.next_message(session)
 
-    def _company(self, session: QbwcSession, hcp_response: str) -> tuple[CompanyFacts | None, str | None]:
-        """What this session's QuickBooks says of itself, and why qbsync cannot work with it (None: it
-        can)."""
+    def _company(
+        self, session: QbwcSession, hcp_response: str, company_file: str
+    ) -> tuple[CompanyFacts | None, str | None]:
+        """What this session's QuickBooks says of itself, and why qbsync cannot work with it and this company
+        file (None: it can, and the tenant is connected to it)."""
         try:
             facts = self._company_facts(hcp_response)
         except CompanyFactsUnreadableError as exc:
@@ -180,7 +189,7 @@ class WebConnectorService:
                 extra={"tenant_id": session.tenant_id, "reason": str(exc)[:300]},
             )
             return None, UNREADABLE.format(reason=exc)
-        refusal = facts.refusal()
+        refusal = self._connections.company_seen(session.tenant_id, facts, company_file)
         log.log(
             logging.WARNING if refusal else logging.INFO,
             "QuickBooks refused: qbsync cannot work with it" if refusal else "QuickBooks company",
@@ -226,6 +235,8 @@ class WebConnectorService:
                 "qb_message": message[:500],
             },
         )
+        if session is not None:
+            self._connections.quickbooks_not_open(session.tenant_id, hresult, message)
         return STOP_CONNECTING
 
     def get_last_error(self, ticket: str) -> str:
@@ -237,13 +248,14 @@ class WebConnectorService:
 
     def close_connection(self, ticket: str) -> str:
         """The session's summary ("qbsync: 3 sent, 3 synced, 0 failed"), shown in the Web Connector's status
-        column; the tenant's run is given back."""
+        column; the tenant's run is given back and its connection notes the run."""
         session = self._session(ticket)
         if session is None:
             if self._ticket_is_plausible(ticket):
                 self._sessions.delete(ticket)
             return CLOSED
         summary = self._desktop.close(session)
+        self._connections.ran(session.tenant_id)
         self._sessions.delete(ticket)
         log.info("Web Connector session closed", extra={"tenant_id": session.tenant_id, "summary": summary})
         return summary

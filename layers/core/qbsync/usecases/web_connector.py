@@ -16,6 +16,7 @@ from qbsync.domain.ports import TenantRepository
 from qbsync.domain.qbwc import QbwcCredential, QbwcCredentialStore, QwcWriter
 from qbsync.domain.settings import SettingsRepository, SyncSettings
 from qbsync.domain.tenants import Edition, Tenant
+from qbsync.usecases.desktop_connection import DesktopConnections
 from qbsync.usecases.tenants import get_tenant
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,11 @@ class WebConnectorLogins:
     settings: SettingsRepository
     write_qwc: QwcWriter
     app_name: str
+    connections: DesktopConnections
 
     def issue(self, tenant_id: str, api_base_url: str) -> IssuedLogin:
-        """A new password for the tenant's Web Connector (the one before stops working) and its .qwc."""
+        """A new password for the tenant's Web Connector (the one before stops working) and its .qwc; the
+        connection is `connecting` until the Web Connector's first good session."""
         tenant = self._desktop_tenant(tenant_id)
         user_name = qbwc.user_name_of(tenant.id)
         password = qbwc.new_password()
@@ -48,6 +51,7 @@ class WebConnectorLogins:
             )
         )
         log.info("Web Connector login issued", extra={"tenant_id": tenant.id, "qbwc_user": user_name})
+        self.connections.login_issued(tenant.id)
         qwc = self._qwc_file(tenant, api_base_url)
         return IssuedLogin(user_name, password, self.write_qwc(qwc), qwc.run_every_minutes)
 
@@ -60,7 +64,8 @@ class WebConnectorLogins:
         tenant = self._desktop_tenant(tenant_id)
         if self.credentials.find(qbwc.user_name_of(tenant.id)) is None:
             raise NotFoundError(
-                f"Tenant {tenant_id!r} has no Web Connector login yet. Issue one with "
+                f"Tenant {tenant_id!r} has no Web Connector login (none was issued, or a disconnect retired "
+                f"it). Issue one with "
                 f"POST /v1/tenants/{tenant_id}/web-connector, or through the tenant's connect link."
             )
         return self.write_qwc(self._qwc_file(tenant, api_base_url))
