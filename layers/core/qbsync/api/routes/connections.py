@@ -1,4 +1,5 @@
-"""A tenant's QuickBooks Online connection: connect links for the tenant, status, and disconnect."""
+"""A tenant's QuickBooks connection: connect links for the tenant, status, and disconnect. Online and Desktop
+tenants share the states; a Desktop tenant's connection also says what its Web Connector found."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field
 from qbsync.api.handed import Handed
 from qbsync.api.models import TenantId, error_responses
 from qbsync.domain.connections import Connection, ConnectionStatus
+from qbsync.usecases.desktop_connection import DesktopConnection
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -53,6 +55,34 @@ class ConnectionOut(BaseModel):
         )
 
 
+class DesktopConnectionOut(ConnectionOut):
+    """A QuickBooks Desktop tenant's connection (`realm_id` is always null): what QuickBooks said of itself
+    at the Web Connector's last good session."""
+
+    company_file: str | None = Field(description="The company file open in QuickBooks (its path on the PC).")
+    product_name: str | None = Field(description='The QuickBooks product, e.g. "QuickBooks Pro 2014".')
+    quickbooks_version: str | None = Field(description='QuickBooks\' own release number, e.g. "24.0".')
+    country: str | None = Field(description='The edition\'s country: "US".')
+    last_run_at: datetime | None = Field(description="When the Web Connector last ran.")
+    stale_since: datetime | None = Field(
+        description="Set while the Web Connector has not run for 3 times its interval "
+        "(`web_connector_interval_minutes`): when that began. Nobody is collecting the tenant's records."
+    )
+
+    @classmethod
+    def of_desktop(cls, d: DesktopConnection) -> DesktopConnectionOut:
+        desktop = d.connection.desktop
+        return cls(
+            **ConnectionOut.of(d.connection).model_dump(),
+            company_file=desktop.file_path if desktop else None,
+            product_name=desktop.product_name if desktop else None,
+            quickbooks_version=desktop.quickbooks_version if desktop else None,
+            country=desktop.country if desktop else None,
+            last_run_at=desktop.last_run_at if desktop else None,
+            stale_since=d.stale_since,
+        )
+
+
 def public_base_url() -> str:
     """Where the API is reached from outside: API Gateway's domain (a custom domain when one is set)."""
     event = router.current_event
@@ -79,16 +109,40 @@ def create_connect_link(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> Re
 
 
 @router.get(
-    "/v1/tenants/<tenant_id>/connection", summary="The tenant's QuickBooks connection", tags=["connection"]
+    "/v1/tenants/<tenant_id>/connection",
+    summary="The tenant's QuickBooks connection",
+    description="A QuickBooks Desktop tenant's connection adds what its Web Connector found: the company "
+    "file, the QuickBooks product, version and country, the last run, and `stale_since` when it went silent.",
+    tags=["connection"],
+    responses={
+        200: {"description": "The connection; a Desktop tenant's with its Web Connector's findings"},
+        **error_responses({404: "Unknown tenant", 422: "Invalid input"}),
+    },
 )
-def get_connection(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> ConnectionOut:
+def get_connection(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> DesktopConnectionOut | ConnectionOut:
+    desktop = c.desktop_connections.connection(tenant_id)
+    if desktop is not None:
+        return DesktopConnectionOut.of_desktop(desktop)
     return ConnectionOut.of(c.onboarding.connection(tenant_id))
 
 
 @router.delete(
     "/v1/tenants/<tenant_id>/connection",
-    summary="Disconnect: revoke at Intuit and forget the tokens",
+    summary="Disconnect the tenant from QuickBooks",
+    description="QuickBooks Online: revoke the tokens at Intuit, forget them and free the company for "
+    "another tenant. QuickBooks Desktop: retire the Web Connector login (the Web Connector is then told "
+    "`nvu` and sends nothing more; issue a new login to connect again). Either way the connection becomes "
+    "`disconnected`; a tenant that never connected is left as it is.",
     tags=["connection"],
+    responses={
+        200: {"description": "The connection after the disconnect"},
+        **error_responses({404: "Unknown tenant", 422: "Invalid input"}),
+    },
 )
-def delete_connection(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> ConnectionOut:
+def delete_connection(
+    c: Handed, tenant_id: Annotated[TenantId, Path()]
+) -> DesktopConnectionOut | ConnectionOut:
+    desktop = c.desktop_connections.disconnect(tenant_id)
+    if desktop is not None:
+        return DesktopConnectionOut.of_desktop(desktop)
     return ConnectionOut.of(c.onboarding.disconnect(tenant_id))
