@@ -157,7 +157,7 @@ def test_the_captured_quickbooks_2006_gets_no_qbxml_and_the_connection_gives_the
     assert call("sendRequestXML", ticket, logged_hcp_response(), "C:\\Test Company.QBW", "US", 5, 0) == ""
     said = str(call("getLastError", ticket))
     assert said.startswith("QuickBooks Desktop 2014 or newer is needed")
-    assert call("closeConnection", ticket) == "OK"
+    assert call("closeConnection", ticket) == "qbsync: 0 sent, 0 synced, 0 failed"
     shown = connection(api, tenant)
     assert shown["status"] == "connecting"
     assert shown["last_error"]["code"] == "quickbooks_too_old"
