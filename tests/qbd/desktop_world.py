@@ -30,6 +30,7 @@ from qbsync.qbwc.errors import SoapFaultError
 from qbsync.qbwc.service import WebConnectorService
 from qbsync.usecases.desktop_connection import DesktopConnections
 from qbsync.usecases.desktop_sync import DesktopSync
+from qbsync.usecases.payments import PaymentRelay
 from qbsync.usecases.records import Records
 from qbsync.usecases.sync_engine import SyncEngine
 from tests.unit.connection_fakes import InMemoryConnections
@@ -41,7 +42,7 @@ from tests.unit.qbwc_fakes import (
     InMemoryQbwcLoginFailures,
     InMemoryQbwcSessions,
 )
-from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
+from tests.unit.sync_fakes import InMemoryPaymentLog, InMemoryRecordStore, InMemoryTenantLease
 
 TENANT = "desk-1"
 PASSWORD = "a web connector password"
@@ -94,7 +95,8 @@ class DesktopWorld:
         )
         credentials.register(qbwc.user_name_of(tenant_id), tenant_id, PASSWORD)
         engine = SyncEngine(store, PROFILE, repo, lease, events, clock)
-        desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, events, clock)
+        payments = PaymentRelay(None, InMemoryPaymentLog(), store, repo, events, clock)
+        desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, events, clock, payments)
         service = WebConnectorService(
             credentials,
             sessions,

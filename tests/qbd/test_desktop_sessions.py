@@ -78,8 +78,10 @@ def test_receive_response_answers_a_percentage_below_100_until_the_last_message(
     assert len(percents) == 3
 
 
-def test_a_tenant_with_nothing_to_send_is_told_none_and_sends_nothing() -> None:
+def test_a_tenant_with_nothing_to_send_is_told_none_once_its_company_was_seen() -> None:
     w = world()
+    first = w.run()  # not connected yet: the session reads QuickBooks' description of the company
+    assert first.operations[2:] == ["authenticate", "sendRequestXML", "getLastError", "closeConnection"]
     run = w.run()
     assert run.result_of("authenticate") == ["", "none"]
     assert w.messages == []
@@ -261,3 +263,61 @@ def test_a_name_taken_between_the_check_and_the_add_is_still_caught_by_quickbook
     assert failed.failure.code == "3100"
     assert "a vendor" in failed.failure.message
     assert w.company.find("Customer", "Late Comer") is None
+
+
+def test_payments_entered_in_quickbooks_come_back_once_each_through_the_next_updates() -> None:
+    w = world(sync_payments_from_quickbooks=True)
+    w.push("customer", "c-1", {"display_name": "Ada Lovelace"})
+    w.push("customer", "c-2", {"display_name": "Charles Babbage"})
+    w.push("item", "i-1", {"kind": "service", "name": "Consulting"})
+    for n in (1, 2, 3):
+        w.push("invoice", f"inv-{n}", {"customer_id": "c-1", "lines": [{"item_id": "i-1", "amount": "100"}]})
+    w.run()
+    assert set(w.states("invoice").values()) == {SyncState.SYNCED}
+    txn = {n: w.get("invoice", f"inv-{n}").quickbooks_id or "" for n in (1, 2, 3)}
+    early = w.company.receive_payment("Charles Babbage", Decimal("5"))
+    w.run()
+    assert [d["quickbooks_payment_id"] for d in w.events.of("payment.received")] == [early]
+
+    partial = w.company.receive_payment("Ada Lovelace", Decimal("40"), {txn[1]: Decimal("40")})
+    split = w.company.receive_payment(
+        "Ada Lovelace", Decimal("150"), {txn[2]: Decimal("100"), txn[3]: Decimal("50")}
+    )
+    unapplied = w.company.receive_payment("Charles Babbage", Decimal("20"))
+    w.company.delete_payment(early)
+    before = len(w.events.sent)
+    w.run()
+    told = w.events.sent[before:]
+    received = {d["quickbooks_payment_id"]: d for kind, _, d in told if kind == "payment.received"}
+    assert sorted(kind for kind, _, _ in told) == ["payment.deleted"] + ["payment.received"] * 3
+    assert set(received) == {partial, split, unapplied}
+    assert received[split]["invoice_ids"] == ["inv-2", "inv-3"]
+    assert received[partial]["invoice_ids"] == ["inv-1"]
+    assert received[partial]["customer_id"] == "c-1"
+    assert received[unapplied]["unapplied_amount"] == "20.00"
+    assert [d["quickbooks_payment_id"] for d in w.events.of("payment.deleted")] == [early]
+    for _ in range(2):
+        before = len(w.events.sent)
+        w.run()
+        assert [kind for kind, _, _ in w.events.sent[before:] if kind.startswith("payment.")] == []
+
+
+def test_payments_the_host_app_pushed_are_not_told_back() -> None:
+    w = world(sync_payments_from_quickbooks=True)
+    w.push("customer", "c-1", {"display_name": "Ada Lovelace"})
+    w.push("item", "i-1", {"kind": "service", "name": "Consulting"})
+    w.push("invoice", "inv-1", {"customer_id": "c-1", "lines": [{"item_id": "i-1", "amount": "100"}]})
+    w.run()
+    w.push(
+        "payment",
+        "p-1",
+        {
+            "customer_id": "c-1",
+            "total_amount": "100",
+            "applications": [{"invoice_id": "inv-1", "amount": "100"}],
+        },
+    )
+    w.run()
+    w.run()
+    assert w.get("payment", "p-1").state is SyncState.SYNCED
+    assert w.events.of("payment.received") == []

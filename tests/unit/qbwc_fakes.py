@@ -16,11 +16,13 @@ from qbsync.domain.qbwc import (
     hash_password,
     ticket_digest,
 )
+from qbsync.domain.settings import SettingsVersion, SyncSettings
 from qbsync.usecases.desktop_sync import DesktopSync
+from qbsync.usecases.payments import PaymentRelay
 from qbsync.usecases.sync_engine import SyncEngine
 from tests.unit.engine_spec import RecordedEvents
 from tests.unit.fakes import FixedClock, InMemorySettings
-from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
+from tests.unit.sync_fakes import InMemoryPaymentLog, InMemoryRecordStore, InMemoryTenantLease
 
 
 @dataclass
@@ -136,11 +138,23 @@ class InMemoryExchanges:
         return True
 
 
+class NoPaymentsBack(InMemorySettings):
+    """Every tenant's settings, defaults but for payments, which are not read back."""
+
+    def latest(self, tenant_id: str) -> SettingsVersion | None:
+        stored = super().latest(tenant_id)
+        if stored is not None:
+            return stored
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        return SettingsVersion(tenant_id, 1, at, SyncSettings(sync_payments_from_quickbooks=False))
+
+
 def in_memory_desktop_sync(sessions: InMemoryQbwcSessions, clock: FixedClock) -> DesktopSync:
-    """The Desktop driver over empty in-memory stores: the tenant has payments to read back (the default
-    setting), so a login opens a session, with nothing to write."""
-    store, settings, lease = InMemoryRecordStore(), InMemorySettings(), InMemoryTenantLease()
+    """The Desktop driver over empty in-memory stores: no records, and no payments read back."""
+    store, settings, lease = InMemoryRecordStore(), NoPaymentsBack(), InMemoryTenantLease()
     engine = SyncEngine(store, PROFILE, settings, lease, RecordedEvents(), clock)
+    events = RecordedEvents()
+    payments = PaymentRelay(None, InMemoryPaymentLog(), store, settings, events, clock)
     return DesktopSync(
-        engine, QbxmlCodec(), InMemoryExchanges(), sessions, store, settings, RecordedEvents(), clock
+        engine, QbxmlCodec(), InMemoryExchanges(), sessions, store, settings, events, clock, payments
     )

@@ -187,6 +187,23 @@ class Container:
             self.tenant_settings,
             self.events,
             self.clock,
+            self.desktop_payments,
+        )
+
+    @cached_property
+    def desktop_payments(self) -> PaymentRelay:
+        """Payments back from QuickBooks Desktop: read in Web Connector sessions, told through the same
+        relay as Online's."""
+        from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
+        from qbsync.usecases.payments import PaymentRelay
+
+        return PaymentRelay(
+            None,
+            DynamoPaymentLog(self._dynamodb, self.settings.table_name),
+            self.record_store,
+            self.tenant_settings,
+            self.events,
+            self.clock,
         )
 
     @cached_property

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: the Web Connector's function imports this module and no pydantic
+    from qbsync.domain.payments import ReceivedPayment
     from qbsync.domain.settings import SyncSettings
     from qbsync.domain.sync import Batch, EditionProfile, Failure, Outcomes
 
@@ -146,6 +147,7 @@ class Asked(StrEnum):
     LOOK_UP = "look_up"  # what an unconfirmed create made, if anything
     REREAD = "reread"  # the object as QuickBooks has it now
     NAME_HOLDERS = "name_holders"  # who holds a name
+    PAYMENTS = "payments"  # payments received or deleted in QuickBooks since the cursor (no record)
 
 
 class ExchangeState(StrEnum):
@@ -210,6 +212,17 @@ class ExchangeStore(Protocol):
         """Mark this exchange APPLIED or LOST if it is still the one kept and not closed yet."""
 
 
+@dataclass(frozen=True)
+class PaymentsRead:
+    """One page of payments read back: the payments and deletions, the time the read covers up to, and the
+    iterator of the next page (None after the last)."""
+
+    payments: tuple[ReceivedPayment, ...]
+    deleted_ids: tuple[str, ...]
+    until: datetime
+    iterator_id: str | None
+
+
 class DesktopCodec(Protocol):
     """Engine batches as qbXML messages and QuickBooks' answers as outcomes (adapters/qbxml/exchange.py)."""
 
@@ -228,3 +241,9 @@ class DesktopCodec(Protocol):
 
     def decode(self, batch: Batch, entries: Sequence[ExchangeEntry], answer: str) -> Outcomes:
         """What became of the batch, from QuickBooks' answer to the message `entries` describe."""
+
+    def encode_payments(self, since: datetime, *, message_set_id: str, iterator_id: str | None) -> Encoded:
+        """The message reading payments changed (and deleted) since `since`: the next page of an iterator."""
+
+    def decode_payments(self, entries: Sequence[ExchangeEntry], answer: str, since: datetime) -> PaymentsRead:
+        """The page QuickBooks answered; ValueError when it cannot be read or QuickBooks refused the read."""

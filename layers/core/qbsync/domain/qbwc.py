@@ -83,6 +83,9 @@ class SessionProgress:
     non_taxable_code: str | None = None
     finished: bool = False  # nothing more to send in this session: receiveResponseXML answered 100
     deferred: tuple[str, ...] = ()  # records QuickBooks told to try later ("invoice/i-1"): the next session
+    payments_read: bool = False  # the payments changed in QuickBooks were read back (or need not be)
+    payments_iterator: str | None = None  # the iterator of the next page of payments
+    payments_until: str | None = None  # ISO time the pages read so far cover up to
 
 
 @dataclass(frozen=True)

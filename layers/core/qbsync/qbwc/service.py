@@ -137,9 +137,12 @@ class WebConnectorService:
         if recent_failures:
             self._failures.clear(username)
         session = qbwc.new_session(credential, self._clock.now())
-        opened = self._desktop.open(session)
+        opened = self._desktop.open(
+            session, check_company=self._connections.awaits_company(session.tenant_id)
+        )
         if opened is Opened.NOTHING:
             log.info("Web Connector login: nothing to do", extra={"tenant_id": session.tenant_id})
+            self._connections.ran(session.tenant_id)  # the Web Connector is alive: not stale
             return ["", NO_WORK]
         if opened is Opened.BUSY:
             log.info("Web Connector login: another session runs", extra={"tenant_id": session.tenant_id})

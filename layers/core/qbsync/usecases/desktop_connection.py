@@ -110,6 +110,12 @@ class DesktopConnections:
         log.info("Desktop tenant disconnected", extra={"tenant_id": tenant_id})
         return self._shown(connection)
 
+    def awaits_company(self, tenant_id: str) -> bool:
+        """Whether the next session must look at the company even with nothing to send: the tenant is not
+        connected yet, or its last session found something wrong that only a session can clear."""
+        connection = self.connections.get(tenant_id)
+        return connection.status is not ConnectionStatus.CONNECTED or connection.last_error is not None
+
     def login_issued(self, tenant_id: str) -> None:
         """A Web Connector login was issued: `connecting` until its first good session. A connected tenant
         stays connected (its Web Connector needs the new password, which `login_refused` tells)."""

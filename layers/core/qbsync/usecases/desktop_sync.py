@@ -25,6 +25,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -34,6 +35,7 @@ from qbsync.domain.desktop import (
     CompanyFacts,
     DesktopCodec,
     Exchange,
+    ExchangeEntry,
     ExchangeState,
     ExchangeStore,
     Opened,
@@ -55,6 +57,7 @@ from qbsync.domain.sync import (
     WriteResult,
     ref_key,
 )
+from qbsync.usecases.payments import PaymentRelay
 from qbsync.usecases.settings import settings_in_force
 from qbsync.usecases.sync_engine import SyncEngine, SyncRun, TenantBusyError
 
@@ -80,13 +83,15 @@ class DesktopSync:
     settings: SettingsRepository
     events: EventPublisher
     clock: Clock
+    payments: PaymentRelay
 
     # ------------------------------------------------------------------ authenticate
 
-    def open(self, session: QbwcSession) -> Opened:
-        """Whether this new session (not stored yet) has work, and if so, the tenant's run for it."""
+    def open(self, session: QbwcSession, *, check_company: bool = False) -> Opened:
+        """Whether this new session (not stored yet) has work, and if so, the tenant's run for it.
+        `check_company`: it has, whatever is pending: QuickBooks' description of the company is wanted."""
         tenant_id = session.tenant_id
-        if not self._has_work(tenant_id):
+        if not check_company and not self._has_work(tenant_id):
             return Opened.NOTHING
         try:
             run = self.engine.begin(tenant_id, owner=ticket_digest(session.ticket))
@@ -133,9 +138,14 @@ class DesktopSync:
             return ""
         self._settle_left_over(run, session)
         progress = session.progress
+        if not progress.payments_read:
+            message = self._payments_message(session, run)
+            if message:
+                return message
+            progress = replace(progress, payments_read=True)
         settings = run.settings
         while (batch := self.engine.next_batch(run)) is not None:
-            exchange_id = "{" + str(uuid.uuid4()).upper() + "}"
+            exchange_id = _message_set_id()
             encoded = self.codec.encode(
                 batch, settings, message_set_id=exchange_id, sales_tax_codes=_tax_codes(progress)
             )
@@ -143,22 +153,7 @@ class DesktopSync:
                 self._settle_refused(run, batch, encoded.refused)
             if not encoded.message:
                 continue
-            self.exchanges.put(
-                Exchange(
-                    session.tenant_id,
-                    exchange_id,
-                    ticket_digest(session.ticket),
-                    ExchangeState.SENT,
-                    self.clock.now(),
-                    encoded.entries,
-                )
-            )
-            progress = replace(
-                _counted(progress, run),
-                messages=progress.messages + 1,
-                requests=progress.requests + len(encoded.entries),
-            )
-            self.sessions.save_progress(session.ticket, progress)
+            self._hand_out(replace(session, progress=progress), run, exchange_id, encoded.entries)
             log.info(
                 "qbXML message handed to the Web Connector",
                 extra={
@@ -171,6 +166,42 @@ class DesktopSync:
             return encoded.message
         self.sessions.save_progress(session.ticket, replace(_counted(progress, run), finished=True))
         return ""
+
+    def _payments_message(self, session: QbwcSession, run: SyncRun) -> str:
+        """The message reading payments back (the next page of them), or "" when there is none to read."""
+        window = self.payments.window(session.tenant_id)
+        if window is None:
+            return ""
+        exchange_id = _message_set_id()
+        encoded = self.codec.encode_payments(
+            window.since, message_set_id=exchange_id, iterator_id=session.progress.payments_iterator
+        )
+        self._hand_out(session, run, exchange_id, encoded.entries)
+        return encoded.message
+
+    def _hand_out(
+        self, session: QbwcSession, run: SyncRun, exchange_id: str, entries: tuple[ExchangeEntry, ...]
+    ) -> None:
+        """Store the exchange, then the session's progress, before the message is returned."""
+        self.exchanges.put(
+            Exchange(
+                session.tenant_id,
+                exchange_id,
+                ticket_digest(session.ticket),
+                ExchangeState.SENT,
+                self.clock.now(),
+                entries,
+            )
+        )
+        progress = session.progress
+        self.sessions.save_progress(
+            session.ticket,
+            replace(
+                _counted(progress, run),
+                messages=progress.messages + 1,
+                requests=progress.requests + len(entries),
+            ),
+        )
 
     def _settle_refused(self, run: SyncRun, batch: Batch, failures: Mapping[str, Failure]) -> None:
         writes = tuple(w for w in batch.writes if w.record.key in failures)
@@ -197,7 +228,11 @@ class DesktopSync:
         if run is None:
             return DONE
         if self.exchanges.answer(session.tenant_id, exchange.exchange_id, answer):
-            self._apply(run, replace(exchange, state=ExchangeState.ANSWERED, answer=answer))
+            answered = replace(exchange, state=ExchangeState.ANSWERED, answer=answer)
+            if _reads_payments(exchange):
+                session = self._apply_payments(session, answered) or session
+            else:
+                self._apply(run, answered)
         return self._percent(session, run)
 
     def answer_failed(self, session: QbwcSession, hresult: str, message: str) -> None:
@@ -281,15 +316,63 @@ class DesktopSync:
         if exchange is None:
             return
         if exchange.state is ExchangeState.ANSWERED:
-            self._apply(run, exchange)
+            if _reads_payments(exchange):
+                self._apply_payments(None, exchange)
+            else:
+                self._apply(run, exchange)
             return
         ours = exchange.ticket_digest == ticket_digest(session.ticket)
         if exchange.state is not ExchangeState.SENT or (ours and not closing):
             return
         if self.exchanges.close(session.tenant_id, exchange.exchange_id, ExchangeState.LOST):
             log.warning("an answer never came", extra={"tenant_id": session.tenant_id})
+            if _reads_payments(exchange):  # a read changes nothing: the next one starts from the cursor
+                return
             unknown = Fault(FaultAction.OUTCOME_UNKNOWN, "answer_lost", LOST)
             self.engine.settle(run, self._batch(exchange), Outcomes(fault=unknown, maybe_applied=True))
+
+    def _apply_payments(self, session: QbwcSession | None, exchange: Exchange) -> QbwcSession | None:
+        """Tell the host app of the payments a page brought back; after the last page of this session's read,
+        move the cursor. A page left over from another session tells, and leaves the cursor (its read is
+        started again from it)."""
+        tenant_id = exchange.tenant_id
+        window = self.payments.window(tenant_id)
+        progress = session.progress if session is not None else None
+        done = replace(progress, payments_read=True, payments_iterator=None) if progress else None
+        if window is not None:
+            try:
+                read = self.codec.decode_payments(exchange.entries, exchange.answer or "", window.since)
+            except ValueError as error:
+                log.warning(
+                    "payments could not be read back",
+                    extra={"tenant_id": tenant_id, "reason": str(error)[:300]},
+                )
+            else:
+                until = read.until
+                if progress is not None and progress.payments_until:
+                    until = max(until, datetime.fromisoformat(progress.payments_until))
+                last = read.iterator_id is None
+                told = self.payments.ingest(
+                    tenant_id,
+                    window.settings,
+                    read.payments,
+                    read.deleted_ids,
+                    until,
+                    complete=last and progress is not None,
+                )
+                log.info(
+                    "payments read back",
+                    extra={"tenant_id": tenant_id, "payments": len(read.payments), "told": told},
+                )
+                if progress is not None and not last:
+                    done = replace(
+                        progress, payments_iterator=read.iterator_id, payments_until=until.isoformat()
+                    )
+        self.exchanges.close(tenant_id, exchange.exchange_id, ExchangeState.APPLIED)
+        if session is None or done is None:
+            return session
+        self.sessions.save_progress(session.ticket, done)
+        return replace(session, progress=done)
 
     def _apply(self, run: SyncRun, exchange: Exchange) -> None:
         batch = self._batch(exchange)
@@ -324,6 +407,14 @@ class DesktopSync:
             rereads=tuple(parts[Asked.REREAD].values()),
             name_holders=tuple(parts[Asked.NAME_HOLDERS].values()),
         )
+
+
+def _message_set_id() -> str:
+    return "{" + str(uuid.uuid4()).upper() + "}"
+
+
+def _reads_payments(exchange: Exchange) -> bool:
+    return any(entry.asked is Asked.PAYMENTS for entry in exchange.entries)
 
 
 def _tax_codes(progress: SessionProgress) -> SalesTaxCodes | None:

@@ -74,6 +74,7 @@ from qbsync.usecases.settings import settings_in_force
 log = logging.getLogger(__name__)
 
 PAGE = 500
+MODELS_KEPT = 50_000  # parsed models kept between rounds (a few kB each); all dropped when exceeded
 MAX_ATTEMPTS = 5  # sends of one revision that QuickBooks answered "try later" before it is failed
 MAX_RENAMES = 20
 UNANSWERED_IN_A_ROW_MAX = 2  # batches left unanswered before the run pauses
@@ -196,6 +197,9 @@ class SyncEngine:
     runs: TenantLease
     events: EventPublisher
     clock: Clock
+    # Parsed models by (tenant, record key, revision): a revision's data never changes, and a run (a Web
+    # Connector session above all) plans the same records again and again.
+    _models: dict[tuple[str, str, int], BaseModel] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ the run
 
@@ -337,7 +341,7 @@ class SyncEngine:
         record whose stored data no longer parses fails with the reason; it stops no other record."""
         now = self.clock.now()
         changes = _Changes()
-        models = _parsed(candidates, changes, now)
+        models = self._parsed(candidates, changes, now)
         needed = {
             ref
             for record in candidates
@@ -375,6 +379,25 @@ class SyncEngine:
                 ready.append(Write(record, model, ids, _name(record, model)))
         self._store(run, run.tenant_id, changes)
         return ready
+
+    def _parsed(self, candidates: list[SyncRecord], changes: _Changes, now: datetime) -> dict[str, BaseModel]:
+        """Each record's canonical model, by key; a record whose stored data no longer parses (stored under
+        older rules) fails with the reason instead."""
+        if len(self._models) > MODELS_KEPT:
+            self._models.clear()
+        models: dict[str, BaseModel] = {}
+        for record in candidates:
+            cached = (record.tenant_id, record.key, record.revision)
+            model = self._models.get(cached)
+            if model is None:
+                try:
+                    model = parse_record(record.record_type, record.data)
+                except ValueError as error:  # pydantic's ValidationError is a ValueError
+                    changes.fail(record, _unreadable(error), now, answered=False)
+                    continue
+                self._models[cached] = model
+            models[record.key] = model
+        return models
 
     def _mark_syncing(self, run: SyncRun, chunk: list[Write]) -> list[Write]:
         now = self.clock.now()
@@ -622,18 +645,6 @@ def _follow_up(record: SyncRecord) -> FollowUpKind | None:
     if record.follow_up.kind is FollowUpKind.REREAD and not record.quickbooks_id:
         return None
     return record.follow_up.kind
-
-
-def _parsed(candidates: list[SyncRecord], changes: _Changes, now: datetime) -> dict[str, BaseModel]:
-    """Each record's canonical model, by key; a record whose stored data no longer parses (stored under
-    older rules) fails with the reason instead."""
-    models: dict[str, BaseModel] = {}
-    for record in candidates:
-        try:
-            models[record.key] = parse_record(record.record_type, record.data)
-        except ValueError as error:  # pydantic's ValidationError is a ValueError
-            changes.fail(record, _unreadable(error), now, answered=False)
-    return models
 
 
 def _wait(

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from qbsync.adapters.qbxml import envelope
+from qbsync.adapters.qbxml import payments as pay
 from qbsync.adapters.qbxml import requests as rq
 from qbsync.adapters.qbxml.mapping import (
     TXN_TYPES,
@@ -37,7 +38,7 @@ from qbsync.adapters.qbxml.mapping import (
 )
 from qbsync.adapters.qbxml.read import QbxmlReadError, Response, Ret, read_message
 from qbsync.adapters.qbxml.status import Op, fault_of
-from qbsync.domain.desktop import Asked, Encoded, ExchangeEntry
+from qbsync.domain.desktop import Asked, Encoded, ExchangeEntry, PaymentsRead
 from qbsync.domain.records import Customer
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import (
@@ -74,6 +75,11 @@ PROFILE = EditionProfile(
     record_retry_pauses_run=False,
     check_names_first=True,
 )
+# Payments are read from the cursor in the company's wall time, whose offset is not known to qbsync: the
+# read starts as if the company were at UTC-12, west of every US zone (Desktop tenants are US companies:
+# domain/desktop.SUPPORTED_COUNTRY). Further east it starts some hours early; the relay tells each change
+# once.
+PAYMENTS_OFFSET = timedelta(hours=-12)
 LOOK_BACK = timedelta(days=1)  # a look-up by modified date starts this long before the record's last change
 
 _LIST_ENTITIES = {"customer": "Customer", "vendor": "Vendor", "employee": "Employee"}
@@ -154,6 +160,38 @@ class QbxmlCodec:
                 entries.extend(_entry(query, w, Asked.NAME_HOLDERS, Op.QUERY, reported) for w in writes)
         message = envelope.message(requests, new_message_set_id=message_set_id) if requests else ""
         return Encoded(message, tuple(entries), refused)
+
+    def encode_payments(self, since: datetime, *, message_set_id: str, iterator_id: str | None) -> Encoded:
+        payments = pay.payment_query("1", since, utc_offset=PAYMENTS_OFFSET, iterator_id=iterator_id)
+        requests = [payments]
+        if iterator_id is None:  # the deletions once, with the first page
+            requests.append(
+                pay.payment_queries(
+                    since, utc_offset=PAYMENTS_OFFSET, payments_request_id="1", deleted_request_id="2"
+                )[1]
+            )
+        entries = tuple(
+            ExchangeEntry(r.get("requestID"), Asked.PAYMENTS, "payment", "", 0, "", Op.QUERY.value)
+            for r in requests
+        )
+        return Encoded(envelope.message(requests, new_message_set_id=message_set_id), entries, {})
+
+    def decode_payments(self, entries: Sequence[ExchangeEntry], answer: str, since: datetime) -> PaymentsRead:
+        read = read_message(answer)  # QbxmlReadError is a ValueError
+        first, *rest = [entry.request_id for entry in entries]
+        payments_page = read.response(first)
+        if payments_page is None or fault_of(payments_page.status, Op.QUERY) is not None:
+            status = payments_page.status if payments_page else None
+            raise ValueError(f"QuickBooks did not read the payments: {status}")
+        deleted_page = read.response(rest[0]) if rest else None
+        responses = [payments_page] + ([deleted_page] if deleted_page is not None else [])
+        remaining = payments_page.iterator_remaining_count
+        return PaymentsRead(
+            tuple(pay.received_payment(ret) for ret in payments_page.rets if ret.kind == pay.PAYMENT),
+            tuple(pay.deleted_payments(deleted_page)) if deleted_page is not None else (),
+            pay.latest_modified(responses, since),
+            payments_page.iterator_id if remaining else None,
+        )
 
     def decode(self, batch: Batch, entries: Sequence[ExchangeEntry], answer: str) -> Outcomes:
         try:
