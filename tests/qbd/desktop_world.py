@@ -65,6 +65,7 @@ class DesktopWorld:
     service: WebConnectorService
     company: Company
     connector: SimulatedWebConnector
+    settings_used: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)  # every qbXML message handed out
     message_bytes: list[int] = field(default_factory=list)  # each as sent: inside its SOAP envelope
 
@@ -108,6 +109,7 @@ class DesktopWorld:
             sleep=lambda _seconds: None,
         )
         company = company or Company("Desk Books Co", clock=clock.now)
+        world_settings = dict(settings)
         world = cls(
             tenant_id,
             clock,
@@ -124,6 +126,14 @@ class DesktopWorld:
             company,
             connector=None,  # type: ignore[arg-type]
         )
+        world.settings_used = world_settings
+        world.connector = world.connector_for(tenant_id, company, faults)
+        return world
+
+    def connector_for(
+        self, tenant_id: str, company: Company, faults: Faults | None = None
+    ) -> SimulatedWebConnector:
+        """The Web Connector of a tenant of this world, set up with its .qwc, in front of `company`."""
         qwc = Qwc.parse(
             qwc_text(
                 app_url="http://localhost/qbwc",
@@ -132,11 +142,17 @@ class DesktopWorld:
                 file_id=qbwc.file_id_of(tenant_id),
             )
         )
-        client = httpx.Client(transport=httpx.WSGITransport(app=world.wsgi), base_url="http://localhost")
-        world.connector = SimulatedWebConnector(
+        client = httpx.Client(transport=httpx.WSGITransport(app=self.wsgi), base_url="http://localhost")
+        return SimulatedWebConnector(
             qwc, PASSWORD, company, faults=faults, client=client, noop_pause_seconds=0
         )
-        return world
+
+    def add_tenant(self, tenant_id: str, company_name: str) -> SimulatedWebConnector:
+        """Another Desktop tenant of the same service, with its own company and Web Connector."""
+        self.tenants.add(Tenant(tenant_id, company_name, Edition.QBD, self.clock.now()))
+        self.settings.add(SettingsVersion(tenant_id, 1, self.clock.now(), SyncSettings(**self.settings_used)))
+        self.credentials.register(qbwc.user_name_of(tenant_id), tenant_id, PASSWORD)
+        return self.connector_for(tenant_id, Company(company_name, clock=self.clock.now))
 
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """/qbwc as the stack serves it: the product's SOAP codec around the service."""

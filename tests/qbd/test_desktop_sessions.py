@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 
 from local.qbd.webconnector import Ending, Faults
 from qbsync.adapters.qbxml.mapping import external_guid
 from qbsync.adapters.qbxml.read import read_message
 from qbsync.domain.sync import SyncState
+from qbsync.qbwc.service import UNKNOWN_SESSION
 from tests.qbd.desktop_world import DesktopWorld
 
 ACCOUNTS = {"default_income_account": "Sales", "default_expense_account": "Cost of Goods Sold"}
@@ -321,3 +324,45 @@ def test_payments_the_host_app_pushed_are_not_told_back() -> None:
     w.run()
     assert w.get("payment", "p-1").state is SyncState.SYNCED
     assert w.events.of("payment.received") == []
+
+
+def test_two_tenants_updating_at_once_each_write_only_to_their_own_company() -> None:
+    w = world()
+    other = w.add_tenant("desk-2", "Other Books Co")
+    w.push("customer", "c-1", {"display_name": "Ada Lovelace"})
+    outcome = w.records.upsert("desk-2", "customer", "c-1", {"display_name": "Grace Hopper"})
+    assert outcome.status == "created"
+    w.clock.advance(timedelta(minutes=10))
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda connector: connector.run_once(), [w.connector, other]))
+    assert [r.ended for r in runs] == [Ending.DONE, Ending.DONE]
+    assert [c.name for c in w.company.by_kind["Customer"]] == ["Ada Lovelace"]
+    assert [c.name for c in other.company.by_kind["Customer"]] == ["Grace Hopper"]
+    assert w.get("customer", "c-1").quickbooks_id in w.company.objects
+    grace = w.store.get("desk-2", "customer", "c-1")
+    assert grace is not None
+    assert grace.quickbooks_id in other.company.objects
+
+
+def test_a_ticket_works_only_for_its_own_session_and_not_once_closed() -> None:
+    w = world()
+    seed(w, invoices=1)
+    run = w.run()
+    ticket = run.result_of("authenticate")[0]  # type: ignore[index]
+    assert w.service.call("getLastError", {"ticket": ticket}) == UNKNOWN_SESSION
+    assert w.service.call("sendRequestXML", {"ticket": ticket}) == ""
+    assert w.service.call("receiveResponseXML", {"ticket": ticket, "response": "<QBXML/>"}) == -1
+
+
+def test_a_record_quickbooks_received_cannot_be_taken_back_until_its_outcome_is_known() -> None:
+    w = world()
+    seed(w, invoices=1)
+    w.connector.faults = on_the_second_message("drop_answer")
+    w.run()
+    [outcome] = w.records.unpend(w.tenant_id, [("customer", "c-1")])
+    assert outcome.status == "unchanged"
+    assert outcome.detail == "QuickBooks is receiving it right now; it can no longer be taken back."
+    w.connector.faults = Faults()
+    w.run()
+    assert w.get("customer", "c-1").state is SyncState.SYNCED
+    assert len(w.company.by_kind["Customer"]) == 2
