@@ -283,7 +283,12 @@ def start_desktop_demo(stack: RunningStack, *, run_on_schedule: bool = True) -> 
         c.tenant_settings,
         c.clock,
         tenant_id=DEMO_QBD_TENANT,
-        settings=SyncSettings(web_connector_interval_minutes=DEMO_QBD_RUN_EVERY_MINUTES),
+        settings=SyncSettings(
+            web_connector_interval_minutes=DEMO_QBD_RUN_EVERY_MINUTES,
+            default_income_account="Sales",  # the demo company's accounts, for items that name none
+            default_expense_account="Cost of Goods Sold",
+            default_asset_account="Inventory Asset",
+        ),
     )
     issued = c.web_connector_logins.issue(DEMO_QBD_TENANT, stack.api_url)
     connector_id, connector = stack.qbd.desktop.add_connector(
