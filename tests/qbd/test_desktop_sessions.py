@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
+from local.qbd.books import lines_total
 from local.qbd.webconnector import Ending, Faults
 from qbsync.adapters.qbxml.mapping import external_guid
 from qbsync.adapters.qbxml.read import read_message
@@ -366,3 +367,31 @@ def test_a_record_quickbooks_received_cannot_be_taken_back_until_its_outcome_is_
     w.run()
     assert w.get("customer", "c-1").state is SyncState.SYNCED
     assert len(w.company.by_kind["Customer"]) == 2
+
+
+def test_a_bill_receives_its_purchase_order_line_by_line_in_the_update_that_creates_both() -> None:
+    w = world(default_expense_account="Cost of Goods Sold")
+    w.push("vendor", "v-1", {"display_name": "Acme Supplies"})
+    w.push("item", "i-1", {"kind": "non_inventory", "name": "Gloves", "purchase_cost": "2.5"})
+    w.push(
+        "purchase_order",
+        "po-1",
+        {"vendor_id": "v-1", "lines": [{"item_id": "i-1", "quantity": "100", "rate": "2.5"}]},
+    )
+    w.push(
+        "bill",
+        "b-1",
+        {"vendor_id": "v-1", "purchase_order_id": "po-1",
+         "lines": [{"account": "Office Supplies", "amount": "12.5"},
+                   {"item_id": "i-1", "quantity": "100", "rate": "2.5"}]},
+    )  # fmt: skip
+    run = w.run()
+    assert run.ended is Ending.DONE, run.message
+    assert w.get("bill", "b-1").state is SyncState.SYNCED
+    tags = [[r.tag for r in read_message(m).requests] for m in w.messages]
+    assert ["PurchaseOrderQueryRq"] in tags
+    assert tags.index(["PurchaseOrderQueryRq"]) < tags.index(["BillAddRq"])
+    order = w.company.objects[w.get("purchase_order", "po-1").quickbooks_id or ""]
+    assert [line.fields["ReceivedQuantity"] for line in order.lines] == [["100"]]
+    bill = w.company.objects[w.get("bill", "b-1").quickbooks_id or ""]
+    assert lines_total(bill) == Decimal("262.50")

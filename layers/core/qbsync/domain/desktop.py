@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -120,6 +121,16 @@ class SalesTaxCodes:
     non_taxable: str = "Non"
 
 
+@dataclass(frozen=True)
+class OrderLine:
+    """A purchase order line as QuickBooks has it (PurchaseOrderLineRet): what a bill's item line can be
+    linked to, and how much of it is still to be received."""
+
+    txn_line_id: str
+    item_list_id: str | None
+    open_quantity: Decimal
+
+
 class CompanyFactsReader(Protocol):
     def __call__(self, hcp_response: str) -> CompanyFacts:
         """The facts in a strHCPResponse; CompanyFactsUnreadableError when they cannot be read."""
@@ -148,6 +159,7 @@ class Asked(StrEnum):
     REREAD = "reread"  # the object as QuickBooks has it now
     NAME_HOLDERS = "name_holders"  # who holds a name
     PAYMENTS = "payments"  # payments received or deleted in QuickBooks since the cursor (no record)
+    ORDER_LINES = "order_lines"  # a purchase order's lines, for the bills to link to (`entity`: its TxnID)
 
 
 class ExchangeState(StrEnum):
@@ -236,8 +248,17 @@ class DesktopCodec(Protocol):
         *,
         message_set_id: str,
         sales_tax_codes: SalesTaxCodes | None,
+        order_lines: Mapping[str, Sequence[OrderLine]],
     ) -> Encoded:
-        """The message carrying the batch, what each of its requests is for, and the writes left out."""
+        """The message carrying the batch, what each of its requests is for, and the writes left out.
+        `order_lines`: the lines of purchase orders read in this session, by TxnID, for new bills to link."""
+
+    def encode_order_reads(self, order_ids: Sequence[str], *, message_set_id: str) -> Encoded:
+        """The message reading these purchase orders' lines (by TxnID)."""
+
+    def decode_order_reads(self, entries: Sequence[ExchangeEntry], answer: str) -> dict[str, list[OrderLine]]:
+        """Each purchase order's lines by TxnID (none for one QuickBooks no longer has); ValueError when the
+        answer cannot be read."""
 
     def decode(self, batch: Batch, entries: Sequence[ExchangeEntry], answer: str) -> Outcomes:
         """What became of the batch, from QuickBooks' answer to the message `entries` describe."""

@@ -86,6 +86,7 @@ class SessionProgress:
     payments_read: bool = False  # the payments changed in QuickBooks were read back (or need not be)
     payments_iterator: str | None = None  # the iterator of the next page of payments
     payments_until: str | None = None  # ISO time the pages read so far cover up to
+    order_lines: str = ""  # purchase orders' lines read in this session, for new bills: JSON by TxnID
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,13 @@ again by whoever comes next; the engine's saves are conditional, so nothing is a
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import ValidationError
 
@@ -39,6 +41,7 @@ from qbsync.domain.desktop import (
     ExchangeState,
     ExchangeStore,
     Opened,
+    OrderLine,
     SalesTaxCodes,
 )
 from qbsync.domain.ports import Clock
@@ -50,6 +53,7 @@ from qbsync.domain.sync import (
     Failure,
     Fault,
     FaultAction,
+    Operation,
     Outcomes,
     RecordStore,
     SyncState,
@@ -143,11 +147,22 @@ class DesktopSync:
             if message:
                 return message
             progress = replace(progress, payments_read=True)
+        orders = self._orders_to_read(session.tenant_id, progress)
+        if orders:
+            exchange_id = _message_set_id()
+            encoded = self.codec.encode_order_reads(orders, message_set_id=exchange_id)
+            self._hand_out(replace(session, progress=progress), run, exchange_id, encoded.entries)
+            return encoded.message
+        lines = _order_lines(progress)
         settings = run.settings
         while (batch := self.engine.next_batch(run)) is not None:
             exchange_id = _message_set_id()
             encoded = self.codec.encode(
-                batch, settings, message_set_id=exchange_id, sales_tax_codes=_tax_codes(progress)
+                batch,
+                settings,
+                message_set_id=exchange_id,
+                sales_tax_codes=_tax_codes(progress),
+                order_lines=lines,
             )
             if encoded.refused:
                 self._settle_refused(run, batch, encoded.refused)
@@ -166,6 +181,61 @@ class DesktopSync:
             return encoded.message
         self.sessions.save_progress(session.ticket, replace(_counted(progress, run), finished=True))
         return ""
+
+    def _orders_to_read(self, tenant_id: str, progress: SessionProgress) -> list[str]:
+        """The purchase orders (TxnIDs) whose lines new bills will link to and this session has not read:
+        QuickBooks knows what of each line is still to be received, so they are read in the session that
+        adds the bill."""
+        ordered: set[str] = set()
+        cursor: str | None = None
+        while True:
+            page = self.records.list(tenant_id, "bill", SyncState.PENDING, 500, cursor)
+            for bill in page.items:
+                order_id = bill.data.get("purchase_order_id")
+                if (
+                    bill.quickbooks_id is None
+                    and bill.operation is Operation.UPSERT
+                    and isinstance(order_id, str)
+                ):
+                    ordered.add(order_id)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        if not ordered:
+            return []
+        orders = self.records.get_many(
+            tenant_id, [("purchase_order", order_id) for order_id in sorted(ordered)]
+        )
+        known = _order_lines(progress)
+        return sorted(
+            order.quickbooks_id
+            for order in orders.values()
+            if order.quickbooks_id
+            and order.state in (SyncState.SYNCED, SyncState.LOCKED)
+            and order.quickbooks_id not in known
+        )[: self.engine.profile.batch_max]
+
+    def _apply_order_reads(self, session: QbwcSession | None, exchange: Exchange) -> QbwcSession | None:
+        """Keep the purchase orders' lines an answer brought, for this session's bills."""
+        self.exchanges.close(exchange.tenant_id, exchange.exchange_id, ExchangeState.APPLIED)
+        if session is None:
+            return None
+        try:
+            read = self.codec.decode_order_reads(exchange.entries, exchange.answer or "")
+        except ValueError as error:
+            log.warning(
+                "purchase orders could not be read",
+                extra={"tenant_id": exchange.tenant_id, "reason": str(error)[:300]},
+            )
+            read = {entry.entity: [] for entry in exchange.entries}  # the bills go unlinked rather than never
+        known = {**_order_lines(session.progress), **read}
+        stored = {
+            txn_id: [[line.txn_line_id, line.item_list_id, str(line.open_quantity)] for line in lines]
+            for txn_id, lines in known.items()
+        }
+        progress = replace(session.progress, order_lines=json.dumps(stored, separators=(",", ":")))
+        self.sessions.save_progress(session.ticket, progress)
+        return replace(session, progress=progress)
 
     def _payments_message(self, session: QbwcSession, run: SyncRun) -> str:
         """The message reading payments back (the next page of them), or "" when there is none to read."""
@@ -229,8 +299,11 @@ class DesktopSync:
             return DONE
         if self.exchanges.answer(session.tenant_id, exchange.exchange_id, answer):
             answered = replace(exchange, state=ExchangeState.ANSWERED, answer=answer)
-            if _reads_payments(exchange):
+            asked = _asked(exchange)
+            if asked is Asked.PAYMENTS:
                 session = self._apply_payments(session, answered) or session
+            elif asked is Asked.ORDER_LINES:
+                session = self._apply_order_reads(session, answered) or session
             else:
                 self._apply(run, answered)
         return self._percent(session, run)
@@ -316,8 +389,11 @@ class DesktopSync:
         if exchange is None:
             return
         if exchange.state is ExchangeState.ANSWERED:
-            if _reads_payments(exchange):
+            asked = _asked(exchange)
+            if asked is Asked.PAYMENTS:
                 self._apply_payments(None, exchange)
+            elif asked is Asked.ORDER_LINES:
+                self._apply_order_reads(None, exchange)
             else:
                 self._apply(run, exchange)
             return
@@ -326,7 +402,7 @@ class DesktopSync:
             return
         if self.exchanges.close(session.tenant_id, exchange.exchange_id, ExchangeState.LOST):
             log.warning("an answer never came", extra={"tenant_id": session.tenant_id})
-            if _reads_payments(exchange):  # a read changes nothing: the next one starts from the cursor
+            if _asked(exchange) in (Asked.PAYMENTS, Asked.ORDER_LINES):  # a read changed nothing
                 return
             unknown = Fault(FaultAction.OUTCOME_UNKNOWN, "answer_lost", LOST)
             self.engine.settle(run, self._batch(exchange), Outcomes(fault=unknown, maybe_applied=True))
@@ -413,8 +489,20 @@ def _message_set_id() -> str:
     return "{" + str(uuid.uuid4()).upper() + "}"
 
 
-def _reads_payments(exchange: Exchange) -> bool:
-    return any(entry.asked is Asked.PAYMENTS for entry in exchange.entries)
+def _asked(exchange: Exchange) -> Asked | None:
+    """PAYMENTS or ORDER_LINES for a message of the session's own reads; None for an engine batch's."""
+    kinds = {entry.asked for entry in exchange.entries}
+    return next((kind for kind in (Asked.PAYMENTS, Asked.ORDER_LINES) if kind in kinds), None)
+
+
+def _order_lines(progress: SessionProgress) -> dict[str, list[OrderLine]]:
+    if not progress.order_lines:
+        return {}
+    stored = json.loads(progress.order_lines)
+    return {
+        txn_id: [OrderLine(str(line_id), item, Decimal(quantity)) for line_id, item, quantity in lines]
+        for txn_id, lines in stored.items()
+    }
 
 
 def _tax_codes(progress: SessionProgress) -> SalesTaxCodes | None:

@@ -29,16 +29,10 @@ from typing import Any
 from qbsync.adapters.qbxml import envelope
 from qbsync.adapters.qbxml import payments as pay
 from qbsync.adapters.qbxml import requests as rq
-from qbsync.adapters.qbxml.mapping import (
-    TXN_TYPES,
-    OrderLine,
-    SalesTaxCodes,
-    external_guid,
-    to_qbxml,
-)
+from qbsync.adapters.qbxml.mapping import TXN_TYPES, external_guid, order_lines, to_qbxml
 from qbsync.adapters.qbxml.read import QbxmlReadError, Response, Ret, read_message
 from qbsync.adapters.qbxml.status import Op, fault_of
-from qbsync.domain.desktop import Asked, Encoded, ExchangeEntry, PaymentsRead
+from qbsync.domain.desktop import Asked, Encoded, ExchangeEntry, OrderLine, PaymentsRead, SalesTaxCodes
 from qbsync.domain.records import Customer
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import (
@@ -52,6 +46,7 @@ from qbsync.domain.sync import (
     Outcomes,
     Write,
     WriteResult,
+    ref_key,
 )
 
 log = logging.getLogger(__name__)
@@ -91,6 +86,8 @@ _PEOPLE_LISTS = (
     ("OtherName", "name on QuickBooks' Other Names list"),
 )
 _ITEM_LISTS = (("Item", "item"),)
+# A purchase order's lines as a bill links them: each line's id, item, quantities and whether it was closed.
+ORDER_RETURNS = ("TxnID", "PurchaseOrderLineRet")
 _ID_RETURNS = ("ListID", "TxnID", "EditSequence", "Name", "FullName", "RefNumber", "ExternalGUID")
 
 
@@ -108,7 +105,7 @@ class QbxmlCodec:
         *,
         message_set_id: str,
         sales_tax_codes: SalesTaxCodes | None,
-        order_lines: Mapping[str, Sequence[OrderLine]] | None = None,
+        order_lines: Mapping[str, Sequence[OrderLine]],
     ) -> Encoded:
         requests: list[Any] = []
         entries: list[ExchangeEntry] = []
@@ -122,9 +119,12 @@ class QbxmlCodec:
             return str(len(requests) + 1)
 
         for write in batch.writes:
-            lines = None
-            if order_lines is not None and write.record.record_type == "bill":
-                lines = order_lines.get(write.record.key)
+            order_id = getattr(write.model, "purchase_order_id", None)
+            lines = (
+                None
+                if order_id is None
+                else order_lines.get(write.ids.get(ref_key("purchase_order", order_id), ""))
+            )
             try:
                 request = to_qbxml(
                     write,
@@ -175,6 +175,30 @@ class QbxmlCodec:
             for r in requests
         )
         return Encoded(envelope.message(requests, new_message_set_id=message_set_id), entries, {})
+
+    def encode_order_reads(self, order_ids: Sequence[str], *, message_set_id: str) -> Encoded:
+        query = rq.txn_query(
+            "PurchaseOrder", "1", txn_ids=list(order_ids), include_line_items=True, include=ORDER_RETURNS
+        )
+        entries = tuple(
+            ExchangeEntry(
+                "1", Asked.ORDER_LINES, "purchase_order", "", 0, "", Op.QUERY.value, entity=order_id
+            )
+            for order_id in order_ids
+        )
+        return Encoded(envelope.message([query], new_message_set_id=message_set_id), entries, {})
+
+    def decode_order_reads(self, entries: Sequence[ExchangeEntry], answer: str) -> dict[str, list[OrderLine]]:
+        read = read_message(answer)  # QbxmlReadError is a ValueError
+        found: dict[str, list[OrderLine]] = {entry.entity: [] for entry in entries}
+        for entry in {e.request_id for e in entries}:
+            response = read.response(entry)
+            if response is None:
+                raise ValueError("QuickBooks' answer lacks the purchase orders asked for")
+            for ret in response.rets:
+                if ret.txn_id in found:
+                    found[ret.txn_id] = list(order_lines(ret))
+        return found
 
     def decode_payments(self, entries: Sequence[ExchangeEntry], answer: str, since: datetime) -> PaymentsRead:
         read = read_message(answer)  # QbxmlReadError is a ValueError

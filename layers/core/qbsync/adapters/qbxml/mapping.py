@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from qbsync.adapters.qbxml import requests as rq
 from qbsync.adapters.qbxml.read import Ret
-from qbsync.domain.desktop import SalesTaxCodes
+from qbsync.domain.desktop import OrderLine, SalesTaxCodes
 from qbsync.domain.desktop_text import desktop_text
 from qbsync.domain.records import (
     RECORD_TYPES,
@@ -83,16 +83,6 @@ TXN_TYPES = {
 
 
 SALES_TAX_CODES = SalesTaxCodes()
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """A purchase order line as QuickBooks has it (PurchaseOrderLineRet): what a bill's item line can be
-    linked to, and how much of it is still to be received."""
-
-    txn_line_id: str
-    item_list_id: str | None
-    open_quantity: Decimal
 
 
 def order_lines(order: Ret) -> tuple[OrderLine, ...]:
