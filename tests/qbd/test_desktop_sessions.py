@@ -395,3 +395,19 @@ def test_a_bill_receives_its_purchase_order_line_by_line_in_the_update_that_crea
     assert [line.fields["ReceivedQuantity"] for line in order.lines] == [["100"]]
     bill = w.company.objects[w.get("bill", "b-1").quickbooks_id or ""]
     assert lines_total(bill) == Decimal("262.50")
+
+
+def test_more_payments_than_a_page_are_all_read_in_the_same_update() -> None:
+    w = world(sync_payments_from_quickbooks=True)
+    w.push("customer", "c-1", {"display_name": "Ada Lovelace"})
+    w.run()
+    for _ in range(450):
+        w.company.receive_payment("Ada Lovelace", Decimal("1"))
+    run = w.run()
+    assert run.ended is Ending.DONE, run.message
+    assert len(w.events.of("payment.received")) == 450
+    pages = [m for m in w.messages if "ReceivePaymentQueryRq" in m]
+    assert [('iterator="Continue"' in m) for m in pages[-3:]] == [False, True, True]
+    before = len(w.events.sent)
+    w.run()
+    assert [kind for kind, _, _ in w.events.sent[before:]] == []

@@ -374,7 +374,7 @@ class DesktopSync:
 
     def _percent(self, session: QbwcSession, run: SyncRun) -> int:
         progress = _counted(session.progress, run)
-        remaining = self.engine.ready(run)
+        remaining = self.engine.ready(run) + (0 if progress.payments_read else 1)  # a page of payments to go
         if remaining == 0:
             self.sessions.save_progress(session.ticket, replace(progress, finished=True))
             return DONE
