@@ -28,12 +28,13 @@ from local.qbd.webconnector import (
 from tests.qbxml_reference import WSDL
 
 BINDING = "{http://developer.intuit.com/}TroubleshootWebServiceFSSoap"
+# An update with nothing to send: it reads the payments entered in QuickBooks (one message), then ends.
 ORDER = [
     "serverVersion",
     "clientVersion",
     "authenticate",
     "sendRequestXML",
-    "getLastError",
+    "receiveResponseXML",
     "closeConnection",
 ]
 
@@ -71,9 +72,9 @@ def test_the_demo_tenant_and_its_company_are_there(running: local_stack.RunningS
 def test_a_whole_update_runs_in_the_captured_order(connector: SimulatedWebConnector) -> None:
     run = connector.run_once()
     assert run.operations == ORDER
-    assert run.ended is Ending.LAST_ERROR
-    assert run.message  # getLastError's text, shown in the Web Connector's status column
-    assert run.result_of("closeConnection") == "qbsync: 0 sent, 0 synced, 0 failed"
+    assert run.ended is Ending.DONE
+    assert run.message == "qbsync: 0 sent, 0 synced, 0 failed"  # shown in the Web Connector's status column
+    assert run.result_of("receiveResponseXML") == 100
     ticket, company_file = run.result_of("authenticate")  # type: ignore[misc]
     assert ticket
     assert company_file == ""  # the company file open in QuickBooks
@@ -192,8 +193,13 @@ def test_a_zeep_client_from_the_wsdl_completes_a_session_with_the_companys_hcp_a
     assert ticket
     assert company_file in ("", None)
     sent = service.sendRequestXML(ticket, hcp, default_company_file("Desktop Demo Co"), "US", 13, 0)
-    assert sent in ("", None)  # nothing to send: the Web Connector asks getLastError next
-    assert service.getLastError(ticket)
+    assert "<ReceivePaymentQueryRq" in sent  # nothing to send: the payments entered in QuickBooks are read
+    company = connector.company.open_session()
+    try:
+        answer = company.process(sent)
+    finally:
+        company.close()
+    assert service.receiveResponseXML(ticket, answer, "", "") == 100
     assert service.closeConnection(ticket) == "qbsync: 0 sent, 0 synced, 0 failed"
 
 
