@@ -411,3 +411,26 @@ def test_more_payments_than_a_page_are_all_read_in_the_same_update() -> None:
     before = len(w.events.sent)
     w.run()
     assert [kind for kind, _, _ in w.events.sent[before:]] == []
+
+
+def test_a_record_whose_update_was_lost_then_refused_as_stale_still_has_its_retries_when_locked() -> None:
+    """Sends lost, then refused for a stale EditSequence, are not retries: a record open in QuickBooks
+    afterwards waits for the next update instead of failing."""
+    w = world()
+    seed(w, invoices=1)
+    w.run()
+    invoice = w.get("invoice", "inv-1")
+    for n in range(4):  # each time: the host changes it, a user edits it, and the update's answer is lost
+        w.push("invoice", "inv-1", {"customer_id": "c-2", "doc_number": "1001", "memo": f"v{n}",
+                                    "lines": [{"item_id": "i-1", "amount": f"{100 + n}"}]})  # fmt: skip
+        w.company.edit_transaction(invoice.quickbooks_id or "", Memo=f"at the counter {n}")
+        w.connector.faults = on_the_second_message("drop_answer")
+        w.run()
+    w.connector.faults = Faults()
+    w.company.lock_records(1.0, seed=1)
+    w.run()
+    assert w.get("invoice", "inv-1").state is SyncState.PENDING
+    w.company.lock_records(0.0)
+    w.run()
+    assert w.get("invoice", "inv-1").state is SyncState.SYNCED
+    assert len(w.company.by_kind["Invoice"]) == 1

@@ -488,6 +488,7 @@ class SyncEngine:
             again.move(SyncState.PENDING, now, f"QuickBooks has the name {write.name!r}; asking who has it")
             again.follow_up = FollowUp(FollowUpKind.NAME_HOLDERS, fault.code)
         elif fault.action is FaultAction.REREAD_AND_REAPPLY and record.quickbooks_id:
+            again.attempts = 0  # refused for its stale version: nothing of it was applied
             again.move(SyncState.PENDING, now, "changed in QuickBooks meanwhile; reading it again")
             again.follow_up = FollowUp(FollowUpKind.REREAD, fault.code)
         elif fault.action is FaultAction.RETRY_LATER and record.attempts < MAX_ATTEMPTS:
