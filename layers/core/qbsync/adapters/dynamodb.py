@@ -146,6 +146,29 @@ def delete_if(
     return True
 
 
+def update_if(
+    client: DynamoDBClient,
+    table: str,
+    key: dict[str, Any],
+    update: str,
+    condition: str,
+    *,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> bool:
+    """Apply `update` to the item at `key` (plain values) if `condition` holds; False when it does not."""
+    extra = _expression(values, names)
+    try:
+        client.update_item(
+            TableName=table, Key=to_item(key), UpdateExpression=update, ConditionExpression=condition, **extra
+        )
+    except ClientError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
 def _expression(values: dict[str, Any] | None, names: dict[str, str] | None) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if values:

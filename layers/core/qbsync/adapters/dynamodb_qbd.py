@@ -15,9 +15,7 @@ import zlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from qbsync.adapters.dynamodb import aware_timestamp, is_conditional_failure, read_item, to_item
+from qbsync.adapters.dynamodb import aware_timestamp, read_item, to_item, update_if
 from qbsync.domain.desktop import Asked, Exchange, ExchangeEntry, ExchangeState
 
 if TYPE_CHECKING:
@@ -99,17 +97,12 @@ class DynamoExchangeStore:
         )
 
     def _update(self, tenant_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item(exchange_key(tenant_id)),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=to_item(values),
-            )
-        except ClientError as exc:
-            if is_conditional_failure(exc):
-                return False
-            raise
-        return True
+        return update_if(
+            self._client,
+            self._table,
+            exchange_key(tenant_id),
+            update,
+            condition,
+            values=values,
+            names={"#state": "state"},
+        )

@@ -17,9 +17,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from qbsync.adapters.dynamodb import is_conditional_failure, read_item, timestamp, to_item
+from qbsync.adapters.dynamodb import read_item, timestamp, to_item, update_if
 from qbsync.domain.qbwc import FAILURE_WINDOW, QbwcCredential, QbwcSession, SessionProgress, ticket_digest
 
 if TYPE_CHECKING:
@@ -85,19 +83,15 @@ class DynamoQbwcLoginFailures:
     def add(self, username: str, now: datetime) -> None:
         key = failures_key(username)
         times = {":now": _millis(now), ":expires": int((now + FAILURE_WINDOW).timestamp()) + 1}
-        try:  # one more in the row, if the last failure is recent enough
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item(key),
-                UpdateExpression="SET last_failure_at = :now, expires_at = :expires ADD failures :one",
-                ConditionExpression="last_failure_at > :cutoff",
-                ExpressionAttributeValues=to_item(
-                    {**times, ":one": 1, ":cutoff": _millis(now - FAILURE_WINDOW)}
-                ),
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        in_a_row = update_if(  # one more in the row, if the last failure is recent enough
+            self._client,
+            self._table,
+            key,
+            "SET last_failure_at = :now, expires_at = :expires ADD failures :one",
+            "last_failure_at > :cutoff",
+            values={**times, ":one": 1, ":cutoff": _millis(now - FAILURE_WINDOW)},
+        )
+        if not in_a_row:
             item = {**key, "failures": 1, "last_failure_at": times[":now"], "expires_at": times[":expires"]}
             self._client.put_item(TableName=self._table, Item=to_item(item))  # a new row of failures
 
@@ -139,30 +133,21 @@ class DynamoQbwcSessionStore:
         )
 
     def set_last_error(self, ticket: str, message: str) -> None:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item(session_key(ticket)),
-                UpdateExpression="SET last_error = :message",
-                ConditionExpression="attribute_exists(pk)",  # a closed session is not brought back
-                ExpressionAttributeValues=to_item({":message": message}),
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        self._set(ticket, "last_error", message)
 
     def save_progress(self, ticket: str, progress: SessionProgress) -> None:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item(session_key(ticket)),
-                UpdateExpression="SET progress = :progress",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_item({":progress": dataclasses.asdict(progress)}),
-            )
-        except ClientError as exc:
-            if not is_conditional_failure(exc):
-                raise
+        self._set(ticket, "progress", dataclasses.asdict(progress))
+
+    def _set(self, ticket: str, attribute: str, value: Any) -> None:
+        """Set one attribute of a session that exists: a closed session is not brought back."""
+        update_if(
+            self._client,
+            self._table,
+            session_key(ticket),
+            f"SET {attribute} = :value",
+            "attribute_exists(pk)",
+            values={":value": value},
+        )
 
     def delete(self, ticket: str) -> None:
         self._client.delete_item(TableName=self._table, Key=to_item(session_key(ticket)))
