@@ -445,6 +445,7 @@ class SimulatedWebConnector:
         self._other_company = other_company
         self._client = client or httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, trust_env=False)
         self._stop = threading.Event()
+        self._closing = threading.Event()
         self._sleep: Callable[[float], object] = sleep or self._stop.wait  # a stop ends a NoOp pause
         self._update_lock = threading.Lock()  # one update at a time per application, as QBWC locks it
         self._thread: threading.Thread | None = None
@@ -485,6 +486,8 @@ class SimulatedWebConnector:
             self._thread = None
 
     def close(self) -> None:
+        """Shut down, as the PC does: an update under way ends at its next call, unanswered."""
+        self._closing.set()
         self.stop()
         self._client.close()
 
@@ -700,6 +703,9 @@ class SimulatedWebConnector:
         shown = dict(zip(PARAMETERS[operation], (str(v) for v in values), strict=True))
         if "strPassword" in shown:
             shown["strPassword"] = "********"
+        if self._closing.is_set():
+            run.calls.append(Call(operation, shown, error="the Web Connector was shut down"))
+            raise _Stop(Ending.UNREACHABLE, f"{operation}: the Web Connector was shut down")
         try:
             response = self._client.post(
                 self.qwc.app_url, content=envelope(operation, *values), headers=headers(operation)

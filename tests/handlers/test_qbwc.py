@@ -141,9 +141,10 @@ def test_a_whole_update_with_a_valid_login(qbwc: LocalFunction, table: str) -> N
     assert ticket not in json.dumps(session)
     assert abs(int(session["expires_at"]["N"]) - (time.time() + SESSION_TTL.total_seconds())) < 60
 
-    assert call(qbwc, "qbwc_send_request_xml.json", "sendRequestXML", ticket) == ""
-    assert call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket) == NOTHING_TO_DO
+    sent = call(qbwc, "qbwc_send_request_xml.json", "sendRequestXML", ticket)
+    assert "<ReceivePaymentQueryRq" in sent  # nothing to send: the payments entered in QuickBooks are read
     assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket) == "100"
+    assert call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket) == NOTHING_TO_DO
     closed = call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket)
     assert closed == "qbsync: 0 sent, 0 synced, 0 failed"
     assert stored_sessions(table) == []

@@ -434,3 +434,21 @@ def test_a_record_whose_update_was_lost_then_refused_as_stale_still_has_its_retr
     w.run()
     assert w.get("invoice", "inv-1").state is SyncState.SYNCED
     assert len(w.company.by_kind["Invoice"]) == 1
+
+
+def test_a_web_connector_shut_down_mid_update_stops_at_its_next_call() -> None:
+    w = world()
+    seed(w, invoices=3)
+    call = w.service.call
+
+    def shut_down_after_the_first_answer(operation: str, params: dict[str, str]) -> object:
+        result = call(operation, params)
+        if operation == "receiveResponseXML":
+            w.connector._closing.set()
+        return result
+
+    w.service.call = shut_down_after_the_first_answer  # type: ignore[method-assign,assignment]
+    run = w.run()
+    assert run.ended is Ending.UNREACHABLE
+    assert run.operations[-2:] == ["receiveResponseXML", "sendRequestXML"]
+    assert run.calls[-1].error == "the Web Connector was shut down"
