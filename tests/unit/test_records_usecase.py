@@ -650,3 +650,24 @@ def test_a_desktop_tenants_bulk_push_and_send_wait_for_the_web_connector_too(wor
     assert sent.record is not None
     assert sent.record.waiting_for == ("web_connector",)
     assert world.queue.sent == []
+
+
+def test_a_desktop_tenants_push_is_stored_once_already_saying_it_waits(world: World) -> None:
+    saved: list[str] = []
+    save, save_all = world.store.save, world.store.save_all
+
+    def counted_save(record: SyncRecord, *expected: Any) -> None:
+        saved.append(record.key)
+        save(record, *expected)
+
+    def counted_save_all(entries: Any) -> list[bool]:
+        saved.extend(entry[0].key for entry in entries)
+        return save_all(entries)
+
+    world.store.save, world.store.save_all = counted_save, counted_save_all  # type: ignore[method-assign]
+    world.records.upsert(DESKTOP, "customer", "c-1", customer())
+    world.records.upsert(DESKTOP, "customer", "c-1", customer("Renamed"))
+    assert saved == ["customer/c-1", "customer/c-1"]
+    stored = world.store.get(DESKTOP, "customer", "c-1")
+    assert stored is not None
+    assert stored.waiting_for == ("web_connector",)

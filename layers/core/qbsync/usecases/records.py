@@ -393,6 +393,7 @@ class Records:
             record = SyncRecord(tenant.id, record_type, record_id, canonical, SyncState.DRAFT, now)
             self._claim_name(record)
             record.move(SyncState.PENDING if live else SyncState.DRAFT, now, "received")
+            _wait_for_its_web_connector(record, tenant, now)
             return _Plan(Outcome(record_id, "created", record), (None, None))
         same = existing.data == canonical and existing.operation is Operation.UPSERT and not force
         # Unchanged: nothing to do, unless it failed and the tenant sends on change (then this is a retry).
@@ -422,6 +423,7 @@ class Records:
         keep_pending = existing.state in (SyncState.PENDING, SyncState.SYNCING)
         state = SyncState.PENDING if live or keep_pending else SyncState.DRAFT
         record.move(state, now, "changed")
+        _wait_for_its_web_connector(record, tenant, now)
         released = old_name if old_name is not None and old_name != new_name else None
         return _Plan(Outcome(record_id, "updated", record), (existing.revision, existing.state), released)
 
@@ -579,6 +581,14 @@ WAITS_FOR_WEB_CONNECTOR = (
 )
 
 _INVALID = "The record would be refused; see errors. Nothing was stored."
+
+
+def _wait_for_its_web_connector(record: SyncRecord, tenant: Tenant, now: datetime) -> None:
+    """A QuickBooks Desktop tenant's pending record says, as it is stored, that its Web Connector collects
+    it (saved once, not stored and then changed to say so)."""
+    if tenant.edition is Edition.QBD and record.state is SyncState.PENDING:
+        record.move(SyncState.PENDING, now, WAITS_FOR_WEB_CONNECTOR)
+        record.waiting_for = (WEB_CONNECTOR,)
 
 
 class _NameTakenError(Exception):
