@@ -162,14 +162,14 @@ class QbxmlCodec:
         return Encoded(message, tuple(entries), refused)
 
     def encode_payments(self, since: datetime, *, message_set_id: str, iterator_id: str | None) -> Encoded:
-        payments = pay.payment_query("1", since, utc_offset=PAYMENTS_OFFSET, iterator_id=iterator_id)
-        requests = [payments]
-        if iterator_id is None:  # the deletions once, with the first page
-            requests.append(
+        if iterator_id is None:  # the first page, and the deletions once
+            requests = list(
                 pay.payment_queries(
                     since, utc_offset=PAYMENTS_OFFSET, payments_request_id="1", deleted_request_id="2"
-                )[1]
+                )
             )
+        else:
+            requests = [pay.payment_query("1", since, utc_offset=PAYMENTS_OFFSET, iterator_id=iterator_id)]
         entries = tuple(
             ExchangeEntry(r.get("requestID"), Asked.PAYMENTS, "payment", "", 0, "", Op.QUERY.value)
             for r in requests
