@@ -2,7 +2,8 @@
 plain import of every runtime dependency (each run a fresh subprocess; figures are medians); then a whole sync
 of 1,300 records against the local stack, plain and with faults injected (bench/sync.py); then the sync
 engine alone against the sandbox at QuickBooks' limits: its rate, and 10,000 records with faults
-(bench/engine.py)."""
+(bench/engine.py); then QuickBooks Desktop through the simulated Web Connector: the same 1,300 records in one
+update, and 10,000 records with faults (bench/desktop.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 import platform
 import sys
 
-from bench import engine, measure, report, sync
+from bench import desktop, engine, measure, report, sync
 
 
 def _positive(value: str) -> int:
@@ -55,6 +56,19 @@ def main(argv: list[str] | None = None) -> int:
         help="records of the engine run with faults: the customers, the items, and invoices for the rest",
     )
     parser.add_argument(
+        "--desktop",
+        choices=("none", "plain", "faults", "both"),
+        default="both",
+        help="QuickBooks Desktop through the simulated Web Connector: one update of the sync run's records "
+        "(its round trips and messages), and --desktop-records with faults",
+    )
+    parser.add_argument(
+        "--desktop-records",
+        type=_positive,
+        default=10_000,
+        help="records of the Desktop run with faults: the customers, the items, and invoices for the rest",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=measure.TIMEOUT_SECONDS,
@@ -63,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.engine in ("faults", "both") and args.engine_records <= args.customers + args.items:
         parser.error("--engine-records must be more than --customers plus --items")
+    if args.desktop in ("faults", "both") and args.desktop_records <= args.customers + args.items:
+        parser.error("--desktop-records must be more than --customers plus --items")
 
     targets = measure.targets()
     measure.precompile(targets)
@@ -97,6 +113,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         for profile in {"none": (), "both": ("plain", "faults")}.get(args.engine, (args.engine,))
     ]
+    desktop_runs = [
+        desktop.run_reporting(
+            customers=args.customers,
+            items=args.items,
+            invoices=args.invoices
+            if profile == "plain"
+            else args.desktop_records - args.customers - args.items,
+            profile=profile,
+        )
+        for profile in {"none": (), "both": ("plain", "faults")}.get(args.desktop, (args.desktop,))
+    ]
     if args.json:
         document = report.to_json(result, measurements)
         document["sync"] = [
@@ -110,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             for f in figures
         ]
         document["engine"] = [engine.to_json(e) for e in engine_runs]
+        document["desktop"] = [desktop.to_json(d) for d in desktop_runs]
         print(json.dumps(document, indent=2))
     else:
         print(report.format_table(result))
@@ -119,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         for e in engine_runs:
             print()
             print(engine.format_figures(e))
-    ok = all(f.ok for f in figures) and all(e.ok for e in engine_runs)
+        for d in desktop_runs:
+            print()
+            print(desktop.format_figures(d))
+    ok = all(f.ok for f in figures) and all(e.ok for e in engine_runs) and all(d.ok for d in desktop_runs)
     return 1 if result.failed or not ok else 0
 
 

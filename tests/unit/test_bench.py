@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 import pytest
 
 from bench import measure
+from bench.desktop import DesktopFigures
+from bench.desktop import format_figures as format_desktop
 from bench.report import (
     BARE,
     BASELINE,
@@ -157,3 +161,27 @@ def test_targets_cover_every_function_of_the_template():
         assert str(spec.code_uri / "app.py") in target.child_code()
     for target in targets:
         compile(target.child_code(), target.name, "exec")  # the child program is valid Python
+
+
+def desktop_figures(**changes: Any) -> DesktopFigures:
+    base = DesktopFigures(
+        profile="plain", items=100, customers=200, invoices=1000, synced=1300, failed=0, runs=1, cut_short=0,
+        round_trips=8, requests=1300, largest_message_bytes=330_000, duplicates=0, wrong_totals=0,
+        runs_without_faults=0, wall_seconds=10.0, fired={},
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+def test_the_desktop_run_meets_its_targets_only_within_every_one_of_them() -> None:
+    assert desktop_figures().ok
+    assert not desktop_figures(round_trips=11).ok
+    assert not desktop_figures(largest_message_bytes=1_500_001).ok
+    assert not desktop_figures(runs=2).ok  # one update for the whole sync
+    assert not desktop_figures(duplicates=1).ok
+    assert not desktop_figures(synced=1299, failed=1).ok  # a failed record is a lost one
+    faults = desktop_figures(profile="faults", runs=14, cut_short=10, runs_without_faults=1)
+    assert faults.extra_runs == 3
+    assert faults.ok
+    assert not dataclasses.replace(faults, runs=15).ok
+    shown = format_desktop(faults)
+    assert "14: 10 cut short by faults, 1 without faults, 3 extra (target ≤ 3)" in shown
