@@ -15,7 +15,20 @@ from local import template as tpl
 
 def test_bench_measures_every_function_of_the_template():
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "1", "--json", "--sync", "none", "--engine", "none"],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--runs",
+            "1",
+            "--json",
+            "--sync",
+            "none",
+            "--engine",
+            "none",
+            "--desktop",
+            "none",
+        ],
         cwd=tpl.ROOT,
         capture_output=True,
         text=True,
@@ -67,6 +80,8 @@ def test_the_sync_bench_checks_the_books_plain_and_with_faults():
             "both",
             "--engine",
             "none",
+            "--desktop",
+            "none",
             *SMALL_SYNC,
         ],
         cwd=tpl.ROOT,
@@ -106,6 +121,8 @@ def test_the_engine_bench_syncs_against_the_sandbox_limits_plain_and_with_faults
         "120",
         "--engine-records",
         "300",
+        "--desktop",
+        "none",
     )
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--runs", "1", "--json", *engine_only, *SMALL_SYNC],
@@ -124,5 +141,29 @@ def test_the_engine_bench_syncs_against_the_sandbox_limits_plain_and_with_faults
     assert (plain["records"], faulty["records"]) == (135, 300)
     assert plain["answered_429"] == 0
     assert plain["calls_per_record"] <= 0.05
+    assert faulty["profile"] == "faults"
+    assert sum(faulty["fired"].values()) > 0
+
+
+def test_the_desktop_bench_syncs_through_the_simulated_web_connector_plain_and_with_faults():
+    desktop_only = ("--sync", "none", "--engine", "none", "--desktop", "both", "--desktop-records", "300")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--runs", "1", "--json", *desktop_only, *SMALL_SYNC],
+        cwd=tpl.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    plain, faulty = json.loads(proc.stdout)["desktop"]
+    for figures in (plain, faulty):
+        assert figures["synced"] == figures["records"]
+        assert (figures["lost"], figures["duplicates"], figures["wrong_totals"]) == (0, 0, 0)
+        assert figures["ok"] is True
+    assert (plain["records"], faulty["records"]) == (135, 300)
+    assert plain["runs"] == 1
+    assert plain["round_trips"] <= 10
+    assert 0 < plain["largest_message_bytes"] <= 1_500_000
     assert faulty["profile"] == "faults"
     assert sum(faulty["fired"].values()) > 0
