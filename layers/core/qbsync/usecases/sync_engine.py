@@ -74,7 +74,7 @@ from qbsync.usecases.settings import settings_in_force
 log = logging.getLogger(__name__)
 
 PAGE = 500
-MODELS_KEPT = 50_000  # parsed models kept between rounds (a few kB each); all dropped when exceeded
+MODELS_KEPT = 20_000  # parsed models kept between rounds (2-5 kB each: under 100 MB); all dropped past it
 MAX_ATTEMPTS = 5  # sends of one revision that QuickBooks answered "try later" before it is failed
 MAX_RENAMES = 20
 UNANSWERED_IN_A_ROW_MAX = 2  # batches left unanswered before the run pauses
