@@ -1,11 +1,15 @@
-"""Starting the local stack as `make run` does: a subprocess, its output read until it says `ready`."""
+"""Starting the local stack as `make run` does: a subprocess, its output read until it says `ready`, then
+read on by a thread for as long as it runs (a pipe nobody reads fills up, and a process writing its logs to
+it then stops)."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass
 class LocalProcess:
     process: subprocess.Popen[str]
-    output: list[str]
+    output: list[str]  # every line printed so far (until `ready`, then as the reader gets it)
+    reader: threading.Thread | None = None
 
     @property
     def api(self) -> str:
@@ -50,6 +55,14 @@ class LocalProcess:
         found = re.search(pattern, text)
         assert found, text
         return found.group(1)
+
+    def stop(self, timeout: float = 30) -> str:
+        """Ctrl-C, as a user stops `make run`; everything it printed, once it has exited."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=timeout)
+        if self.reader is not None:
+            self.reader.join(timeout)
+        return "".join(self.output)
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -88,7 +101,10 @@ def start_local_stack() -> LocalProcess:
         lines.append(line)
         if line.strip() == "ready":
             break
-    return LocalProcess(process, lines)
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")), daemon=True)
+    reader.start()
+    return LocalProcess(process, lines, reader)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Iterator
 
@@ -135,10 +134,8 @@ def test_the_desktop_demos_web_connector_has_run_an_update_through_qbwc(stack: L
 
 def test_the_key_is_printed_once_and_never_logged(stack: LocalProcess) -> None:
     # Collect what the stack logged while serving the calls above, then stop it with Ctrl-C.
-    stack.process.send_signal(signal.SIGINT)
-    rest, _ = stack.process.communicate(timeout=30)
+    everything = stack.stop()
     assert stack.process.returncode == 0
-    assert "stopped" in rest
-    everything = "".join(stack.output) + rest
+    assert "stopped" in everything.splitlines()
     assert everything.count(stack.key) == 1
     assert everything.count(stack.printed(r"logs in as demo-qbd / (\S+),")) == 1  # the Web Connector password
