@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     desktop_companies = ", ".join(c.name for c in stack.qbd.desktop.companies.values())
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: every thread's stack, on stderr
     schedules = ", ".join(f"{s.schedule.name} {s.schedule.expression}" for s in stack.schedules)
     print(
         "\nqbsync is running locally\n"

@@ -59,7 +59,13 @@ class LocalProcess:
     def stop(self, timeout: float = 30) -> str:
         """Ctrl-C, as a user stops `make run`; everything it printed, once it has exited."""
         self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=timeout)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # the stacks of its threads, to say where it hangs
+            time.sleep(2)
+            tail = "".join(self.output)[-12000:]
+            raise AssertionError(f"the stack did not stop within {timeout} s after Ctrl-C:\n{tail}") from None
         if self.reader is not None:
             self.reader.join(timeout)
         return "".join(self.output)
