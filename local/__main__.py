@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     companies = ", ".join(c.name for c in stack.qbo.sandbox.companies.values())
     desktop_companies = ", ".join(c.name for c in stack.qbd.desktop.companies.values())
     stopped = threading.Event()
+    # Ctrl-C stops it however it was started: a shell starting it in the background, or a parent process,
+    # may hand it SIGINT ignored or blocked, and Python then installs no KeyboardInterrupt for it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: every thread's stack, on stderr
     schedules = ", ".join(f"{s.schedule.name} {s.schedule.expression}" for s in stack.schedules)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,7 +76,7 @@ class LocalProcess:
             self.process.wait()
 
 
-def start_local_stack() -> LocalProcess:
+def start_local_stack(preexec_fn: Callable[[], object] | None = None) -> LocalProcess:
     """`python -m local` on free ports, with none of this process's AWS or stack variables."""
     stack_vars = ("AWS_", "TABLE_", "JOBS_", "EVENT_", "TOKEN_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(stack_vars)}
@@ -99,6 +99,7 @@ def start_local_stack() -> LocalProcess:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - only to hand it the signal state a shell may
     )
     assert process.stdout is not None
     lines: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 
@@ -139,3 +140,19 @@ def test_the_key_is_printed_once_and_never_logged(stack: LocalProcess) -> None:
     assert "stopped" in everything.splitlines()
     assert everything.count(stack.key) == 1
     assert everything.count(stack.printed(r"logs in as demo-qbd / (\S+),")) == 1  # the Web Connector password
+
+
+def _as_a_background_job() -> None:
+    """The signal state a non-interactive shell gives a job it starts with `&`: SIGINT ignored (and, as some
+    parents leave it, blocked)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def test_ctrl_c_stops_the_stack_even_when_it_was_started_with_sigint_ignored() -> None:
+    started = start_local_stack(preexec_fn=_as_a_background_job)
+    try:
+        assert "stopped" in started.stop(timeout=30).splitlines()
+        assert started.process.returncode == 0
+    finally:
+        started.kill()
