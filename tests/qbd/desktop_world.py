@@ -97,7 +97,7 @@ class DesktopWorld:
         credentials.register(qbwc.user_name_of(tenant_id), tenant_id, PASSWORD)
         engine = SyncEngine(store, PROFILE, repo, lease, events, clock)
         payments = PaymentRelay(None, InMemoryPaymentLog(), store, repo, events, clock)
-        desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, events, clock, payments)
+        desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, clock, payments)
         service = WebConnectorService(
             credentials,
             sessions,

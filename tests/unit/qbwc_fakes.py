@@ -152,9 +152,7 @@ class NoPaymentsBack(InMemorySettings):
 def in_memory_desktop_sync(sessions: InMemoryQbwcSessions, clock: FixedClock) -> DesktopSync:
     """The Desktop driver over empty in-memory stores: no records, and no payments read back."""
     store, settings, lease = InMemoryRecordStore(), NoPaymentsBack(), InMemoryTenantLease()
-    engine = SyncEngine(store, PROFILE, settings, lease, RecordedEvents(), clock)
     events = RecordedEvents()
+    engine = SyncEngine(store, PROFILE, settings, lease, events, clock)
     payments = PaymentRelay(None, InMemoryPaymentLog(), store, settings, events, clock)
-    return DesktopSync(
-        engine, QbxmlCodec(), InMemoryExchanges(), sessions, store, settings, events, clock, payments
-    )
+    return DesktopSync(engine, QbxmlCodec(), InMemoryExchanges(), sessions, store, settings, clock, payments)

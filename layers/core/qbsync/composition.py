@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from qbsync.adapters.intuit_oauth import IntuitOAuthProvider
     from qbsync.adapters.qbo_books import QboBooks
     from qbsync.adapters.qbo_http import QboClient
+    from qbsync.domain.payments import PaymentSource
+    from qbsync.domain.sync import EditionProfile
     from qbsync.qbwc.service import WebConnectorService
     from qbsync.usecases.connect import Onboarding
     from qbsync.usecases.desktop_connection import DesktopConnections
@@ -173,37 +175,16 @@ class Container:
         from qbsync.adapters.dynamodb_qbd import DynamoExchangeStore
         from qbsync.adapters.qbxml.exchange import PROFILE, QbxmlCodec
         from qbsync.usecases.desktop_sync import DesktopSync
-        from qbsync.usecases.sync_engine import SyncEngine
 
-        engine = SyncEngine(
-            self.record_store, PROFILE, self.tenant_settings, self.sync_runs, self.events, self.clock
-        )
         return DesktopSync(
-            engine,
+            self._sync_engine(PROFILE),
             QbxmlCodec(),
             DynamoExchangeStore(self._dynamodb, self.settings.table_name),
             self.qbwc_sessions,
             self.record_store,
             self.tenant_settings,
-            self.events,
             self.clock,
-            self.desktop_payments,
-        )
-
-    @cached_property
-    def desktop_payments(self) -> PaymentRelay:
-        """Payments back from QuickBooks Desktop: read in Web Connector sessions, told through the same
-        relay as Online's."""
-        from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
-        from qbsync.usecases.payments import PaymentRelay
-
-        return PaymentRelay(
-            None,
-            DynamoPaymentLog(self._dynamodb, self.settings.table_name),
-            self.record_store,
-            self.tenant_settings,
-            self.events,
-            self.clock,
+            self._payment_relay(None),  # Desktop's payments come back through its sessions
         )
 
     @cached_property
@@ -263,19 +244,29 @@ class Container:
     @cached_property
     def sync_engine(self) -> SyncEngine:
         from qbsync.adapters.qbo_books import PROFILE
+
+        return self._sync_engine(PROFILE)
+
+    def _sync_engine(self, profile: EditionProfile) -> SyncEngine:
+        """The one sync engine, worked by the edition whose profile it is given."""
         from qbsync.usecases.sync_engine import SyncEngine
 
         return SyncEngine(
-            self.record_store, PROFILE, self.tenant_settings, self.sync_runs, self.events, self.clock
+            self.record_store, profile, self.tenant_settings, self.sync_runs, self.events, self.clock
         )
 
     @cached_property
     def payment_relay(self) -> PaymentRelay:
+        return self._payment_relay(self.qbo_books)
+
+    def _payment_relay(self, source: PaymentSource | None) -> PaymentRelay:
+        """The one relay telling payments back, for both editions; `source`: Online's reader (Desktop has
+        none: its sessions hand what they read to `ingest`)."""
         from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
         from qbsync.usecases.payments import PaymentRelay
 
         return PaymentRelay(
-            self.qbo_books,
+            source,
             DynamoPaymentLog(self._dynamodb, self.settings.table_name),
             self.record_store,
             self.tenant_settings,

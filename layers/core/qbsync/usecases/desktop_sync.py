@@ -31,7 +31,6 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from qbsync.domain.connections import EventPublisher
 from qbsync.domain.desktop import (
     Asked,
     CompanyFacts,
@@ -85,7 +84,6 @@ class DesktopSync:
     sessions: QbwcSessionStore
     records: RecordStore
     settings: SettingsRepository
-    events: EventPublisher
     clock: Clock
     payments: PaymentRelay
 
