@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             else args.engine_records - args.customers - args.items,
             profile=profile,
         )
-        for profile in {"none": (), "both": ("plain", "faults")}.get(args.engine, (args.engine,))
+        for profile in _profiles(args.engine)
     ]
     desktop_runs = [
         desktop.run_reporting(
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             else args.desktop_records - args.customers - args.items,
             profile=profile,
         )
-        for profile in {"none": (), "both": ("plain", "faults")}.get(args.desktop, (args.desktop,))
+        for profile in _profiles(args.desktop)
     ]
     if args.json:
         document = report.to_json(result, measurements)
@@ -152,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
             print(desktop.format_figures(d))
     ok = all(f.ok for f in figures) and all(e.ok for e in engine_runs) and all(d.ok for d in desktop_runs)
     return 1 if result.failed or not ok else 0
+
+
+def _profiles(choice: str) -> tuple[str, ...]:
+    """The runs an --engine or --desktop choice asks for: none, plain, faults, or both of them."""
+    return {"none": (), "both": ("plain", "faults")}.get(choice, (choice,))
 
 
 if __name__ == "__main__":

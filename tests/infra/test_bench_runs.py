@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -67,23 +68,10 @@ def test_a_handler_that_reaches_the_network_at_import_fails_instead_of_hanging()
 SMALL_SYNC = ("--invoices", "120", "--customers", "10", "--items", "5")
 
 
-def test_the_sync_bench_checks_the_books_plain_and_with_faults():
+def bench_json(*args: str) -> dict[str, Any]:
+    """`python -m bench --runs 1 --json` with `args`: what it printed, once it exited with 0."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--runs",
-            "1",
-            "--json",
-            "--sync",
-            "both",
-            "--engine",
-            "none",
-            "--desktop",
-            "none",
-            *SMALL_SYNC,
-        ],
+        [sys.executable, "-m", "bench", "--runs", "1", "--json", *args],
         cwd=tpl.ROOT,
         capture_output=True,
         text=True,
@@ -91,7 +79,12 @@ def test_the_sync_bench_checks_the_books_plain_and_with_faults():
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    plain, faulty = json.loads(proc.stdout)["sync"]
+    document: dict[str, Any] = json.loads(proc.stdout)
+    return document
+
+
+def test_the_sync_bench_checks_the_books_plain_and_with_faults():
+    plain, faulty = bench_json("--sync", "both", "--engine", "none", "--desktop", "none", *SMALL_SYNC)["sync"]
     for figures in (plain, faulty):
         assert figures["records"] == 135
         assert figures["synced"] == 135
@@ -124,16 +117,7 @@ def test_the_engine_bench_syncs_against_the_sandbox_limits_plain_and_with_faults
         "--desktop",
         "none",
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "1", "--json", *engine_only, *SMALL_SYNC],
-        cwd=tpl.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    plain, faulty = json.loads(proc.stdout)["engine"]
+    plain, faulty = bench_json(*engine_only, *SMALL_SYNC)["engine"]
     for figures in (plain, faulty):
         assert figures["synced"] == figures["records"]
         assert (figures["lost"], figures["duplicates"], figures["wrong_totals"]) == (0, 0, 0)
@@ -147,16 +131,7 @@ def test_the_engine_bench_syncs_against_the_sandbox_limits_plain_and_with_faults
 
 def test_the_desktop_bench_syncs_through_the_simulated_web_connector_plain_and_with_faults():
     desktop_only = ("--sync", "none", "--engine", "none", "--desktop", "both", "--desktop-records", "300")
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "1", "--json", *desktop_only, *SMALL_SYNC],
-        cwd=tpl.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    plain, faulty = json.loads(proc.stdout)["desktop"]
+    plain, faulty = bench_json(*desktop_only, *SMALL_SYNC)["desktop"]
     for figures in (plain, faulty):
         assert figures["synced"] == figures["records"]
         assert (figures["lost"], figures["duplicates"], figures["wrong_totals"]) == (0, 0, 0)
