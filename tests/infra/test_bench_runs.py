@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -63,6 +64,22 @@ def test_a_handler_that_reaches_the_network_at_import_fails_instead_of_hanging()
     )
     with pytest.raises(measure.MeasureError, match="network access during import"):
         measure.run_once(target, timeout=30)
+
+
+# What the Web Connector's first call needs and its import must not load (its cold start, ≤ 150 ms in `make
+# bench`): the AWS SDK, lxml, pydantic, Powertools' resolver and the X-Ray SDK. (Powertools' package imports
+# botocore's `__init__` alone, for its user agent: a millisecond.)
+DEFERRED = ("boto3", "botocore.", "lxml", "pydantic", "aws_xray_sdk", "aws_lambda_powertools.event_handler")
+
+
+def test_the_web_connector_handler_imports_nothing_its_first_call_loads():
+    target = measure.function_target(tpl.functions(tpl.load())["QbwcFunction"])
+    check = (
+        f"_loaded = sorted(m for m in sys.modules if m.startswith({DEFERRED!r}))\n"
+        "if _loaded:\n"
+        "    raise SystemExit('loaded at import: ' + ' '.join(_loaded[:20]))\n"
+    )
+    measure.run_once(dataclasses.replace(target, body=f"{target.body}{check}"), timeout=60)
 
 
 SMALL_SYNC = ("--invoices", "120", "--customers", "10", "--items", "5")
