@@ -182,6 +182,28 @@ def key_value(entry: ListEntry, key: MatchKey) -> str | None:
 
 
 @dataclass(frozen=True)
+class ListRead:
+    """What one read of a list brought back, in either edition.
+
+    `complete`: the read covered the whole list (a first load, a full re-read), so stored entries it did not
+    bring were deleted in QuickBooks. Otherwise it brought changes only (by modified date, a webhook, the
+    change-data pull), and `removed` names what QuickBooks reported deleted. `through`: the newest
+    modification time the read has seen; the list's next read by modified date starts there.
+    """
+
+    list_type: ListType
+    entries: Sequence[ListEntry] = ()
+    removed: Sequence[str] = ()
+    complete: bool = False
+    through: datetime | None = None
+
+    def __post_init__(self) -> None:
+        strays = sorted({e.list_type.value for e in self.entries} - {self.list_type.value})
+        if strays:
+            raise ValueError(f"a read of the {self.list_type.value} list brought entries of {strays}")
+
+
+@dataclass(frozen=True)
 class ReadMark:
     """How far the mirror of one list has been read: `loaded` once a first full read finished; `through`, the
     newest modification time it has seen (the next read asks for changes from there)."""

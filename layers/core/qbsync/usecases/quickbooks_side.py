@@ -1,0 +1,108 @@
+"""The QuickBooks side of a tenant: its mirror of the company's lists, kept from reads of either edition.
+
+Each edition's reader turns what QuickBooks answered into a `ListRead`; `QuickBooksSide.take` stores it and
+tells the host app what changed. A list's first complete read (at connect) tells nothing: it is the starting
+point the listing and the initial sync show. After it, every change is a `quickbooks.changed` event carrying
+the host record linked to the object, when there is one, so a host app can import customers or follow a
+rename made in QuickBooks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qbsync.domain.connections import EventPublisher
+from qbsync.domain.mirror import (
+    ListChange,
+    ListEntry,
+    ListRead,
+    MirrorStore,
+    ReadMark,
+    change_of,
+)
+from qbsync.domain.ports import Clock
+from qbsync.domain.sync import RecordStore
+
+log = logging.getLogger(__name__)
+
+QUICKBOOKS_CHANGED = "quickbooks.changed"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What a read changed in the mirror: how many entries it stored and removed, and the changes told."""
+
+    stored: int
+    removed: int
+    told: tuple[tuple[ListChange, str], ...]  # (change, quickbooks_id), in the order told
+
+
+@dataclass
+class QuickBooksSide:
+    mirror: MirrorStore
+    records: RecordStore
+    events: EventPublisher
+    clock: Clock
+
+    def take(self, tenant_id: str, read: ListRead) -> Taken:
+        """Store one read of a list and tell what changed since the last (nothing on a first load)."""
+        mark = self.mirror.marks(tenant_id).get(read.list_type, ReadMark(read.list_type))
+        if read.complete:
+            before = {e.quickbooks_id: e for e in self.mirror.entries(tenant_id, read.list_type)}
+        else:
+            ids = [e.quickbooks_id for e in read.entries] + list(read.removed)
+            before = self.mirror.get_many(tenant_id, read.list_type, ids)
+        brought = {e.quickbooks_id: e for e in read.entries}
+        gone = set(read.removed) | (set(before) - set(brought) if read.complete else set())
+        gone = {i for i in gone if i in before and i not in brought}
+        changed = [e for e in brought.values() if before.get(e.quickbooks_id) != e]
+        self.mirror.put_many(tenant_id, changed)
+        self.mirror.remove(tenant_id, read.list_type, sorted(gone))
+        told: list[tuple[ListChange, ListEntry]] = []
+        if mark.loaded:
+            for entry in changed:
+                change = change_of(before.get(entry.quickbooks_id), entry)
+                if change is not None:
+                    told.append((change, entry))
+            told += [(ListChange.DELETED, before[i]) for i in sorted(gone)]
+        self._tell(tenant_id, told)
+        through = max((t for t in (mark.through, read.through) if t is not None), default=None)
+        self.mirror.save_mark(tenant_id, ReadMark(read.list_type, mark.loaded or read.complete, through))
+        if changed or gone:
+            log.info(
+                "QuickBooks list read",
+                extra={
+                    "tenant_id": tenant_id,
+                    "list_type": read.list_type.value,
+                    "stored": len(changed),
+                    "removed": len(gone),
+                    "told": len(told),
+                    "complete": read.complete,
+                },
+            )
+        return Taken(len(changed), len(gone), tuple((c, e.quickbooks_id) for c, e in told))
+
+    def _tell(self, tenant_id: str, told: Sequence[tuple[ListChange, ListEntry]]) -> None:
+        events: list[tuple[str, dict[str, object]]] = []
+        for change, entry in told:
+            detail: dict[str, object] = {
+                "list_type": entry.list_type.value,
+                "change": change.value,
+                "quickbooks_id": entry.quickbooks_id,
+                "name": entry.name,
+                "active": entry.active and change is not ListChange.DELETED,
+                "record_type": entry.record_type,
+                "record_id": self._linked(tenant_id, entry),
+            }
+            events.append((QUICKBOOKS_CHANGED, detail))
+        if events:
+            self.events.publish_many(tenant_id, events)
+
+    def _linked(self, tenant_id: str, entry: ListEntry) -> str | None:
+        """The host record linked to the entry's object, if any."""
+        if entry.record_type is None:
+            return None
+        record = self.records.find_by_quickbooks_id(tenant_id, entry.record_type, entry.quickbooks_id)
+        return None if record is None else record.record_id
