@@ -3,6 +3,9 @@ contract the DynamoDB adapter keeps (tests/adapters/test_mirror_store.py runs bo
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,12 +14,30 @@ from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.mirror import ListEntry, ListFilter, ListType, MatchKey, ReadMark, fold, key_value
 from qbsync.domain.paging import Page
 
-CURSOR_PREFIX = "mirror:"
-
 
 def order_key(entry: ListEntry) -> str:
     """The listing's order: by folded name, then id (NUL sorts below every character a name can hold)."""
     return f"{fold(entry.name)}\x00{entry.quickbooks_id}"
+
+
+def _decode(cursor: str, listing: list[str]) -> str:
+    """The order key a cursor of `listing` (tenant, list type) resumes after; a cursor of another listing, or
+    none of this store's, is refused as the API refuses it."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if (
+        not isinstance(values, list)
+        or len(values) != 3
+        or values[:2] != listing
+        or not isinstance(values[2], str)
+    ):
+        raise InvalidInputError(
+            "The cursor is not one this API issued.",
+            [FieldProblem("cursor", "Pass back the next_cursor value of the previous page unchanged.")],
+        )
+    return values[2]
 
 
 @dataclass
@@ -51,17 +72,17 @@ class InMemoryMirror:
     ) -> Page[ListEntry]:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        after = ""
-        if cursor is not None:
-            if not cursor.startswith(CURSOR_PREFIX):
-                raise InvalidInputError("Bad cursor", [FieldProblem("cursor", "not issued by this listing")])
-            after = cursor.removeprefix(CURSOR_PREFIX)
+        after = _decode(cursor, [tenant_id, list_type.value]) if cursor is not None else ""
         with self.lock:
             ordered = sorted(self._list(tenant_id, list_type).values(), key=order_key)
         kept = [e for e in ordered if order_key(e) > after and keep.keeps(e)]
         items = kept[:limit]
         more = len(kept) > limit
-        return Page(items, CURSOR_PREFIX + order_key(items[-1]) if more else None)
+        return Page(items, self.cursor_after(tenant_id, items[-1]) if more else None)
+
+    def cursor_after(self, tenant_id: str, entry: ListEntry) -> str:
+        listing = [tenant_id, entry.list_type.value, order_key(entry)]
+        return base64.urlsafe_b64encode(json.dumps(listing).encode()).decode()
 
     def entries(self, tenant_id: str, list_type: ListType) -> Iterator[ListEntry]:
         with self.lock:
@@ -77,5 +98,7 @@ class InMemoryMirror:
             return dict(self.read_marks.get(tenant_id, {}))
 
     def save_mark(self, tenant_id: str, mark: ReadMark) -> None:
+        if mark.through is not None and mark.through.utcoffset() is None:
+            raise ValueError(f"{mark.through!r} has no time zone; stored times must carry one")
         with self.lock:
             self.read_marks.setdefault(tenant_id, {})[mark.list_type] = mark

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from qbsync.adapters.intuit_oauth import IntuitOAuthProvider
+    from qbsync.adapters.mirror_dynamodb import DynamoMirrorStore
     from qbsync.adapters.qbo_books import QboBooks
     from qbsync.adapters.qbo_http import QboClient
     from qbsync.domain.payments import PaymentSource
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
     from qbsync.usecases.payments import PaymentRelay
+    from qbsync.usecases.quickbooks_side import QuickBooksSide
     from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
     from qbsync.usecases.web_connector import WebConnectorLogins
@@ -214,6 +216,20 @@ class Container:
     @cached_property
     def record_store(self) -> DynamoRecordStore:
         return DynamoRecordStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def mirror(self) -> DynamoMirrorStore:
+        """The tenants' mirrors of their QuickBooks lists."""
+        from qbsync.adapters.mirror_dynamodb import DynamoMirrorStore
+
+        return DynamoMirrorStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def quickbooks_side(self) -> QuickBooksSide:
+        """Takes either edition's reads of the QuickBooks lists into the mirror and tells what changed."""
+        from qbsync.usecases.quickbooks_side import QuickBooksSide
+
+        return QuickBooksSide(self.mirror, self.record_store, self.events, self.clock)
 
     @cached_property
     def sync_runs(self) -> DynamoTenantLease:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +23,19 @@ from qbsync.domain.tenants import Edition, Tenant
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        KeysAndAttributesUnionTypeDef,
+        WriteRequestUnionTypeDef,
+    )
 
 GSI1 = "GSI1"
+# BatchGetItem reads at most 100 keys, BatchWriteItem writes at most 25 items ("Amazon DynamoDB quotas",
+# API-specific limits); what DynamoDB leaves unprocessed (throttling) is asked again, a few rounds at most.
+BATCH_GET_MAX = 100
+BATCH_GET_ROUNDS = 8
+BATCH_WRITE_MAX = 25
+BATCH_WRITE_ROUNDS = 8
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -293,3 +305,76 @@ def decode_cursor_within(
     ):
         raise _bad_cursor()
     return start
+
+
+def item_key(values: dict[str, Any]) -> tuple[str, str]:
+    return str(values["pk"]), str(values["sk"])
+
+
+def read_many(
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[dict[str, str]],
+    what: str,
+    projection: Sequence[str] = (),
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The items at `keys` (pk and sk) by (pk, sk), consistent, in BatchGetItem of up to BATCH_GET_MAX keys;
+    only the attributes named in `projection` (and the keys) when it names some. `what` names the items in
+    the error raised when DynamoDB keeps leaving keys unprocessed."""
+    unique = list({item_key(k): k for k in keys}.values())  # BatchGetItem refuses a repeated key
+    names = {f"#a{n}": name for n, name in enumerate(dict.fromkeys(["pk", "sk", *projection]))}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(unique), BATCH_GET_MAX):
+        read: KeysAndAttributesUnionTypeDef = {
+            "Keys": [to_item(k) for k in unique[start : start + BATCH_GET_MAX]],
+            "ConsistentRead": True,
+        }
+        if projection:
+            read["ProjectionExpression"] = ", ".join(names)
+            read["ExpressionAttributeNames"] = names
+        request: dict[str, KeysAndAttributesUnionTypeDef] = {table: read}
+        for round_ in range(BATCH_GET_ROUNDS):
+            if round_:
+                time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed keys: the table is throttling
+            response = client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(table, []):
+                values = from_item(raw)
+                found[item_key(values)] = values
+            unprocessed = response.get("UnprocessedKeys") or {}
+            if not unprocessed:
+                break
+            request = dict(unprocessed)
+        else:
+            raise RuntimeError(
+                f"DynamoDB left keys unprocessed {BATCH_GET_ROUNDS} times reading {what}; "
+                "the table is throttled, retry later"
+            )
+    return found
+
+
+def write_many(
+    client: DynamoDBClient,
+    table: str,
+    puts: Sequence[dict[str, Any]] = (),
+    deletes: Sequence[dict[str, str]] = (),
+    *,
+    what: str,
+) -> None:
+    """Put the items `puts` (plain values) and delete the items at `deletes` (pk and sk), in BatchWriteItem of
+    up to BATCH_WRITE_MAX, unconditionally and in no particular order within the call."""
+    writes: list[WriteRequestUnionTypeDef] = [{"PutRequest": {"Item": to_item(item)}} for item in puts]
+    writes += [{"DeleteRequest": {"Key": to_item(key)}} for key in deletes]
+    for start in range(0, len(writes), BATCH_WRITE_MAX):
+        request: dict[str, list[WriteRequestUnionTypeDef]] = {table: writes[start : start + BATCH_WRITE_MAX]}
+        for round_ in range(BATCH_WRITE_ROUNDS):
+            if round_:
+                time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed items: the table is throttling
+            unprocessed = client.batch_write_item(RequestItems=request).get("UnprocessedItems")
+            if not unprocessed:
+                break
+            request = {name: list(left) for name, left in unprocessed.items()}
+        else:
+            raise RuntimeError(
+                f"DynamoDB left {what} unprocessed {BATCH_WRITE_ROUNDS} times; the table is throttled, "
+                "retry later"
+            )

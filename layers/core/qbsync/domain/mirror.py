@@ -231,7 +231,11 @@ class MirrorStore(Protocol):
         self, tenant_id: str, list_type: ListType, keep: ListFilter, limit: int, cursor: str | None
     ) -> Page[ListEntry]:
         """Up to `limit` entries the filter keeps, by name (ignoring case), then id; InvalidInputError for a
-        cursor this store did not issue."""
+        cursor this store did not issue, or issued for another tenant or list."""
+
+    def cursor_after(self, tenant_id: str, entry: ListEntry) -> str:
+        """The cursor of a page of `entry`'s list that ends with `entry` as it is stored: a listing that keeps
+        what the mirror's filter cannot (links to host records) resumes right after its last entry."""
 
     def entries(self, tenant_id: str, list_type: ListType) -> Iterator[ListEntry]:
         """Every entry of a list, in no particular order (matching, counts)."""
