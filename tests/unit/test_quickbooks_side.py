@@ -93,3 +93,16 @@ def test_a_read_of_one_list_refuses_entries_of_another():
 def test_tenants_do_not_share_a_mirror(side):
     load(side, cust("1", "Ada"))
     assert list(side.mirror.entries("t2", ListType.CUSTOMER)) == []
+
+
+def test_a_first_load_read_in_pages_keeps_every_page_tells_nothing_and_counts_as_loaded_after_its_last(side):
+    later = T0 + timedelta(hours=1)
+    side.take("t1", ListRead(ListType.CUSTOMER, [cust("1", "Ada"), cust("2", "Grace")]))
+    assert not side.mirror.marks("t1")[ListType.CUSTOMER].loaded
+    side.take("t1", ListRead(ListType.CUSTOMER, [cust("3", "Alan")], through=later, ends_load=True))
+    assert {e.name for e in side.mirror.entries("t1", ListType.CUSTOMER)} == {"Ada", "Grace", "Alan"}
+    assert told(side) == []
+    mark = side.mirror.marks("t1")[ListType.CUSTOMER]
+    assert (mark.loaded, mark.through) == (True, later)
+    side.take("t1", ListRead(ListType.CUSTOMER, [cust("2", "Grace Hopper")]))
+    assert told(side) == [("updated", "2", None)]

@@ -189,6 +189,11 @@ class ListRead:
     bring were deleted in QuickBooks. Otherwise it brought changes only (by modified date, a webhook, the
     change-data pull), and `removed` names what QuickBooks reported deleted. `through`: the newest
     modification time the read has seen; the list's next read by modified date starts there.
+
+    `ends_load`: the last part of a first load read in parts (Desktop reads a list page by page, one page per
+    Web Connector exchange, maybe over several callbacks): each part is not `complete`, since what one did not
+    bring may be on another, and deletions come in `removed`; after this part the list counts as loaded, so
+    later changes are told.
     """
 
     list_type: ListType
@@ -196,6 +201,7 @@ class ListRead:
     removed: Sequence[str] = ()
     complete: bool = False
     through: datetime | None = None
+    ends_load: bool = False
 
     def __post_init__(self) -> None:
         strays = sorted({e.list_type.value for e in self.entries} - {self.list_type.value})

@@ -69,7 +69,8 @@ class QuickBooksSide:
             told += [(ListChange.DELETED, before[i]) for i in sorted(gone)]
         self._tell(tenant_id, told)
         through = max((t for t in (mark.through, read.through) if t is not None), default=None)
-        self.mirror.save_mark(tenant_id, ReadMark(read.list_type, mark.loaded or read.complete, through))
+        loaded = mark.loaded or read.complete or read.ends_load
+        self.mirror.save_mark(tenant_id, ReadMark(read.list_type, loaded, through))
         if changed or gone:
             log.info(
                 "QuickBooks list read",
