@@ -46,6 +46,18 @@ class Deleted:
     ref_number: str | None
 
 
+@dataclass(frozen=True)
+class ListDeleted:
+    """A list entry a user deleted, as ListDeletedQuery lists it (ListDeletedRet: ListDelType, ListID,
+    TimeCreated, TimeDeleted, FullName; qbxml130.xsd)."""
+
+    kind: str
+    id: str
+    created: datetime
+    deleted: datetime
+    full_name: str
+
+
 def latin1(text: str) -> str:
     """What QuickBooks stores of `text`: characters outside ISO-8859-1 that arrive as character references are
     accepted and kept as "?" (qbwc/qbxml#8, NOTES.md §3.5; raw ones fail the whole message, see processor)."""
@@ -542,6 +554,16 @@ class Books:
         c.forget(obj)
         gone = Deleted(obj.spec.kind, obj.id, obj.created, c.now(), obj.text("RefNumber"))
         c.deleted.append(gone)
+        return gone
+
+    def delete_list(self, obj: Obj) -> ListDeleted:
+        """A list entry deleted (in QuickBooks' window: the service deletes none): later queries no longer
+        return it, ListDeletedQuery does; its name is free again."""
+        c = self.company
+        c.forget(obj)
+        c.names.pop(self.name_key(obj.spec, obj.parent, obj.name), None)
+        gone = ListDeleted(obj.spec.kind, obj.id, obj.created, c.now(), obj.full_name)
+        c.deleted_lists.append(gone)
         return gone
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from local.qbd import books, processor, specs
-from local.qbd.books import Books, Deleted
+from local.qbd.books import Books, Deleted, ListDeleted
 from local.qbd.model import ZERO, Obj, Ref, Spec, Status, decimal_of, line_ref, line_text, put, quantity
 from local.qbd.processor import RequestProcessorError
 
@@ -164,6 +164,7 @@ class Company:
         self.by_kind: dict[str, list[Obj]] = {}
         self.names: dict[tuple[str, str, str], Obj] = {}
         self.deleted: list[Deleted] = []
+        self.deleted_lists: list[ListDeleted] = []
         self.file_data_ext: dict[tuple[str, str], str] = {}
         self.counters: Counter[str] = Counter()
         self.faults = LockFaults()
@@ -437,6 +438,20 @@ class Company:
 
     def rename(self, list_id: str, name: str) -> None:
         self._modify_list(list_id, Name=name)
+
+    def delete_entry(self, list_id: str) -> None:
+        """A user deletes a list entry (a customer, an item, a class ...): queries no longer return it, and
+        ListDeletedQuery does. Only unused entries: nothing here checks that no transaction or sub-entry
+        refers to it, which QuickBooks would."""
+        obj = self.objects.get(list_id)
+        if obj is None or obj.spec.is_txn:
+            raise EntryError(3120, books.messages.not_found(list_id))
+
+        def run() -> Obj:
+            self.books.delete_list(obj)
+            return obj
+
+        self._enter(run)
 
     def deactivate(self, list_id: str) -> None:
         self._modify_list(list_id, IsActive="false")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -34,6 +34,10 @@ PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False
 VERSION = re.compile(r'<\?qbxml\s+version\s*=\s*"([0-9.]+)"\s*\?>')
 WRITES = ("Add", "Mod")
 FILE_TXN_TYPES = {spec.kind: spec for spec in specs.TRANSACTIONS}
+# How long QuickBooks remembers a deleted list entry for ListDeletedQuery: "list objects removed from the
+# company file within the last 90 days" (Conductor's QuickBooks Desktop API reference, "The Deleted
+# List-Object object", https://docs.conductor.is/api-ref/qbd/deleted-list-objects/object).
+LIST_DELETIONS_KEPT = timedelta(days=90)
 
 
 class RequestProcessorError(Exception):
@@ -321,6 +325,35 @@ class Processor:
             if gone.ref_number:
                 values["RefNumber"] = [gone.ref_number]
             write(response, "TxnDeletedRet", specs.TXN_DELETED_RET, values, only)
+        return None if found else Status(1, messages.NOTHING_FOUND, "Info")
+
+    def list_deleted_query(self, request: Any, response: Any) -> Status | None:
+        """ListDeletedQueryRq (qbxmlops130.xsd: ListDelType+, DeletedDateRangeFilter?, IncludeRetElement*):
+        the list entries of those types deleted in the last LIST_DELETIONS_KEPT, within the date range."""
+        c = self.company
+        types = {e.text for e in request.findall("ListDelType")}
+        window = request.find("DeletedDateRangeFilter")
+        low = child_text(window, "FromDeletedDate") if window is not None else None
+        high = child_text(window, "ToDeletedDate") if window is not None else None
+        only = {e.text or "" for e in request.findall("IncludeRetElement")} or None
+        kept_from = c.now() - LIST_DELETIONS_KEPT
+        found = [
+            gone
+            for gone in c.deleted_lists
+            if gone.kind in types
+            and gone.deleted >= kept_from
+            and not (low and c.wall(gone.deleted) < c.local_bound(low, end=False))
+            and not (high and c.wall(gone.deleted) > c.local_bound(high, end=True))
+        ]
+        for gone in found:
+            values: dict[str, list[Value]] = {
+                "ListDelType": [gone.kind],
+                "ListID": [gone.id],
+                "TimeCreated": [c.stamp(gone.created)],
+                "TimeDeleted": [c.stamp(gone.deleted)],
+                "FullName": [gone.full_name],
+            }
+            write(response, "ListDeletedRet", specs.LIST_DELETED_RET, values, only)
         return None if found else Status(1, messages.NOTHING_FOUND, "Info")
 
     # ---- the host, the company, its preferences ------------------------------------------------------------
@@ -630,6 +663,7 @@ def _handlers() -> dict[str, Handler]:
         "TxnVoidRq": Processor.txn_void,
         "TxnDelRq": Processor.txn_del,
         "TxnDeletedQueryRq": Processor.txn_deleted_query,
+        "ListDeletedQueryRq": Processor.list_deleted_query,
     }
     for spec in specs.LISTS + specs.TRANSACTIONS:
         if spec is not specs.TEMPLATE:  # templates are designed in QuickBooks, only queried over qbXML

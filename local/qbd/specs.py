@@ -56,6 +56,11 @@ ITEM_NON_INVENTORY_RET = _order("""
     Sublevel ManufacturerPartNumber UnitOfMeasureSetRef IsTaxIncluded SalesTaxCodeRef SalesOrPurchase
     SalesAndPurchase ExternalGUID DataExtRet
 """)
+ITEM_OTHER_CHARGE_RET = _order("""
+    ListID TimeCreated TimeModified EditSequence Name FullName BarCodeValue IsActive ClassRef ParentRef
+    Sublevel IsTaxIncluded SalesTaxCodeRef SalesOrPurchase SalesAndPurchase SpecialItemType ExternalGUID
+    DataExtRet
+""")
 ITEM_INVENTORY_RET = _order("""
     ListID TimeCreated TimeModified EditSequence Name FullName BarCodeValue IsActive ClassRef ParentRef
     Sublevel ManufacturerPartNumber UnitOfMeasureSetRef IsTaxIncluded SalesTaxCodeRef SalesDesc
@@ -75,6 +80,9 @@ ACCOUNT_RET = _order("""
     ListID TimeCreated TimeModified EditSequence Name FullName IsActive ParentRef Sublevel AccountType
     DetailAccountType SpecialAccountType IsTaxAccount AccountNumber BankNumber LastCheckNumber Desc
     Balance TotalBalance SalesTaxCodeRef TaxLineInfoRet CashFlowClassification CurrencyRef DataExtRet
+""")
+CLASS_RET = _order("""
+    ListID TimeCreated TimeModified EditSequence Name FullName IsActive ParentRef Sublevel
 """)
 STANDARD_TERMS_RET = _order("""
     ListID TimeCreated TimeModified EditSequence Name IsActive StdDueDays StdDiscountDays DiscountPct
@@ -163,6 +171,9 @@ LINKED_TXN = _order("""
 TXN_DELETED_RET = _order("""
     TxnDelType TxnID TimeCreated TimeDeleted RefNumber
 """)
+LIST_DELETED_RET = _order("""
+    ListDelType ListID TimeCreated TimeDeleted FullName
+""")
 
 NAMES = "names"  # customers, vendors, employees and other names share one name space (NOTES.md §4.2)
 ITEMS = "items"
@@ -175,10 +186,14 @@ ITEM_SERVICE = Spec("ItemService", ITEM_SERVICE_RET, space=ITEMS, hierarchical=T
 ITEM_NON_INVENTORY = Spec(
     "ItemNonInventory", ITEM_NON_INVENTORY_RET, space=ITEMS, hierarchical=True, label="Item"
 )
+ITEM_OTHER_CHARGE = Spec(
+    "ItemOtherCharge", ITEM_OTHER_CHARGE_RET, space=ITEMS, hierarchical=True, label="Item"
+)
 ITEM_INVENTORY = Spec("ItemInventory", ITEM_INVENTORY_RET, space=ITEMS, hierarchical=True, label="Item")
 ITEM_SALES_TAX = Spec("ItemSalesTax", ITEM_SALES_TAX_RET, space=ITEMS, label="Item")
 ITEM_SALES_TAX_GROUP = Spec("ItemSalesTaxGroup", ITEM_SALES_TAX_GROUP_RET, space=ITEMS, label="Item")
 ACCOUNT = Spec("Account", ACCOUNT_RET, space="accounts", hierarchical=True, label="Account")
+CLASS = Spec("Class", CLASS_RET, space="classes", hierarchical=True, label="Class")
 STANDARD_TERMS = Spec("StandardTerms", STANDARD_TERMS_RET, space="terms", label="Terms")
 DATE_DRIVEN_TERMS = Spec("DateDrivenTerms", DATE_DRIVEN_TERMS_RET, space="terms", label="Terms")
 PAYMENT_METHOD = Spec("PaymentMethod", PAYMENT_METHOD_RET, space="methods", label="Payment Method")
@@ -227,10 +242,12 @@ LISTS = (
     OTHER_NAME,
     ITEM_SERVICE,
     ITEM_NON_INVENTORY,
+    ITEM_OTHER_CHARGE,
     ITEM_INVENTORY,
     ITEM_SALES_TAX,
     ITEM_SALES_TAX_GROUP,
     ACCOUNT,
+    CLASS,
     STANDARD_TERMS,
     DATE_DRIVEN_TERMS,
     PAYMENT_METHOD,
@@ -239,14 +256,19 @@ LISTS = (
 )
 TRANSACTIONS = (INVOICE, CREDIT_MEMO, RECEIVE_PAYMENT, PURCHASE_ORDER, BILL)
 BY_KIND = {spec.kind: spec for spec in LISTS + TRANSACTIONS}
-ALL_ITEMS = (ITEM_SERVICE, ITEM_NON_INVENTORY, ITEM_INVENTORY, ITEM_SALES_TAX, ITEM_SALES_TAX_GROUP)
-SALE_ITEMS = (ITEM_SERVICE, ITEM_NON_INVENTORY, ITEM_INVENTORY, ITEM_SALES_TAX, ITEM_SALES_TAX_GROUP)
+ALL_ITEMS = (
+    ITEM_SERVICE,
+    ITEM_NON_INVENTORY,
+    ITEM_OTHER_CHARGE,
+    ITEM_INVENTORY,
+    ITEM_SALES_TAX,
+    ITEM_SALES_TAX_GROUP,
+)
+SALE_ITEMS = ALL_ITEMS
 ACCOUNTS = (ACCOUNT,)
 
-# Which list a reference points into (a reference to any other list, e.g. ClassRef or TemplateRef, points
-# into a
-# list this company does not keep, and gets
-# 3140).
+# Which list a reference points into (a reference to any other list, e.g. SalesRepRef, points into a list this
+# company does not keep, and gets 3140).
 REF_TARGETS: dict[str, tuple[Spec, ...]] = {
     "CustomerRef": (CUSTOMER,),
     "VendorRef": (VENDOR,),
@@ -257,6 +279,7 @@ REF_TARGETS: dict[str, tuple[Spec, ...]] = {
     "TermsRef": (STANDARD_TERMS, DATE_DRIVEN_TERMS),
     "PaymentMethodRef": (PAYMENT_METHOD,),
     "TemplateRef": (TEMPLATE,),
+    "ClassRef": (CLASS,),
     "PreferredPaymentMethodRef": (PAYMENT_METHOD,),
     "SalesTaxCodeRef": (SALES_TAX_CODE,),
     "CustomerSalesTaxCodeRef": (SALES_TAX_CODE,),
