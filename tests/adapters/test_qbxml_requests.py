@@ -864,7 +864,7 @@ MODIFIED = (datetime(2024, 3, 9, 8, 30), datetime(2024, 3, 10, 8, 30))
 
 @pytest.mark.parametrize("entity", sorted(rq.LIST_QUERIES))
 def test_list_queries_go_by_list_ids_by_full_names_or_by_modified_date(entity: str) -> None:
-    with_owner = entity not in ("Terms", "PaymentMethod", "SalesTaxCode")
+    with_owner = entity not in ("Terms", "PaymentMethod", "SalesTaxCode", "Class")
     by_id, by_name, by_date = sent(
         rq.list_query(entity, "q1", list_ids=["1-1", "2-2"], include=["ListID", "FullName"]),
         rq.list_query(entity, "q2", full_names=["A & B:Job"], owner_ids=["0"] if with_owner else ()),
@@ -874,6 +874,20 @@ def test_list_queries_go_by_list_ids_by_full_names_or_by_modified_date(entity: s
     assert texts(by_name)[0] == "A & B:Job"
     assert texts(by_date) == ["All", "2024-03-09T08:30:00", "2024-03-10T08:30:00"]
     assert by_date.get("iterator") is None
+
+
+def test_list_deleted_query_names_its_list_types_then_the_date_range_then_what_to_return() -> None:
+    (deleted, everything) = sent(
+        rq.list_deleted_query(
+            "q1", list_types=["Customer", "ItemService"], deleted_from=MODIFIED[0], include=["ListID"]
+        ),
+        rq.list_deleted_query("q2", list_types=["Class"]),
+    )
+    assert children(deleted) == ["ListDelType", "ListDelType", "DeletedDateRangeFilter", "IncludeRetElement"]
+    assert texts(deleted) == ["Customer", "ItemService", "2024-03-09T08:30:00", "ListID"]
+    assert children(everything) == ["ListDelType"]
+    with pytest.raises(ValueError, match="ListDelType"):
+        rq.list_deleted_query("q3", list_types=[])
 
 
 @pytest.mark.parametrize("entity", sorted(rq.TXN_QUERIES))
@@ -1044,12 +1058,13 @@ REQUIRED_REQUESTS = [
     *(f"{entity}QueryRq" for entity in ("ReceivePayment", "PurchaseOrder", "Bill", "Account", "Terms")),
     *(
         f"{entity}QueryRq"
-        for entity in ("PaymentMethod", "SalesTaxCode", "ItemSalesTax", "ItemSalesTaxGroup")
+        for entity in ("PaymentMethod", "SalesTaxCode", "ItemSalesTax", "ItemSalesTaxGroup", "Class")
     ),
     "HostQueryRq",
     "CompanyQueryRq",
     "PreferencesQueryRq",
     "TxnDeletedQueryRq",
+    "ListDeletedQueryRq",
 ]
 # How each query was asked: by ids, names or numbers, by modified date, and paged.
 REQUIRED_QUERY_FORMS = [

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: the Web Connector's function imports this module and no pydantic
+    from qbsync.domain.mirror import ListRead, ListType
     from qbsync.domain.payments import ReceivedPayment
     from qbsync.domain.settings import SyncSettings
     from qbsync.domain.sync import Batch, EditionProfile, Failure, Outcomes
@@ -160,6 +161,7 @@ class Asked(StrEnum):
     NAME_HOLDERS = "name_holders"  # who holds a name
     PAYMENTS = "payments"  # payments received or deleted in QuickBooks since the cursor (no record)
     ORDER_LINES = "order_lines"  # a purchase order's lines, for the bills to link to (`entity`: its TxnID)
+    LISTS = "lists"  # a page of one of the company's lists, or its deletions (`entity`: the query; no record)
 
 
 class ExchangeState(StrEnum):
@@ -235,6 +237,39 @@ class PaymentsRead:
     iterator_id: str | None
 
 
+@dataclass(frozen=True)
+class ListAsk:
+    """One list query of a session's read of the company's lists (`DesktopCodec.list_queries` names them):
+    the entries modified since `since` (None: all of them, a first load), or the next page of
+    `iterator_id`."""
+
+    query: str
+    since: datetime | None = None
+    iterator_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """What one list query answered: a read per list it feeds (changes only: neither `complete` nor with a
+    `through`, which only the query's last page may move), the newest TimeModified among them, and the
+    iterator of its next page (None after the last)."""
+
+    query: str
+    reads: tuple[ListRead, ...]
+    newest: datetime | None
+    iterator_id: str | None
+
+
+@dataclass(frozen=True)
+class ListsAnswer:
+    """QuickBooks' answer to a message reading the lists: each query's page, the deletions (one read per
+    list, `removed` only), and the queries QuickBooks refused (read again in a later session)."""
+
+    pages: tuple[ListPage, ...]
+    deletions: tuple[ListRead, ...]
+    refused: tuple[str, ...]
+
+
 class DesktopCodec(Protocol):
     """Engine batches as qbXML messages and QuickBooks' answers as outcomes (adapters/qbxml/exchange.py)."""
 
@@ -268,3 +303,17 @@ class DesktopCodec(Protocol):
 
     def decode_payments(self, entries: Sequence[ExchangeEntry], answer: str, since: datetime) -> PaymentsRead:
         """The page QuickBooks answered; ValueError when it cannot be read or QuickBooks refused the read."""
+
+    @property
+    def list_queries(self) -> Mapping[str, tuple[ListType, ...]]:
+        """The queries that read the company's lists, each with the lists it feeds (ItemQuery: the items,
+        sales tax items and sales tax groups)."""
+
+    def encode_lists(
+        self, asks: Sequence[ListAsk], *, message_set_id: str, deleted_since: datetime | None, deletions: bool
+    ) -> Encoded:
+        """The message reading the next page of each of `asks`; with `deletions`, also the entries of their
+        lists deleted since `deleted_since` (None: all QuickBooks remembers)."""
+
+    def decode_lists(self, entries: Sequence[ExchangeEntry], answer: str) -> ListsAnswer:
+        """What QuickBooks answered; ValueError when the answer cannot be read."""

@@ -27,12 +27,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from qbsync.adapters.qbxml import envelope
+from qbsync.adapters.qbxml import lists as ls
 from qbsync.adapters.qbxml import payments as pay
 from qbsync.adapters.qbxml import requests as rq
 from qbsync.adapters.qbxml.mapping import TXN_TYPES, external_guid, order_lines, to_qbxml
 from qbsync.adapters.qbxml.read import QbxmlReadError, Response, Ret, read_message
 from qbsync.adapters.qbxml.status import Op, fault_of
-from qbsync.domain.desktop import Asked, Encoded, ExchangeEntry, OrderLine, PaymentsRead, SalesTaxCodes
+from qbsync.domain.desktop import (
+    Asked,
+    Encoded,
+    ExchangeEntry,
+    ListAsk,
+    ListsAnswer,
+    OrderLine,
+    PaymentsRead,
+    SalesTaxCodes,
+)
+from qbsync.domain.mirror import ListType
 from qbsync.domain.records import Customer
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import (
@@ -70,10 +81,10 @@ PROFILE = EditionProfile(
     record_retry_pauses_run=False,
     check_names_first=True,
 )
-# Payments are read from the cursor in the company's wall time, whose offset is not known to qbsync: the
-# read starts as if the company were at UTC-12, west of every US zone (Desktop tenants are US companies:
+# Payments and lists are read from a cursor in the company's wall time, whose offset is not known to qbsync:
+# the read starts as if the company were at UTC-12, west of every US zone (Desktop tenants are US companies:
 # domain/desktop.SUPPORTED_COUNTRY). Further east it starts some hours early; the relay tells each change
-# once.
+# once, and the mirror tells nothing of an entry read again unchanged.
 PAYMENTS_OFFSET = timedelta(hours=-12)
 LOOK_BACK = timedelta(days=1)  # a look-up by modified date starts this long before the record's last change
 
@@ -216,6 +227,32 @@ class QbxmlCodec:
             pay.latest_modified(responses, since),
             payments_page.iterator_id if remaining else None,
         )
+
+    @property
+    def list_queries(self) -> Mapping[str, tuple[ListType, ...]]:
+        return {query: fed for query, (fed, _) in ls.QUERIES.items()}
+
+    def encode_lists(
+        self, asks: Sequence[ListAsk], *, message_set_id: str, deleted_since: datetime | None, deletions: bool
+    ) -> Encoded:
+        requests = [
+            ls.list_query(ask, str(number), utc_offset=PAYMENTS_OFFSET)
+            for number, ask in enumerate(asks, start=1)
+        ]
+        queries = [ask.query for ask in asks]
+        if deletions:
+            requests.append(
+                ls.deleted_query(queries, str(len(requests) + 1), deleted_since, utc_offset=PAYMENTS_OFFSET)
+            )
+            queries.append(ls.DELETIONS)
+        entries = tuple(
+            ExchangeEntry(r.get("requestID"), Asked.LISTS, "", "", 0, "", Op.QUERY.value, entity=query)
+            for r, query in zip(requests, queries, strict=True)
+        )
+        return Encoded(envelope.message(requests, new_message_set_id=message_set_id), entries, {})
+
+    def decode_lists(self, entries: Sequence[ExchangeEntry], answer: str) -> ListsAnswer:
+        return ls.read_answer(entries, answer)
 
     def decode(self, batch: Batch, entries: Sequence[ExchangeEntry], answer: str) -> Outcomes:
         try:

@@ -61,12 +61,13 @@ LIST_QUERIES = frozenset(
         "SalesTaxCode",
         "ItemSalesTax",
         "ItemSalesTaxGroup",
+        "Class",
     }
 )
 TXN_QUERIES = frozenset({"Invoice", "CreditMemo", "ReceivePayment", "PurchaseOrder", "Bill"})
-# Queries with OwnerID (which custom fields, DataExt, come back): TermsQuery, PaymentMethodQuery and
-# SalesTaxCodeQuery have none.
-_OWNER_ID = frozenset((LIST_QUERIES | TXN_QUERIES) - {"Terms", "PaymentMethod", "SalesTaxCode"})
+# Queries with OwnerID (which custom fields, DataExt, come back): TermsQuery, PaymentMethodQuery,
+# SalesTaxCodeQuery and ClassQuery have none.
+_OWNER_ID = frozenset((LIST_QUERIES | TXN_QUERIES) - {"Terms", "PaymentMethod", "SalesTaxCode", "Class"})
 _LINKED_TXNS = frozenset({"Invoice", "CreditMemo", "PurchaseOrder", "Bill"})  # all but ReceivePayment
 # TxnVoidType and the part of TxnDelType the service uses (qbxml130.xsd).
 VOIDABLE = frozenset({"Invoice", "CreditMemo", "Bill"})
@@ -855,7 +856,7 @@ def list_query(
     owner_ids: Sequence[str] = (),
 ) -> Any:
     """`<entity>QueryRq` of a list (Customer, Vendor, Employee, Item, Account, Terms, PaymentMethod,
-    SalesTaxCode, ItemSalesTax, ItemSalesTaxGroup): by ListIDs, by FullNames, or by a filter (active
+    SalesTaxCode, ItemSalesTax, ItemSalesTaxGroup, Class): by ListIDs, by FullNames, or by a filter (active
     status, modified-date range in company-local time), paged where the query has an iterator."""
     if entity not in LIST_QUERIES:
         raise ValueError(f"{entity} is not a list query; one of {sorted(LIST_QUERIES)}")
@@ -934,6 +935,27 @@ def txn_deleted_query(
         dates = etree.SubElement(request, "DeletedDateRangeFilter")
         _time(dates, "FromDeletedDate", deleted_from)
         _time(dates, "ToDeletedDate", deleted_to)
+    _include(request, include)
+    return request
+
+
+def list_deleted_query(
+    request_id: str,
+    *,
+    list_types: Sequence[str],
+    deleted_from: datetime | None = None,
+    include: Sequence[str] = (),
+) -> Any:
+    """ListDeletedQueryRq (ListDelType+, DeletedDateRangeFilter?, IncludeRetElement*): the entries of
+    `list_types` (ListDelType: "Customer", "ItemService", "StandardTerms", ...) deleted since `deleted_from`
+    (company-local time), or all QuickBooks remembers without it."""
+    if not list_types:
+        raise ValueError("ListDeletedQuery needs at least one ListDelType")
+    request = _request("ListDeletedQuery", request_id)
+    for list_type in list_types:
+        _text(request, "ListDelType", list_type)
+    if deleted_from is not None:
+        _time(etree.SubElement(request, "DeletedDateRangeFilter"), "FromDeletedDate", deleted_from)
     _include(request, include)
     return request
 
