@@ -31,11 +31,13 @@ from qbsync.qbwc.service import WebConnectorService
 from qbsync.usecases.desktop_connection import DesktopConnections
 from qbsync.usecases.desktop_sync import DesktopSync
 from qbsync.usecases.payments import PaymentRelay
+from qbsync.usecases.quickbooks_side import QuickBooksSide
 from qbsync.usecases.records import Records
 from qbsync.usecases.sync_engine import SyncEngine
 from tests.unit.connection_fakes import InMemoryConnections
 from tests.unit.engine_spec import RecordedEvents
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
+from tests.unit.mirror_fakes import InMemoryMirror
 from tests.unit.qbwc_fakes import (
     InMemoryExchanges,
     InMemoryQbwcCredentials,
@@ -66,6 +68,7 @@ class DesktopWorld:
     company: Company
     connector: SimulatedWebConnector
     settings_used: dict[str, Any] = field(default_factory=dict)
+    mirror: InMemoryMirror | None = None  # the QuickBooks side's mirror, when the world reads the lists
     messages: list[str] = field(default_factory=list)  # every qbXML message handed out
     message_bytes: list[int] = field(default_factory=list)  # each as sent: inside its SOAP envelope
 
@@ -76,8 +79,10 @@ class DesktopWorld:
         *,
         company: Company | None = None,
         faults: Faults | None = None,
+        lists: bool = False,
         **settings: Any,
     ) -> DesktopWorld:
+        """`lists`: the sessions read the company's lists into a mirror (`world.mirror`)."""
         clock = FixedClock()
         tenants = InMemoryTenants()
         tenants.add(Tenant(tenant_id, "Desk Books", Edition.QBD, clock.now()))
@@ -97,7 +102,9 @@ class DesktopWorld:
         credentials.register(qbwc.user_name_of(tenant_id), tenant_id, PASSWORD)
         engine = SyncEngine(store, PROFILE, repo, lease, events, clock)
         payments = PaymentRelay(None, InMemoryPaymentLog(), store, repo, events, clock)
-        desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, clock, payments)
+        mirror = InMemoryMirror() if lists else None
+        side = QuickBooksSide(mirror, store, events, clock) if mirror is not None else None
+        desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, clock, payments, side)
         service = WebConnectorService(
             credentials,
             sessions,
@@ -127,6 +134,7 @@ class DesktopWorld:
             connector=None,  # type: ignore[arg-type]
         )
         world.settings_used = world_settings
+        world.mirror = mirror
         world.connector = world.connector_for(tenant_id, company, faults)
         return world
 

@@ -87,6 +87,7 @@ class SessionProgress:
     payments_iterator: str | None = None  # the iterator of the next page of payments
     payments_until: str | None = None  # ISO time the pages read so far cover up to
     order_lines: str = ""  # purchase orders' lines read in this session, for new bills: JSON by TxnID
+    lists: str = ""  # this session's read of the company's lists, JSON (desktop_sync.ListPlan); "": not begun
 
 
 @dataclass(frozen=True)

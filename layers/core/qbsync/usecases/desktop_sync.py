@@ -39,6 +39,8 @@ from qbsync.domain.desktop import (
     ExchangeEntry,
     ExchangeState,
     ExchangeStore,
+    ListAsk,
+    ListsAnswer,
     Opened,
     OrderLine,
     SalesTaxCodes,
@@ -61,6 +63,7 @@ from qbsync.domain.sync import (
     ref_key,
 )
 from qbsync.usecases.payments import PaymentRelay
+from qbsync.usecases.quickbooks_side import QuickBooksSide
 from qbsync.usecases.settings import settings_in_force
 from qbsync.usecases.sync_engine import SyncEngine, SyncRun, TenantBusyError
 
@@ -86,6 +89,7 @@ class DesktopSync:
     settings: SettingsRepository
     clock: Clock
     payments: PaymentRelay
+    lists: QuickBooksSide | None = None  # the mirror of the company's lists, read in every session
 
     # ------------------------------------------------------------------ authenticate
 
@@ -103,6 +107,8 @@ class DesktopSync:
         return Opened.SESSION
 
     def _has_work(self, tenant_id: str) -> bool:
+        if self.lists is not None:  # the lists are read in every session: see _list_plan
+            return True
         for state in (SyncState.PENDING, SyncState.SYNCING):
             if self.records.in_state(tenant_id, state, 1, None).items:
                 return True
@@ -139,18 +145,9 @@ class DesktopSync:
         if run is None:
             return ""
         self._settle_left_over(run, session)
-        progress = session.progress
-        if not progress.payments_read:
-            message = self._payments_message(session, run)
-            if message:
-                return message
-            progress = replace(progress, payments_read=True)
-        orders = self._orders_to_read(session.tenant_id, progress)
-        if orders:
-            exchange_id = _message_set_id()
-            encoded = self.codec.encode_order_reads(orders, message_set_id=exchange_id)
-            self._hand_out(replace(session, progress=progress), run, exchange_id, encoded.entries)
-            return encoded.message
+        message, progress = self._read_message(session, run)
+        if message:
+            return message
         lines = _order_lines(progress)
         settings = run.settings
         while (batch := self.engine.next_batch(run)) is not None:
@@ -179,6 +176,28 @@ class DesktopSync:
             return encoded.message
         self.sessions.save_progress(session.ticket, replace(_counted(progress, run), finished=True))
         return ""
+
+    def _read_message(self, session: QbwcSession, run: SyncRun) -> tuple[str, SessionProgress]:
+        """The session's own reads before its records are sent: the lists, payments back, the purchase orders
+        new bills link to. The next one's message, or "" and the progress once they are all done."""
+        progress = session.progress
+        if self.lists is not None:
+            plan = _plan_of(progress) or self._list_plan(session.tenant_id)
+            if plan.queries:
+                return self._lists_message(session, run, plan), progress
+            progress = replace(progress, lists=plan.text())
+        if not progress.payments_read:
+            message = self._payments_message(replace(session, progress=progress), run)
+            if message:
+                return message, progress
+            progress = replace(progress, payments_read=True)
+        orders = self._orders_to_read(session.tenant_id, progress)
+        if orders:
+            exchange_id = _message_set_id()
+            encoded = self.codec.encode_order_reads(orders, message_set_id=exchange_id)
+            self._hand_out(replace(session, progress=progress), run, exchange_id, encoded.entries)
+            return encoded.message, progress
+        return "", progress
 
     def _orders_to_read(self, tenant_id: str, progress: SessionProgress) -> list[str]:
         """The purchase orders (TxnIDs) whose lines new bills will link to and this session has not read:
@@ -232,6 +251,87 @@ class DesktopSync:
             for txn_id, lines in known.items()
         }
         progress = replace(session.progress, order_lines=json.dumps(stored, separators=(",", ":")))
+        self.sessions.save_progress(session.ticket, progress)
+        return replace(session, progress=progress)
+
+    def _list_plan(self, tenant_id: str) -> ListPlan:
+        """This session's read of the company's lists: every list query, from its lists' marks.
+
+        A query whose lists are not all loaded reads them all (the first session after connecting, or one
+        that follows a session cut short during the first load: its pages are read again, the mirror storing
+        nothing twice). Otherwise it reads the entries modified since the oldest of its lists' marks.
+
+        Every session reads the lists, and a Desktop tenant's Web Connector always finds work: each list
+        costs one query per session (a page per query and message on a first load), all in one message
+        answered in one round trip, mostly empty; the mirror is then as fresh as the tenant's own update
+        interval (RunEveryNMinutes) makes it, and it is read before the session's records are sent, so that
+        matching and the engine's look-ups before a create see what was added in QuickBooks since the last
+        update. Reading less often would need a time of the last read kept per tenant, for little gain: the
+        session's other work (payments back, records) already opens most sessions."""
+        marks = self.lists.mirror.marks(tenant_id) if self.lists is not None else {}
+        queries: dict[str, _ListRead] = {}
+        for query, fed in self.codec.list_queries.items():
+            read = [marks.get(list_type) for list_type in fed]
+            if all(mark is not None and mark.loaded for mark in read):
+                throughs = [mark.through for mark in read if mark is not None and mark.through is not None]
+                queries[query] = _ListRead(since=min(throughs, default=None))
+            else:
+                queries[query] = _ListRead(load=True)
+        starts = [q.since for q in queries.values()]
+        deleted_since = None if None in starts else min(s for s in starts if s is not None)
+        return ListPlan(queries, deletions=True, deleted_since=deleted_since, total=len(queries))
+
+    def _lists_message(self, session: QbwcSession, run: SyncRun, plan: ListPlan) -> str:
+        """The message reading the next page of each list query of the plan (and, with the first, the
+        deletions)."""
+        exchange_id = _message_set_id()
+        asks = [ListAsk(query, read.since, read.iterator_id) for query, read in plan.queries.items()]
+        encoded = self.codec.encode_lists(
+            asks, message_set_id=exchange_id, deleted_since=plan.deleted_since, deletions=plan.deletions
+        )
+        progress = replace(session.progress, lists=replace(plan, deletions=False).text())
+        self._hand_out(replace(session, progress=progress), run, exchange_id, encoded.entries)
+        return encoded.message
+
+    def _apply_lists(self, session: QbwcSession | None, exchange: Exchange) -> QbwcSession | None:
+        """Take each page into the mirror. A query's last page moves its lists' marks (to the newest
+        TimeModified of all its pages), and ends a first load; the pages before it move nothing, so that a
+        session cut short reads the query again from the same mark. A page of another session's read (left
+        over) is stored and moves nothing."""
+        tenant_id = exchange.tenant_id
+        plan = _plan_of(session.progress) if session is not None else None
+        try:
+            answer = self.codec.decode_lists(exchange.entries, exchange.answer or "")
+        except ValueError as error:
+            log.warning(
+                "the lists could not be read", extra={"tenant_id": tenant_id, "reason": str(error)[:300]}
+            )
+            answer = ListsAnswer((), (), tuple(plan.queries) if plan else ())
+        side = self.lists
+        queries = dict(plan.queries) if plan is not None else {}
+        if side is not None:
+            for deleted in answer.deletions:
+                side.take(tenant_id, deleted)
+            for page in answer.pages:
+                read = queries.get(page.query)
+                if read is None:
+                    for part in page.reads:
+                        side.take(tenant_id, part)
+                    continue
+                newest = max((t for t in (read.newest, page.newest) if t is not None), default=None)
+                last = page.iterator_id is None
+                for part in page.reads:
+                    side.take(tenant_id, replace(part, through=newest, ends_load=read.load) if last else part)
+                if last:
+                    del queries[page.query]
+                else:
+                    queries[page.query] = replace(read, iterator_id=page.iterator_id, newest=newest)
+        for query in answer.refused:  # read again in the next session
+            queries.pop(query, None)
+        self.exchanges.close(tenant_id, exchange.exchange_id, ExchangeState.APPLIED)
+        if session is None or plan is None:
+            return session
+        progress = replace(session.progress, lists=replace(plan, queries=queries).text())
         self.sessions.save_progress(session.ticket, progress)
         return replace(session, progress=progress)
 
@@ -300,6 +400,8 @@ class DesktopSync:
             asked = _asked(exchange)
             if asked is Asked.PAYMENTS:
                 session = self._apply_payments(session, answered) or session
+            elif asked is Asked.LISTS:
+                session = self._apply_lists(session, answered) or session
             elif asked is Asked.ORDER_LINES:
                 session = self._apply_order_reads(session, answered) or session
             else:
@@ -373,11 +475,17 @@ class DesktopSync:
     def _percent(self, session: QbwcSession, run: SyncRun) -> int:
         progress = _counted(session.progress, run)
         remaining = self.engine.ready(run) + (0 if progress.payments_read else 1)  # a page of payments to go
+        lists_done = 0
+        if self.lists is not None:  # each list query still to read counts as one
+            plan = _plan_of(progress)
+            total = plan.total if plan is not None else len(self.codec.list_queries)
+            left = len(plan.queries) if plan is not None else total
+            remaining, lists_done = remaining + left, total - left
         if remaining == 0:
             self.sessions.save_progress(session.ticket, replace(progress, finished=True))
             return DONE
         self.sessions.save_progress(session.ticket, progress)
-        done = progress.synced + progress.failed
+        done = progress.synced + progress.failed + lists_done
         return min(99, (100 * done) // max(1, done + remaining))
 
     def _settle_left_over(self, run: SyncRun, session: QbwcSession, *, closing: bool = False) -> None:
@@ -390,6 +498,8 @@ class DesktopSync:
             asked = _asked(exchange)
             if asked is Asked.PAYMENTS:
                 self._apply_payments(None, exchange)
+            elif asked is Asked.LISTS:
+                self._apply_lists(None, exchange)
             elif asked is Asked.ORDER_LINES:
                 self._apply_order_reads(None, exchange)
             else:
@@ -400,7 +510,7 @@ class DesktopSync:
             return
         if self.exchanges.close(session.tenant_id, exchange.exchange_id, ExchangeState.LOST):
             log.warning("an answer never came", extra={"tenant_id": session.tenant_id})
-            if _asked(exchange) in (Asked.PAYMENTS, Asked.ORDER_LINES):  # a read changed nothing
+            if _asked(exchange) in (Asked.PAYMENTS, Asked.ORDER_LINES, Asked.LISTS):  # a read changed nothing
                 return
             unknown = Fault(FaultAction.OUTCOME_UNKNOWN, "answer_lost", LOST)
             self.engine.settle(run, self._batch(exchange), Outcomes(fault=unknown, maybe_applied=True))
@@ -488,9 +598,70 @@ def _message_set_id() -> str:
 
 
 def _asked(exchange: Exchange) -> Asked | None:
-    """PAYMENTS or ORDER_LINES for a message of the session's own reads; None for an engine batch's."""
+    """PAYMENTS, ORDER_LINES or LISTS for a message of the session's own reads; None for an engine batch's."""
     kinds = {entry.asked for entry in exchange.entries}
-    return next((kind for kind in (Asked.PAYMENTS, Asked.ORDER_LINES) if kind in kinds), None)
+    reads = (Asked.PAYMENTS, Asked.ORDER_LINES, Asked.LISTS)
+    return next((kind for kind in reads if kind in kinds), None)
+
+
+@dataclass(frozen=True)
+class _ListRead:
+    """One list query of a session's read: all entries (`load`: a first load) or those modified `since`;
+    the iterator of its next page and the newest TimeModified of its pages so far."""
+
+    load: bool = False
+    since: datetime | None = None
+    iterator_id: str | None = None
+    newest: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListPlan:
+    """A session's read of the company's lists, kept in its progress: the queries still to read, whether the
+    deletions are still to be asked for (with the first message) and since when, and how many queries the
+    read has in all (the session's percentage counts them)."""
+
+    queries: Mapping[str, _ListRead]
+    deletions: bool
+    deleted_since: datetime | None
+    total: int
+
+    def text(self) -> str:
+        def iso(at: datetime | None) -> str | None:
+            return None if at is None else at.isoformat()
+
+        return json.dumps(
+            {
+                "queries": {
+                    query: [read.load, iso(read.since), read.iterator_id, iso(read.newest)]
+                    for query, read in self.queries.items()
+                },
+                "deletions": self.deletions,
+                "deleted_since": iso(self.deleted_since),
+                "total": self.total,
+            },
+            separators=(",", ":"),
+        )
+
+
+def _plan_of(progress: SessionProgress) -> ListPlan | None:
+    """The session's read of the lists, or None before it began."""
+    if not progress.lists:
+        return None
+    stored = json.loads(progress.lists)
+
+    def at(text: str | None) -> datetime | None:
+        return None if text is None else datetime.fromisoformat(text)
+
+    return ListPlan(
+        {
+            query: _ListRead(bool(load), at(since), iterator_id, at(newest))
+            for query, (load, since, iterator_id, newest) in stored["queries"].items()
+        },
+        bool(stored["deletions"]),
+        at(stored["deleted_since"]),
+        int(stored["total"]),
+    )
 
 
 def _order_lines(progress: SessionProgress) -> dict[str, list[OrderLine]]:
