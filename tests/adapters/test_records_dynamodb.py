@@ -487,6 +487,34 @@ def test_a_quickbooks_id_another_record_took_over_stays_with_it(store: RecordSto
     assert store.find_by_quickbooks_id(TENANT, "customer", "8") == rec("c-1", quickbooks_id="8")
 
 
+def test_linked_answers_many_quickbooks_ids_as_find_by_quickbooks_id_does(store: RecordStore) -> None:
+    store.save(rec("c-1", quickbooks_id="58"), None, None)
+    store.save(rec("c-2", quickbooks_id="59"), None, None)
+    store.save(rec("c-3", quickbooks_id="60"), None, None)
+    store.save(rec("c-3", quickbooks_id="61"), 1, None)  # moved on: 60 links to nothing now
+    store.save(rec("c-4", quickbooks_id="62"), None, None)
+    store.save(rec("c-4"), 1, None)  # unlinked
+    store.save(rec("c-5", quickbooks_id="7"), None, None)
+    store.save(rec("c-6", quickbooks_id="7"), None, None)  # took 7 over
+    store.save(rec("v-1", "vendor", quickbooks_id="63"), None, None)
+    store.save(rec("c-9", tenant=OTHER, quickbooks_id="64"), None, None)
+    asked = ["58", "59", "60", "61", "62", "7", "63", "64", "404", "58"]
+    assert store.linked(TENANT, "customer", asked) == {"58": "c-1", "59": "c-2", "61": "c-3", "7": "c-6"}
+    for qid in asked:
+        found = store.find_by_quickbooks_id(TENANT, "customer", qid)
+        assert store.linked(TENANT, "customer", [qid]) == ({qid: found.record_id} if found else {})
+    assert store.linked(TENANT, "vendor", ["63", "58"]) == {"63": "v-1"}
+    assert store.linked(OTHER, "customer", ["58", "64"]) == {"64": "c-9"}
+    assert store.linked(TENANT, "customer", []) == {}
+
+
+def test_linked_reads_hundreds_of_ids_at_once(store: RecordStore) -> None:
+    for n in range(0, 240, 2):  # every other id linked
+        store.save(rec(f"c-{n:03d}", quickbooks_id=f"{n}"), None, None)
+    linked = store.linked(TENANT, "customer", [f"{n}" for n in range(240)])
+    assert linked == {f"{n}": f"c-{n:03d}" for n in range(0, 240, 2)}
+
+
 # ---------------------------------------------------------------- records: many saves at once
 
 
@@ -1135,3 +1163,16 @@ def test_a_reader_never_passes_an_event_still_being_written(client, table: str) 
     assert feed.after(TENANT, third.id, 10).items == []
     clock.advance(EVENT_GAP_HOLD + timedelta(seconds=1))
     assert [e.id for e in feed.after(TENANT, third.id, 10).items] == [fifth.id]
+
+
+def test_linked_is_batch_reads_of_the_mappings_then_of_the_records_ids_alone(client, table: str) -> None:  # type: ignore[no-untyped-def]
+    plain = DynamoRecordStore(client, table)
+    big = {"display_name": "Big", "notes": "x" * 300_000}  # a record's data is not read to answer
+    for n in range(150):
+        plain.save(
+            SyncRecord(TENANT, "customer", f"c-{n:03d}", big, SYNCED, T0, quickbooks_id=f"{n}"), None, None
+        )
+    counting = _Counting(client)
+    linked = DynamoRecordStore(counting, table).linked(TENANT, "customer", [f"{n}" for n in range(200)])  # type: ignore[arg-type]
+    assert len(linked) == 150
+    assert counting.calls == Counter({"batch_get_item": 4})  # 100 + 100 mappings, 100 + 50 records

@@ -187,6 +187,10 @@ class InMemoryRecordStore:
             record = self.records.get((tenant_id, record_type, record_id or ""))
             return _stored(record) if record and record.quickbooks_id == quickbooks_id else None
 
+    def linked(self, tenant_id: str, record_type: str, quickbooks_ids: Sequence[str]) -> dict[str, str]:
+        found = (self.find_by_quickbooks_id(tenant_id, record_type, i) for i in dict.fromkeys(quickbooks_ids))
+        return {r.quickbooks_id: r.record_id for r in found if r is not None and r.quickbooks_id is not None}
+
     def claim_name(
         self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None
     ) -> NameClaim | None:

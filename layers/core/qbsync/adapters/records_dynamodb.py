@@ -37,10 +37,13 @@ from qbsync.adapters.dynamodb import (
     delete_if,
     encode_cursor,
     from_item,
+    item_key,
     put_if,
     read_item,
+    read_many,
     timestamp,
     to_item,
+    write_many,
 )
 from qbsync.adapters.dynamodb import aware_timestamp as _utc
 from qbsync.adapters.lease_dynamodb import SYNC_RUN_LEASE, DynamoLease
@@ -62,19 +65,13 @@ from qbsync.domain.sync import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
-        KeysAndAttributesUnionTypeDef,
         PutTypeDef,
         TransactWriteItemTypeDef,
-        WriteRequestUnionTypeDef,
     )
 
     from qbsync.domain.ports import Clock
 
 EVENT_RETENTION = timedelta(days=30)
-BATCH_GET_MAX = 100  # keys per BatchGetItem
-BATCH_GET_ROUNDS = 8  # rounds of UnprocessedKeys before giving up loudly
-BATCH_WRITE_MAX = 25  # items per BatchWriteItem
-BATCH_WRITE_ROUNDS = 8  # rounds of UnprocessedItems before giving up loudly
 SAVE_ATTEMPTS = 5  # a save retried while only the stored QuickBooks id moved under it
 # TransactWriteItems: at most 100 actions and 4 MB ("Amazon DynamoDB quotas", API-specific limits).
 TRANSACT_MAX = 100
@@ -204,10 +201,6 @@ class _RecordConflictError(Exception):
     """The record's condition failed: read it again."""
 
 
-def _item_key(values: dict[str, Any]) -> tuple[str, str]:
-    return str(values["pk"]), str(values["sk"])
-
-
 def _names(condition: str) -> dict[str, str] | None:
     return {"#state": "state"} if "#state" in condition else None
 
@@ -268,7 +261,7 @@ class _Save:
 
     def touches(self) -> set[tuple[str, str]]:
         mapping = _new_mapping(self.item, self.old_quickbooks_id)
-        return {_item_key(self.item), *([_item_key(mapping)] if mapping else [])}
+        return {item_key(self.item), *([item_key(mapping)] if mapping else [])}
 
     def actions(self, table: str) -> list[TransactWriteItemTypeDef]:
         """Its TransactWriteItems actions: the new QuickBooks id mapping, if any, and the conditional put."""
@@ -365,7 +358,7 @@ class DynamoRecordStore:
             planned: list[_Save] = []
             for i in open_:
                 _, revision, state = saves[i]
-                current = read.get(_item_key(items[i])) if revision is not None else None
+                current = read.get(item_key(items[i])) if revision is not None else None
                 save = _Save.of(i, items[i], revision, state, current)
                 if save is None:
                     stored[i] = False
@@ -455,31 +448,8 @@ class DynamoRecordStore:
             delete_if(self._client, self._table, old, "record_id = :r", values={":r": item["record_id"]})
 
     def _read_many(self, keys: list[dict[str, str]], what: str) -> dict[tuple[str, str], dict[str, Any]]:
-        """The items at `keys` (pk and sk), consistent, in BatchGetItem of up to BATCH_GET_MAX keys."""
-        unique = list({_item_key(k): k for k in keys}.values())  # BatchGetItem refuses a repeated key
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        for start in range(0, len(unique), BATCH_GET_MAX):
-            chunk = [to_item(k) for k in unique[start : start + BATCH_GET_MAX]]
-            request: dict[str, KeysAndAttributesUnionTypeDef] = {
-                self._table: {"Keys": chunk, "ConsistentRead": True}
-            }
-            for round_ in range(BATCH_GET_ROUNDS):
-                if round_:
-                    time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed keys: the table is throttling
-                response = self._client.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._table, []):
-                    values = from_item(raw)
-                    found[_item_key(values)] = values
-                unprocessed = response.get("UnprocessedKeys") or {}
-                if not unprocessed:
-                    break
-                request = dict(unprocessed)
-            else:
-                raise RuntimeError(
-                    f"DynamoDB left keys unprocessed {BATCH_GET_ROUNDS} times reading {what}; "
-                    "the table is throttled, retry later"
-                )
-        return found
+        """The items at `keys` (pk and sk), consistent, in BatchGetItem of up to 100 keys."""
+        return read_many(self._client, self._table, keys, what)
 
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         partition = _state_partition(tenant_id, state)
@@ -523,6 +493,22 @@ class DynamoRecordStore:
             return None
         record = self.get(tenant_id, record_type, str(mapping["record_id"]))
         return record if record is not None and record.quickbooks_id == quickbooks_id else None
+
+    def linked(self, tenant_id: str, record_type: str, quickbooks_ids: Sequence[str]) -> dict[str, str]:
+        """The QBOID mappings in BatchGetItem, then the QuickBooks id alone of each record they name."""
+        keys = [_qbo_key(tenant_id, record_type, i) for i in quickbooks_ids]
+        mappings = self._read_many(keys, f"QuickBooks id mappings of tenant {tenant_id!r}")
+        prefix = len(f"QBOID#{record_type}#")
+        named = {str(m["sk"])[prefix:]: str(m["record_id"]) for m in mappings.values()}
+        records = read_many(
+            self._client,
+            self._table,
+            [_record_key(tenant_id, record_type, r) for r in named.values()],
+            f"records of tenant {tenant_id!r}",
+            projection=("record_id", "qbo_id"),
+        )
+        carried = {v["record_id"]: v.get("qbo_id") for v in records.values()}
+        return {q: r for q, r in named.items() if carried.get(r) == q}
 
     def claim_name(
         self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None
@@ -612,28 +598,11 @@ class DynamoEventFeed:
         for item, event_id in zip(items, ids, strict=True):
             item |= {"pk": _partition(tenant_id), "sk": f"EVENT#{event_id}", "id": event_id}
             item |= {"written_at": timestamp(now), "expires_at": expires_at}
-        for start in range(0, len(items), BATCH_WRITE_MAX):
-            self._write_batch(items[start : start + BATCH_WRITE_MAX])
+        write_many(self._client, self._table, items, what="events")
         return [
             SyncEvent(e.type, e.tenant_id, e.at, e.detail, event_id)
             for e, event_id in zip(events, ids, strict=True)
         ]
-
-    def _write_batch(self, items: list[dict[str, Any]]) -> None:
-        request: dict[str, list[WriteRequestUnionTypeDef]] = {
-            self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items]
-        }
-        for round_ in range(BATCH_WRITE_ROUNDS):
-            if round_:
-                time.sleep(min(0.05 * 2**round_, 1.0))  # unprocessed items: the table is throttling
-            unprocessed = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems")
-            if not unprocessed:
-                return
-            request = {table: list(writes) for table, writes in unprocessed.items()}
-        raise RuntimeError(
-            f"DynamoDB left events unprocessed {BATCH_WRITE_ROUNDS} times; the table is throttled, "
-            "retry later"
-        )
 
     def after(self, tenant_id: str, after: str | None, limit: int) -> Page[SyncEvent]:
         items, more = _query(

@@ -210,6 +210,10 @@ class RecordStore(Protocol):
     ) -> SyncRecord | None:
         """The record mapped to this QuickBooks id, if any."""
 
+    def linked(self, tenant_id: str, record_type: str, quickbooks_ids: Sequence[str]) -> dict[str, str]:
+        """The ids of the records linked to these QuickBooks ids, by QuickBooks id: as find_by_quickbooks_id
+        finds them (the record must still carry that id), for many ids at once; ids linked to none absent."""
+
     def claim_name(
         self, tenant_id: str, name_key: str, claim: NameClaim, replacing: NameClaim | None = None
     ) -> NameClaim | None:
