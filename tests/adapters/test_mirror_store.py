@@ -425,3 +425,11 @@ def test_the_container_takes_reads_into_the_table_and_tells_changes_with_the_lin
     assert [(e.type, e.detail["change"], e.detail["record_id"]) for e in events] == [
         ("quickbooks.changed", "updated", "c-1")
     ]
+
+
+def test_the_longest_cursor_fits_the_listings_cursor_parameter(client: Any, table: str) -> None:
+    from qbsync.api.routes.quickbooks import CURSOR_MAX
+
+    store = DynamoMirrorStore(client, table)
+    longest = ListEntry(ListType.SALES_TAX_GROUP, "1" * mirror_dynamodb.ID_BYTES_MAX, "😀" * 600)
+    assert len(store.cursor_after("t" * 64, longest)) <= CURSOR_MAX

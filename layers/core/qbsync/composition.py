@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
     from qbsync.usecases.payments import PaymentRelay
-    from qbsync.usecases.quickbooks_side import QuickBooksSide
+    from qbsync.usecases.quickbooks_side import QuickBooksListing, QuickBooksSide
     from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
     from qbsync.usecases.web_connector import WebConnectorLogins
@@ -230,6 +230,13 @@ class Container:
         from qbsync.usecases.quickbooks_side import QuickBooksSide
 
         return QuickBooksSide(self.mirror, self.record_store, self.events, self.clock)
+
+    @cached_property
+    def quickbooks_listing(self) -> QuickBooksListing:
+        """The mirror as the host app reads it: pages of a list, each entry with its linked record."""
+        from qbsync.usecases.quickbooks_side import QuickBooksListing
+
+        return QuickBooksListing(self.tenants, self.mirror, self.record_store)
 
     @cached_property
     def sync_runs(self) -> DynamoTenantLease:

@@ -4,7 +4,8 @@ Each edition's reader turns what QuickBooks answered into a `ListRead`; `QuickBo
 tells the host app what changed. A list's first complete read (at connect) tells nothing: it is the starting
 point the listing and the initial sync show. After it, every change is a `quickbooks.changed` event carrying
 the host record linked to the object, when there is one, so a host app can import customers or follow a
-rename made in QuickBooks.
+rename made in QuickBooks. `QuickBooksListing` shows the mirror to the host app, a page at a time, each entry
+with the host record linked to it.
 """
 
 from __future__ import annotations
@@ -14,20 +15,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qbsync.domain.connections import EventPublisher
+from qbsync.domain.errors import FieldProblem, InvalidInputError, NotFoundError
 from qbsync.domain.mirror import (
+    LINKABLE,
     ListChange,
     ListEntry,
+    ListFilter,
     ListRead,
+    ListType,
     MirrorStore,
     ReadMark,
     change_of,
 )
-from qbsync.domain.ports import Clock
+from qbsync.domain.ports import Clock, TenantRepository
 from qbsync.domain.sync import RecordStore
+from qbsync.usecases.tenants import get_tenant
 
 log = logging.getLogger(__name__)
 
 QUICKBOOKS_CHANGED = "quickbooks.changed"
+LISTING_MAX = 500  # entries a page of the listing holds at most
+LINKED_PAGE = (
+    100  # entries read from the mirror at a time when the listing keeps only linked or unlinked ones
+)
 
 
 @dataclass(frozen=True)
@@ -107,3 +117,86 @@ class QuickBooksSide:
             return None
         record = self.records.find_by_quickbooks_id(tenant_id, entry.record_type, entry.quickbooks_id)
         return None if record is None else record.record_id
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An entry of the listing: the mirror's entry and the id of the host record linked to it, if any."""
+
+    entry: ListEntry
+    record_id: str | None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of the listing, and how far its list has been read (`mark.loaded` false: still reading)."""
+
+    items: list[Listed]
+    next_cursor: str | None
+    mark: ReadMark
+
+
+@dataclass
+class QuickBooksListing:
+    """A tenant's mirror of one QuickBooks list, a page at a time (GET /v1/tenants/{id}/quickbooks/{list})."""
+
+    tenants: TenantRepository
+    mirror: MirrorStore
+    records: RecordStore
+
+    def page(
+        self,
+        tenant_id: str,
+        list_type: str,
+        *,
+        keep: ListFilter,
+        linked: bool | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Listing:
+        """Up to `limit` entries the filter keeps, by name then id; with `linked`, only the entries that are
+        (True) or are not (False) linked to a host record. Links live in the record store, not the mirror:
+        the mirror is paged and the links of each page read at once, until `limit` + 1 entries are kept or
+        the list ends, so the cursor resumes right after the last entry given, whatever the filter."""
+        get_tenant(self.tenants, tenant_id)
+        kind = _list_type(list_type)
+        record_type = LINKABLE.get(kind)
+        if linked is not None and record_type is None:
+            linkable = ", ".join(LINKABLE)
+            raise InvalidInputError(
+                f"The {kind.value} list has no links to host records: linked applies to {linkable}.",
+                [FieldProblem("linked", f"Only for the {linkable} lists.", "not_linkable")],
+            )
+        if not 1 <= limit <= LISTING_MAX:
+            raise InvalidInputError(
+                f"limit is 1 to {LISTING_MAX}.",
+                [FieldProblem("limit", f"1 to {LISTING_MAX}", "out_of_range")],
+            )
+        kept: list[Listed] = []
+        after = cursor
+        while True:
+            wanted = limit + 1 - len(kept)
+            page = self.mirror.page(
+                tenant_id, kind, keep, wanted if linked is None else max(wanted, LINKED_PAGE), after
+            )
+            ids = [e.quickbooks_id for e in page.items]
+            links = self.records.linked(tenant_id, record_type, ids) if record_type and ids else {}
+            for entry in page.items:
+                record_id = links.get(entry.quickbooks_id)
+                if linked is None or (record_id is not None) is linked:
+                    kept.append(Listed(entry, record_id))
+            if len(kept) > limit or page.next_cursor is None:
+                break
+            after = page.next_cursor
+        items = kept[:limit]
+        more = len(kept) > limit
+        next_cursor = self.mirror.cursor_after(tenant_id, items[-1].entry) if more else None
+        return Listing(items, next_cursor, self.mirror.marks(tenant_id).get(kind, ReadMark(kind)))
+
+
+def _list_type(name: str) -> ListType:
+    try:
+        return ListType(name)
+    except ValueError:
+        known = ", ".join(t.value for t in ListType)
+        raise NotFoundError(f"No QuickBooks list {name!r}; the lists are {known}.") from None
