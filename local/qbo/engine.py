@@ -13,7 +13,15 @@ from decimal import Decimal
 
 from local.qbo import faults, rules
 from local.qbo.entities import COMPANY_TZ, EntitySpec, Kind, spec_named, stamp
-from local.qbo.query import Condition, Order, QuerySyntaxError, QueryValidationError, evaluate, parse
+from local.qbo.query import (
+    Condition,
+    Order,
+    Query,
+    QuerySyntaxError,
+    QueryValidationError,
+    evaluate,
+    parse,
+)
 from local.qbo.state import Company, Entity
 
 _NUMERIC_ID = re.compile(r"\d+")
@@ -160,8 +168,11 @@ class Ledger:
             if name.split(".")[0].lower() not in known:
                 raise faults.invalid_query(f"Property {name} not found for Entity {spec.name}")
         where = query.where
-        if spec.name_list and not any(c.field.lower() == "active" for c in where):
-            where = (*where, Condition("Active", "=", (True,)))  # name lists: active records unless asked
+        # Name lists, TaxCode and TaxRate: active records unless asked (NOTES §3.2: "Name-list entities
+        # (Customer, Vendor, Item, Account, Term, TaxCode, ...) return only active records unless you add
+        # Active IN (true,false)").
+        if spec.known("Active") and not any(c.field.lower() == "active" for c in where):
+            where = (*where, Condition("Active", "=", (True,)))
         page, total = evaluate(
             replace(query, where=where),
             self.all(spec.name),
@@ -172,7 +183,7 @@ class Ledger:
             return {"totalCount": total}
         if not page:
             return {}  # all__alt_select__4: an empty page has no entity key, no positions
-        found = [copy.deepcopy(e) if query.star else _project(e, query.fields) for e in page]
+        found = [_selected(spec, e, query) for e in page]
         return {spec.name: found, "startPosition": query.start, "maxResults": len(found)}
 
     # ------------------------------------------------------------------------------------------ effects
@@ -302,6 +313,19 @@ def _default_order(spec: EntitySpec) -> tuple[Order, ...]:
     ):  # sub-customers follow their parent (all__alt_select__1..3): FullyQualifiedName first
         return Order("FullyQualifiedName"), Order(spec.unique_name), Order("Id")
     return (Order("Id"),)
+
+
+def _selected(spec: EntitySpec, entity: Entity, query: Query) -> Entity:
+    """What a query brings of one record: every field for `*` (less those `*` leaves out unless named
+    after it), else the named ones."""
+    if not query.star:
+        return _project(entity, query.fields)
+    named = {name.lower() for name in query.fields}
+    return {
+        key: copy.deepcopy(value)
+        for key, value in entity.items()
+        if key not in spec.star_omits or key.lower() in named
+    }
 
 
 def _project(entity: Entity, fields: tuple[str, ...]) -> Entity:

@@ -348,6 +348,16 @@ def shape_account(ledger: Ledger, spec: EntitySpec, entity: Entity, old: Entity 
         entity["FullyQualifiedName"] = entity["Name"]
 
 
+def shape_class(ledger: Ledger, spec: EntitySpec, entity: Entity, old: Entity | None) -> None:  # noqa: ARG001
+    """Sub-classes, as sub-accounts: SubClass and the parent's name before theirs (Finance.xsd Class)."""
+    parent_ref = entity.get("ParentRef")
+    parent = ledger.get("Class", parent_ref["value"]) if parent_ref else None
+    entity["SubClass"] = parent is not None
+    entity["FullyQualifiedName"] = (
+        entity["Name"] if parent is None else f"{parent['FullyQualifiedName']}:{entity['Name']}"
+    )
+
+
 def shape_payment_method(ledger: Ledger, spec: EntitySpec, entity: Entity, old: Entity | None) -> None:  # noqa: ARG001
     if entity.get("Type") not in ("CREDIT_CARD", "NON_CREDIT_CARD"):
         raise faults.invalid_enumeration("Type", entity.get("Type"))
@@ -641,6 +651,7 @@ SHAPERS: dict[str, Callable[[Ledger, EntitySpec, Entity, Entity | None], None]] 
     "person": shape_person,
     "item": shape_item,
     "account": shape_account,
+    "class": shape_class,
     "payment_method": shape_payment_method,
     "sales": shape_sales,
     "payment": shape_payment,

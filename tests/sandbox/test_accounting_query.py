@@ -219,3 +219,46 @@ def test_projections_answer_sparse_records(api: Api) -> None:
         "SyncToken": "0",
         "DisplayName": "Only Names",
     }
+
+
+def test_tax_codes_and_rates_answer_active_ones_unless_asked(api: Api) -> None:
+    """NOTES §3.2 names TaxCode among the lists that answer only active records unless asked."""
+    with api.sb.lock:
+        company = next(iter(api.sb.companies.values()))
+        company.of("TaxCode")["NON"]["Active"] = False
+        company.of("TaxRate")["3"]["Active"] = False
+
+    def ids(text: str, entity: str) -> list[str]:
+        return [c["Id"] for c in api.query(text).get_json()["QueryResponse"].get(entity, [])]
+
+    assert ids("select * from TaxCode", "TaxCode") == ["TAX"]
+    assert sorted(ids("select * from TaxCode where Active IN (true, false)", "TaxCode")) == ["NON", "TAX"]
+    assert ids("select * from TaxRate", "TaxRate") == []
+    assert ids("select * from TaxRate where Active IN (true, false)", "TaxRate") == ["3"]
+
+
+def test_an_items_sku_comes_only_when_named_after_the_star(api: Api) -> None:
+    """python-quickbooks asks `SELECT *, Sku FROM Item` to read it (NOTES §4.5)."""
+    item = api.create("Item", {"Name": "Design", "Sku": "D-1", "IncomeAccountRef": {"value": "1001"}})
+    assert item["Sku"] == "D-1"
+    [star] = [
+        i
+        for i in api.query("select * from Item").get_json()["QueryResponse"]["Item"]
+        if i["Id"] == item["Id"]
+    ]
+    assert "Sku" not in star
+    named = api.query("select *, Sku from Item where Name = 'Design'").get_json()["QueryResponse"]["Item"]
+    assert [i["Sku"] for i in named] == ["D-1"]
+
+
+def test_classes_are_a_name_list_with_sub_classes_and_change_data_capture(api: Api) -> None:
+    region = api.create("Class", {"Name": "West"})
+    city = api.create("Class", {"Name": "Reno", "ParentRef": {"value": region["Id"]}})
+    assert (city["FullyQualifiedName"], city["SubClass"], region["SubClass"]) == ("West:Reno", True, False)
+    api.create("Class", {"Id": city["Id"], "SyncToken": "0", "sparse": True, "Active": False})
+    found = api.query("select * from Class").get_json()["QueryResponse"]["Class"]
+    assert [c["Name"] for c in found] == ["West"]
+    since = (api.sb.clock.now() - timedelta(minutes=1)).isoformat()
+    changed = api.get("cdc", entities="Class", changedSince=since).get_json()
+    [response] = changed["CDCResponse"][0]["QueryResponse"]
+    assert {c["Name"] for c in response["Class"]} == {"West", "Reno"}
