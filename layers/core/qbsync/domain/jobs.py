@@ -13,7 +13,10 @@ HEARTBEAT_JOB = "heartbeat"  # the schedule's proof that the queue and the worke
 SYNC_RUN_JOB = "sync.run"  # one sync run of a QuickBooks Online tenant (usecases/run_requests.py asks for it)
 ENTITY_CHANGED_JOB = "qbo.entity_changed"  # one entity a QuickBooks Online webhook said changed
 TOKEN_UPKEEP_JOB = "qbo.token_upkeep"  # noqa: S105 - a job kind, not a secret
-PAYMENTS_PULL_JOB = "qbo.payments_pull"  # Change Data Capture of a tenant's payments
+PAYMENTS_PULL_JOB = "qbo.payments_pull"  # Change Data Capture of a tenant's payments (and of its lists)
+# A full read of a QuickBooks Online tenant's lists into the mirror: of `list_type`, or, without one, of
+# every list (one job per list is sent for it).
+READ_QUICKBOOKS_LISTS_JOB = "read_quickbooks_lists"
 
 
 class Job(BaseModel):

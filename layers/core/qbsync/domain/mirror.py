@@ -219,6 +219,33 @@ class ReadMark:
     through: datetime | None = None
 
 
+@dataclass(frozen=True)
+class ListChanges:
+    """What one read of changes brought for several lists at once: a read of changes per list. `full`: the
+    source could not tell everything that changed (its answer was as large as one can be, or the time asked
+    from is further back than it can look), so each list must be read again in full."""
+
+    reads: tuple[ListRead, ...] = ()
+    full: bool = False
+
+
+class ListSource(Protocol):
+    """An edition's reader of its lists (Online: adapters/qbo_lists.py)."""
+
+    @property
+    def lists(self) -> tuple[ListType, ...]:
+        """The lists this edition has."""
+
+    def read(self, tenant_id: str, list_type: ListType, since: datetime | None = None) -> ListRead:
+        """The whole list (`since` None: a complete read), or what changed from `since` on."""
+
+    def read_ids(self, tenant_id: str, list_type: ListType, quickbooks_ids: Sequence[str]) -> ListRead:
+        """These objects as they are now; the ones no longer there, removed."""
+
+    def changed_since(self, tenant_id: str, list_types: Sequence[ListType], since: datetime) -> ListChanges:
+        """What changed in these lists from `since` on, deletions included."""
+
+
 class MirrorStore(Protocol):
     """The mirror of one tenant's lists (contract: tests/adapters/test_mirror_store.py)."""
 
