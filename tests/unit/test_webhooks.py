@@ -18,7 +18,14 @@ from qbsync.domain.webhooks import (
     WebhookSignatureError,
     legacy_event_id,
 )
-from qbsync.usecases.webhooks import WebhookReceipt, WebhookReceiver, parse_payload, sign, signature_matches
+from qbsync.usecases.webhooks import (
+    WebhookReceipt,
+    WebhookReceiver,
+    parse_payload,
+    route_changes,
+    sign,
+    signature_matches,
+)
 from tests.unit.fakes import FixedClock, InMemoryQueue
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
@@ -442,3 +449,49 @@ def test_entity_change_refuses_naive_timestamps() -> None:
         EntityChange("e", REALM, "Invoice", "1", Operation.CREATE, datetime(2026, 1, 1))
     aware = EntityChange("e", REALM, "Invoice", "1", Operation.CREATE, NOW - timedelta(seconds=1))
     assert aware.last_updated is not None
+
+
+def test_a_merge_names_the_entity_merged_away_in_either_format_and_its_job_carries_it() -> None:
+    legacy = {
+        "eventNotifications": [
+            {
+                "realmId": REALM,
+                "dataChangeEvent": {
+                    "entities": [
+                        {"name": "Customer", "id": "9", "operation": "Merge", "deletedId": "11"},
+                        {"name": "Vendor", "id": "4", "operation": "Merge", "deletedID": "5"},
+                    ]
+                },
+            }
+        ]
+    }
+    cloud = [
+        {
+            "specversion": "1.0",
+            "id": "e-1",
+            "type": "qbo.customer.merged.v1",
+            "intuitentityid": "9",
+            "intuitaccountid": REALM,
+            "data": {"deletedid": "11"},
+        },
+        {
+            "specversion": "1.0",
+            "id": "e-2",
+            "type": "qbo.customer.updated.v1",
+            "intuitentityid": "9",
+            "intuitaccountid": REALM,
+            "data": [],
+        },
+    ]
+    assert [c.deleted_id for c in parse_payload(json.dumps(legacy).encode()).changes] == ["11", "5"]
+    parsed = parse_payload(json.dumps(cloud).encode())
+    assert [c.deleted_id for c in parsed.changes] == ["11", None]
+    queue = InMemoryQueue()
+    route_changes(
+        parsed.changes,
+        events=FakeEventLog(),
+        realms=FakeRealms({REALM: "t1"}),
+        jobs=queue,
+        clock=FixedClock(),
+    )
+    assert [job.payload.get("deleted_id") for job, _ in queue.sent] == ["11", None]

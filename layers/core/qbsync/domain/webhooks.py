@@ -80,6 +80,7 @@ class EntityChange:
     entity_id: str
     operation: Operation
     last_updated: datetime | None
+    deleted_id: str | None = None  # a merge: the entity merged away into `entity_id` (NOTES §2.1, §2.5)
 
     def __post_init__(self) -> None:
         if self.last_updated is not None and self.last_updated.tzinfo is None:

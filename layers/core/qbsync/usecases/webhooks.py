@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from qbsync.domain.jobs import ENTITY_CHANGED_JOB, Job, new_job
 from qbsync.domain.json_input import JsonInputError, load_json
@@ -64,6 +64,10 @@ class _LegacyEntity(_Wire):
     id: str = Field(min_length=1, max_length=64)
     operation: str = Field(min_length=1, max_length=32)
     last_updated: str = Field(default="", alias="lastUpdated", max_length=64)
+    # A merge's entity merged away, spelled either way (NOTES §2.1).
+    deleted_id: str = Field(
+        default="", validation_alias=AliasChoices("deletedId", "deletedID"), max_length=64
+    )
 
 
 class _LegacyDataChangeEvent(_Wire):
@@ -81,6 +85,14 @@ class _CloudEvent(_Wire):
     intuitaccountid: str = Field(min_length=1, max_length=64)
     intuitentityid: str = Field(min_length=1, max_length=64)
     time: str = Field(default="", max_length=64)
+    data: Any = None  # `{}` but on merges (NOTES §2.5): read leniently, never a reason to skip the event
+
+    @property
+    def deleted_id(self) -> str:
+        """A merge's entity merged away: `data.deletedId` (or `deletedid`, NOTES §2.5)."""
+        items = self.data.items() if isinstance(self.data, dict) else ()
+        found = next((v for k, v in items if str(k).lower() == "deletedid"), None)
+        return str(found).strip()[:64] if isinstance(found, str | int) and not isinstance(found, bool) else ""
 
 
 @dataclass
@@ -137,6 +149,7 @@ def _legacy(doc: dict[str, Any]) -> ParsedPayload:
                     entity_id=entity.id,
                     operation=operation,
                     last_updated=_timestamp(entity.last_updated),
+                    deleted_id=entity.deleted_id or None,
                 )
             )
     return parsed
@@ -165,6 +178,7 @@ def _cloudevents(doc: list[Any]) -> ParsedPayload:
                 entity_id=event.intuitentityid,
                 operation=operation,
                 last_updated=_timestamp(event.time),
+                deleted_id=event.deleted_id or None,
             )
         )
     return parsed
@@ -212,6 +226,7 @@ class WebhookReceipt:
 
 
 def _job(change: EntityChange, tenant_id: str, now: datetime) -> Job:
+    merged_away = {} if change.deleted_id is None else {"deleted_id": change.deleted_id}
     return new_job(
         ENTITY_CHANGED_JOB,
         now,
@@ -222,6 +237,7 @@ def _job(change: EntityChange, tenant_id: str, now: datetime) -> Job:
         operation=change.operation.value,
         event_id=change.event_id,
         last_updated=change.last_updated.isoformat() if change.last_updated else None,
+        **merged_away,
     )
 
 
