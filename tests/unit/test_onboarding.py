@@ -8,7 +8,7 @@ import pytest
 
 from qbsync.domain.connections import CONNECT_LINK_TTL, OAUTH_STATE_TTL, ConnectionStatus
 from qbsync.domain.errors import NotFoundError
-from qbsync.domain.jobs import SYNC_RUN_JOB
+from qbsync.domain.jobs import READ_QUICKBOOKS_LISTS_JOB, SYNC_RUN_JOB
 from qbsync.domain.tenants import Edition
 from qbsync.usecases import tenants
 from qbsync.usecases.connect import CallbackResult, Onboarding
@@ -60,7 +60,7 @@ def world() -> World:
     queue = InMemoryQueue()
     runs = RunRequests(InMemoryTenantLease(), queue, clock)
     onboarding = Onboarding(
-        repo, connections, InMemoryLinks(), states, tokens, intuit, company, events, clock, runs
+        repo, connections, InMemoryLinks(), states, tokens, intuit, company, events, clock, runs, queue
     )
     return World(onboarding, intuit, tokens, connections, events, clock, states, company, queue)
 
@@ -120,7 +120,14 @@ def test_the_whole_flow_connects_and_publishes_each_change(world: World) -> None
 
 def test_connecting_asks_for_a_run_of_the_records_that_waited_for_the_connection(world: World) -> None:
     assert callback(world, begin(world)).result is CallbackResult.CONNECTED
-    assert [(job.kind, job.tenant_id) for job, _ in world.queue.sent] == [(SYNC_RUN_JOB, "acme")]
+    runs = [(job.kind, job.tenant_id) for job, _ in world.queue.sent if job.kind == SYNC_RUN_JOB]
+    assert runs == [(SYNC_RUN_JOB, "acme")]
+
+
+def test_connecting_asks_for_a_read_of_every_list_of_the_company(world: World) -> None:
+    assert callback(world, begin(world)).result is CallbackResult.CONNECTED
+    reads = [job for job, _ in world.queue.sent if job.kind == READ_QUICKBOOKS_LISTS_JOB]
+    assert [(job.tenant_id, job.payload) for job in reads] == [("acme", {})]  # every list
 
 
 def test_a_declined_connect_asks_for_no_run(world: World) -> None:

@@ -338,6 +338,7 @@ class Container:
             events=self.events,
             clock=self.clock,
             runs=self.run_requests,
+            jobs=self.jobs,
         )
 
     @cached_property

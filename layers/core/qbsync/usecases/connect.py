@@ -33,7 +33,8 @@ from qbsync.domain.connections import (
     TokenStore,
 )
 from qbsync.domain.errors import NotFoundError
-from qbsync.domain.ports import Clock, TenantRepository
+from qbsync.domain.jobs import READ_QUICKBOOKS_LISTS_JOB, new_job
+from qbsync.domain.ports import Clock, JobQueue, TenantRepository
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.run_requests import RunRequests
 
@@ -65,6 +66,7 @@ class Onboarding:
     events: EventPublisher
     clock: Clock
     runs: RunRequests  # a new connection sends what waited for it
+    jobs: JobQueue  # ... and reads the company's lists into the mirror
 
     def create_link(self, tenant_id: str, base_url: str) -> ConnectLink:
         tenant = self._tenant(tenant_id)
@@ -94,7 +96,8 @@ class Onboarding:
         self, *, state: str, code: str, realm_id: str, error: str, redirect_uri: str
     ) -> CallbackOutcome:
         """Finish a connect: exchange the code, prove the tokens open `realm_id`, claim it, store the tokens,
-        and ask for a run of the records that waited for the connection.
+        ask for a read of the company's lists (usecases/quickbooks_lists.py), and for a run of the records
+        that waited for the connection.
 
         `realmId` comes from the query string, which the person connecting controls: nothing is stored and no
         company is claimed until that company's CompanyInfo has been read with the new access token.
@@ -122,6 +125,7 @@ class Onboarding:
             connected_since=now,
             last_error=None,
         )
+        self.jobs.send(new_job(READ_QUICKBOOKS_LISTS_JOB, now, tenant_id=taken.tenant_id))
         self.runs.request(taken.tenant_id)
         return CallbackOutcome(CallbackResult.CONNECTED, taken.tenant_id, company_name=name)
 
