@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
     from qbsync.usecases.payments import PaymentRelay
+    from qbsync.usecases.quickbooks_lists import QuickBooksLists
     from qbsync.usecases.quickbooks_side import QuickBooksListing, QuickBooksSide
     from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
@@ -295,6 +296,16 @@ class Container:
             self.tenant_settings,
             self.events,
             self.clock,
+        )
+
+    @cached_property
+    def quickbooks_lists(self) -> QuickBooksLists:
+        """QuickBooks Online's lists read into the mirror: at connect, from webhooks, by the pull."""
+        from qbsync.adapters.qbo_lists import QboLists
+        from qbsync.usecases.quickbooks_lists import QuickBooksLists
+
+        return QuickBooksLists(
+            QboLists(self.qbo, self.clock), self.quickbooks_side, self.mirror, self.jobs, self.clock
         )
 
     @cached_property

@@ -18,6 +18,7 @@ from qbsync.domain.jobs import (
     ENTITY_CHANGED_JOB,
     HEARTBEAT_JOB,
     PAYMENTS_PULL_JOB,
+    READ_QUICKBOOKS_LISTS_JOB,
     SYNC_RUN_JOB,
     TOKEN_UPKEEP_JOB,
     Job,
@@ -101,7 +102,18 @@ def sync_run(c: Container, job: Job) -> None:
 
 def entity_changed(c: Container, job: Job) -> None:
     from qbsync.adapters.qbo_faults import RequestBudgetExceededError
+    from qbsync.adapters.qbo_lists import LIST_OF_ENTITY
 
+    list_type = LIST_OF_ENTITY.get(str(job.payload.get("entity")))
+    if list_type is not None:
+        ids = [str(job.payload["entity_id"]), *filter(None, [job.payload.get("deleted_id")])]
+        try:
+            taken = c.quickbooks_lists.on_change(_tenant(job), list_type, ids)
+        except RequestBudgetExceededError as exc:
+            _again(c, job, timedelta(seconds=exc.retry_after))
+            return
+        log.info("QuickBooks list change read", extra={"tenant_id": job.tenant_id, "told": len(taken.told)})
+        return
     if job.payload.get("entity") != "Payment":
         log.debug("change not synced back", extra={"entity": job.payload.get("entity")})
         return
@@ -116,14 +128,51 @@ def entity_changed(c: Container, job: Job) -> None:
 
 
 def payments_pull(c: Container, job: Job) -> None:
+    """The scheduled change-data pull: payments, then the lists of the mirror. Pulled twice (a retry after
+    the lists failed), a payment already told is not told again."""
     from qbsync.adapters.qbo_faults import RequestBudgetExceededError
 
     try:
         told = c.payment_relay.pull(_tenant(job))
+        changed = c.quickbooks_lists.pull(_tenant(job))
     except RequestBudgetExceededError as exc:
         _again(c, job, timedelta(seconds=exc.retry_after))
         return
-    log.info("payments pulled", extra={"tenant_id": job.tenant_id, "told": told})
+    log.info("changes pulled", extra={"tenant_id": job.tenant_id, "told": told, "list_changes": changed})
+
+
+def read_quickbooks_lists(c: Container, job: Job) -> None:
+    """A full read of one list into the mirror, or, without `list_type`, one job asked per list."""
+    from qbsync.adapters.qbo_faults import RequestBudgetExceededError
+    from qbsync.domain.connections import NotConnectedError
+    from qbsync.domain.mirror import ListType
+
+    tenant_id = _tenant(job)
+    tenant = c.tenants.get(tenant_id)
+    if tenant is None or tenant.edition is not Edition.QBO:  # Desktop reads its lists in its sessions
+        log.warning("list read dropped: not a QuickBooks Online tenant", extra={"tenant_id": tenant_id})
+        return
+    list_type = job.payload.get("list_type")
+    try:
+        if list_type is None:
+            c.quickbooks_lists.read_every_list(tenant_id)
+            return
+        taken = c.quickbooks_lists.read_list(tenant_id, ListType(list_type))
+    except RequestBudgetExceededError as exc:
+        _again(c, job, timedelta(seconds=exc.retry_after))
+        return
+    except NotConnectedError:  # connecting again asks for the lists again
+        log.info("list read dropped: not connected", extra={"tenant_id": tenant_id})
+        return
+    log.info(
+        "QuickBooks list read",
+        extra={
+            "tenant_id": tenant_id,
+            "list_type": list_type,
+            "stored": taken.stored,
+            "removed": taken.removed,
+        },
+    )
 
 
 HANDLERS: dict[str, Callable[[Container, Job], None]] = {
@@ -132,6 +181,7 @@ HANDLERS: dict[str, Callable[[Container, Job], None]] = {
     SYNC_RUN_JOB: sync_run,
     ENTITY_CHANGED_JOB: entity_changed,
     PAYMENTS_PULL_JOB: payments_pull,
+    READ_QUICKBOOKS_LISTS_JOB: read_quickbooks_lists,
 }
 
 
