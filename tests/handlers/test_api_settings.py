@@ -22,6 +22,14 @@ DEFAULTS = {
     "sync_payments_from_quickbooks": True,
     "web_connector_interval_minutes": 10,
     "payment_methods_to_sync": [],
+    "match_threshold": 85,
+    "match_auto_accept": 95,
+    "match_rules": {
+        "customer": {"key": "email", "names": "similar"},
+        "vendor": {"key": None, "names": "similar"},
+        "employee": {"key": None, "names": "similar"},
+        "item": {"key": "sku", "names": "exact"},
+    },
 }
 
 
@@ -71,7 +79,7 @@ def test_put_then_get_returns_the_new_version(api: LocalFunction) -> None:
     assert headers["etag"] == '"1"'
     assert stored["version"] == 1
     assert stored["updated_at"]
-    assert stored["settings"] == put_body()
+    assert stored["settings"] == {**DEFAULTS, **put_body()}  # omitted fields take their defaults
 
     assert call(api, "api_get_settings.json")[2] == stored
 
@@ -123,6 +131,16 @@ def test_bad_body_is_a_422_naming_each_field_and_stores_nothing(api: LocalFuncti
     assert headers["content-type"] == "application/problem+json"
     fields = {e["field"] for e in problem["errors"]}
     assert fields == {"send_mode", "rename_suffix", "payment_methods_to_sync", "auto_send"}
+    assert call(api, "api_get_settings.json")[2]["version"] == 0
+
+
+@pytest.mark.usefixtures("tenant")
+def test_an_auto_accept_level_below_the_match_threshold_is_a_422_naming_it(api: LocalFunction) -> None:
+    body = {**put_body(), "match_threshold": 90, "match_auto_accept": 80}
+    status, headers, problem = call(api, "api_put_settings.json", body=json.dumps(body))
+    assert (status, headers["content-type"]) == (422, "application/problem+json")
+    assert [e["field"] for e in problem["errors"]] == ["match_auto_accept"]
+    assert "at least match_threshold (90)" in problem["errors"][0]["message"]
     assert call(api, "api_get_settings.json")[2]["version"] == 0
 
 

@@ -7,8 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from qbsync.domain.errors import InvalidInputError, NotFoundError
+from qbsync.domain.mirror import MatchKey
 from qbsync.domain.settings import (
     NameClashPolicy,
+    NameRule,
     SendMode,
     SettingsVersion,
     StaleVersionError,
@@ -61,6 +63,50 @@ def test_before_any_put_the_defaults_are_version_0(tenants: InMemoryTenants) -> 
     assert s.sync_payments_from_quickbooks is True
     assert s.payment_methods_to_sync == []
     assert s.web_connector_interval_minutes == 10
+    assert (s.match_threshold, s.match_auto_accept) == (85, 95)
+
+
+def test_automatch_rules_default_to_sku_then_exact_name_for_items_and_email_then_name_for_customers() -> None:
+    rules = SyncSettings().match_rules
+    assert (rules.item.key, rules.item.names) == (MatchKey.SKU, NameRule.EXACT)
+    assert (rules.customer.key, rules.customer.names) == (MatchKey.EMAIL, NameRule.SIMILAR)
+    assert (rules.vendor.key, rules.vendor.names) == (None, NameRule.SIMILAR)
+    assert (rules.employee.key, rules.employee.names) == (None, NameRule.SIMILAR)
+    assert rules.of("item") == rules.item
+    with pytest.raises(ValueError, match="not matched"):
+        rules.of("invoice")
+
+
+def test_automatch_may_accept_everything_it_finds_or_only_perfect_pairs() -> None:
+    assert SyncSettings(match_threshold=90, match_auto_accept=90).match_auto_accept == 90
+    assert SyncSettings(match_threshold=0, match_auto_accept=100).match_threshold == 0
+    vendor_by_email = {"vendor": {"key": "email", "names": "off"}}
+    assert (
+        SyncSettings.model_validate({"match_rules": vendor_by_email}).match_rules.vendor.key is MatchKey.EMAIL
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"match_threshold": 101}, "match_threshold"),
+        ({"match_threshold": -1}, "match_threshold"),
+        ({"match_threshold": 85.5}, "match_threshold"),
+        ({"match_auto_accept": 101}, "match_auto_accept"),
+        ({"match_threshold": 90, "match_auto_accept": 89}, "match_auto_accept"),
+        ({"match_rules": {"item": {"key": "email", "names": "exact"}}}, "match_rules.item"),
+        ({"match_rules": {"customer": {"key": "sku", "names": "exact"}}}, "match_rules.customer"),
+        ({"match_rules": {"vendor": {"key": None, "names": "off"}}}, "match_rules.vendor"),
+        ({"match_rules": {"item": {"key": "sku"}}}, "match_rules.item.names"),
+        ({"match_rules": {"invoice": {"key": None, "names": "exact"}}}, "match_rules.invoice"),
+    ],
+)
+def test_automatch_settings_that_cannot_work_are_refused_naming_the_field(
+    changes: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        SyncSettings.model_validate(changes)
+    assert [".".join(map(str, e["loc"])) for e in refused.value.errors()] == [field]
 
 
 def test_the_default_send_mode_is_live_for_both_editions(tenants: InMemoryTenants) -> None:

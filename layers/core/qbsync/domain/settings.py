@@ -12,9 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from qbsync.domain.errors import DomainError, FieldProblem
+from qbsync.domain.mirror import MatchKey
 from qbsync.domain.tenants import Edition
 
 # QuickBooks' own limits. QBO: Account.Name ≤ 100 and may contain neither ':' nor '"'; a sub-account is named
@@ -56,6 +57,71 @@ class NameClashPolicy(StrEnum):
     FAIL = "fail"  # the record fails and the tenant decides
     LINK_EXISTING = "link_existing"  # map to the record QuickBooks already has
     RENAME_WITH_SUFFIX = "rename_with_suffix"  # create it under the name plus `rename_suffix`
+
+
+class NameRule(StrEnum):
+    """How automatch compares names once the key (SKU, email) has not decided."""
+
+    OFF = "off"  # names are not compared: a record the key does not match is missing_key or not_found
+    EXACT = "exact"  # the normalised names are equal (case, accents, punctuation, company suffixes aside)
+    SIMILAR = "similar"  # equal, or at least match_threshold similar (a proposal below match_auto_accept)
+
+
+class MatchRules(BaseModel):
+    """How automatch pairs the host records of one type with QuickBooks' objects: first by `key`, then by
+    name. A record without a value for `key` goes straight to the names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: MatchKey | None = Field(
+        description="The field that identifies an object besides its name: sku for items, email (the "
+        "billing email) for customers, vendors and employees; null to match by name only."
+    )
+    names: NameRule = Field(
+        description="off: names are not compared. exact: equal after normalisation. similar: equal, or "
+        "at least match_threshold similar."
+    )
+
+
+# The key a record type can be matched by: the fields both the host's records and the mirror's entries have.
+MATCH_KEYS_OF_TYPE: dict[str, frozenset[MatchKey]] = {
+    "customer": frozenset({MatchKey.EMAIL}),
+    "vendor": frozenset({MatchKey.EMAIL}),
+    "employee": frozenset({MatchKey.EMAIL}),
+    "item": frozenset({MatchKey.SKU}),
+}
+
+
+class MatchRulesByType(BaseModel):
+    """Automatch's rules per record type. The defaults are the issue's: items by SKU, then exact name;
+    customers by billing email, then name; vendors and employees by name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    customer: MatchRules = MatchRules(key=MatchKey.EMAIL, names=NameRule.SIMILAR)
+    vendor: MatchRules = MatchRules(key=None, names=NameRule.SIMILAR)
+    employee: MatchRules = MatchRules(key=None, names=NameRule.SIMILAR)
+    item: MatchRules = MatchRules(key=MatchKey.SKU, names=NameRule.EXACT)
+
+    @field_validator("customer", "vendor", "employee", "item")
+    @classmethod
+    def _fits_the_type(cls, rules: MatchRules, info: ValidationInfo) -> MatchRules:
+        record_type = str(info.field_name)
+        allowed = MATCH_KEYS_OF_TYPE[record_type]
+        if rules.key is not None and rules.key not in allowed:
+            raise ValueError(
+                f"a {record_type} is matched by {' or '.join(sorted(allowed))}, not by {rules.key}"
+            )
+        if rules.key is None and rules.names is NameRule.OFF:
+            raise ValueError("give a key, or compare names: these rules would match nothing")
+        return rules
+
+    def of(self, record_type: str) -> MatchRules:
+        """The rules of a record type (customer, vendor, employee, item)."""
+        if record_type not in MATCH_KEYS_OF_TYPE:
+            raise ValueError(f"{record_type!r} records are not matched")
+        rules: MatchRules = getattr(self, record_type)
+        return rules
 
 
 class SyncSettings(BaseModel):
@@ -118,6 +184,35 @@ class SyncSettings(BaseModel):
         description="Only payments with these methods are synced; empty means all. Names are unique, "
         "ignoring case, as QuickBooks compares them.",
     )
+
+    match_threshold: int = Field(
+        default=85,
+        ge=0,
+        le=100,
+        description="Automatch: how similar (0 to 100) two names must be to pair a host record with a "
+        "QuickBooks object. At 85 a name of 15 letters may differ by one or two letters.",
+    )
+    match_auto_accept: int = Field(
+        default=95,
+        ge=0,
+        le=100,
+        description="Automatch: pairs at least this similar (and every SKU or email match) are accepted "
+        "without asking; the others above match_threshold are proposals to accept or reject. At least "
+        "match_threshold.",
+    )
+    match_rules: MatchRulesByType = Field(
+        default_factory=MatchRulesByType,
+        description="Automatch: per record type, the key (sku, email) tried first and how names are "
+        "compared next.",
+    )
+
+    @field_validator("match_auto_accept")
+    @classmethod
+    def _accept_above_threshold(cls, value: int, info: ValidationInfo) -> int:
+        threshold = info.data.get("match_threshold")
+        if isinstance(threshold, int) and value < threshold:
+            raise ValueError(f"must be at least match_threshold ({threshold}): a pair below it is no match")
+        return value
 
     @field_validator("rename_suffix")
     @classmethod
