@@ -7,7 +7,8 @@ deciding:
 1. the key (`MatchRules.key`: items' SKU, customers' billing email), when the record has one: the entries
    with the same value, ignoring case, accents and surrounding blanks;
 2. the name (`MatchRules.names` exact or similar): the entries whose `normalise`d names are equal;
-3. the name (`similar` only): the entries at least `match_threshold` similar (`similarity`).
+3. the name (`similar` only): the entries at least `match_threshold` similar (`similarity`) and at most
+   two typos apart (`MAX_TYPOS`).
 
 One candidate is a match, auto-accepted when its score reaches `match_auto_accept` (a key or an equal name
 scores 100); a match by name whose key disagrees (both sides have a SKU, or an email, and they differ) is
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, MatchKey, fold, key_value
 from qbsync.domain.records import Customer, Employee, Item, Vendor
@@ -85,26 +87,49 @@ COMPANY_SUFFIXES: tuple[tuple[str, str], ...] = (
 # apart in names of 25 letters (`similarity` counts an inserted or deleted letter as 100 / (len1 + len2)).
 TIE_MARGIN = 2.0
 PERFECT = 100.0
+# Similar names are at most two typos apart, a wrong, missing, extra or swapped letter counting one each
+# (rapidfuzz's OSA distance). The threshold alone, a percentage, lets long names that share generic words
+# pass: "Liberty Cleaning Services & Sons" and "Lee Cleaning Services & Sons" are 91 % alike, and 5 letters
+# apart; "Melissa White" and "Melissa Whitfield" 87 % and 4 letters.
+MAX_TYPOS = 2
+# A company suffix of 7 letters or more is recognised with one typo in it ("Corporaton", "Compnay"): no
+# word of a name comes that close to one by chance. The short ones ("Inc", "Co", "LLC") only as written.
+LONG_SUFFIX = 7
 
 # Apostrophes (straight and typographic) and dots join: "O'Brien" is "OBrien", "S.A." is "SA", "Inc." "Inc".
 _JOINED = re.compile("['.\u2019]")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; every other character separates words
+# Latin letters that are not a base letter with an accent, so that Unicode decomposition (`fold`) keeps them,
+# spelled as people without them on their keyboard write them: "Søren" is "Soren", "Łukasz" "Lukasz".
+_UNACCENTED = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "\u0131": "i"}  # dotless i
+)
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(_JOINED.sub("", fold(text).replace("&", " and ")))
+    return _WORD.findall(_JOINED.sub("", fold(text).translate(_UNACCENTED).replace("&", " and ")))
 
 
 _SUFFIXES = frozenset(word for suffix, _ in COMPANY_SUFFIXES for word in _words(suffix))
+_LONG_SUFFIXES = sorted(word for word in _SUFFIXES if len(word) >= LONG_SUFFIX)
+
+
+def _is_suffix(word: str) -> bool:
+    if word in _SUFFIXES:
+        return True
+    if len(word) < LONG_SUFFIX - 1:
+        return False
+    return any(OSA.distance(word, suffix, score_cutoff=1) <= 1 for suffix in _LONG_SUFFIXES)
 
 
 def normalise(name: str) -> str:
     """A name as automatch compares it: without case, accents, punctuation or repeated blanks, "&" read as
     "and", and without the company suffixes (`COMPANY_SUFFIXES`) at its end ("Smith & Co., Ltd." is
-    "smith"). A name that is nothing but suffixes keeps them ("Company" stays "company")."""
+    "smith"; "Acme Corporaton" is "acme", see `LONG_SUFFIX`). A name that is nothing but suffixes keeps
+    them ("Company" stays "company")."""
     words = _words(name)
     kept = len(words)
-    while kept > 1 and words[kept - 1] in _SUFFIXES:
+    while kept > 1 and _is_suffix(words[kept - 1]):
         kept -= 1
         if kept > 1 and words[kept - 1] == "and":  # "& Co."
             kept -= 1
@@ -116,14 +141,18 @@ def _sorted_words(normalised: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
-    """How alike two names are, 0 to 100: rapidfuzz's `fuzz.token_sort_ratio` of their `normalise`d forms.
+    """How alike two names are, 0 to 100: the better of rapidfuzz's `fuzz.ratio` and `fuzz.token_sort_ratio`
+    of their `normalise`d forms.
 
-    token_sort_ratio sorts the words, then scores 100 x (1 - insertions and deletions / total length): the
-    word order does not count ("Smith John" is "John Smith"), and one or two wrong letters cost little in a
-    long name and much in a short one. WRatio, partial_ratio and token_set_ratio were not chosen: they score
-    a name contained in another ("Acme" in "Acme Plumbing Supply") near 100, which pairs different companies.
+    ratio is 100 x (1 - letters inserted or deleted / total length): one or two wrong letters cost little in
+    a long name and much in a short one. token_sort_ratio is the ratio of the words sorted: the word order
+    does not count ("Smith John" is "John Smith"). Both are needed: a typo near the start of a word can move
+    it in the sorted order ("Sslon" sorts after "Sons", "Salon" before), which only the plain ratio forgives.
+    WRatio, partial_ratio and token_set_ratio were not chosen: they score a name contained in another ("Acme"
+    in "Acme Plumbing Supply") near 100, which pairs different companies.
     """
-    return round(fuzz.ratio(_sorted_words(normalise(a)), _sorted_words(normalise(b))), 1)
+    x, y = normalise(a), normalise(b)
+    return round(max(fuzz.ratio(x, y), fuzz.ratio(_sorted_words(x), _sorted_words(y))), 1)
 
 
 class MatchRule(StrEnum):
@@ -190,7 +219,8 @@ class _Entries:
     keys: Mapping[str, str | None]  # QuickBooks id -> key value (folded), None without one
     by_key: Mapping[str, list[str]]
     by_name: Mapping[str, list[str]]
-    choices: list[str]  # sorted words of each name, in the order of `ids`
+    names: list[str]  # the normalised name of each, in the order of `ids`
+    sorted_names: list[str]  # the same with its words sorted
 
 
 def _index(entries: Sequence[ListEntry], key: MatchKey | None) -> _Entries:
@@ -198,15 +228,15 @@ def _index(entries: Sequence[ListEntry], key: MatchKey | None) -> _Entries:
     keys = {e.quickbooks_id: key_value(e, key) if key else None for e in entries}
     by_key: dict[str, list[str]] = defaultdict(list)
     by_name: dict[str, list[str]] = defaultdict(list)
-    choices = []
+    names = []
     for entry in entries:
         name = normalise(entry.name)
         by_name[name].append(entry.quickbooks_id)
-        choices.append(_sorted_words(name))
+        names.append(name)
         value = keys[entry.quickbooks_id]
         if value is not None:
             by_key[value].append(entry.quickbooks_id)
-    return _Entries(ids, keys, by_key, by_name, choices)
+    return _Entries(ids, keys, by_key, by_name, names, [_sorted_words(n) for n in names])
 
 
 def _record_key(record: HostRecord, key: MatchKey | None) -> str | None:
@@ -291,24 +321,25 @@ class _Matcher:
         return RecordMatch(record_id, Outcome.MISSING_KEY if missing else Outcome.NOT_FOUND)
 
     def _similar(self, record_id: str, name: str) -> list[Candidate]:
-        # process.extract scores the name against every entry in one call (C++), keeping those at or above
-        # the threshold; ties in score come back in the order of `choices`, that is of the QuickBooks ids.
-        found = process.extract(
-            _sorted_words(name),
-            self.index.choices,
-            scorer=fuzz.ratio,  # on words sorted once per name: token_sort_ratio (see `similarity`)
-            score_cutoff=self.settings.match_threshold,
-            limit=None,
-        )
-        candidates = [
-            Candidate(self.index.ids[i], MatchRule.NAME_SIMILAR, round(score, 1)) for _, score, i in found
+        # The two scores of `similarity`, each scored against every entry in one call of process.extract (C++)
+        # keeping those at or above the threshold; then only those at most MAX_TYPOS apart.
+        best: dict[int, float] = {}
+        for query, choices in ((name, self.index.names), (_sorted_words(name), self.index.sorted_names)):
+            for choice, score, i in process.extract(
+                query, choices, scorer=fuzz.ratio, score_cutoff=self.settings.match_threshold, limit=None
+            ):
+                if OSA.distance(query, choice, score_cutoff=MAX_TYPOS) <= MAX_TYPOS:
+                    best[i] = max(best.get(i, 0.0), round(score, 1))
+        ids = set(self._open(record_id, (self.index.ids[i] for i in best)))
+        kept = [
+            Candidate(self.index.ids[i], MatchRule.NAME_SIMILAR, score)
+            for i, score in best.items()
+            if self.index.ids[i] in ids
         ]
-        open_ids = set(self._open(record_id, (c.quickbooks_id for c in candidates)))
-        kept = [c for c in candidates if c.quickbooks_id in open_ids]
         if not kept:
             return []
-        best = max(c.score for c in kept)
-        return [c for c in kept if c.score > best - TIE_MARGIN]
+        top = max(c.score for c in kept)
+        return [c for c in kept if c.score > top - TIE_MARGIN]
 
     def _decide(self, record_id: str, candidates: list[Candidate], key: str | None) -> RecordMatch:
         if len(candidates) > 1:
