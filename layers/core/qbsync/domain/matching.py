@@ -24,6 +24,7 @@ every list in the report is sorted).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -213,30 +214,33 @@ class MatchReport:
 
 @dataclass(frozen=True)
 class _Entries:
-    """The active entries of a list, indexed for the rules."""
+    """The active entries of a list, indexed for the rules. The lists are in the order of the names' lengths
+    (then of the QuickBooks ids), so that the names of a range of lengths are one slice."""
 
-    ids: list[str]  # by QuickBooks id
+    ids: list[str]
     keys: Mapping[str, str | None]  # QuickBooks id -> key value (folded), None without one
     by_key: Mapping[str, list[str]]
     by_name: Mapping[str, list[str]]
     names: list[str]  # the normalised name of each, in the order of `ids`
     sorted_names: list[str]  # the same with its words sorted
+    lengths: list[int]  # of each name, ascending
 
 
 def _index(entries: Sequence[ListEntry], key: MatchKey | None) -> _Entries:
-    ids = [e.quickbooks_id for e in entries]
+    named = sorted(((normalise(e.name), e) for e in entries), key=lambda pair: len(pair[0]))  # stable
+    ids = [e.quickbooks_id for _, e in named]
+    names = [name for name, _ in named]
     keys = {e.quickbooks_id: key_value(e, key) if key else None for e in entries}
     by_key: dict[str, list[str]] = defaultdict(list)
     by_name: dict[str, list[str]] = defaultdict(list)
-    names = []
     for entry in entries:
-        name = normalise(entry.name)
-        by_name[name].append(entry.quickbooks_id)
-        names.append(name)
         value = keys[entry.quickbooks_id]
         if value is not None:
             by_key[value].append(entry.quickbooks_id)
-    return _Entries(ids, keys, by_key, by_name, names, [_sorted_words(n) for n in names])
+    for name, entry in named:
+        by_name[name].append(entry.quickbooks_id)
+    sorted_names = [_sorted_words(n) for n in names]
+    return _Entries(ids, keys, by_key, by_name, names, sorted_names, [len(n) for n in names])
 
 
 def _record_key(record: HostRecord, key: MatchKey | None) -> str | None:
@@ -321,15 +325,19 @@ class _Matcher:
         return RecordMatch(record_id, Outcome.MISSING_KEY if missing else Outcome.NOT_FOUND)
 
     def _similar(self, record_id: str, name: str) -> list[Candidate]:
-        # The two scores of `similarity`, each scored against every entry in one call of process.extract (C++)
-        # keeping those at or above the threshold; then only those at most MAX_TYPOS apart.
+        # Names at most MAX_TYPOS apart differ in length by at most MAX_TYPOS: only the entries of such
+        # lengths, one slice of the index, are scored, by the two scores of `similarity`, each in one call of
+        # process.extract (C++) keeping those at or above the threshold; then those at most MAX_TYPOS apart.
+        lo = bisect_left(self.index.lengths, len(name) - MAX_TYPOS)
+        hi = bisect_right(self.index.lengths, len(name) + MAX_TYPOS)
+        cutoff = self.settings.match_threshold
         best: dict[int, float] = {}
         for query, choices in ((name, self.index.names), (_sorted_words(name), self.index.sorted_names)):
             for choice, score, i in process.extract(
-                query, choices, scorer=fuzz.ratio, score_cutoff=self.settings.match_threshold, limit=None
+                query, choices[lo:hi], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
             ):
                 if OSA.distance(query, choice, score_cutoff=MAX_TYPOS) <= MAX_TYPOS:
-                    best[i] = max(best.get(i, 0.0), round(score, 1))
+                    best[lo + i] = max(best.get(lo + i, 0.0), round(score, 1))
         ids = set(self._open(record_id, (self.index.ids[i] for i in best)))
         kept = [
             Candidate(self.index.ids[i], MatchRule.NAME_SIMILAR, score)
