@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,7 +19,6 @@ from qbsync.domain.paging import Page
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
 from qbsync.domain.records import (
     RECORD_TYPES,
-    NameGroup,
     Removal,
     lockable,
     parse_record,
@@ -28,7 +27,6 @@ from qbsync.domain.records import (
 )
 from qbsync.domain.settings import SendMode, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
-    NameClaim,
     Operation,
     RecordLockedError,
     RecordStore,
@@ -39,16 +37,14 @@ from qbsync.domain.sync import (
     ref_key,
 )
 from qbsync.domain.tenants import Edition, Tenant
-from qbsync.domain.validation import name_key, validate
+from qbsync.domain.validation import validate
+from qbsync.usecases.name_claims import NameClaims, NameTakenError, held_name, name_key_of
 from qbsync.usecases.run_requests import RunRequests
 from qbsync.usecases.settings import settings_in_force
 from qbsync.usecases.tenants import get_tenant
 
 BULK_MAX = 500  # records in one POST; the one-time export of a whole list is sent in pages of this size
 SAVE_ATTEMPTS = 3
-# A claimed name whose save has not landed after this long was lost with its request (API Gateway ends a
-# request after 30 seconds: "Amazon API Gateway quotas", integration timeout); another record may take it.
-CLAIM_HOLD = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -89,6 +85,10 @@ class Records:
     jobs: JobQueue
     runs: TenantLease
     clock: Clock
+
+    @property
+    def _names(self) -> NameClaims:
+        return NameClaims(self.store, self.clock)
 
     # ------------------------------------------------------------------ reading
 
@@ -211,7 +211,7 @@ class Records:
                 record = self._existing(tenant_id, record_type, record_id)  # changed: decide again
                 continue
             if updated.state is SyncState.VOIDED:
-                self._release_name(updated)
+                self._names.release(updated, name_key_of(updated), updated.revision)
             self._request_run_if_pending(tenant, [Outcome(record_id, "updated", updated)])
             return updated
         raise ConflictError(f"{record.key} kept changing while it was deleted; delete it again.")
@@ -364,7 +364,7 @@ class Records:
                 existing=existing,
                 force=force,
             )
-        except _NameTakenError as taken:
+        except NameTakenError as taken:
             return Outcome(record_id, "invalid", problems=[taken.problem], detail=_INVALID)
         except RecordLockedError as kept:  # in a bulk, one kept record stops no other
             return Outcome(record_id, "refused", record=existing, detail=kept.detail)
@@ -391,7 +391,7 @@ class Records:
         removal = RECORD_TYPES[record_type].removal[tenant.edition]
         if existing is None:
             record = SyncRecord(tenant.id, record_type, record_id, canonical, SyncState.DRAFT, now)
-            self._claim_name(record)
+            self._names.claim(record)
             record.move(SyncState.PENDING if live else SyncState.DRAFT, now, "received")
             _wait_for_its_web_connector(record, tenant, now)
             return _Plan(Outcome(record_id, "created", record), (None, None))
@@ -415,10 +415,10 @@ class Records:
             # Brought back: QuickBooks has nothing left to update, so it is created there again.
             record.quickbooks_id = record.quickbooks_version = None
             record.synced_revision = record.attempts = 0
-        old_name = _held_name(existing)
-        new_name = _name_key(record)
+        old_name = held_name(existing)
+        new_name = name_key_of(record)
         if new_name is not None and new_name != old_name:
-            self._claim_name(record)
+            self._names.claim(record)
         # Review mode: an unsent or accepted record waits as a draft again; a pending one stays pending.
         keep_pending = existing.state in (SyncState.PENDING, SyncState.SYNCING)
         state = SyncState.PENDING if live or keep_pending else SyncState.DRAFT
@@ -452,50 +452,6 @@ class Records:
             elif target.state is SyncState.VOIDED or target.operation is Operation.DELETE:
                 problems.append(_reference(where, kind, target_id, "was deleted", "deleted"))
         return problems
-
-    def _claim_name(self, record: SyncRecord) -> None:
-        """Reserve the record's name for the revision about to be saved. A claim another record holds only
-        while its save may land (NameClaim) is taken over; a save of this one that fails needs no clean-up."""
-        name = _people_name(record)
-        if name is None:
-            return
-        key = name_key(name)
-        claim = NameClaim(record.key, record.revision, self.clock.now())
-        holder = self.store.claim_name(record.tenant_id, key, claim)
-        for _ in range(SAVE_ATTEMPTS):
-            if holder is None:
-                return
-            if self._holds(record.tenant_id, key, holder, claim.at):
-                break
-            holder = self.store.claim_name(record.tenant_id, key, claim, replacing=holder)
-        if holder is None:
-            return
-        kind, _, other_id = holder.owner.partition("/")
-        raise _NameTakenError(
-            FieldProblem(
-                "display_name",
-                f"QuickBooks keeps customers, vendors and employees in one list of names, and "
-                f"{name!r} is already the name of {kind} {other_id!r}. Rename this "
-                f"{record.record_type}, or link it to that {kind}.",
-                "name_clash",
-                actions=("rename", "link_existing"),
-            )
-        )
-
-    def _holds(self, tenant_id: str, key: str, claim: NameClaim, now: datetime) -> bool:
-        """Whether `claim` still reserves the name: its record carries it, or its revision's save may land."""
-        kind, _, owner_id = claim.owner.partition("/")
-        owner = self.store.get(tenant_id, kind, owner_id)
-        if owner is not None and _held_name(owner) == key:
-            return True
-        saved = owner.revision if owner is not None else 0
-        return saved < claim.revision and now - claim.at < CLAIM_HOLD
-
-    def _release_name(self, record: SyncRecord) -> None:
-        """After `record` was saved voided before QuickBooks had it: its name is free again."""
-        key = _name_key(record)
-        if key is not None:
-            self.store.release_name(record.tenant_id, key, record.key, record.revision)
 
     def _draft_dependencies(self, record: SyncRecord) -> list[SyncRecord]:
         """Drafts this record needs in QuickBooks first, depth first, each once."""
@@ -591,12 +547,6 @@ def _wait_for_its_web_connector(record: SyncRecord, tenant: Tenant, now: datetim
         record.waiting_for = (WEB_CONNECTOR,)
 
 
-class _NameTakenError(Exception):
-    def __init__(self, problem: FieldProblem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
 def _parsed(record_type: str, data: Any) -> BaseModel | ValidationError:
     try:
         return parse_record(record_type, data)
@@ -607,29 +557,6 @@ def _parsed(record_type: str, data: Any) -> BaseModel | ValidationError:
 def _known_type(record_type: str) -> None:
     if record_type not in RECORD_TYPES:
         raise NotFoundError(f"Unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}.")
-
-
-def _people_name(record: SyncRecord) -> str | None:
-    """The record's name in the one list of names customers, vendors and employees share (NameGroup.PEOPLE);
-    None for the other types."""
-    spec = RECORD_TYPES[record.record_type]
-    if spec.name_group is not NameGroup.PEOPLE or spec.name_field is None:
-        return None
-    name = record.data.get(spec.name_field)
-    return name if isinstance(name, str) else None
-
-
-def _name_key(record: SyncRecord) -> str | None:
-    name = _people_name(record)
-    return None if name is None else name_key(name)
-
-
-def _held_name(record: SyncRecord) -> str | None:
-    """The name key this customer, vendor or employee holds in the tenant's one list of names: none once it
-    was deleted before QuickBooks had it (an inactive one keeps its name in QuickBooks)."""
-    if record.state is SyncState.VOIDED and record.quickbooks_id is None:
-        return None
-    return _name_key(record)
 
 
 def _reference(where: str, kind: str, target_id: str, what: str, code: str) -> FieldProblem:
