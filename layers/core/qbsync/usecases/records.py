@@ -38,6 +38,7 @@ from qbsync.domain.sync import (
 )
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.domain.validation import validate
+from qbsync.usecases.links import QUICKBOOKS_ID_FIELD, LinkRefusedError, Links, asked_quickbooks_id
 from qbsync.usecases.name_claims import NameClaims, NameTakenError, held_name, name_key_of
 from qbsync.usecases.run_requests import RunRequests
 from qbsync.usecases.settings import settings_in_force
@@ -66,6 +67,7 @@ class _Plan:
     outcome: Outcome
     expected: tuple[int | None, SyncState | None]
     release: str | None = None
+    linked: bool = False  # a link the push asked for: told once it is stored
 
     @property
     def record(self) -> SyncRecord:
@@ -86,9 +88,19 @@ class Records:
     runs: TenantLease
     clock: Clock
 
+    # Linking a record on arrival (`quickbooks_id` pushed beside its fields); functions that take no pushes
+    # do without.
+    links: Links | None = None
+
     @property
     def _names(self) -> NameClaims:
         return NameClaims(self.store, self.clock)
+
+    @property
+    def _linking(self) -> Links:
+        if self.links is None:
+            raise RuntimeError("this Records was built without Links: it cannot link a pushed record")
+        return self.links
 
     # ------------------------------------------------------------------ reading
 
@@ -123,6 +135,9 @@ class Records:
         if outcome.status == "invalid":
             raise RecordProblemsError(outcome.detail, outcome.problems)
         if outcome.status == "refused":
+            if outcome.problems:  # a link asked with the push was refused
+                [refused] = outcome.problems
+                raise LinkRefusedError(outcome.detail, refused.code, refused.actions)
             raise RecordLockedError(outcome.detail)
         self._request_run_if_pending(tenant, [outcome])
         return outcome
@@ -148,6 +163,7 @@ class Records:
         # to (a thousand invoices of two hundred customers). Then every record is checked and planned, and the
         # planned saves are stored together; a record whose save lost a race goes the one-by-one way.
         models = {rid: _parsed(record_type, data) for rid, data in entries}
+        links = {rid: _link_of(data) for rid, data in entries}
         wanted = [(record_type, rid) for rid in ids]
         wanted += [
             (k, i) for m in models.values() if isinstance(m, BaseModel) for _, k, i in reference_fields(m)
@@ -156,13 +172,23 @@ class Records:
         seen |= self.store.get_many(tenant_id, list(dict.fromkeys(wanted)))
         outcomes: list[Outcome] = []
         planned: list[tuple[int, _Plan]] = []
+        linking: dict[str, str] = {}  # QuickBooks id -> the record of this request linked to it
         for rid in ids:
-            canonical = self._checked(tenant, record_type, rid, models[rid], seen)
+            canonical = self._checked(tenant, record_type, rid, models[rid], seen, link=links[rid])
             if isinstance(canonical, Outcome):
                 outcomes.append(canonical)
                 continue
+            link = links[rid]
+            if isinstance(link, str) and linking.setdefault(link, rid) != rid:
+                why = f"QuickBooks {record_type} {link} is linked to {linking[link]!r} by this same request."
+                refused = LinkRefusedError(why, "linked_elsewhere")
+                existing = seen[ref_key(record_type, rid)]
+                outcomes.append(Outcome(rid, "refused", existing, refused.problems, why))
+                continue
             existing = seen[ref_key(record_type, rid)]
-            plan = self._planned(tenant, settings, record_type, rid, canonical=canonical, existing=existing)
+            plan = self._planned(
+                tenant, settings, record_type, rid, canonical=canonical, existing=existing, link=links[rid]
+            )
             if isinstance(plan, Outcome):
                 outcomes.append(plan)
                 continue
@@ -305,13 +331,22 @@ class Records:
     ) -> Outcome:
         """Check and store one record, reading it again and deciding again while its save loses races."""
         seen: dict[str, SyncRecord | None] = {}
-        canonical = self._checked(tenant, record_type, record_id, _parsed(record_type, data), seen)
+        link = _link_of(data)
+        model = _parsed(record_type, data)
+        canonical = self._checked(tenant, record_type, record_id, model, seen, link=link)
         if isinstance(canonical, Outcome):
             return canonical
         for _ in range(SAVE_ATTEMPTS):
             existing = self.store.get(tenant.id, record_type, record_id)
             plan = self._planned(
-                tenant, settings, record_type, record_id, canonical=canonical, existing=existing, force=force
+                tenant,
+                settings,
+                record_type,
+                record_id,
+                canonical=canonical,
+                existing=existing,
+                force=force,
+                link=link,
             )
             if isinstance(plan, Outcome):
                 return plan
@@ -330,12 +365,17 @@ class Records:
         record_id: str,
         model: BaseModel | ValidationError,
         seen: dict[str, SyncRecord | None],
+        *,
+        link: str | FieldProblem | None = None,
     ) -> dict[str, Any] | Outcome:
         """The record's canonical data, or its "invalid" outcome. `seen`: records this request
-        already read (None: not stored); the records it refers to are read into it."""
+        already read (None: not stored); the records it refers to are read into it. `link`: the
+        `quickbooks_id` pushed with it, or what is wrong with it."""
+        asked = [link] if isinstance(link, FieldProblem) else []
         if isinstance(model, ValidationError):
-            return Outcome(record_id, "invalid", problems=_pydantic_problems(model), detail=_INVALID)
-        problems = [p.as_field_problem() for p in validate(record_type, model, tenant.edition)]
+            problems = _pydantic_problems(model) + asked
+            return Outcome(record_id, "invalid", problems=problems, detail=_INVALID)
+        problems = asked + [p.as_field_problem() for p in validate(record_type, model, tenant.edition)]
         problems += self._reference_problems(tenant.id, record_type, record_id, model, seen)
         if problems:
             return Outcome(record_id, "invalid", problems=problems, detail=_INVALID)
@@ -351,9 +391,10 @@ class Records:
         canonical: dict[str, Any],
         existing: SyncRecord | None,
         force: bool = False,
+        link: str | FieldProblem | None = None,
     ) -> _Plan | Outcome:
         """What storing the checked record over `existing` means: the save to make, or an outcome without
-        one (unchanged, refused, a name another record holds)."""
+        one (unchanged, refused, a name another record holds, a link refused)."""
         try:
             return self._plan(
                 tenant,
@@ -363,14 +404,19 @@ class Records:
                 canonical=canonical,
                 existing=existing,
                 force=force,
+                quickbooks_id=link if isinstance(link, str) else None,
             )
         except NameTakenError as taken:
             return Outcome(record_id, "invalid", problems=[taken.problem], detail=_INVALID)
+        except LinkRefusedError as refused:  # nothing is stored; in a bulk, it stops no other record
+            return Outcome(record_id, "refused", existing, refused.problems, refused.detail)
         except RecordLockedError as kept:  # in a bulk, one kept record stops no other
             return Outcome(record_id, "refused", record=existing, detail=kept.detail)
 
     def _after_save(self, plan: _Plan) -> None:
-        if plan.release is not None:
+        if plan.linked:
+            self._linking.after_link(plan.record, plan.release)
+        elif plan.release is not None:
             self.store.release_name(
                 plan.record.tenant_id, plan.release, plan.record.key, plan.record.revision
             )
@@ -385,17 +431,32 @@ class Records:
         canonical: dict[str, Any],
         existing: SyncRecord | None,
         force: bool,
+        quickbooks_id: str | None,
     ) -> _Plan | Outcome:
         now = self.clock.now()
         live = settings.send_mode is SendMode.LIVE
         removal = RECORD_TYPES[record_type].removal[tenant.edition]
+        entry = None  # the object of the company's lists it is linked to, when the push asks for a new link
+        if quickbooks_id is not None:
+            entry = self._linking.entry_to_link(tenant.id, record_type, existing, quickbooks_id)
         if existing is None:
             record = SyncRecord(tenant.id, record_type, record_id, canonical, SyncState.DRAFT, now)
+            if entry is not None:
+                self._linking.apply(record, entry, None)
+                return _Plan(Outcome(record_id, "created", record), (None, None), linked=True)
             self._names.claim(record)
             record.move(SyncState.PENDING if live else SyncState.DRAFT, now, "received")
             _wait_for_its_web_connector(record, tenant, now)
             return _Plan(Outcome(record_id, "created", record), (None, None))
         same = existing.data == canonical and existing.operation is Operation.UPSERT and not force
+        if entry is not None:  # linked at its revision: a change with it is QuickBooks' already
+            record = existing.copy()
+            if not same:
+                record.data, record.operation, record.follow_up = canonical, Operation.UPSERT, None
+                record.revision += 1
+            released = self._linking.apply(record, entry, existing)
+            expected = (existing.revision, existing.state)
+            return _Plan(Outcome(record_id, "updated", record), expected, released, linked=True)
         # Unchanged: nothing to do, unless it failed and the tenant sends on change (then this is a retry).
         if same and (existing.state is not SyncState.FAILED or not live):
             return Outcome(record_id, "unchanged", existing)
@@ -547,7 +608,19 @@ def _wait_for_its_web_connector(record: SyncRecord, tenant: Tenant, now: datetim
         record.waiting_for = (WEB_CONNECTOR,)
 
 
+def _link_of(data: Any) -> str | FieldProblem | None:
+    """The `quickbooks_id` pushed beside the record's fields (None: none), or what is wrong with it."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return asked_quickbooks_id(data.get(QUICKBOOKS_ID_FIELD))
+    except InvalidInputError as bad:
+        return bad.problems[0]
+
+
 def _parsed(record_type: str, data: Any) -> BaseModel | ValidationError:
+    if isinstance(data, dict) and QUICKBOOKS_ID_FIELD in data:  # not a field of the record: the link asked
+        data = {k: v for k, v in data.items() if k != QUICKBOOKS_ID_FIELD}
     try:
         return parse_record(record_type, data)
     except ValidationError as exc:
