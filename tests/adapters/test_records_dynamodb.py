@@ -31,6 +31,7 @@ from qbsync.adapters.records_dynamodb import (
 from qbsync.domain.errors import InvalidInputError
 from qbsync.domain.paging import Page
 from qbsync.domain.sync import (
+    Candidate,
     EventFeed,
     Failure,
     FollowUp,
@@ -151,7 +152,13 @@ def every_field() -> SyncRecord:
         quickbooks_id="145",
         quickbooks_version="2",
         quickbooks_name="Acme (2)",
-        failure=Failure("6240", "Duplicate Name Exists Error: “Acme”", ("rename", "link"), "display_name"),
+        failure=Failure(
+            "6240",
+            "Duplicate Name Exists Error: “Acme”",
+            ("rename", "link_existing"),
+            "display_name",
+            (Candidate("58", "Acme", "customer"), Candidate("80000001-1", "Acme:Roof", "customer")),
+        ),
         waiting_for=("customer/c-1", "item/i-9"),
         history=[
             Transition(PENDING, T0, ""),
@@ -195,6 +202,7 @@ def test_every_field_round_trips_exactly(store: RecordStore) -> None:
     assert isinstance(got.waiting_for, tuple)
     assert isinstance(got.failure, Failure)
     assert isinstance(got.failure.actions, tuple)
+    assert isinstance(got.failure.candidates, tuple)
     # The same instants, in UTC.
     assert got.updated_at == record.updated_at
     assert got.updated_at.utcoffset() == timedelta(0)

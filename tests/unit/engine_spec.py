@@ -23,12 +23,15 @@ from typing import Any, Protocol
 
 import pytest
 
+from qbsync.domain.mirror import ListEntry, ListType, ReadMark
 from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
-from qbsync.domain.sync import Batch, Books, EditionProfile, Outcomes, SyncRecord, SyncState
+from qbsync.domain.sync import Batch, Books, Candidate, EditionProfile, Outcomes, SyncRecord, SyncState
 from qbsync.domain.tenants import Edition, Tenant
+from qbsync.usecases.links import Links
 from qbsync.usecases.records import Records
 from qbsync.usecases.sync_engine import RetryLaterError, RunReport, SyncEngine, WaitingForConnectionError
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
+from tests.unit.mirror_fakes import InMemoryMirror
 from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
 
 TENANT = "acme"
@@ -146,6 +149,8 @@ class World:
     settings: InMemorySettings
     events: RecordedEvents
     clock: FixedClock
+    mirror: InMemoryMirror
+    links: Links
 
     @classmethod
     def on(cls, qb: QuickBooks, clock: FixedClock) -> World:
@@ -158,10 +163,19 @@ class World:
             RecordedEvents(),
         )
         settings.add(SettingsVersion(TENANT, 1, clock.now(), SyncSettings()))
-        records = Records(tenants, store, settings, InMemoryQueue(), runs, clock)
+        mirror = InMemoryMirror()
+        links = Links(tenants, store, mirror, events, clock)
+        records = Records(tenants, store, settings, InMemoryQueue(), runs, clock, links=links)
         books = Observed(qb, clock)
         engine = SyncEngine(store, books.profile, settings, runs, events, clock)
-        return cls(qb, books, records, engine, store, settings, events, clock)
+        return cls(qb, books, records, engine, store, settings, events, clock, mirror, links)
+
+    def read_into_mirror(self, record_type: str, held: Held) -> None:
+        """An object QuickBooks holds, as a read of its list leaves it in the mirror."""
+        list_type = ListType(record_type)
+        entry = ListEntry(list_type, held.quickbooks_id, held.name, version=held.version)
+        self.mirror.put_many(TENANT, [entry])
+        self.mirror.save_mark(TENANT, ReadMark(list_type, loaded=True))
 
     def use(self, **changes: Any) -> None:
         latest = self.settings.latest(TENANT)
@@ -365,6 +379,58 @@ def the_link_policy_maps_to_the_customer_quickbooks_has_and_applies_our_data(wor
     assert int(held.version) == int(existing.version) + 1  # our data was applied to it
 
 
+def a_clash_with_one_of_its_kind_names_the_candidate_and_linking_it_updates_that_object(world: World) -> None:
+    existing = world.qb.enter("customer", "Grace Hopper")
+    world.push("customer", "c-1", {"display_name": "Grace Hopper"})
+    world.sync()
+    failed = world.get("customer", "c-1")
+    assert failed.state is SyncState.FAILED
+    assert failed.failure is not None
+    assert "link_existing" in failed.failure.actions
+    assert failed.failure.candidates == (Candidate(existing.quickbooks_id, "Grace Hopper", "customer"),)
+    world.read_into_mirror("customer", existing)
+    linked = world.links.link(TENANT, "customer", "c-1", existing.quickbooks_id)
+    assert (linked.state, linked.failure) == (SyncState.SYNCED, None)
+    world.push("customer", "c-1", {"display_name": "Grace Hopper", "email": "grace@example.com"})
+    world.sync()
+    assert world.get("customer", "c-1").state is SyncState.SYNCED
+    [held] = world.qb.held("customer")  # updated, not created again
+    assert (held.quickbooks_id, held.name) == (existing.quickbooks_id, "Grace Hopper")
+    assert int(held.version) == int(existing.version) + 1
+
+
+def a_record_linked_on_arrival_updates_the_object_quickbooks_has_under_its_name(world: World) -> None:
+    existing = world.qb.enter("customer", "Lovelace Consulting Ltd")
+    world.read_into_mirror("customer", existing)
+    world.push("customer", "c-1", {"display_name": "Ada Lovelace", "quickbooks_id": existing.quickbooks_id})
+    world.sync()
+    assert world.sent("write") == []  # linked: QuickBooks has it already
+    world.push("customer", "c-1", {"display_name": "Ada Lovelace", "email": "ada@example.com"})
+    world.sync()
+    customer = world.get("customer", "c-1")
+    assert (customer.state, customer.quickbooks_id) == (SyncState.SYNCED, existing.quickbooks_id)
+    [held] = world.qb.held("customer")
+    assert (held.quickbooks_id, held.name) == (existing.quickbooks_id, "Lovelace Consulting Ltd")
+    assert int(held.version) == int(existing.version) + 1
+
+
+def an_unlinked_record_sent_again_is_never_handed_its_old_object(world: World) -> None:
+    """Sent again at the same revision, its create would carry the request id of its first one, which
+    QuickBooks answers with the object it made then: the record would be linked back to it unseen."""
+    world.push("customer", "c-1", {"display_name": "Ada Lovelace"})
+    world.sync()
+    old = world.get("customer", "c-1").quickbooks_id
+    assert old is not None
+    world.links.unlink(TENANT, "customer", "c-1")
+    world.records.send(TENANT, [("customer", "c-1")])
+    world.sync()
+    again = world.get("customer", "c-1")
+    assert again.quickbooks_id is None  # QuickBooks has "Ada Lovelace" already: the tenant picks
+    assert again.failure is not None
+    assert [c.quickbooks_id for c in again.failure.candidates] == [old]
+    assert world.names("customer") == Counter({"Ada Lovelace": 1})
+
+
 def many_clashing_names_cost_about_one_question_batch_per_thirty_names(world: World) -> None:
     """Who holds a name is asked for 30 names at a time (a clash used to cost a request of its own)."""
     names = 400
@@ -481,6 +547,9 @@ SCENARIOS: tuple[Callable[[World], None], ...] = (
     the_rename_policy_creates_the_name_with_the_first_free_suffix,
     the_link_policy_maps_to_the_customer_quickbooks_has_and_applies_our_data,
     many_clashing_names_cost_about_one_question_batch_per_thirty_names,
+    a_clash_with_one_of_its_kind_names_the_candidate_and_linking_it_updates_that_object,
+    a_record_linked_on_arrival_updates_the_object_quickbooks_has_under_its_name,
+    an_unlinked_record_sent_again_is_never_handed_its_old_object,
     deleting_an_invoice_voids_it_and_locks_follow_the_settings,
     a_record_changed_while_it_is_created_is_updated_not_created_again,
     a_record_waiting_for_a_draft_says_so_and_follows_once_it_is_sent,

@@ -53,9 +53,7 @@ def _stored(record: SyncRecord) -> SyncRecord:
         state=SyncState(record.state),
         operation=Operation(record.operation),
         updated_at=_utc(record.updated_at),
-        failure=Failure(failure.code, failure.message, tuple(failure.actions), failure.field)
-        if failure
-        else None,
+        failure=Failure.from_dict(failure.as_dict()) if failure else None,
         waiting_for=tuple(record.waiting_for),
         history=[Transition(SyncState(t.state), _utc(t.at), t.detail) for t in record.history],
     )

@@ -159,9 +159,7 @@ def _record(values: dict[str, Any]) -> SyncRecord:
         quickbooks_id=values.get("qbo_id"),
         quickbooks_version=values.get("sync_token"),
         quickbooks_name=values.get("qbo_name"),
-        failure=Failure(failure["code"], failure["message"], tuple(failure["actions"]), failure["field"])
-        if failure
-        else None,
+        failure=Failure.from_dict(failure) if failure else None,
         waiting_for=tuple(values.get("waiting_for", ())),
         history=[
             Transition(SyncState(t["state"]), datetime.fromisoformat(t["at"]), t["detail"])

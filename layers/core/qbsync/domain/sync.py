@@ -44,14 +44,29 @@ class Operation(StrEnum):
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """An object QuickBooks has that a failed record could be linked to (the `link_existing` action): PUT
+    /v1/tenants/{id}/records/{type}/{record_id}/link with its `quickbooks_id`."""
+
+    quickbooks_id: str
+    name: str
+    list_type: str  # the mirror's list it is in (domain/mirror.py ListType): "customer", "vendor", ...
+
+    def as_dict(self) -> dict[str, str]:
+        return {"quickbooks_id": self.quickbooks_id, "name": self.name, "list_type": self.list_type}
+
+
+@dataclass(frozen=True)
 class Failure:
     """Why a record is not in QuickBooks and what fixes it. `code` is QuickBooks' fault code, or ours
-    ("dependency_failed", "name_clash", ...) when it never got that far."""
+    ("dependency_failed", "name_clash", ...) when it never got that far. `candidates`: the objects the
+    `link_existing` action would link it to."""
 
     code: str
     message: str
     actions: tuple[str, ...] = ()
     field: str = ""
+    candidates: tuple[Candidate, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,7 +74,22 @@ class Failure:
             "message": self.message,
             "actions": list(self.actions),
             "field": self.field,
+            "candidates": [c.as_dict() for c in self.candidates],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Failure:
+        """The inverse of `as_dict` (a failure stored before candidates existed has none)."""
+        return cls(
+            str(data["code"]),
+            str(data["message"]),
+            tuple(data.get("actions", ())),
+            str(data.get("field", "")),
+            tuple(
+                Candidate(str(c["quickbooks_id"]), str(c["name"]), str(c["list_type"]))
+                for c in data.get("candidates", ())
+            ),
+        )
 
 
 # What a tenant can do about a Failure a mapping to either edition gives (Failure.actions).

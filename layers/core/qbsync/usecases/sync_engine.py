@@ -46,12 +46,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qbsync.domain.connections import EventPublisher
+from qbsync.domain.mirror import LIST_OF_RECORD_TYPE
 from qbsync.domain.ports import Clock
 from qbsync.domain.records import RECORD_TYPES, lockable, parse_record, references
 from qbsync.domain.settings import NameClashPolicy, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
     Batch,
     Books,
+    Candidate,
     EditionProfile,
     Failure,
     Fault,
@@ -574,7 +576,14 @@ class SyncEngine:
                     f"{name!r} is taken in QuickBooks; trying {again.quickbooks_name!r}",
                 )
                 return again
-        again.fail(_clash_failure(name, record.record_type, other, same_kind, code), now)
+        # The tenant may link it to one of its kind that no other record is linked to.
+        free = [
+            f
+            for f in same_kind
+            if (held := self.store.find_by_quickbooks_id(record.tenant_id, f.entity, f.quickbooks_id)) is None
+            or held.key == record.key
+        ]
+        again.fail(_clash_failure(name, record.record_type, other, same_kind, code, free=free), now)
         return again
 
     # ------------------------------------------------------------------ storing
@@ -760,7 +769,10 @@ def _while(failure: Failure, doing: str) -> Failure:
 
 def batch_request_id(tenant_id: str, writes: Sequence[Write]) -> str:
     """The request id of a batch: the same writes always get the same id (≤ 36 characters), and a re-applied
-    change (new version), a rename or a new revision gets a new one."""
+    change (new version), a rename, a new revision or a new generation (a record unlinked from the object it
+    had, to be created anew) gets a new one. QuickBooks Online answers a request id it has seen with its
+    first answer ("requestid", Intuit's Accounting API idempotency): an unlinked record sent with its old
+    create's id would be given the old object again."""
     material = "\x1e".join(
         "\x1f".join(
             (
@@ -770,6 +782,7 @@ def batch_request_id(tenant_id: str, writes: Sequence[Write]) -> str:
                 w.record.quickbooks_id or "",
                 w.record.quickbooks_version or "",
                 w.name or "",
+                *([str(w.record.generation)] if w.record.generation else []),  # ids of generation 0 kept
             )
         )
         for w in writes
@@ -778,8 +791,10 @@ def batch_request_id(tenant_id: str, writes: Sequence[Write]) -> str:
 
 
 def _clash_failure(
-    name: str, record_type: str, other: Found | None, same_kind: list[Found], code: str
+    name: str, record_type: str, other: Found | None, same_kind: list[Found], code: str, *, free: list[Found]
 ) -> Failure:
+    """A name clash: who holds the name, and the holders of the record's kind it may be linked to instead
+    (`free`: none that another record is linked to already)."""
     if other is not None:
         whose = f"a {other.entity} (QuickBooks id {other.quickbooks_id})"
         actions: tuple[str, ...] = ("rename",)
@@ -789,12 +804,17 @@ def _clash_failure(
     else:
         whose = "another customer, vendor or employee, perhaps inactive"
         actions = ("rename", "link_existing")
+    listed = LIST_OF_RECORD_TYPE.get(record_type)
+    list_type = listed.value if listed is not None else record_type
     return Failure(
         code or "name_clash",
         f"QuickBooks already uses the name {name!r} for {whose}; names are unique across customers, "
         "vendors and employees.",
         actions,
         RECORD_TYPES[record_type].name_field or "",
+        tuple(Candidate(f.quickbooks_id, f.name or name, list_type) for f in free)
+        if "link_existing" in actions
+        else (),
     )
 
 
