@@ -437,3 +437,13 @@ def test_a_record_stored_linked_reads_back_the_same(world: World) -> None:
     world.push("customer", "c-1", {"display_name": "Acme"})
     linked = world.links.link(TENANT, "customer", "c-1", "58")
     assert replace(world.get("customer", "c-1"), history=[]) == replace(linked, history=[])
+
+
+def test_a_document_pushed_with_a_quickbooks_id_is_refused_as_not_linkable(world: World) -> None:
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    world.push("item", "i-1", {"kind": "service", "name": "Work"})
+    line = {"item_id": "i-1", "quantity": "1", "rate": "10"}
+    invoice = {"customer_id": "c-1", "lines": [line], "quickbooks_id": "7"}
+    with pytest.raises(NotLinkableError):
+        world.records.upsert(TENANT, "invoice", "inv-1", invoice)
+    assert world.store.get(TENANT, "invoice", "inv-1") is None
