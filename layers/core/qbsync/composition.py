@@ -37,6 +37,7 @@ from qbsync.adapters.sqs import SqsJobQueue
 from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhookEventLog
 from qbsync.settings import Settings
 from qbsync.usecases.events import FeedAndBus
+from qbsync.usecases.links import Links
 from qbsync.usecases.records import Records
 from qbsync.usecases.run_requests import RunRequests
 
@@ -250,8 +251,18 @@ class Container:
     @cached_property
     def records(self) -> Records:
         return Records(
-            self.tenants, self.record_store, self.tenant_settings, self.jobs, self.sync_runs, self.clock
+            self.tenants,
+            self.record_store,
+            self.tenant_settings,
+            self.jobs,
+            self.sync_runs,
+            self.clock,
+            links=self.links,
         )
+
+    @cached_property
+    def links(self) -> Links:
+        return Links(self.tenants, self.record_store, self.mirror, self.events, self.clock)
 
     @cached_property
     def idempotency(self) -> DynamoDBPersistenceLayer:

@@ -34,11 +34,22 @@ IdempotencyKey = Annotated[
 _TYPES = ", ".join(RECORD_TYPES)
 
 
+class CandidateOut(BaseModel):
+    quickbooks_id: str
+    name: str
+    list_type: str = Field(description="The QuickBooks list it is in: customer, vendor, employee, item.")
+
+
 class FailureOut(BaseModel):
     code: str = Field(description="QuickBooks' fault code (6240, 610 ...) or ours (dependency_missing ...).")
     message: str
     actions: list[str] = Field(description="What fixes it: edit, rename, link_existing, reconnect, ...")
     field: str
+    candidates: list[CandidateOut] = Field(
+        default_factory=list,
+        description="For link_existing: the objects QuickBooks has that it may be linked to "
+        "(PUT .../records/{type}/{id}/link with one's quickbooks_id).",
+    )
 
 
 class TransitionOut(BaseModel):
