@@ -130,6 +130,7 @@ FULL: dict[str, tuple[str, dict[str, Any]]] = {
             "email": "n",
             "phone": "n",
             "notes": "n",
+            "terms": "n",
             "billing_address": dict(ADDRESS),
             "shipping_address": dict(ADDRESS),
             "parent_id": "c-parent",

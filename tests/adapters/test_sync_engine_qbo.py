@@ -286,3 +286,39 @@ def test_the_sandbox_world_counts_what_the_sandbox_counts(world: World) -> None:
     batches = sum(a["count"] for a in answers["answers"] if a["resource"] == "batch")
     assert qb.requests() == batches == 1
     assert world.clock.now() - FixedClock().now() == timedelta(0)  # no pause: nothing waited
+
+
+def test_an_invoice_without_terms_takes_its_customers_terms_and_the_default_only_when_it_has_none(
+    world: World,
+) -> None:
+    """QuickBooks Online does not copy a customer's terms onto an invoice created without SalesTermRef (the
+    sandbox neither): the invoice carries its customer's, and the tenant's default only when it has none."""
+    world.use(default_payment_terms="Net 30")
+    world.push("customer", "c-15", {"display_name": "Ada", "terms": "Net 15"})
+    world.push("customer", "c-none", {"display_name": "Grace"})
+    world.push("item", "i-1", {"kind": "service", "name": "Labour"})
+    for invoice_id, customer_id, terms in (
+        ("inv-customers", "c-15", None),
+        ("inv-default", "c-none", None),
+        ("inv-own", "c-15", "Due on receipt"),
+    ):
+        data: dict[str, Any] = {
+            "customer_id": customer_id,
+            "doc_number": invoice_id,
+            "txn_date": "2024-03-01",
+            "lines": [line("i-1", "1", "10")],
+        }
+        if terms is not None:
+            data["terms"] = terms
+        world.push("invoice", invoice_id, data)
+    world.sync()
+    term_names = {t["Id"]: t["Name"] for t in stored(world, "Term")}
+    [customer] = [c for c in stored(world, "Customer") if c["DisplayName"] == "Ada"]
+    assert term_names[customer["SalesTermRef"]["value"]] == "Net 15"
+    invoices = {i["DocNumber"]: i for i in stored(world, "Invoice")}
+    assert {number: term_names[i["SalesTermRef"]["value"]] for number, i in invoices.items()} == {
+        "inv-customers": "Net 15",
+        "inv-default": "Net 30",
+        "inv-own": "Due on receipt",
+    }
+    assert invoices["inv-customers"]["DueDate"] == "2024-03-16"

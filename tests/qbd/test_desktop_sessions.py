@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from local.qbd.books import lines_total
+from local.qbd.model import Obj
 from local.qbd.webconnector import Ending, Faults
 from qbsync.adapters.qbxml.mapping import external_guid
 from qbsync.adapters.qbxml.read import read_message
@@ -452,3 +453,41 @@ def test_a_web_connector_shut_down_mid_update_stops_at_its_next_call() -> None:
     assert run.ended is Ending.UNREACHABLE
     assert run.operations[-2:] == ["receiveResponseXML", "sendRequestXML"]
     assert run.calls[-1].error == "the Web Connector was shut down"
+
+
+def test_an_invoice_without_terms_takes_its_customers_terms_and_the_default_only_when_it_has_none() -> None:
+    w = world(default_payment_terms="Net 30")
+    w.push("customer", "c-15", {"display_name": "Ada Lovelace", "terms": "Net 15"})
+    w.push("customer", "c-none", {"display_name": "Charles Babbage"})
+    w.push("item", "i-1", {"kind": "service", "name": "Consulting"})
+    for invoice_id, customer_id, terms in (
+        ("inv-1", "c-15", None),
+        ("inv-2", "c-none", None),
+        ("inv-3", "c-15", "Due on receipt"),
+    ):
+        data: dict[str, object] = {
+            "customer_id": customer_id,
+            "txn_date": "2024-03-01",
+            "lines": [{"item_id": "i-1", "amount": "10"}],
+        }
+        if terms is not None:
+            data["terms"] = terms
+        w.push("invoice", invoice_id, data)
+    assert w.run().ended is Ending.DONE
+    assert set(w.states("invoice").values()) == {SyncState.SYNCED}
+
+    def held(record_type: str, record_id: str) -> Obj:
+        return w.company.objects[w.get(record_type, record_id).quickbooks_id or ""]
+
+    def terms_of(obj: Obj) -> str | None:
+        terms = obj.ref("TermsRef")
+        return None if terms is None else terms.name
+
+    assert terms_of(held("customer", "c-15")) == "Net 15"
+    assert terms_of(held("customer", "c-none")) is None
+    assert {n: terms_of(held("invoice", f"inv-{n}")) for n in (1, 2, 3)} == {
+        1: "Net 15",
+        2: "Net 30",
+        3: "Due on receipt",
+    }
+    assert held("invoice", "inv-1").text("DueDate") == "2024-03-16"

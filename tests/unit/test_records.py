@@ -323,6 +323,15 @@ def test_blank_optional_text_means_not_given_and_text_is_stripped() -> None:
         Customer.model_validate({"display_name": "   "})
 
 
+def test_a_customers_terms_are_a_list_name_of_at_most_31_characters_as_in_the_settings() -> None:
+    assert Customer.model_validate({"display_name": "Acme", "terms": " Net 15 "}).terms == "Net 15"
+    assert Customer.model_validate({"display_name": "Acme", "terms": " "}).terms is None
+    assert Customer.model_validate({"display_name": "Acme", "terms": "x" * 31}).terms == "x" * 31
+    for bad in ("x" * 32, "Net\t15", "Net\n15"):
+        with pytest.raises(ValidationError):
+            Customer.model_validate({"display_name": "Acme", "terms": bad})
+
+
 # --- line amounts -----------------------------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from qbsync.domain.records import (
     Removal,
     SalesLine,
     Vendor,
+    invoice_terms,
 )
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import (
@@ -202,7 +203,7 @@ class _Unresolved(Exception):  # noqa: N818 - internal: carries a Failure out of
         self.failure = failure
 
 
-def needs_lists(write: Write, settings: SyncSettings) -> bool:
+def needs_lists(write: Write, settings: SyncSettings) -> bool:  # noqa: PLR0911 - one case per record type
     """Whether mapping this write looks anything up in the company's lists (so they are read only then)."""
     if write.record.operation is Operation.DELETE:
         return False
@@ -217,8 +218,10 @@ def needs_lists(write: Write, settings: SyncSettings) -> bool:
             # a create always needs accounts (by default the company's first of each type); an update only
             # named ones
             return write.record.quickbooks_id is None or any(n is not None for n in (*named, *defaults))
+        case Customer():
+            return write.model.terms is not None
         case Invoice():
-            return write.model.terms is not None or settings.default_payment_terms is not None
+            return invoice_terms(write.model, write.customer_terms, settings) is not None
         case Payment():
             return (
                 write.model.method is not None
@@ -413,13 +416,9 @@ class _Mapper:
             )
         return {"value": entry.id}
 
-    def terms(self, name: str | None, *, use_default: bool) -> dict[str, str] | None:
-        if name is not None:
-            return self.listed("term", self.lists.terms, name, "terms")
-        default = self.settings.default_payment_terms if use_default else None
-        if default is None:
-            return None
-        return self.listed("term", self.lists.terms, default, "settings.default_payment_terms")
+    def terms(self, name: str | None, where: str = "terms") -> dict[str, str] | None:
+        """The SalesTermRef of the terms named in `where` (looked up by name); None for none."""
+        return None if name is None else self.listed("term", self.lists.terms, name, where)
 
     # -------------------------------------------------------------------------------------- names
 
@@ -443,6 +442,7 @@ class _Mapper:
         _put(body, "ShipAddr", _address(customer.shipping_address))
         if customer.parent_id is not None:  # a sub-customer (job), billed with its parent (NOTES §4.1)
             body.update(ParentRef=self.ref("customer", customer.parent_id), Job=True, BillWithParent=True)
+        _put(body, "SalesTermRef", self.terms(customer.terms))
         return body
 
     def vendor(self, vendor: Vendor) -> dict[str, Any]:
@@ -518,7 +518,9 @@ class _Mapper:
     def invoice(self, invoice: Invoice) -> dict[str, Any]:
         body = self.sales_document(invoice)
         _put(body, "DueDate", _iso(invoice.due_date))
-        _put(body, "SalesTermRef", self.terms(invoice.terms, use_default=True))
+        terms = invoice_terms(invoice, self.write.customer_terms, self.settings)
+        if terms is not None:
+            body["SalesTermRef"] = self.terms(*terms)
         return body
 
     def sales_line(self, line: SalesLine) -> dict[str, Any]:
@@ -591,7 +593,7 @@ class _Mapper:
     def bill(self, bill: Bill) -> dict[str, Any]:
         body = self.purchase_document(bill)
         _put(body, "DueDate", _iso(bill.due_date))
-        _put(body, "SalesTermRef", self.terms(bill.terms, use_default=False))
+        _put(body, "SalesTermRef", self.terms(bill.terms))
         if bill.purchase_order_id is not None:
             order = self.ref("purchase_order", bill.purchase_order_id)["value"]
             body["LinkedTxn"] = [{"TxnId": order, "TxnType": "PurchaseOrder"}]

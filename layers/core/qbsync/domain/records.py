@@ -30,9 +30,10 @@ from pydantic import (
     model_validator,
 )
 
+from qbsync.domain.settings import ListName
 from qbsync.domain.tenants import Edition
 
-if TYPE_CHECKING:  # only for annotations: the sync state and settings build on the records, not the reverse
+if TYPE_CHECKING:  # only for annotations: the sync state builds on the records, not the reverse
     from qbsync.domain.settings import SyncSettings
     from qbsync.domain.sync import SyncRecord
 
@@ -149,11 +150,13 @@ class _Company(_Person):
 
 
 class Customer(_Company):
-    """A customer, or a sub-customer / job when `parent_id` names another customer."""
+    """A customer, or a sub-customer / job when `parent_id` names another customer. `terms`: the name of the
+    payment terms its invoices take when they name none (checked as the settings check a list name)."""
 
     billing_address: Address | None = None
     shipping_address: Address | None = None
     parent_id: RecordId | None = None
+    terms: Annotated[ListName | None, BeforeValidator(_blank_to_none)] = None
 
 
 class Vendor(_Company):
@@ -534,6 +537,26 @@ def lockable(record: SyncRecord, settings: SyncSettings) -> bool:
     return settings.lock_after_acceptance and RECORD_TYPES[record.record_type].lockable
 
 
+def invoice_terms(
+    invoice: Invoice, customer_terms: str | None, settings: SyncSettings
+) -> tuple[str, str] | None:
+    """The terms an invoice is sent with, and the field they come from (what a failure names): its own; else
+    its customer's; else the tenant's `default_payment_terms`; None when none of them names any.
+
+    The customer's terms are written on the invoice, not left for QuickBooks to fill in: QuickBooks Online
+    does not copy them onto an invoice created without SalesTermRef (it derives only the DueDate: Intuit's
+    quickbooks-online-mcp-server#91, "reproduced against a live company"), so an invoice left without them
+    would show no terms there. The default never overrides a customer's terms that the host's record names;
+    terms a customer has only in QuickBooks are unknown here, so the default is written over them."""
+    if invoice.terms is not None:
+        return invoice.terms, "terms"
+    if customer_terms is not None:
+        return customer_terms, "customer.terms"
+    if settings.default_payment_terms is not None:
+        return settings.default_payment_terms, "settings.default_payment_terms"
+    return None
+
+
 def record_type_of(record: BaseModel) -> str:
     for spec in RECORD_TYPES.values():
         if type(record) is spec.model:
@@ -613,6 +636,7 @@ __all__ = [
     "Removal",
     "SalesLine",
     "Vendor",
+    "invoice_terms",
     "line_amount",
     "lockable",
     "parse_record",

@@ -166,7 +166,11 @@ class SyncSettings(BaseModel):
         default=None, description="Where received payments are deposited; null means Undeposited Funds."
     )
     default_payment_terms: ListName | None = Field(
-        default=None, description="Terms of invoices that name none, e.g. 'Net 30'.", examples=["Net 30"]
+        default=None,
+        description="Terms of invoices that name none, e.g. 'Net 30', when the host's customer record names "
+        "none either (an invoice otherwise takes its customer's terms). A customer with terms only in "
+        "QuickBooks gets this default too: name its terms on the customer, or leave this empty.",
+        examples=["Net 30"],
     )
     sync_payments_from_quickbooks: bool = Field(
         default=True, description="Pull payments recorded in QuickBooks back into the host app."

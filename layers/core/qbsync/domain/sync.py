@@ -332,6 +332,8 @@ class Write:
     model: BaseModel
     ids: Mapping[str, str]
     name: str | None = None  # for customers, vendors, employees and items: the name to write (after a rename)
+    # For an invoice: the terms its customer's record names (None: none), for `records.invoice_terms`.
+    customer_terms: str | None = None
 
 
 class MissingReferenceError(ValueError):

@@ -35,6 +35,7 @@ A run never aborts on one record's data: a record that cannot be parsed fails wi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import uuid
@@ -48,7 +49,7 @@ from pydantic import BaseModel, ValidationError
 from qbsync.domain.connections import EventPublisher
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE
 from qbsync.domain.ports import Clock
-from qbsync.domain.records import RECORD_TYPES, lockable, parse_record, references
+from qbsync.domain.records import RECORD_TYPES, Invoice, lockable, parse_record, references
 from qbsync.domain.settings import NameClashPolicy, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
     Batch,
@@ -378,7 +379,7 @@ class SyncEngine:
                 if failed or any(known[k].state is SyncState.DRAFT for k in blocked):
                     _wait(record, failed, blocked, known, changes=changes, now=now)
             else:
-                ready.append(Write(record, model, ids, _name(record, model)))
+                ready.append(Write(record, model, ids, _name(record, model), _customer_terms(model, known)))
         self._store(run, run.tenant_id, changes)
         return ready
 
@@ -411,7 +412,7 @@ class SyncEngine:
             changes.put(marked, write.record)
         stored = self._store(run, run.tenant_id, changes)
         return [
-            Write(marked, write.model, write.ids, write.name)
+            dataclasses.replace(write, record=marked)
             for write, (marked, _), ok in zip(chunk, changes.items, stored, strict=True)
             if ok
         ]
@@ -689,6 +690,16 @@ def _wait(
 def _name_field(record: SyncRecord) -> str:
     """The field QuickBooks knows the record by; "" for a type without a name."""
     return RECORD_TYPES[record.record_type].name_field or ""
+
+
+def _customer_terms(model: BaseModel, known: dict[str, SyncRecord]) -> str | None:
+    """An invoice's customer's terms, as its record names them (that record is synced: QuickBooks has the
+    same); None for other records."""
+    if not isinstance(model, Invoice):
+        return None
+    customer = known.get(ref_key("customer", model.customer_id))
+    terms = customer.data.get("terms") if customer is not None else None
+    return terms if isinstance(terms, str) else None
 
 
 def _name(record: SyncRecord, model: BaseModel) -> str | None:

@@ -50,6 +50,7 @@ from qbsync.domain.records import (
     Removal,
     SalesLine,
     Vendor,
+    invoice_terms,
 )
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import EDIT, EDIT_SETTINGS, Failure, MissingReferenceError, Operation, Write, ref_key
@@ -312,6 +313,7 @@ class _Mapper:
             ship_address=_address(customer.shipping_address),
             phone=customer.phone,
             email=customer.email,
+            terms=None if customer.terms is None else rq.Ref(full_name=customer.terms),
             notes=customer.notes,
             external_guid=self.guid,
             include=self.returns(),
@@ -435,10 +437,10 @@ class _Mapper:
         }
         if isinstance(document, CreditMemo):
             return rq.credit_memo(self.request_id, **common)
-        terms = document.terms or self.settings.default_payment_terms
+        terms = invoice_terms(document, self.write.customer_terms, self.settings)
         return rq.invoice(
             self.request_id,
-            terms=None if terms is None else rq.Ref(full_name=terms),
+            terms=None if terms is None else rq.Ref(full_name=terms[0]),
             due_date=document.due_date,
             **common,
         )

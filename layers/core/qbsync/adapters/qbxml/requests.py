@@ -329,6 +329,7 @@ def customer(
     ship_address: Address | None = None,
     phone: str | None = None,
     email: str | None = None,
+    terms: Ref | None = None,
     notes: str | None = None,
     external_guid: str | None = None,
     include: Sequence[str] = (),
@@ -347,6 +348,7 @@ def customer(
     _address(body, "ShipAddress", ship_address)
     _text(body, "Phone", phone)
     _text(body, "Email", email)
+    _ref(body, "TermsRef", terms)  # after CommInfo (Email), before Notes: CustomerAdd's order in qbxml130.xsd
     _text(body, "Notes", notes)
     _guid(body, "ExternalGUID", external_guid, modify)
     _include(request, include)
