@@ -536,6 +536,46 @@ def a_run_ends_at_its_time_budget_and_the_next_run_picks_up(world: World) -> Non
     assert world.names("customer") == Counter({f"Customer {n}": 1 for n in range(100)})
 
 
+def a_payment_with_a_method_the_settings_leave_out_is_ignored_until_they_let_it_go(world: World) -> None:
+    """payment_methods_to_sync keeps payments of other methods out of QuickBooks ("not be imported or
+    exported"), names compared ignoring case; one ignored goes out once the settings allow it and the tenant
+    sends it, or pushes it again."""
+    world.use(payment_methods_to_sync=["Check"])
+    push_books(world, customers=1, invoices=1)
+    paying = {
+        "customer_id": "c-0",
+        "total_amount": "10",
+        "applications": [{"invoice_id": "inv-0", "amount": "10"}],
+    }
+    world.push("payment", "p-check", {**paying, "method": "CHECK"})
+    world.push("payment", "p-cash", {**paying, "method": "Cash"})
+    world.push("payment", "p-none", paying)
+    world.sync()
+    assert world.get("payment", "p-check").state is SyncState.SYNCED
+    for payment_id, said in (("p-cash", "its method 'Cash'"), ("p-none", "it has no method")):
+        ignored = world.get("payment", payment_id)
+        assert (ignored.state, ignored.quickbooks_id) == (SyncState.IGNORED, None)
+        assert ignored.history[-1].detail.startswith(
+            "kept out of QuickBooks by the setting payment_methods_to_sync"
+        )
+        assert said in ignored.history[-1].detail
+    assert len(world.qb.held("payment")) == 1
+    assert len(world.records.list_records(TENANT, "payment", SyncState.IGNORED, 10, None).items) == 2
+
+    world.use(payment_methods_to_sync=["check", "cash"])
+    [sent] = world.records.send(TENANT, [("payment", "p-cash")])
+    assert (sent.status, sent.record and sent.record.state) == ("updated", SyncState.PENDING)
+    world.push("payment", "p-none", paying)  # the same data again: sent again, still without a method
+    world.sync()
+    assert world.get("payment", "p-cash").state is SyncState.SYNCED
+    assert world.get("payment", "p-none").state is SyncState.IGNORED
+    world.use()  # every method synced
+    world.push("payment", "p-none", paying)
+    world.sync()
+    assert world.get("payment", "p-none").state is SyncState.SYNCED
+    assert len(world.qb.held("payment")) == 3
+
+
 SCENARIOS: tuple[Callable[[World], None], ...] = (
     records_reach_quickbooks_dependencies_first_in_few_batches,
     zero_duplicates_when_answers_are_lost_or_fail,
@@ -556,6 +596,7 @@ SCENARIOS: tuple[Callable[[World], None], ...] = (
     a_lost_answer_then_a_throttle_still_looks_the_record_up_before_sending_it_again,
     a_record_whose_stored_data_no_longer_parses_fails_alone,
     a_run_ends_at_its_time_budget_and_the_next_run_picks_up,
+    a_payment_with_a_method_the_settings_leave_out_is_ignored_until_they_let_it_go,
 )
 
 

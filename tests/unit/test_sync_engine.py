@@ -18,6 +18,7 @@ from tests.unit.books_fake import FakeBooks
 from tests.unit.engine_spec import (
     FAULT_AT_SITE,
     SCENARIOS,
+    TENANT,
     WholeFault,
     World,
     every_fault_at_every_kind_of_operation_ends_the_run_cleanly_and_loses_nothing,
@@ -71,3 +72,26 @@ def test_a_write_quickbooks_asks_to_retry_later_pauses_the_run_with_its_delay(wo
     world.sync()
     assert world.get("customer", "c-1").state is SyncState.SYNCED
     assert world.names("customer") == Counter({"Ada": 1, "Grace": 1})
+
+
+def test_a_record_depending_on_an_ignored_one_waits_saying_the_settings_keep_it_out(world: World) -> None:
+    """Whatever depends on a record the settings keep out of QuickBooks is not sent either: it waits, pending,
+    and says why (no record type refers to a payment yet; the rule is the engine's, for any type)."""
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    customer = world.get("customer", "c-1")
+    ignored = customer.copy()
+    ignored.move(SyncState.IGNORED, world.clock.now(), "kept out of QuickBooks by the setting ...")
+    world.store.save(ignored, customer.revision, customer.state)
+    world.push("item", "i-1", {"kind": "service", "name": "Labour"})
+    world.push("invoice", "inv-1", {"customer_id": "c-1", "lines": [{"item_id": "i-1", "amount": "10"}]})
+    world.sync()
+    invoice = world.get("invoice", "inv-1")
+    assert (invoice.state, invoice.waiting_for) == (SyncState.PENDING, ("customer/c-1",))
+    assert invoice.history[-1].detail == (
+        "waits for customer/c-1 (kept out of QuickBooks by the tenant's settings: see its history)"
+    )
+    assert world.names("customer") == Counter()
+    assert world.names("invoice") == Counter()
+    world.records.send(TENANT, [("customer", "c-1")])
+    world.sync()
+    assert world.get("invoice", "inv-1").state is SyncState.SYNCED

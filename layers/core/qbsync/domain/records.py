@@ -557,6 +557,19 @@ def invoice_terms(
     return None
 
 
+def kept_out(record: BaseModel, settings: SyncSettings) -> str | None:
+    """Why the tenant's settings keep this record out of QuickBooks (naming the setting), or None when they
+    let it go: a payment whose method is not in `payment_methods_to_sync` ("not be imported or exported")."""
+    if isinstance(record, Payment) and not settings.syncs_payment_method(record.method):
+        listed = ", ".join(repr(m) for m in settings.payment_methods_to_sync)
+        method = "it has no method" if record.method is None else f"its method {record.method!r}"
+        return (
+            f"kept out of QuickBooks by the setting payment_methods_to_sync: {method} is not one of "
+            f"{listed}; change the setting, then send it again"
+        )
+    return None
+
+
 def record_type_of(record: BaseModel) -> str:
     for spec in RECORD_TYPES.values():
         if type(record) is spec.model:
@@ -637,6 +650,7 @@ __all__ = [
     "SalesLine",
     "Vendor",
     "invoice_terms",
+    "kept_out",
     "line_amount",
     "lockable",
     "parse_record",

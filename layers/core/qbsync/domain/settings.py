@@ -185,8 +185,9 @@ class SyncSettings(BaseModel):
     payment_methods_to_sync: list[ListName] = Field(
         default_factory=list,
         max_length=PAYMENT_METHODS_MAX,
-        description="Only payments with these methods are synced; empty means all. Names are unique, "
-        "ignoring case, as QuickBooks compares them.",
+        description="Only payments with these methods are synced, either way: one recorded in QuickBooks "
+        "with another method is not told, one pushed with another method (or none) is not sent (its state "
+        "is ignored). Empty means all. Names are unique, ignoring case, as QuickBooks compares them.",
     )
 
     match_threshold: int = Field(
@@ -237,6 +238,12 @@ class SyncSettings(BaseModel):
                 raise ValueError(f"{name!r} is listed twice; QuickBooks ignores case in names")
             seen.add(name.casefold())
         return value
+
+    def syncs_payment_method(self, method: str | None) -> bool:
+        """Whether a payment with this method is synced (`payment_methods_to_sync`), names compared ignoring
+        case as QuickBooks compares them; with a list, a payment without a method is not."""
+        wanted = {m.casefold() for m in self.payment_methods_to_sync}
+        return not wanted or (method is not None and method.casefold() in wanted)
 
     def renamed(self, name: str, n: int) -> str:
         """The name to try the n-th time (n ≥ 2) under rename_with_suffix; distinct for every n."""

@@ -1,9 +1,13 @@
 """Sync state: where each record the host app pushed stands on its way to QuickBooks; the ports keeping it.
 
     draft ──sync──► pending ──worker──► syncing ──► synced ──(lock policy)──► locked
-      ▲               │  ▲                  │
-      └────unpend─────┘  └──retry / change──┴──► failed (QuickBooks code, message, action)
+      ▲               │  ▲  │               │
+      └────unpend─────┘  │  └─(settings)─► ignored ──send / push again──► pending
+                         └──retry / change──┴──► failed (QuickBooks code, message, action)
     a deleted record: pending (operation void/delete) ──► voided
+
+`ignored`: the tenant's settings keep the record out of QuickBooks (a payment whose method is not in
+`payment_methods_to_sync`); its history says which setting. What depends on it waits, pending.
 
 A change to the record's data makes a new `revision`; the worker sends the revision it read, and a result for
 an older revision never overwrites a newer one. Every state change is kept in `history` with its time.
@@ -36,6 +40,7 @@ class SyncState(StrEnum):
     FAILED = "failed"  # QuickBooks (or a check before it) refused it; `failure` says why and what to do
     LOCKED = "locked"  # synced, and the tenant's policy refuses later changes
     VOIDED = "voided"  # deleted in the host app, voided or made inactive in QuickBooks
+    IGNORED = "ignored"  # kept out of QuickBooks by the tenant's settings; the history says which setting
 
 
 class Operation(StrEnum):

@@ -117,7 +117,7 @@ class PaymentRelay:
         method = payment.method_name
         if method is None and payment.method_quickbooks_id and self.source is not None:
             method = self.source.payment_method_name(tenant_id, payment.method_quickbooks_id)
-        if not _method_synced(settings, method):
+        if not settings.syncs_payment_method(method):
             return None
         before = self.log.told(tenant_id, payment.quickbooks_id)
         now = Told(payment.quickbooks_version, payment.voided)
@@ -183,8 +183,3 @@ class PaymentRelay:
             "invoice_ids": [a["invoice_id"] for a in applications if "invoice_id" in a],
             "applications": applications,
         }
-
-
-def _method_synced(settings: SyncSettings, method: str | None) -> bool:
-    wanted = {m.casefold() for m in settings.payment_methods_to_sync}
-    return not wanted or (method is not None and method.casefold() in wanted)

@@ -243,10 +243,10 @@ class Records:
         raise ConflictError(f"{record.key} kept changing while it was deleted; delete it again.")
 
     def send(self, tenant_id: str, keys: list[tuple[str, str]], *, force: bool = False) -> list[Outcome]:
-        """Send the chosen records now (drafts, failed ones; synced ones too with `force`), with the drafts
-        they depend on. A record named twice is answered once."""
+        """Send the chosen records now (drafts, failed or ignored ones; synced ones too with `force`), with
+        the drafts they depend on. A record named twice is answered once."""
         now = self.clock.now()
-        movable = {SyncState.DRAFT, SyncState.FAILED} | (
+        movable = {SyncState.DRAFT, SyncState.FAILED, SyncState.IGNORED} | (
             {SyncState.SYNCED, SyncState.LOCKED} if force else set()
         )
         sent: dict[str, SyncRecord] = {}  # moved by this request, a dependency of an earlier one included
@@ -457,8 +457,9 @@ class Records:
             released = self._linking.apply(record, entry, existing)
             expected = (existing.revision, existing.state)
             return _Plan(Outcome(record_id, "updated", record), expected, released, linked=True)
-        # Unchanged: nothing to do, unless it failed and the tenant sends on change (then this is a retry).
-        if same and (existing.state is not SyncState.FAILED or not live):
+        # Unchanged: nothing to do, unless it failed or was ignored and the tenant sends on change (then this
+        # is a retry: the settings may let it go now).
+        if same and (existing.state not in (SyncState.FAILED, SyncState.IGNORED) or not live):
             return Outcome(record_id, "unchanged", existing)
         if existing.state is SyncState.LOCKED and not force:
             raise _locked(existing)

@@ -49,7 +49,7 @@ from pydantic import BaseModel, ValidationError
 from qbsync.domain.connections import EventPublisher
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE
 from qbsync.domain.ports import Clock
-from qbsync.domain.records import RECORD_TYPES, Invoice, lockable, parse_record, references
+from qbsync.domain.records import RECORD_TYPES, Invoice, kept_out, lockable, parse_record, references
 from qbsync.domain.settings import NameClashPolicy, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
     Batch,
@@ -86,6 +86,7 @@ CONNECTION = "connection"  # in waiting_for: the tenant's QuickBooks connection
 RECORD_SYNCED = "record.synced"
 RECORD_FAILED = "record.failed"
 _DONE = (SyncState.SYNCED, SyncState.LOCKED, SyncState.VOIDED)
+_NEEDS_THE_TENANT = (SyncState.DRAFT, SyncState.IGNORED)  # a dependency that goes only once the tenant acts
 
 
 class TenantBusyError(Exception):
@@ -356,6 +357,12 @@ class SyncEngine:
         run.waiting = 0
         for record in (r for r in candidates if r.key in models):
             model = models[record.key]
+            kept = kept_out(model, run.settings) if record.operation is Operation.UPSERT else None
+            if kept is not None and record.state is SyncState.PENDING:  # a syncing one is settled first
+                ignored = record.copy()
+                ignored.move(SyncState.IGNORED, now, kept)
+                changes.put(ignored, record)
+                continue
             deps = references(model) if record.operation is Operation.UPSERT else []
             ids: dict[str, str] = {}
             blocked: list[str] = []
@@ -374,9 +381,9 @@ class SyncEngine:
                              "was deleted.", ("edit",)), now)  # fmt: skip
             elif failed or blocked:
                 run.waiting += 1
-                # Only what needs the tenant is written down: a failed or unsent (draft) dependency. One
-                # that is merely pending goes out in this run, before this record.
-                if failed or any(known[k].state is SyncState.DRAFT for k in blocked):
+                # Only what needs the tenant is written down: a failed, unsent (draft) or ignored
+                # dependency. One that is merely pending goes out in this run, before this record.
+                if failed or any(known[k].state in _NEEDS_THE_TENANT for k in blocked):
                     _wait(record, failed, blocked, known, changes=changes, now=now)
             else:
                 ready.append(Write(record, model, ids, _name(record, model), _customer_terms(model, known)))
@@ -672,7 +679,7 @@ def _wait(
         reasons = "; ".join(_failed_because(key, known[key].failure) for key in failed)
         detail = f"waits for {', '.join(failed)}, which failed ({reasons}); fix it and this follows"
     else:
-        named = [f"{k} (a draft: send it)" if known[k].state is SyncState.DRAFT else k for k in blocked]
+        named = [_blocking(k, known[k]) for k in blocked]
         detail = f"waits for {', '.join(named)}"
     if (
         record.state is SyncState.PENDING
@@ -685,6 +692,15 @@ def _wait(
     updated.move(SyncState.PENDING, now, detail)
     updated.waiting_for = waits
     changes.put(updated, record)
+
+
+def _blocking(key: str, dependency: SyncRecord) -> str:
+    """A dependency not in QuickBooks, as a waiting record names it: with what the tenant can do about it."""
+    if dependency.state is SyncState.DRAFT:
+        return f"{key} (a draft: send it)"
+    if dependency.state is SyncState.IGNORED:
+        return f"{key} (kept out of QuickBooks by the tenant's settings: see its history)"
+    return key
 
 
 def _name_field(record: SyncRecord) -> str:

@@ -299,7 +299,7 @@ def delete_record(
 
 @router.post(
     "/v1/tenants/<tenant_id>/sync",
-    summary="Send chosen records now (drafts, failed ones; with force, synced ones again)",
+    summary="Send chosen records now (drafts, failed or ignored ones; with force, synced ones again)",
     description="The drafts a chosen record depends on (its customer, its items) are sent with it.",
     tags=["records"],
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
