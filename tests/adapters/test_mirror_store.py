@@ -312,17 +312,22 @@ def test_marks_are_kept_per_list_and_replaced(mirror: MirrorStore) -> None:
         ITEM: ReadMark(ITEM, True, T0 + timedelta(hours=1, microseconds=1)),
     }
     cest = timezone(timedelta(hours=2))
-    mirror.save_mark(TENANT, ReadMark(CUSTOMER, True, datetime(2026, 11, 1, 13, 0, tzinfo=cest)))
+    read_at = datetime(2026, 11, 1, 14, 0, tzinfo=cest)
+    mirror.save_mark(TENANT, ReadMark(CUSTOMER, True, datetime(2026, 11, 1, 13, 0, tzinfo=cest), read_at))
     marks = mirror.marks(TENANT)
-    assert marks[CUSTOMER] == ReadMark(CUSTOMER, True, T0 + timedelta(hours=2))
+    assert marks[CUSTOMER] == ReadMark(CUSTOMER, True, T0 + timedelta(hours=2), T0 + timedelta(hours=3))
     assert marks[CUSTOMER].through is not None
     assert marks[CUSTOMER].through.utcoffset() is not None
+    assert marks[CUSTOMER].read_at is not None
+    assert marks[CUSTOMER].read_at.utcoffset() is not None
     assert marks[ITEM].loaded
 
 
 def test_a_mark_needs_an_aware_time(mirror: MirrorStore) -> None:
     with pytest.raises(ValueError, match="time zone"):
         mirror.save_mark(TENANT, ReadMark(CUSTOMER, True, datetime(2026, 11, 1, 9, 0)))
+    with pytest.raises(ValueError, match="time zone"):
+        mirror.save_mark(TENANT, ReadMark(CUSTOMER, True, T0, datetime(2026, 11, 1, 9, 0)))
 
 
 # ---------------------------------------------------------------- DynamoDB only: items and limits
@@ -363,11 +368,15 @@ def test_items_use_the_documented_keys(client: Any, table: str) -> None:
     digest = hashlib.sha256(b"ro-12").hexdigest()
     assert raw(client, table, f"QBKEY#item#sku#{digest}#80000001-1234567890") is not None
 
-    store.save_mark(TENANT, ReadMark(CUSTOMER, True, T0))
+    store.save_mark(TENANT, ReadMark(CUSTOMER, True, T0, T0 + timedelta(minutes=5)))
     marks = raw(client, table, "QB#MARKS")
     assert marks is not None
     assert marks["customer"] == {
-        "M": {"loaded": {"BOOL": True}, "through": {"S": "2026-11-01T09:00:00.000000Z"}}
+        "M": {
+            "loaded": {"BOOL": True},
+            "through": {"S": "2026-11-01T09:00:00.000000Z"},
+            "read_at": {"S": "2026-11-01T09:05:00.000000Z"},
+        }
     }
 
 
@@ -415,12 +424,16 @@ def test_the_container_takes_reads_into_the_table_and_tells_changes_with_the_lin
     record = SyncRecord(TENANT, "customer", "c-1", {}, SyncState.SYNCED, T0, quickbooks_id="58")
     c.record_store.save(record, None, None)
     later = T0 + timedelta(hours=1)
+    read_from = c.clock.now()
     c.quickbooks_side.take(TENANT, ListRead(CUSTOMER, [cust("58", "Ada King")], through=later))
 
     assert DynamoMirrorStore(client, table).get_many(TENANT, CUSTOMER, ["58"]) == {
         "58": cust("58", "Ada King")
     }
-    assert c.mirror.marks(TENANT) == {CUSTOMER: ReadMark(CUSTOMER, True, later)}
+    (mark,) = c.mirror.marks(TENANT).values()
+    assert (mark.list_type, mark.loaded, mark.through) == (CUSTOMER, True, later)
+    assert mark.read_at is not None
+    assert read_from <= mark.read_at <= c.clock.now()
     events = c.event_feed.after(TENANT, None, 10).items
     assert [(e.type, e.detail["change"], e.detail["record_id"]) for e in events] == [
         ("quickbooks.changed", "updated", "c-1")

@@ -98,7 +98,8 @@ class InMemoryMirror:
             return dict(self.read_marks.get(tenant_id, {}))
 
     def save_mark(self, tenant_id: str, mark: ReadMark) -> None:
-        if mark.through is not None and mark.through.utcoffset() is None:
-            raise ValueError(f"{mark.through!r} has no time zone; stored times must carry one")
+        for at in (mark.through, mark.read_at):
+            if at is not None and at.utcoffset() is None:
+                raise ValueError(f"{at!r} has no time zone; stored times must carry one")
         with self.lock:
             self.read_marks.setdefault(tenant_id, {})[mark.list_type] = mark

@@ -106,3 +106,12 @@ def test_a_first_load_read_in_pages_keeps_every_page_tells_nothing_and_counts_as
     assert (mark.loaded, mark.through) == (True, later)
     side.take("t1", ListRead(ListType.CUSTOMER, [cust("2", "Grace Hopper")]))
     assert told(side) == [("updated", "2", None)]
+
+
+def test_each_read_marks_when_its_list_was_last_read_even_when_it_brought_nothing(side):
+    load(side, cust("1", "Ada"))
+    assert side.mirror.marks("t1")[ListType.CUSTOMER].read_at == side.clock.now()
+    side.clock.advance(timedelta(minutes=70))
+    side.take("t1", ListRead(ListType.CUSTOMER))
+    mark = side.mirror.marks("t1")[ListType.CUSTOMER]
+    assert (mark.loaded, mark.through, mark.read_at) == (True, T0, side.clock.now())

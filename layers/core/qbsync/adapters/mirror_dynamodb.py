@@ -244,9 +244,12 @@ class DynamoMirrorStore:
         for list_type in ListType:
             mark = (values or {}).get(list_type.value)
             if mark is not None:
-                through = mark.get("through")
+                through, read_at = mark.get("through"), mark.get("read_at")
                 marks[list_type] = ReadMark(
-                    list_type, bool(mark["loaded"]), datetime.fromisoformat(through) if through else None
+                    list_type,
+                    bool(mark["loaded"]),
+                    datetime.fromisoformat(through) if through else None,
+                    datetime.fromisoformat(read_at) if read_at else None,
                 )
         return marks
 
@@ -255,6 +258,8 @@ class DynamoMirrorStore:
         value: dict[str, Any] = {"loaded": mark.loaded}
         if mark.through is not None:
             value["through"] = aware_timestamp(mark.through)
+        if mark.read_at is not None:
+            value["read_at"] = aware_timestamp(mark.read_at)
         self._client.update_item(
             TableName=self._table,
             Key=to_item({"pk": _partition(tenant_id), "sk": MARKS_SK}),

@@ -212,11 +212,13 @@ class ListRead:
 @dataclass(frozen=True)
 class ReadMark:
     """How far the mirror of one list has been read: `loaded` once a first full read finished; `through`, the
-    newest modification time it has seen (the next read asks for changes from there)."""
+    newest modification time it has seen (the next read asks for changes from there); `read_at`, when the
+    mirror last took a read of it (Desktop reads the lists again once that is older than a refresh period)."""
 
     list_type: ListType
     loaded: bool = False
     through: datetime | None = None
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True)

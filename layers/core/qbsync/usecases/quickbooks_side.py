@@ -80,7 +80,7 @@ class QuickBooksSide:
         self._tell(tenant_id, told)
         through = max((t for t in (mark.through, read.through) if t is not None), default=None)
         loaded = mark.loaded or read.complete or read.ends_load
-        self.mirror.save_mark(tenant_id, ReadMark(read.list_type, loaded, through))
+        self.mirror.save_mark(tenant_id, ReadMark(read.list_type, loaded, through, self.clock.now()))
         if changed or gone:
             log.info(
                 "QuickBooks list read",
