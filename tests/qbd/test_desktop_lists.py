@@ -17,7 +17,8 @@ from qbsync.adapters.qbxml.read import read_message
 from qbsync.domain.mirror import ListEntry, ListType
 from qbsync.domain.sync import SyncState
 from qbsync.qbwc.service import NOTHING_TO_DO
-from tests.qbd.desktop_world import DesktopWorld
+from qbsync.usecases.desktop_sync import LISTS_REFRESH
+from tests.qbd.desktop_world import INTERVAL, DesktopWorld
 
 SETTINGS: dict[str, Any] = {
     "default_income_account": "Sales",
@@ -83,6 +84,13 @@ def list_id(c: Company, kind: str, name: str) -> str:
     found = c.find(kind, name)
     assert found is not None
     return found.id
+
+
+def reread(w: DesktopWorld) -> Run:
+    """The next update that reads the lists of a tenant with payments back off and nothing to send: the
+    first LISTS_REFRESH after their last read (the updates between answer "none")."""
+    w.clock.advance(LISTS_REFRESH - INTERVAL)
+    return w.run()
 
 
 def changes(w: DesktopWorld) -> list[tuple[object, object, object]]:
@@ -152,12 +160,12 @@ def test_the_first_update_reads_every_list_of_the_company_into_the_mirror_with_i
     assert set(w.mirror.marks(w.tenant_id)) == set(ListType)
 
 
-def test_a_rename_in_quickbooks_is_told_as_updated_at_the_next_update() -> None:
+def test_a_rename_in_quickbooks_is_told_as_updated_at_the_next_read() -> None:
     c = company()
     w = world(c)
     w.run()
     c.rename(list_id(c, "Vendor", "Paper Supply"), "Paper Supplies")
-    run = w.run()
+    run = reread(w)
     assert finished(run), run.message
     assert changes(w) == [("vendor", "updated", "Paper Supplies")]
     assert "Paper Supplies" in entries(w, ListType.VENDOR)
@@ -168,7 +176,7 @@ def test_an_entry_deleted_in_quickbooks_is_told_as_deleted_and_leaves_the_mirror
     w = world(c)
     w.run()
     c.delete_entry(list_id(c, "Class", "Residential:Remodel"))
-    w.run()
+    reread(w)
     assert changes(w) == [("class", "deleted", "Residential:Remodel")]
     assert set(entries(w, ListType.CLASS)) == {"Residential"}
 
@@ -194,6 +202,23 @@ def test_later_updates_read_only_what_changed_in_one_message_before_the_records(
     ]
     assert adds
     assert adds[0] > 0
+
+
+def test_a_quiet_tenant_with_payments_off_gets_none_until_its_lists_were_read_an_hour_ago() -> None:
+    c = company()
+    w = world(c)
+    assert finished(w.run())  # the first load
+    c.add_entry("Vendor", "Ink Supply")
+    quiet = [w.run() for _ in range(5)]  # 10 to 50 minutes after it: QuickBooks is not opened
+    assert [run.ended for run in quiet] == [Ending.NO_WORK] * 5
+    assert [run.result_of("authenticate")[1] for run in quiet] == ["none"] * 5  # type: ignore[index]
+    w.messages.clear()
+    run = w.run()  # an hour after it: the lists alone open the session, and only changes are read
+    assert finished(run), run.message
+    (message,) = w.messages
+    assert read_message(message).requests[0].text_of("FromModifiedDate") is not None
+    assert changes(w) == [("vendor", "created", "Ink Supply")]
+    assert w.run().ended is Ending.NO_WORK
 
 
 def test_a_big_list_is_read_page_by_page_and_the_progress_counts_the_reads(
@@ -258,5 +283,5 @@ def test_a_session_cut_short_mid_read_is_finished_by_the_next_without_duplicates
     )  # fmt: skip
     assert changes(w) == []  # still the first load: nothing told
     c.rename(list_id(c, "Customer", "Customer 0"), "Customer Zero")
-    w.run()
+    reread(w)
     assert changes(w) == [("customer", "updated", "Customer Zero")]

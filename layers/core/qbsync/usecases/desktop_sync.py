@@ -26,7 +26,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -73,6 +73,12 @@ DONE = 100
 # What QuickBooks answers when it could not run the message at all: nothing of it was applied (QBWC
 # Programmer's Guide pp.24, 77-78; shared/reference/qbwc/NOTES.md §1.3).
 NOTHING_APPLIED = "0x80040400"
+# How long a read of the company's lists keeps them fresh enough that they alone do not open a session. The
+# Web Connector opens QuickBooks (and the company file) for every session whose authenticate does not answer
+# "none" (QBWC Programmer's Guide pp.21-22; shared/reference/qbwc/NOTES.md §1.2), which a user at that PC
+# notices: a tenant with nothing else to do gets "none", and its lists are read again at most hourly. A
+# session that opens for other work reads them anyway.
+LISTS_REFRESH = timedelta(hours=1)
 LOST = (
     "QuickBooks' answer to the last message never arrived; what it did is looked up before anything is "
     "sent again"
@@ -89,7 +95,7 @@ class DesktopSync:
     settings: SettingsRepository
     clock: Clock
     payments: PaymentRelay
-    lists: QuickBooksSide | None = None  # the mirror of the company's lists, read in every session
+    lists: QuickBooksSide | None = None  # the mirror of the company's lists, read in every session that opens
 
     # ------------------------------------------------------------------ authenticate
 
@@ -107,8 +113,6 @@ class DesktopSync:
         return Opened.SESSION
 
     def _has_work(self, tenant_id: str) -> bool:
-        if self.lists is not None:  # the lists are read in every session: see _list_plan
-            return True
         for state in (SyncState.PENDING, SyncState.SYNCING):
             if self.records.in_state(tenant_id, state, 1, None).items:
                 return True
@@ -116,7 +120,21 @@ class DesktopSync:
         if exchange is not None and exchange.state in (ExchangeState.SENT, ExchangeState.ANSWERED):
             return True
         _, settings = settings_in_force(self.settings, tenant_id)
-        return settings.sync_payments_from_quickbooks
+        return settings.sync_payments_from_quickbooks or self._lists_due(tenant_id)
+
+    def _lists_due(self, tenant_id: str) -> bool:
+        """Whether the lists alone open a session: one of them is not loaded yet (never read, or a first load
+        cut short), or was last read LISTS_REFRESH ago or more."""
+        if self.lists is None:
+            return False
+        marks = self.lists.mirror.marks(tenant_id)
+        stale = self.clock.now() - LISTS_REFRESH
+        for fed in self.codec.list_queries.values():
+            for list_type in fed:
+                mark = marks.get(list_type)
+                if mark is None or not mark.loaded or mark.read_at is None or mark.read_at <= stale:
+                    return True
+        return False
 
     # ------------------------------------------------------------------ sendRequestXML
 
@@ -261,13 +279,12 @@ class DesktopSync:
         that follows a session cut short during the first load: its pages are read again, the mirror storing
         nothing twice). Otherwise it reads the entries modified since the oldest of its lists' marks.
 
-        Every session reads the lists, and a Desktop tenant's Web Connector always finds work: each list
-        costs one query per session (a page per query and message on a first load), all in one message
-        answered in one round trip, mostly empty; the mirror is then as fresh as the tenant's own update
-        interval (RunEveryNMinutes) makes it, and it is read before the session's records are sent, so that
-        matching and the engine's look-ups before a create see what was added in QuickBooks since the last
-        update. Reading less often would need a time of the last read kept per tenant, for little gain: the
-        session's other work (payments back, records) already opens most sessions."""
+        Every session that opens reads the lists: each list costs one query (a page per query and message
+        on a first load), all in one message answered in one round trip, mostly empty; they are read before
+        the session's records are sent, so that matching and the engine's look-ups before a create see what
+        was added in QuickBooks since the last update. The lists alone open a session only when they are due
+        (`_lists_due`): a tenant with payments back off and nothing to send gets "none" within an hour of
+        the last read."""
         marks = self.lists.mirror.marks(tenant_id) if self.lists is not None else {}
         queries: dict[str, _ListRead] = {}
         for query, fed in self.codec.list_queries.items():
