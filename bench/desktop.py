@@ -6,9 +6,9 @@ stores; the simulated Web Connector calls it and carries each message to the sim
 (local/qbd), which runs it as QuickBooks would. Each update comes at the Web Connector's interval on the
 shared clock, never waited for.
 
-- plain: 100 items, 200 customers and 1,000 three-line invoices in one update: its round trips (target
-  ≤ 10), requests per message, and the largest message (target ≤ 1.5 MB as the Web Connector receives it,
-  inside the SOAP envelope);
+- plain: 100 items, 200 customers and 1,000 three-line invoices in one update, the company's lists read
+  first as in every session: its round trips (target ≤ 10), requests per message, and the largest message
+  (target ≤ 1.5 MB as the Web Connector receives it, inside the SOAP envelope);
 - faults: 10,000 records with 10 % of answers dropped after QuickBooks committed them, 5 % of sessions
   killed mid-message and 3 % of writes refused as locked: 0 duplicates (by ExternalGUID and by RefNumber),
   0 lost, every total right, and at most 3 updates more than the same sync without faults takes besides

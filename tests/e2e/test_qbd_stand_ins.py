@@ -2,8 +2,8 @@
 it, updating through the stack's /qbwc (API Gateway emulation, QbwcFunction, moto), and a zeep client built
 from Intuit's WSDL doing the same with the company's HCP answer.
 
-A tenant with nothing to send gets an update that ends through sendRequestXML "" → getLastError →
-closeConnection; records pushed through the API go to the company in the next update.
+A tenant with nothing to send gets an update that reads the company's lists into the mirror and the payments
+entered in QuickBooks, then ends; records pushed through the API go to the company in the next update.
 """
 
 from __future__ import annotations
@@ -25,14 +25,18 @@ from local.qbd.webconnector import (
     SimulatedWebConnector,
     default_company_file,
 )
+from qbsync.domain.mirror import ListType
 from tests.qbxml_reference import WSDL
 
 BINDING = "{http://developer.intuit.com/}TroubleshootWebServiceFSSoap"
-# An update with nothing to send: it reads the payments entered in QuickBooks (one message), then ends.
+# An update with nothing to send: it reads the company's lists (changes only, after the first), then the
+# payments entered in QuickBooks (a message each), then ends.
 ORDER = [
     "serverVersion",
     "clientVersion",
     "authenticate",
+    "sendRequestXML",
+    "receiveResponseXML",
     "sendRequestXML",
     "receiveResponseXML",
     "closeConnection",
@@ -85,6 +89,22 @@ def test_a_whole_update_runs_in_the_captured_order(connector: SimulatedWebConnec
     assert (first_send["qbXMLCountry"], first_send["qbXMLMajorVers"], first_send["qbXMLMinorVers"]) == (
         "US", "13", "0",
     )  # fmt: skip
+
+
+def test_the_demo_tenants_updates_read_its_companys_lists_into_the_mirror(
+    connector: SimulatedWebConnector, demo: local_stack.DesktopDemo
+) -> None:
+    from qbsync.composition import container
+
+    connector.company.add_entry("Customer", "Walk-in Customer", Email="walk-in@demo.test")
+    assert connector.run_once().ended is Ending.DONE
+    mirror = container().mirror
+    customers = {e.name: e for e in mirror.entries(demo.tenant_id, ListType.CUSTOMER)}
+    assert customers["Walk-in Customer"].email == "walk-in@demo.test"
+    accounts = {e.name: e.kind for e in mirror.entries(demo.tenant_id, ListType.ACCOUNT)}
+    assert accounts["Sales"] == "Income"
+    assert "Net 30" in {e.name for e in mirror.entries(demo.tenant_id, ListType.TERM)}
+    assert all(mark.loaded for mark in mirror.marks(demo.tenant_id).values())
 
 
 def test_on_the_wire_every_call_carries_the_captured_headers(
@@ -192,15 +212,23 @@ def test_a_zeep_client_from_the_wsdl_completes_a_session_with_the_companys_hcp_a
     ticket, company_file = service.authenticate(demo.user_name, demo.password)
     assert ticket
     assert company_file in ("", None)
-    sent = service.sendRequestXML(ticket, hcp, default_company_file("Desktop Demo Co"), "US", 13, 0)
-    assert "<ReceivePaymentQueryRq" in sent  # nothing to send: the payments entered in QuickBooks are read
+    company_file = default_company_file("Desktop Demo Co")
+    lists = service.sendRequestXML(ticket, hcp, company_file, "US", 13, 0)
+    assert "<CustomerQueryRq " in lists  # nothing to send: the company's lists are read, then its payments
+    assert 0 < service.receiveResponseXML(ticket, answered(connector, lists), "", "") < 100
+    sent = service.sendRequestXML(ticket, hcp, company_file, "US", 13, 0)
+    assert "<ReceivePaymentQueryRq" in sent
+    assert service.receiveResponseXML(ticket, answered(connector, sent), "", "") == 100
+    assert service.closeConnection(ticket) == "qbsync: 0 sent, 0 synced, 0 failed"
+
+
+def answered(connector: SimulatedWebConnector, message: str) -> str:
+    """The company's answer to a message, as QuickBooks gives it to the Web Connector."""
     company = connector.company.open_session()
     try:
-        answer = company.process(sent)
+        return company.process(message)
     finally:
         company.close()
-    assert service.receiveResponseXML(ticket, answer, "", "") == 100
-    assert service.closeConnection(ticket) == "qbsync: 0 sent, 0 synced, 0 failed"
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -88,8 +88,13 @@ def test_a_whole_update_with_a_valid_login(stack: Any, web_connector: Any) -> No
     assert ticket
     assert company_file in ("", None)  # "": the company file open in QuickBooks
     ours = ((owner_id_of("acme-42"), file_id_of("acme-42")),)  # written into the file when the .qwc was added
-    sent = web_connector.sendRequestXML(ticket, hcp_response(file_ids=ours), "C:\\Acme.QBW", "US", 13, 0)
-    assert "<ReceivePaymentQueryRq" in sent  # nothing to send: the payments entered in QuickBooks are read
+    hcp = hcp_response(file_ids=ours)
+    # nothing to send: the company's lists are read, then the payments entered in QuickBooks
+    lists = web_connector.sendRequestXML(ticket, hcp, "C:\\Acme.QBW", "US", 13, 0)
+    assert "<CustomerQueryRq " in lists
+    assert 0 < web_connector.receiveResponseXML(ticket, "<QBXML/>", "", "") < 100  # read again next time
+    sent = web_connector.sendRequestXML(ticket, hcp, "C:\\Acme.QBW", "US", 13, 0)
+    assert "<ReceivePaymentQueryRq" in sent
     assert web_connector.receiveResponseXML(ticket, "<QBXML/>", "", "") == 100  # an answer it cannot read
     assert web_connector.getLastError(ticket) == NOTHING_TO_DO
     assert web_connector.closeConnection(ticket) == "qbsync: 0 sent, 0 synced, 0 failed"

@@ -53,7 +53,7 @@ def run(gateway: Gateway, password: str) -> None:
         company="Acme Plumbing", file_ids=((qbwc.owner_id_of(TENANT), qbwc.file_id_of(TENANT)),)
     )
     sent = soap(gateway, "sendRequestXML", ticket, hcp, COMPANY_FILE, "US", 13, 0)
-    assert "<ReceivePaymentQueryRq" in str(sent)  # nothing to send: the payments entered in QuickBooks
+    assert "<CustomerQueryRq " in str(sent)  # nothing to send: the company's lists are read first
     assert soap(gateway, "closeConnection", ticket) == "qbsync: 0 sent, 0 synced, 0 failed"
 
 

@@ -18,6 +18,8 @@ from lxml import etree
 from local.aws import LocalStack
 from local.lambdas import LocalFunction
 from qbsync import __version__
+from qbsync.adapters.mirror_dynamodb import DynamoMirrorStore
+from qbsync.domain.mirror import ListType
 from qbsync.domain.qbwc import SESSION_TTL, hash_password
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION
 from tests.adapters.test_qbwc_soap import REFUSED, envelope
@@ -141,8 +143,17 @@ def test_a_whole_update_with_a_valid_login(qbwc: LocalFunction, table: str) -> N
     assert ticket not in json.dumps(session)
     assert abs(int(session["expires_at"]["N"]) - (time.time() + SESSION_TTL.total_seconds())) < 60
 
+    # nothing to send: the company's lists are read into the mirror, then the payments entered in QuickBooks
+    lists = call(qbwc, "qbwc_send_request_xml.json", "sendRequestXML", ticket)
+    assert "<CustomerQueryRq " in lists
+    assert "<ListDeletedQueryRq " in lists
+    assert "<ReceivePaymentQueryRq" not in lists
+    done = int(call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket))  # a customer page
+    assert 0 < done < 100
+    mirror = DynamoMirrorStore(boto3.client("dynamodb"), table)
+    assert [e.name for e in mirror.entries("acme-42", ListType.CUSTOMER)] == ["Jane Doe & Sons"]
     sent = call(qbwc, "qbwc_send_request_xml.json", "sendRequestXML", ticket)
-    assert "<ReceivePaymentQueryRq" in sent  # nothing to send: the payments entered in QuickBooks are read
+    assert "<ReceivePaymentQueryRq" in sent
     assert call(qbwc, "qbwc_receive_response_xml.json", "receiveResponseXML", ticket) == "100"
     assert call(qbwc, "qbwc_get_last_error.json", "getLastError", ticket) == NOTHING_TO_DO
     closed = call(qbwc, "qbwc_close_connection.json", "closeConnection", ticket)

@@ -79,10 +79,11 @@ class DesktopWorld:
         *,
         company: Company | None = None,
         faults: Faults | None = None,
-        lists: bool = False,
+        lists: bool = True,
         **settings: Any,
     ) -> DesktopWorld:
-        """`lists`: the sessions read the company's lists into a mirror (`world.mirror`)."""
+        """`lists`: the sessions read the company's lists into a mirror (`world.mirror`), as deployed sessions
+        do; False leaves the mirror out."""
         clock = FixedClock()
         tenants = InMemoryTenants()
         tenants.add(Tenant(tenant_id, "Desk Books", Edition.QBD, clock.now()))

@@ -67,7 +67,7 @@ def company() -> Company:
 
 
 def world(c: Company | None = None, **kwargs: Any) -> DesktopWorld:
-    return DesktopWorld.create(company=c or company(), lists=True, **{**SETTINGS, **kwargs})
+    return DesktopWorld.create(company=c or company(), **{**SETTINGS, **kwargs})
 
 
 def finished(run: Run) -> bool:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from local.qbd.books import lines_total
 from local.qbd.model import Obj
 from local.qbd.webconnector import Ending, Faults
+from qbsync.adapters.qbxml import lists
 from qbsync.adapters.qbxml.mapping import external_guid
 from qbsync.adapters.qbxml.read import read_message
 from qbsync.domain.sync import SyncState
@@ -18,6 +19,8 @@ from qbsync.qbwc.service import UNKNOWN_SESSION
 from tests.qbd.desktop_world import DesktopWorld
 
 ACCOUNTS = {"default_income_account": "Sales", "default_expense_account": "Cost of Goods Sold"}
+# Every update that opens reads the company's lists first: one message, here (later ones ask for changes).
+LIST_READ = [f"{query}QueryRq" for query in lists.QUERIES] + ["ListDeletedQueryRq"]
 
 
 def world(**settings: object) -> DesktopWorld:
@@ -48,6 +51,7 @@ def test_pending_records_are_written_to_quickbooks_in_one_update_dependencies_fi
     # who has the new names, asked first; then names and items; the invoices (which need their ids) last
     kinds = [[r.tag for r in read_message(m).requests] for m in w.messages]
     assert kinds == [
+        LIST_READ,
         ["ItemQueryRq", "CustomerQueryRq", "VendorQueryRq", "EmployeeQueryRq", "OtherNameQueryRq"],
         ["CustomerAddRq", "CustomerAddRq", "ItemServiceAddRq"],
         ["InvoiceAddRq", "InvoiceAddRq"],
@@ -80,13 +84,18 @@ def test_receive_response_answers_a_percentage_below_100_until_the_last_message(
     percents = [c.result for c in run.calls if c.operation == "receiveResponseXML"]
     assert percents[-1] == 100
     assert all(isinstance(p, int) and 0 <= p < 100 for p in percents[:-1])
-    assert len(percents) == 3
+    assert len(percents) == 4  # the lists, the names, the names and items, the invoices
 
 
 def test_a_tenant_with_nothing_to_send_is_told_none_once_its_company_was_seen() -> None:
     w = world()
-    first = w.run()  # not connected yet: the session reads QuickBooks' description of the company
-    assert first.operations[2:] == ["authenticate", "sendRequestXML", "getLastError", "closeConnection"]
+    first = w.run()  # not connected yet: the session reads QuickBooks' description of the company, its lists
+    assert first.operations[2:] == [
+        "authenticate", "sendRequestXML", "receiveResponseXML",
+        "sendRequestXML", "getLastError", "closeConnection",
+    ]  # fmt: skip
+    assert [[r.tag for r in read_message(m).requests] for m in w.messages] == [LIST_READ]
+    w.messages.clear()
     run = w.run()
     assert run.result_of("authenticate") == ["", "none"]
     assert w.messages == []
@@ -107,13 +116,20 @@ def test_records_pending_before_the_update_and_unpended_stay_out_of_quickbooks()
     assert len(w.company.by_kind["Invoice"]) == 3
 
 
-def on_the_second_message(kind: str) -> Faults:
-    """The fault, first drawn for the second message of an update (the first asks who has the new names)."""
+def on_the_first_write(kind: str) -> Faults:
+    """The fault, first drawn for the third message of an update: the first reads the company's lists, the
+    second asks who has the new names, the third writes."""
     for candidate in range(1000):
         draws = random.Random(f"{candidate}:{kind}")
-        if draws.random() >= 0.5 > draws.random():
+        if draws.random() >= 0.5 and draws.random() >= 0.5 > draws.random():
             return Faults(rates={kind: 0.5}, seed=candidate)
     raise AssertionError("no seed")
+
+
+def record_messages(w: DesktopWorld) -> list[list[str]]:
+    """The requests of each message handed out but the reads of the company's lists (LIST_READ)."""
+    tags = [[r.tag for r in read_message(m).requests] for m in w.messages]
+    return [t for t in tags if t != LIST_READ]
 
 
 def guids(w: DesktopWorld, kind: str) -> list[str]:
@@ -140,7 +156,7 @@ def test_an_invoice_edited_in_quickbooks_then_updated_by_the_host_is_reread_and_
     assert run.ended is Ending.DONE, run.message
     assert w.get("invoice", "inv-1").state is SyncState.SYNCED
     sent = [[r.tag for r in read_message(m).requests] for m in w.messages[before:]]
-    assert sent == [["InvoiceModRq"], ["InvoiceQueryRq"], ["InvoiceModRq"]]
+    assert sent == [LIST_READ, ["InvoiceModRq"], ["InvoiceQueryRq"], ["InvoiceModRq"]]
     customer = w.company.objects[w.get("customer", "c-2").quickbooks_id or ""]
     assert w.company.customer_balance(customer) == Decimal("450.00")
     assert run.result_of("closeConnection") == "qbsync: 2 sent, 1 synced, 0 failed"
@@ -150,7 +166,7 @@ def test_an_invoice_edited_in_quickbooks_then_updated_by_the_host_is_reread_and_
 def test_answers_lost_after_quickbooks_committed_are_looked_up_and_never_written_twice() -> None:
     w = world()
     seed(w, invoices=6)
-    w.connector.faults = on_the_second_message("drop_answer")
+    w.connector.faults = on_the_first_write("drop_answer")
     lost = w.run()
     assert lost.ended is Ending.ANSWER_DROPPED
     assert set(w.states("customer").values()) == {SyncState.SYNCING}  # committed, not confirmed
@@ -163,14 +179,14 @@ def test_answers_lost_after_quickbooks_committed_are_looked_up_and_never_written
     assert len(guids(w, "Invoice")) == len(set(guids(w, "Invoice"))) == 6
     assert len(w.company.by_kind["ItemService"]) == 1
     # after the names were asked for: one look-up per unconfirmed create, matched on its ExternalGUID
-    look_ups = [r.tag for m in w.messages[2:] for r in read_message(m).requests if r.tag.endswith("QueryRq")]
+    look_ups = [tag for tags in record_messages(w)[1:] for tag in tags if tag.endswith("QueryRq")]
     assert look_ups == ["CustomerQueryRq", "CustomerQueryRq", "ItemQueryRq"]
 
 
 def test_a_session_killed_mid_message_leaves_no_duplicate_and_the_next_updates_finish() -> None:
     w = world()
     seed(w, invoices=12)
-    w.connector.faults = on_the_second_message("kill_mid_message")
+    w.connector.faults = on_the_first_write("kill_mid_message")
     killed = w.run()
     assert killed.ended is Ending.SESSION_KILLED
     w.connector.faults = Faults()
@@ -186,7 +202,7 @@ def test_a_session_killed_mid_message_leaves_no_duplicate_and_the_next_updates_f
 def test_a_message_that_never_reached_quickbooks_is_looked_up_and_sent_once() -> None:
     w = world()
     seed(w, invoices=2)
-    w.connector.faults = Faults(rates={"drop_request": 1.0}, seed=5)
+    w.connector.faults = on_the_first_write("drop_request")
     assert w.run().ended is Ending.REQUEST_LOST
     w.connector.faults = Faults()
     w.run()
@@ -359,7 +375,7 @@ def test_a_ticket_works_only_for_its_own_session_and_not_once_closed() -> None:
 def test_a_record_quickbooks_received_cannot_be_taken_back_until_its_outcome_is_known() -> None:
     w = world()
     seed(w, invoices=1)
-    w.connector.faults = on_the_second_message("drop_answer")
+    w.connector.faults = on_the_first_write("drop_answer")
     w.run()
     [outcome] = w.records.unpend(w.tenant_id, [("customer", "c-1")])
     assert outcome.status == "unchanged"
@@ -425,7 +441,7 @@ def test_a_record_whose_update_was_lost_then_refused_as_stale_still_has_its_retr
         w.push("invoice", "inv-1", {"customer_id": "c-2", "doc_number": "1001", "memo": f"v{n}",
                                     "lines": [{"item_id": "i-1", "amount": f"{100 + n}"}]})  # fmt: skip
         w.company.edit_transaction(invoice.quickbooks_id or "", Memo=f"at the counter {n}")
-        w.connector.faults = on_the_second_message("drop_answer")
+        w.connector.faults = on_the_first_write("drop_answer")
         w.run()
     w.connector.faults = Faults()
     w.company.lock_records(1.0, seed=1)

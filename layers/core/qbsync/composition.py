@@ -189,6 +189,7 @@ class Container:
             self.tenant_settings,
             self.clock,
             self._payment_relay(None),  # Desktop's payments come back through its sessions
+            lists=self.quickbooks_side,
         )
 
     @cached_property
