@@ -115,3 +115,14 @@ def test_each_read_marks_when_its_list_was_last_read_even_when_it_brought_nothin
     side.take("t1", ListRead(ListType.CUSTOMER))
     mark = side.mirror.marks("t1")[ListType.CUSTOMER]
     assert (mark.loaded, mark.through, mark.read_at) == (True, T0, side.clock.now())
+
+
+def test_an_object_created_for_a_host_record_is_not_told_back_as_created(side):
+    load(side, cust("1", "Ada"))
+    mine = SyncRecord("t1", "customer", "c-2", {}, SyncState.SYNCED, T0, quickbooks_id="2")
+    side.records.save(mine, None, None)  # qbsync created QuickBooks customer 2 for record c-2
+    taken = side.take("t1", ListRead(ListType.CUSTOMER, [cust("2", "Grace"), cust("3", "Alan")]))
+    assert told(side) == [("created", "3", None)]
+    assert taken.told == (("created", "3"),)
+    side.take("t1", ListRead(ListType.CUSTOMER, [cust("2", "Grace Hopper")]))
+    assert told(side)[-1] == ("updated", "2", "c-2")  # its later changes in QuickBooks are told

@@ -70,14 +70,12 @@ class QuickBooksSide:
         changed = [e for e in brought.values() if before.get(e.quickbooks_id) != e]
         self.mirror.put_many(tenant_id, changed)
         self.mirror.remove(tenant_id, read.list_type, sorted(gone))
-        told: list[tuple[ListChange, ListEntry]] = []
+        told: Sequence[tuple[ListChange, ListEntry]] = []
         if mark.loaded:
-            for entry in changed:
-                change = change_of(before.get(entry.quickbooks_id), entry)
-                if change is not None:
-                    told.append((change, entry))
+            changes = ((change_of(before.get(e.quickbooks_id), e), e) for e in changed)
+            told = [(c, e) for c, e in changes if c is not None]
             told += [(ListChange.DELETED, before[i]) for i in sorted(gone)]
-        self._tell(tenant_id, told)
+        told = self._tell(tenant_id, read.list_type, told)
         through = max((t for t in (mark.through, read.through) if t is not None), default=None)
         loaded = mark.loaded or read.complete or read.ends_load
         self.mirror.save_mark(tenant_id, ReadMark(read.list_type, loaded, through, self.clock.now()))
@@ -95,28 +93,35 @@ class QuickBooksSide:
             )
         return Taken(len(changed), len(gone), tuple((c, e.quickbooks_id) for c, e in told))
 
-    def _tell(self, tenant_id: str, told: Sequence[tuple[ListChange, ListEntry]]) -> None:
-        events: list[tuple[str, dict[str, object]]] = []
-        for change, entry in told:
-            detail: dict[str, object] = {
-                "list_type": entry.list_type.value,
-                "change": change.value,
-                "quickbooks_id": entry.quickbooks_id,
-                "name": entry.name,
-                "active": entry.active and change is not ListChange.DELETED,
-                "record_type": entry.record_type,
-                "record_id": self._linked(tenant_id, entry),
-            }
-            events.append((QUICKBOOKS_CHANGED, detail))
+    def _tell(
+        self, tenant_id: str, list_type: ListType, changes: Sequence[tuple[ListChange, ListEntry]]
+    ) -> list[tuple[ListChange, ListEntry]]:
+        """Tell the changes, each with the host record linked to its object; what was told.
+
+        An object created already linked to a host record is not told: qbsync created it for that record
+        (the host heard `record.synced`), or the record was linked to it on arrival."""
+        record_type = LINKABLE.get(list_type)
+        ids = [e.quickbooks_id for _, e in changes]
+        linked = self.records.linked(tenant_id, record_type, ids) if record_type and ids else {}
+        told = [(c, e) for c, e in changes if not (c is ListChange.CREATED and e.quickbooks_id in linked)]
+        events: list[tuple[str, dict[str, object]]] = [
+            (
+                QUICKBOOKS_CHANGED,
+                {
+                    "list_type": entry.list_type.value,
+                    "change": change.value,
+                    "quickbooks_id": entry.quickbooks_id,
+                    "name": entry.name,
+                    "active": entry.active and change is not ListChange.DELETED,
+                    "record_type": record_type,
+                    "record_id": linked.get(entry.quickbooks_id),
+                },
+            )
+            for change, entry in told
+        ]
         if events:
             self.events.publish_many(tenant_id, events)
-
-    def _linked(self, tenant_id: str, entry: ListEntry) -> str | None:
-        """The host record linked to the entry's object, if any."""
-        if entry.record_type is None:
-            return None
-        record = self.records.find_by_quickbooks_id(tenant_id, entry.record_type, entry.quickbooks_id)
-        return None if record is None else record.record_id
+        return told
 
 
 @dataclass(frozen=True)
