@@ -396,7 +396,8 @@ def test_the_pull_brings_a_vendor_created_since_and_asks_full_reads_of_lists_nev
     asked = {j.payload["list_type"] for j, _ in lists.jobs.sent}  # type: ignore[attr-defined]
     assert asked == {lt.value for lt in ONLINE_LISTS} - {"vendor", "sales_tax_code"}
     mark = lists.mirror.marks(TENANT)[ListType.VENDOR]
-    assert mark == ReadMark(ListType.VENDOR, loaded=True, through=mark.through)
+    assert mark == ReadMark(ListType.VENDOR, loaded=True, through=mark.through, read_at=mark.read_at)
+    assert mark.read_at is not None
     assert mark.through is not None
     assert mark.through >= vendor_time(vendor)
 
