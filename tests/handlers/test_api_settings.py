@@ -22,6 +22,9 @@ DEFAULTS = {
     "sync_payments_from_quickbooks": True,
     "web_connector_interval_minutes": 10,
     "payment_methods_to_sync": [],
+    "only_in_quickbooks": "ignore",
+    "only_in_app": "create",
+    "sync_since": None,
     "match_threshold": 85,
     "match_auto_accept": 95,
     "match_rules": {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -11,6 +11,7 @@ from qbsync.domain.mirror import MatchKey
 from qbsync.domain.settings import (
     NameClashPolicy,
     NameRule,
+    OneSideOnly,
     SendMode,
     SettingsVersion,
     StaleVersionError,
@@ -107,6 +108,24 @@ def test_automatch_settings_that_cannot_work_are_refused_naming_the_field(
     with pytest.raises(ValidationError) as refused:
         SyncSettings.model_validate(changes)
     assert [".".join(map(str, e["loc"])) for e in refused.value.errors()] == [field]
+
+
+def test_initial_sync_by_default_ignores_quickbooks_only_records_and_creates_app_only_ones() -> None:
+    settings = SyncSettings()
+    assert settings.only_in_quickbooks is OneSideOnly.IGNORE
+    assert settings.only_in_app is OneSideOnly.CREATE
+    assert settings.sync_since is None
+
+
+def test_initial_sync_settings_take_create_or_ignore_per_side_and_a_since_day() -> None:
+    settings = SyncSettings.model_validate(
+        {"only_in_quickbooks": "create", "only_in_app": "ignore", "sync_since": "2026-01-01"}
+    )
+    assert (settings.only_in_quickbooks, settings.only_in_app) == (OneSideOnly.CREATE, OneSideOnly.IGNORE)
+    assert settings.sync_since == date(2026, 1, 1)
+    for bad in ({"only_in_app": "delete"}, {"sync_since": "2026-01-01T10:00:00Z"}, {"sync_since": "soon"}):
+        with pytest.raises(ValidationError):
+            SyncSettings.model_validate(bad)
 
 
 def test_the_default_send_mode_is_live_for_both_editions(tenants: InMemoryTenants) -> None:

@@ -8,7 +8,7 @@ Every change is a new version, 1, 2, 3 …; version 0 is "never set": the defaul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Protocol
 
@@ -57,6 +57,14 @@ class NameClashPolicy(StrEnum):
     FAIL = "fail"  # the record fails and the tenant decides
     LINK_EXISTING = "link_existing"  # map to the record QuickBooks already has
     RENAME_WITH_SUFFIX = "rename_with_suffix"  # create it under the name plus `rename_suffix`
+
+
+class OneSideOnly(StrEnum):
+    """What the initial sync does with a record found on one side only (BPro's "Records found only on
+    QuickBooks / only on BPro": shared/products/bpro-desktop-settings.txt)."""
+
+    CREATE = "create"  # create it on the other side
+    IGNORE = "ignore"  # leave it where it is; what depends on it is not created either
 
 
 class NameRule(StrEnum):
@@ -188,6 +196,27 @@ class SyncSettings(BaseModel):
         description="Only payments with these methods are synced, either way: one recorded in QuickBooks "
         "with another method is not told, one pushed with another method (or none) is not sent (its state "
         "is ignored). Empty means all. Names are unique, ignoring case, as QuickBooks compares them.",
+    )
+
+    only_in_quickbooks: OneSideOnly = Field(
+        default=OneSideOnly.IGNORE,
+        description="Initial sync: a customer, vendor, employee or item QuickBooks has and the host app does "
+        "not. create: qbsync tells the host app (a quickbooks.changed event with change created) so that it "
+        "creates the record and pushes it back with that quickbooks_id. ignore: nothing is told; it stays "
+        "in the listing with linked=false.",
+    )
+    only_in_app: OneSideOnly = Field(
+        default=OneSideOnly.CREATE,
+        description="Initial sync: a record the host app has and QuickBooks does not. create: it is sent to "
+        "QuickBooks. ignore: it is kept out (state ignored, saying why), and so is every record that "
+        "depends on it (an invoice of an ignored customer).",
+    )
+    sync_since: date | None = Field(
+        default=None,
+        description="Initial sync: only customers created, and invoices and payments dated, on or after "
+        "this day (YYYY-MM-DD) are synced; older ones are left as they are (ignored, and counted). Items, "
+        "payment methods, terms and taxes always sync. null: all of them.",
+        examples=["2026-01-01"],
     )
 
     match_threshold: int = Field(
