@@ -53,6 +53,20 @@ def test_the_pull_cursor_only_moves_forward(table: str) -> None:
     assert log.pulled_until("acme") == T0 + timedelta(minutes=15)
 
 
+@pytest.mark.parametrize("make", ["dynamodb", "fake"])
+def test_a_rewind_moves_the_pull_cursor_back_only(table: str, make: str) -> None:
+    from tests.unit.sync_fakes import InMemoryPaymentLog
+
+    log = DynamoPaymentLog(boto3.client("dynamodb"), table) if make == "dynamodb" else InMemoryPaymentLog()
+    log.rewind("acme", T0)  # none yet: set there
+    assert log.pulled_until("acme") == T0
+    log.advance("acme", T0 + timedelta(days=2))
+    log.rewind("acme", T0 - timedelta(days=40))  # the initial sync's since date
+    assert log.pulled_until("acme") == T0 - timedelta(days=40)
+    log.rewind("acme", T0)  # never forward
+    assert log.pulled_until("acme") == T0 - timedelta(days=40)
+
+
 def test_the_budget_lets_a_burst_through_then_paces_it(table: str) -> None:
     clock = FixedClock(T0)
     budget = DynamoRequestBudget(

@@ -293,3 +293,7 @@ class InMemoryPaymentLog:
     def advance(self, tenant_id: str, to: datetime) -> None:
         if tenant_id not in self.until or self.until[tenant_id] < to:
             self.until[tenant_id] = to
+
+    def rewind(self, tenant_id: str, to: datetime) -> None:
+        if tenant_id not in self.until or self.until[tenant_id] > to:
+            self.until[tenant_id] = to

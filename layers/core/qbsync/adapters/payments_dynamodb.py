@@ -55,3 +55,11 @@ class DynamoPaymentLog:
         put_if(
             self._client, self._table, item, condition, values={":u": timestamp(to)}, names={"#u": "until"}
         )
+
+    def rewind(self, tenant_id: str, to: datetime) -> None:
+        # Only back: the initial sync's since date, when the cursor is later than it.
+        item = {"pk": f"TENANT#{tenant_id}", "sk": "PAYMENTS#PULL", "until": timestamp(to)}
+        condition = "attribute_not_exists(pk) OR #u > :u"
+        put_if(
+            self._client, self._table, item, condition, values={":u": timestamp(to)}, names={"#u": "until"}
+        )

@@ -66,3 +66,7 @@ class PaymentLog(Protocol):
     def pulled_until(self, tenant_id: str) -> datetime | None: ...
 
     def advance(self, tenant_id: str, to: datetime) -> None: ...
+
+    def rewind(self, tenant_id: str, to: datetime) -> None:
+        """Move the cursor back to `to` (or set it there, when there is none); never forward: the next read
+        starts there, and what it brings that was told already is not told again."""
