@@ -151,12 +151,16 @@ class _Company(_Person):
 
 class Customer(_Company):
     """A customer, or a sub-customer / job when `parent_id` names another customer. `terms`: the name of the
-    payment terms its invoices take when they name none (checked as the settings check a list name)."""
+    payment terms its invoices take when they name none (checked as the settings check a list name).
+    `created_on`: the day the host app created it, for the initial sync's `sync_since`."""
 
     billing_address: Address | None = None
     shipping_address: Address | None = None
     parent_id: RecordId | None = None
     terms: Annotated[ListName | None, BeforeValidator(_blank_to_none)] = None
+    # The day the host app created the customer: what the initial sync's `sync_since` compares. Not sent to
+    # QuickBooks (neither edition lets a customer's creation time be written).
+    created_on: Day | None = None
 
 
 class Vendor(_Company):
