@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from qbsync.usecases.connect import Onboarding
     from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
+    from qbsync.usecases.initial_sync import InitialSyncs
     from qbsync.usecases.payments import PaymentRelay
     from qbsync.usecases.quickbooks_lists import QuickBooksLists
     from qbsync.usecases.quickbooks_side import QuickBooksListing, QuickBooksSide
@@ -264,6 +265,27 @@ class Container:
     @cached_property
     def links(self) -> Links:
         return Links(self.tenants, self.record_store, self.mirror, self.events, self.clock)
+
+    @cached_property
+    def initial_syncs(self) -> InitialSyncs:
+        """The initial sync of each tenant: its dry run, its run and whoever advances it."""
+        from qbsync.adapters.initial_sync_dynamodb import DynamoInitialSyncStore
+        from qbsync.adapters.payments_dynamodb import DynamoPaymentLog
+        from qbsync.usecases.initial_sync import InitialSyncs
+
+        return InitialSyncs(
+            self.tenants,
+            DynamoInitialSyncStore(self._dynamodb, self.settings.table_name),
+            self.record_store,
+            self.mirror,
+            self.links,
+            self.tenant_settings,
+            DynamoPaymentLog(self._dynamodb, self.settings.table_name),
+            self.sync_runs,
+            self.jobs,
+            self.events,
+            self.clock,
+        )
 
     @cached_property
     def idempotency(self) -> DynamoDBPersistenceLayer:

@@ -16,7 +16,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from qbsync import __version__
 from qbsync.api.models import Problem, ProblemField
-from qbsync.api.routes import connections, links, quickbooks, records, system, tenants, web_connector
+from qbsync.api.routes import (
+    connections,
+    initial_sync,
+    links,
+    quickbooks,
+    records,
+    system,
+    tenants,
+    web_connector,
+)
 from qbsync.api.routes import settings as settings_routes
 from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from qbsync.domain.json_input import JsonInputError, load_json
@@ -116,6 +125,7 @@ def build_api() -> APIGatewayHttpResolver:
     app.include_router(records.router)
     app.include_router(quickbooks.router)
     app.include_router(links.router)
+    app.include_router(initial_sync.router)
     # include_router copies the routers' context, which is that of the resolver last built in this process,
     # mid-event if it is handling one (its `_request` included): this resolver starts with its own.
     app.clear_context()  # type: ignore[no-untyped-call]
