@@ -191,6 +191,7 @@ class Container:
             self.clock,
             self._payment_relay(None),  # Desktop's payments come back through its sessions
             lists=self.quickbooks_side,
+            initial_sync=self.initial_syncs,
         )
 
     @cached_property

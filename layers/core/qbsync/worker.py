@@ -98,6 +98,7 @@ def sync_run(c: Container, job: Job) -> None:
     log.info("sync run done", extra={"tenant_id": tenant_id, **report.__dict__})
     if report.more:
         c.run_requests.request(tenant_id)
+    c.initial_syncs.advance(tenant_id)  # its records' states changed: progress, or done
 
 
 def entity_changed(c: Container, job: Job) -> None:
@@ -173,6 +174,7 @@ def read_quickbooks_lists(c: Container, job: Job) -> None:
             "removed": taken.removed,
         },
     )
+    c.initial_syncs.advance(tenant_id, settle=False)  # the lists it waits for may all be read now
 
 
 HANDLERS: dict[str, Callable[[Container, Job], None]] = {

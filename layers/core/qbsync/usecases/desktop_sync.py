@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -85,6 +86,12 @@ LOST = (
 )
 
 
+class Advancing(Protocol):
+    """What moves a tenant's initial sync on (usecases/initial_sync.py InitialSyncs)."""
+
+    def advance(self, tenant_id: str, *, settle: bool = True) -> object: ...
+
+
 @dataclass
 class DesktopSync:
     engine: SyncEngine
@@ -96,6 +103,9 @@ class DesktopSync:
     clock: Clock
     payments: PaymentRelay
     lists: QuickBooksSide | None = None  # the mirror of the company's lists, read in every session that opens
+    # The tenant's initial sync, advanced once the session's reads are done (before any record is sent: the
+    # pairs it links are not created) and when the session closes.
+    initial_sync: Advancing | None = None
 
     # ------------------------------------------------------------------ authenticate
 
@@ -166,6 +176,8 @@ class DesktopSync:
         message, progress = self._read_message(session, run)
         if message:
             return message
+        if self.initial_sync is not None:
+            self.initial_sync.advance(session.tenant_id, settle=False)
         lines = _order_lines(progress)
         settings = run.settings
         while (batch := self.engine.next_batch(run)) is not None:
@@ -462,6 +474,8 @@ class DesktopSync:
             self._settle_left_over(run, session, closing=True)
             progress = _counted(progress, run)
             self.engine.release(run)
+        if self.initial_sync is not None:
+            self.initial_sync.advance(session.tenant_id)
         return f"qbsync: {progress.sent} sent, {progress.synced} synced, {progress.failed} failed"
 
     # ------------------------------------------------------------------ the run between callbacks
