@@ -1,0 +1,111 @@
+"""The initial sync on the local stack as `make run` starts it, for QuickBooks Online: a sandbox company
+seeded with customers and items, a host app with records matching some of them and not others; the dry run's
+counts, then the run through the API, the worker and the sandbox, to 100 % with nothing created twice."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from local import stack as local_stack
+from local.connect import consent
+from tests.e2e.test_qbo_sync import api, wait_for
+
+pytestmark = pytest.mark.e2e
+TENANT = "first-sync"
+PATH = f"/v1/tenants/{TENANT}/initial-sync"
+
+
+def enter(stack: local_stack.RunningStack, realm: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = httpx.post(f"{stack.qbo.url}/_sandbox/companies/{realm}/entities/{entity}", json=body)
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()[entity]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[tuple[local_stack.RunningStack, str]]:
+    saved = dict(os.environ)
+    stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=True)
+    client = api(stack)
+    client.post("/v1/tenants", json={"id": TENANT, "name": "First Sync", "edition": "qbo"}).raise_for_status()
+    client.put(f"/v1/tenants/{TENANT}/settings", json={"send_mode": "review"}).raise_for_status()
+    realm = stack.qbo.sandbox.add_company("First Sync Books").realm_id
+    enter(
+        stack,
+        realm,
+        "Customer",
+        {"DisplayName": "Café Noir", "PrimaryEmailAddr": {"Address": "ap@noir.test"}},
+    )
+    enter(stack, realm, "Customer", {"DisplayName": "Brick & Co"})
+    enter(stack, realm, "Customer", {"DisplayName": "Only In QuickBooks Ltd"})
+    enter(
+        stack,
+        realm,
+        "Item",
+        {"Name": "Valve", "Sku": "V-1", "Type": "Service", "IncomeAccountRef": {"value": "1"}},
+    )
+    answer = httpx.get(consent(stack, TENANT, realm))
+    assert answer.status_code == 200, answer.text
+    yield stack, realm
+    stack.stop()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def quickbooks(stack: local_stack.RunningStack, realm: str, entity: str) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{stack.qbo.url}/_sandbox/companies/{realm}/entities/{entity}")
+    answer.raise_for_status()
+    return answer.json()[entity]  # type: ignore[no-any-return]
+
+
+def test_the_dry_run_counts_equal_what_the_run_does_and_progress_reaches_100(running) -> None:  # type: ignore[no-untyped-def]
+    stack, realm = running
+    client = api(stack)
+    for rid, body in (
+        ("c-noir", {"display_name": "Cafe Noir Inc.", "email": "AP@noir.test"}),
+        ("c-brick", {"display_name": "Brick and Co."}),
+        ("c-new", {"display_name": "Newcomer"}),
+    ):
+        client.put(f"/v1/tenants/{TENANT}/records/customer/{rid}", json=body).raise_for_status()
+    client.put(
+        f"/v1/tenants/{TENANT}/records/item/i-valve", json={"kind": "service", "name": "Valve", "sku": "v-1"}
+    ).raise_for_status()
+    line = [{"item_id": "i-valve", "quantity": "1", "rate": "20"}]
+    client.put(
+        f"/v1/tenants/{TENANT}/records/invoice/inv-1", json={"customer_id": "c-new", "lines": line}
+    ).raise_for_status()
+
+    def read() -> dict[str, Any] | None:
+        summary = client.post(PATH, json={"dry_run": True}).json()
+        return summary if summary["lists_read"] else None
+
+    dry = wait_for(read, "the company's lists to be read")
+    customers = dry["counts"]["customer"]
+    assert (customers["in_quickbooks"], customers["matched"], customers["to_create_in_quickbooks"]) == (
+        3,
+        2,
+        1,
+    )
+    assert dry["counts"]["item"]["matched"] == 1
+    assert dry["counts"]["invoice"]["to_create_in_quickbooks"] == 1
+
+    started = client.post(PATH)
+    assert started.status_code == 202, started.text
+    assert started.json()["summary"] == dry["counts"]
+    assert client.post(PATH).status_code in (202, 409)  # done already, or 409 while it runs
+
+    def done() -> dict[str, Any] | None:
+        status = client.get(PATH).json()
+        return status if status["state"] == "done" else None
+
+    status = wait_for(done, "the initial sync to finish", timeout=60)
+    assert {t: p["percent"] for t, p in status["progress"].items()} == dict.fromkeys(status["progress"], 100)
+    assert status["errors"] == []
+    assert status["progress"]["customer"]["synced"] == 3
+    names = sorted(c["DisplayName"] for c in quickbooks(stack, realm, "Customer"))
+    assert names == ["Brick & Co", "Café Noir", "Newcomer", "Only In QuickBooks Ltd"]  # no duplicate
+    assert len(quickbooks(stack, realm, "Invoice")) == 1
