@@ -84,6 +84,8 @@ def test_the_dry_run_counts_equal_what_the_run_does_and_progress_reaches_100(run
         return summary if summary["lists_read"] else None
 
     dry = wait_for(read, "the company's lists to be read")
+    connection = client.get(f"/v1/tenants/{TENANT}/connection").json()
+    assert (connection["status"], connection["first_load"]) == ("connected", "done")
     customers = dry["counts"]["customer"]
     assert (customers["in_quickbooks"], customers["matched"], customers["to_create_in_quickbooks"]) == (
         3,

@@ -15,7 +15,15 @@ from tests.qbwc_hcp import hcp_response
 TENANT = "acme-qbd"
 CONNECTION = f"/v1/tenants/{TENANT}/connection"
 COMPANY_FILE = "C:\\Company Files\\Acme.QBW"
-ONLINE_FIELDS = {"tenant_id", "status", "realm_id", "company_name", "connected_since", "last_error"}
+ONLINE_FIELDS = {
+    "tenant_id",
+    "status",
+    "realm_id",
+    "company_name",
+    "connected_since",
+    "last_error",
+    "first_load",
+}
 DESKTOP_FIELDS = {
     "company_file",
     "product_name",

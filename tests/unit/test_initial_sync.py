@@ -408,3 +408,15 @@ def test_a_customer_carries_the_day_the_host_app_created_it() -> None:
     from qbsync.domain.records import Customer
 
     assert Customer(display_name="Ada", created_on="2019-03-01").created_on == date(2019, 3, 1)  # type: ignore[arg-type]
+
+
+def test_a_connected_tenants_first_load_reads_reading_until_its_lists_are_read_then_done(
+    world: World,
+) -> None:
+    from qbsync.domain.connections import Connection, ConnectionStatus
+
+    connected = Connection(TENANT, ConnectionStatus.CONNECTED, realm_id="9341")
+    assert world.syncs.first_load(connected) == "reading"
+    world.lists_read()
+    assert world.syncs.first_load(connected) == "done"
+    assert world.syncs.first_load(Connection(TENANT, ConnectionStatus.NEEDS_REAUTH)) is None

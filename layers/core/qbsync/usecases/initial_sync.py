@@ -29,8 +29,9 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 
-from qbsync.domain.connections import EventPublisher
+from qbsync.domain.connections import Connection, ConnectionStatus, EventPublisher
 from qbsync.domain.errors import ConflictError, NotFoundError
 from qbsync.domain.initial_sync import (
     LIST_TYPES,
@@ -65,6 +66,7 @@ log = logging.getLogger(__name__)
 
 INITIAL_SYNC_PROGRESS = "initial_sync.progress"
 INITIAL_SYNC_DONE = "initial_sync.done"
+FirstLoad = Literal["reading", "done"]
 PROGRESS_EVERY = timedelta(seconds=5)  # progress events of one tenant at most this often
 PAGE = 500  # records read at a time
 ERRORS_MAX = 100  # errors a page of the status holds at most
@@ -230,6 +232,14 @@ class InitialSyncs:
     def _settings(self, sync: InitialSync) -> SyncSettings:
         """The settings the run started under (a later change applies to the next run)."""
         return settings_version(self.settings, sync.tenant_id, sync.settings_version) or SyncSettings()
+
+    def first_load(self, connection: Connection) -> FirstLoad | None:
+        """How far a connected tenant's first read of its customers, vendors, employees and items is: the
+        connection's `first_load` (its `status` stays `connected`: the host app's contract, the scheduler's
+        fan-out and the records waiting for the connection all go by it)."""
+        if connection.status is not ConnectionStatus.CONNECTED:
+            return None
+        return "done" if self._lists_read(connection.tenant_id) else "reading"
 
     def _lists_read(self, tenant_id: str) -> bool:
         marks = self.mirror.marks(tenant_id)

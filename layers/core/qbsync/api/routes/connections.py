@@ -15,6 +15,7 @@ from qbsync.api.handed import Handed
 from qbsync.api.models import TenantId, error_responses
 from qbsync.domain.connections import Connection, ConnectionStatus
 from qbsync.usecases.desktop_connection import DesktopConnection
+from qbsync.usecases.initial_sync import FirstLoad
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -39,11 +40,19 @@ class ConnectionOut(BaseModel):
     company_name: str | None
     connected_since: datetime | None
     last_error: ConnectionErrorOut | None
+    first_load: FirstLoad | None = Field(
+        default=None,
+        description="While connected: reading until the company's customers, vendors, employees and items "
+        "have been read whole once (Online: in the minutes after connecting; Desktop: at the Web Connector's "
+        "next run), then done. Start the initial sync once it is done to see QuickBooks' counts at once. "
+        "null when not connected.",
+    )
 
     @classmethod
-    def of(cls, c: Connection) -> ConnectionOut:
+    def of(cls, c: Connection, first_load: FirstLoad | None = None) -> ConnectionOut:
         error = c.last_error
         return cls(
+            first_load=first_load,
             tenant_id=c.tenant_id,
             status=c.status,
             realm_id=c.realm_id,
@@ -70,10 +79,10 @@ class DesktopConnectionOut(ConnectionOut):
     )
 
     @classmethod
-    def of_desktop(cls, d: DesktopConnection) -> DesktopConnectionOut:
+    def of_desktop(cls, d: DesktopConnection, first_load: FirstLoad | None = None) -> DesktopConnectionOut:
         desktop = d.connection.desktop
         return cls(
-            **ConnectionOut.of(d.connection).model_dump(),
+            **ConnectionOut.of(d.connection, first_load).model_dump(),
             company_file=desktop.file_path if desktop else None,
             product_name=desktop.product_name if desktop else None,
             quickbooks_version=desktop.quickbooks_version if desktop else None,
@@ -122,8 +131,9 @@ def create_connect_link(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> Re
 def get_connection(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> DesktopConnectionOut | ConnectionOut:
     desktop = c.desktop_connections.connection(tenant_id)
     if desktop is not None:
-        return DesktopConnectionOut.of_desktop(desktop)
-    return ConnectionOut.of(c.onboarding.connection(tenant_id))
+        return DesktopConnectionOut.of_desktop(desktop, c.initial_syncs.first_load(desktop.connection))
+    connection = c.onboarding.connection(tenant_id)
+    return ConnectionOut.of(connection, c.initial_syncs.first_load(connection))
 
 
 @router.delete(
