@@ -348,3 +348,16 @@ def test_records_of_another_type_or_entries_of_another_list_are_refused() -> Non
         automatch("customer", [], [qb_item("1", "Widget")], DEFAULTS)
     with pytest.raises(ValueError, match="repeat"):
         automatch("customer", [("c-1", customer("A")), ("c-1", customer("B"))], [], DEFAULTS)
+
+
+def test_a_rejected_pair_is_no_candidate_and_the_rules_go_on_without_it() -> None:
+    ada = customer("Ada Lovelace", "ada@example.com")
+    entries = [qb_customer("1", "Ada Lovelace Ltd", "ada@example.com"), qb_customer("2", "Ada Lovelace")]
+    report = automatch("customer", [("c-1", ada)], entries, DEFAULTS, rejected={("c-1", "1")})
+    match = one(report.records).match
+    assert match is not None
+    assert (match.quickbooks_id, match.rule) == ("2", MatchRule.NAME_EXACT)
+    both = automatch("customer", [("c-1", ada)], entries, DEFAULTS, rejected={("c-1", "1"), ("c-1", "2")})
+    assert one(both.records).outcome is Outcome.NOT_FOUND
+    other = automatch("customer", [("c-2", ada)], entries, DEFAULTS, rejected={("c-1", "1")})
+    assert one(other.records).match == Candidate("1", MatchRule.EMAIL, 100.0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -261,6 +261,8 @@ def automatch(
     entries: Iterable[ListEntry],
     settings: SyncSettings,
     links: Mapping[str, str] | None = None,
+    *,
+    rejected: Collection[tuple[str, str]] = (),
 ) -> MatchReport:
     """Match the host records of `record_type` (record id, canonical model) with the `entries` of the
     QuickBooks list of that type, by `settings.match_rules`, `match_threshold` and `match_auto_accept`.
@@ -284,7 +286,7 @@ def automatch(
         raise ValueError(f"{record_type} records are matched with entries of the {list_type} list")
 
     index = _index([e for e in listed if e.active], rules.key)
-    matcher = _Matcher(index, rules, settings, links)
+    matcher = _Matcher(index, rules, settings, links, frozenset(rejected))
     found = {record_id: matcher.match(record_id, record) for record_id, record in records}
     settled = _settle_claims(found)
     return MatchReport(
@@ -300,9 +302,14 @@ class _Matcher:
     rules: MatchRules
     settings: SyncSettings
     links: Mapping[str, str]
+    rejected: frozenset[tuple[str, str]]
 
     def _open(self, record_id: str, quickbooks_ids: Iterable[str]) -> list[str]:
-        return [q for q in quickbooks_ids if self.links.get(q, record_id) == record_id]
+        return [
+            q
+            for q in quickbooks_ids
+            if self.links.get(q, record_id) == record_id and (record_id, q) not in self.rejected
+        ]
 
     def match(self, record_id: str, record: HostRecord) -> RecordMatch:
         key = _record_key(record, self.rules.key)
