@@ -1,0 +1,365 @@
+"""Automatch as a service: match a tenant's host records with the QuickBooks objects the mirror holds, keep
+the results, and let a person accept or reject what automatch proposed.
+
+`run` matches one or more record types (customer, vendor, employee, item): per type, every host record that
+is not voided, against the mirror's entries of its list (domain/matching.py `automatch`, by the rules of the
+tenant's settings). A record linked already is reported `linked` and not matched again; an auto-accepted
+match is linked at once through `Links.link` (a refusal is kept on the result with its reason); the results
+replace the type's previous ones. A list the mirror has not read whole yet is refused (409): matching it
+would find nothing and propose creating what QuickBooks has. Rejected pairs are never proposed again.
+
+`results` pages the results, each with its candidates' names as the mirror has them now; `accept` links the
+record to the proposal (an ambiguous one: to the candidate a person picked); `reject` says it is none of them.
+The initial sync calls `run` to count what is matched before it creates anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from qbsync.domain.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
+from qbsync.domain.match_results import (
+    Found,
+    MatchResult,
+    MatchStore,
+    Refusal,
+    split_match_id,
+)
+from qbsync.domain.matching import MODEL_OF_TYPE, DuplicateName, HostRecord, RecordMatch, automatch
+from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
+from qbsync.domain.ports import Clock, TenantRepository
+from qbsync.domain.records import RECORD_TYPES, Item, parse_record
+from qbsync.domain.settings import SettingsRepository, SyncSettings
+from qbsync.domain.sync import Operation, RecordStore, SyncRecord, SyncState
+from qbsync.domain.tenants import Edition
+from qbsync.usecases.links import QUICKBOOKS_ID_FIELD, LinkRefusedError, Links
+from qbsync.usecases.settings import settings_in_force
+from qbsync.usecases.tenants import get_tenant
+
+log = logging.getLogger(__name__)
+
+MATCHED_TYPES = tuple(MODEL_OF_TYPE)  # customer, vendor, employee, item
+PAGE = 500  # host records read at a time
+RESULTS_MAX = 500  # results a page holds at most
+
+
+class ListNotReadError(ConflictError):
+    """A list to match has not been read whole from QuickBooks yet (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class TypeSummary:
+    """What a run did for one record type: host records per what was found, how many of the matched were
+    linked at once (`auto_linked`) or refused (`refused`), records skipped because their stored data no
+    longer parses, and QuickBooks objects whose names others share."""
+
+    found: Mapping[str, int]  # Found value -> host records
+    auto_linked: int = 0
+    refused: int = 0
+    skipped: int = 0
+    duplicate_names: int = 0
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    by_type: Mapping[str, TypeSummary] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Named:
+    """A candidate of a result as the tenant sees it: the mirror's name and whether it is active now, and
+    the other objects of its list with the same name."""
+
+    quickbooks_id: str
+    name: str | None  # None: no longer in the mirror
+    active: bool | None
+    same_name_as: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShownResult:
+    result: MatchResult
+    candidates: tuple[Named, ...]
+
+
+@dataclass(frozen=True)
+class ResultsPage:
+    items: list[ShownResult]
+    next_cursor: str | None
+
+
+@dataclass
+class Matches:
+    tenants: TenantRepository
+    records: RecordStore
+    mirror: MirrorStore
+    store: MatchStore
+    links: Links
+    settings: SettingsRepository
+    clock: Clock
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, tenant_id: str, record_types: Sequence[str] = MATCHED_TYPES) -> MatchSummary:
+        """Match each type and keep its results; ListNotReadError (before anything is done) if the mirror
+        has not read one of their lists whole yet."""
+        tenant = get_tenant(self.tenants, tenant_id)
+        types = list(dict.fromkeys(record_types))
+        for record_type in types:
+            _matched_type(record_type)
+        marks = self.mirror.marks(tenant_id)
+        unread = [t for t in types if not (m := marks.get(LIST_OF_RECORD_TYPE[t])) or not m.loaded]
+        if unread:
+            lists = ", ".join(f"{t}s" for t in unread)
+            when = "at the next Web Connector run" if tenant.edition is Edition.QBD else "at connect"
+            raise ListNotReadError(
+                f"QuickBooks' {lists} have not been read yet ({when}); match them once they are: "
+                f"GET /v1/tenants/{tenant_id}/quickbooks/{{type}} says loaded=true."
+            )
+        _, settings = settings_in_force(self.settings, tenant_id)
+        summary = {t: self._run_type(tenant_id, t, settings) for t in types}
+        return MatchSummary(summary)
+
+    def _run_type(self, tenant_id: str, record_type: str, settings: SyncSettings) -> TypeSummary:
+        now = self.clock.now()
+        models: list[tuple[str, HostRecord]] = []
+        names: dict[str, str] = {}
+        linked: dict[str, str] = {}  # quickbooks id -> record id
+        results: list[MatchResult] = []
+        skipped = 0
+        for record in self._live_records(tenant_id, record_type):
+            if record.quickbooks_id is not None:
+                linked[record.quickbooks_id] = record.record_id
+                name = _name_in_data(record)
+                results.append(
+                    MatchResult(
+                        record_type, record.record_id, Found.LINKED, name, now, linked_to=record.quickbooks_id
+                    )
+                )
+                continue
+            try:
+                model = parse_record(record_type, record.data)
+            except ValueError:  # stored under older rules; pushing it again fixes it
+                skipped += 1
+                continue
+            assert isinstance(model, MODEL_OF_TYPE[record_type])
+            models.append((record.record_id, model))
+            names[record.record_id] = model.name if isinstance(model, Item) else model.display_name
+        entries = list(self.mirror.entries(tenant_id, LIST_OF_RECORD_TYPE[record_type]))
+        rejected = self.store.rejected(tenant_id, record_type)
+        report = automatch(record_type, models, entries, settings, linked, rejected=rejected)
+        auto_linked = refused = 0
+        for found in report.records:
+            result = _result(record_type, found, names[found.record_id], now)
+            if found.auto_accepted and found.match is not None:
+                result = self._link(tenant_id, result, found.match.quickbooks_id)
+                auto_linked += result.linked_to is not None
+                refused += result.refusal is not None
+            results.append(result)
+        self.store.replace(tenant_id, record_type, results, report.duplicate_names)
+        counts = Counter(r.found.value for r in results)
+        summary = TypeSummary(
+            {f.value: counts.get(f.value, 0) for f in Found},
+            auto_linked,
+            refused,
+            skipped,
+            len(report.duplicate_names),
+        )
+        log.info(
+            "records matched",
+            extra={"tenant_id": tenant_id, "record_type": record_type, **summary.found, "skipped": skipped},
+        )
+        return summary
+
+    def _live_records(self, tenant_id: str, record_type: str) -> Iterator[SyncRecord]:
+        """The type's records that are not deleted."""
+        cursor: str | None = None
+        while True:
+            page = self.records.list(tenant_id, record_type, None, PAGE, cursor)
+            for record in page.items:
+                if record.state is not SyncState.VOIDED and record.operation is not Operation.DELETE:
+                    yield record
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    def _link(self, tenant_id: str, result: MatchResult, quickbooks_id: str) -> MatchResult:
+        """Link the result's record to the object; a refusal is kept on the result, never raised."""
+        try:
+            self.links.link(tenant_id, result.record_type, result.record_id, quickbooks_id)
+        except LinkRefusedError as refused:
+            return replace(result, refusal=Refusal(refused.problems[0].code, refused.detail))
+        except (NotFoundError, ConflictError) as error:  # gone, or kept changing, meanwhile
+            return replace(result, refusal=Refusal("changed", error.detail))
+        return result.linked(quickbooks_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def results(
+        self,
+        tenant_id: str,
+        *,
+        record_type: str | None,
+        found: Found | None,
+        limit: int,
+        cursor: str | None,
+    ) -> ResultsPage:
+        """A page of the latest results, each with its candidates' names as the mirror has them now."""
+        get_tenant(self.tenants, tenant_id)
+        if record_type is not None:
+            _matched_type(record_type)
+        if not 1 <= limit <= RESULTS_MAX:
+            raise InvalidInputError(
+                f"limit is 1 to {RESULTS_MAX}.",
+                [FieldProblem("limit", f"1 to {RESULTS_MAX}", "out_of_range")],
+            )
+        page = self.store.page(tenant_id, record_type, found, limit, cursor)
+        shown: list[ShownResult] = []
+        by_type: dict[str, list[MatchResult]] = {}
+        for result in page.items:
+            by_type.setdefault(result.record_type, []).append(result)
+        named: dict[tuple[str, str], Named] = {}
+        for kind, results in by_type.items():
+            named |= self._named(tenant_id, kind, results)
+        for result in page.items:
+            ids = [c.quickbooks_id for c in result.candidates]
+            if result.linked_to is not None and result.linked_to not in ids:
+                ids.append(result.linked_to)
+            shown.append(ShownResult(result, tuple(named[(result.record_type, i)] for i in ids)))
+        return ResultsPage(shown, page.next_cursor)
+
+    def _named(
+        self, tenant_id: str, record_type: str, results: list[MatchResult]
+    ) -> dict[tuple[str, str], Named]:
+        ids = sorted(
+            {c.quickbooks_id for r in results for c in r.candidates}
+            | {r.linked_to for r in results if r.linked_to is not None}
+        )
+        entries = self.mirror.get_many(tenant_id, LIST_OF_RECORD_TYPE[record_type], ids) if ids else {}
+        duplicates = {d.quickbooks_id: d.same_name_as for d in self.store.duplicates(tenant_id, record_type)}
+        out: dict[tuple[str, str], Named] = {}
+        for quickbooks_id in ids:
+            entry: ListEntry | None = entries.get(quickbooks_id)
+            out[(record_type, quickbooks_id)] = Named(
+                quickbooks_id,
+                None if entry is None else entry.name,
+                None if entry is None else entry.active,
+                duplicates.get(quickbooks_id, ()),
+            )
+        return out
+
+    def duplicate_names(self, tenant_id: str, record_type: str) -> list[DuplicateName]:
+        """The QuickBooks objects of the type's last run whose names others share."""
+        get_tenant(self.tenants, tenant_id)
+        _matched_type(record_type)
+        return self.store.duplicates(tenant_id, record_type)
+
+    # ------------------------------------------------------------------ deciding
+
+    def accept(self, tenant_id: str, match_id: str, quickbooks_id: str | None = None) -> MatchResult:
+        """Link the record to its proposal; an ambiguous result needs the pick (`quickbooks_id`), one of its
+        candidates. Accepting what is linked to that object already changes nothing."""
+        result = self._result(tenant_id, match_id)
+        ids = [c.quickbooks_id for c in result.candidates]
+        pick = quickbooks_id
+        if result.found not in (Found.MATCHED, Found.AMBIGUOUS):
+            raise ConflictError(
+                f"{match_id} is {result.found.value}: there is no proposal to accept. Link the record with "
+                f"PUT /v1/tenants/{tenant_id}/records/{result.record_type}/{result.record_id}/link."
+            )
+        if pick is None:
+            if result.found is Found.AMBIGUOUS:
+                raise InvalidInputError(
+                    f"{match_id} is ambiguous: pick one of its candidates ({', '.join(ids)}).",
+                    [FieldProblem(QUICKBOOKS_ID_FIELD, f"One of {', '.join(ids)}.", "pick_required")],
+                )
+            pick = ids[0]
+        elif pick not in ids:
+            raise InvalidInputError(
+                f"QuickBooks {result.record_type} {pick} is not a candidate of {match_id} "
+                f"({', '.join(ids)}); link it with PUT .../records/{result.record_type}/{result.record_id}"
+                "/link if it is the one.",
+                [FieldProblem(QUICKBOOKS_ID_FIELD, f"One of {', '.join(ids)}.", "not_a_candidate")],
+            )
+        if result.linked_to == pick:
+            return result
+        if result.rejected:
+            raise ConflictError(
+                f"{match_id} was rejected; link the record with PUT /v1/tenants/{tenant_id}/records/"
+                f"{result.record_type}/{result.record_id}/link if it is that object after all."
+            )
+        try:
+            self.links.link(tenant_id, result.record_type, result.record_id, pick)
+        except LinkRefusedError as refused:
+            self.store.save(
+                tenant_id, replace(result, refusal=Refusal(refused.problems[0].code, refused.detail))
+            )
+            raise
+        accepted = result.linked(pick)
+        self.store.save(tenant_id, accepted)
+        return accepted
+
+    def reject(self, tenant_id: str, match_id: str) -> MatchResult:
+        """Say the record is none of the result's candidates: no later run proposes them for it again."""
+        result = self._result(tenant_id, match_id)
+        if result.found not in (Found.MATCHED, Found.AMBIGUOUS):
+            raise ConflictError(f"{match_id} is {result.found.value}: there is no proposal to reject.")
+        if result.linked_to is not None:
+            raise ConflictError(
+                f"{match_id} is linked to QuickBooks {result.record_type} {result.linked_to}; unlink it with "
+                f"DELETE /v1/tenants/{tenant_id}/records/{result.record_type}/{result.record_id}/link."
+            )
+        self.store.reject(
+            tenant_id, result.record_type, result.record_id, [c.quickbooks_id for c in result.candidates]
+        )
+        rejected = replace(result, rejected=True)
+        self.store.save(tenant_id, rejected)
+        return rejected
+
+    def _result(self, tenant_id: str, match_id: str) -> MatchResult:
+        get_tenant(self.tenants, tenant_id)
+        split = split_match_id(match_id)
+        if split is None or split[0] not in MODEL_OF_TYPE:
+            raise NotFoundError(
+                f"No match {match_id!r}: a match id is the record type and the record id, as 'customer.c-1'."
+            )
+        result = self.store.get(tenant_id, *split)
+        if result is None:
+            raise NotFoundError(
+                f"No match {match_id!r} for tenant {tenant_id!r}; match its type first with "
+                f"POST /v1/tenants/{tenant_id}/matches."
+            )
+        return result
+
+
+def _matched_type(record_type: str) -> ListType:
+    if record_type not in MODEL_OF_TYPE:
+        raise InvalidInputError(
+            f"{record_type!r} records are not matched; the types are {', '.join(MATCHED_TYPES)}.",
+            [FieldProblem("record_type", f"One of {', '.join(MATCHED_TYPES)}.", "not_matched")],
+        )
+    return LIST_OF_RECORD_TYPE[record_type]
+
+
+def _name_in_data(record: SyncRecord) -> str:
+    name_field = RECORD_TYPES[record.record_type].name_field
+    value = record.data.get(name_field) if name_field else None
+    return value if isinstance(value, str) else ""
+
+
+def _result(record_type: str, found: RecordMatch, name: str, at: datetime) -> MatchResult:
+    candidates = (found.match,) if found.match is not None else found.candidates
+    return MatchResult(
+        record_type,
+        found.record_id,
+        Found(found.outcome.value),
+        name,
+        at,
+        candidates=candidates,
+        rivals=found.rivals,
+        auto_accepted=found.auto_accepted,
+    )
