@@ -183,7 +183,7 @@ def test_accepting_a_proposal_links_the_record_and_an_ambiguous_one_needs_a_cand
 ) -> None:
     company(world)
     world.matches.run(TENANT, ["customer"])
-    accepted = world.matches.accept(TENANT, "customer.c-grace")
+    accepted = world.matches.accept(TENANT, "customer.c-grace").result
     assert accepted.linked_to == "59"
     assert world.get("customer", "c-grace").quickbooks_id == "59"
     with pytest.raises(InvalidInputError) as no_pick:
@@ -192,9 +192,11 @@ def test_accepting_a_proposal_links_the_record_and_an_ambiguous_one_needs_a_cand
     with pytest.raises(InvalidInputError) as wrong_pick:
         world.matches.accept(TENANT, "customer.c-acme", "58")
     assert wrong_pick.value.problems[0].code == "not_a_candidate"
-    assert world.matches.accept(TENANT, "customer.c-acme", "61").linked_to == "61"
+    assert world.matches.accept(TENANT, "customer.c-acme", "61").result.linked_to == "61"
     assert world.get("customer", "c-acme").quickbooks_id == "61"
-    assert world.matches.accept(TENANT, "customer.c-acme", "61").linked_to == "61"  # again: nothing changes
+    assert (
+        world.matches.accept(TENANT, "customer.c-acme", "61").result.linked_to == "61"
+    )  # again: nothing changes
 
 
 def test_accepting_what_has_no_proposal_or_what_links_refuse_is_a_conflict(world: World) -> None:
@@ -215,7 +217,8 @@ def test_a_rejected_proposal_is_not_proposed_again_by_a_later_run(world: World) 
     company(world)
     world.matches.run(TENANT, ["customer"])
     rejected = world.matches.reject(TENANT, "customer.c-grace")
-    assert rejected.rejected
+    assert rejected.result.rejected
+    assert [c.name for c in rejected.candidates] == ["Grace Hopper Consulting"]
     with pytest.raises(ConflictError):
         world.matches.accept(TENANT, "customer.c-grace")
     with pytest.raises(ConflictError):  # linked: unlink it instead

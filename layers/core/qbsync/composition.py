@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
     from qbsync.usecases.initial_sync import InitialSyncs
+    from qbsync.usecases.matches import Matches
     from qbsync.usecases.payments import PaymentRelay
     from qbsync.usecases.quickbooks_lists import QuickBooksLists
     from qbsync.usecases.quickbooks_side import QuickBooksListing, QuickBooksSide
@@ -285,6 +286,22 @@ class Container:
             self.sync_runs,
             self.jobs,
             self.events,
+            self.clock,
+        )
+
+    @cached_property
+    def matches(self) -> Matches:
+        """Automatch as a service: runs, their results, accepting and rejecting proposals."""
+        from qbsync.adapters.matches_dynamodb import DynamoMatchStore
+        from qbsync.usecases.matches import Matches
+
+        return Matches(
+            self.tenants,
+            self.record_store,
+            self.mirror,
+            DynamoMatchStore(self._dynamodb, self.settings.table_name),
+            self.links,
+            self.tenant_settings,
             self.clock,
         )
 

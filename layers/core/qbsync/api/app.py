@@ -20,6 +20,7 @@ from qbsync.api.routes import (
     connections,
     initial_sync,
     links,
+    matches,
     quickbooks,
     records,
     system,
@@ -126,6 +127,7 @@ def build_api() -> APIGatewayHttpResolver:
     app.include_router(quickbooks.router)
     app.include_router(links.router)
     app.include_router(initial_sync.router)
+    app.include_router(matches.router)
     # include_router copies the routers' context, which is that of the resolver last built in this process,
     # mid-event if it is handling one (its `_request` included): this resolver starts with its own.
     app.clear_context()  # type: ignore[no-untyped-call]

@@ -226,11 +226,14 @@ class Matches:
         for kind, results in by_type.items():
             named |= self._named(tenant_id, kind, results)
         for result in page.items:
-            ids = [c.quickbooks_id for c in result.candidates]
-            if result.linked_to is not None and result.linked_to not in ids:
-                ids.append(result.linked_to)
-            shown.append(ShownResult(result, tuple(named[(result.record_type, i)] for i in ids)))
+            shown.append(
+                ShownResult(result, tuple(named[(result.record_type, i)] for i in _shown_ids(result)))
+            )
         return ResultsPage(shown, page.next_cursor)
+
+    def _shown(self, tenant_id: str, result: MatchResult) -> ShownResult:
+        named = self._named(tenant_id, result.record_type, [result])
+        return ShownResult(result, tuple(named[(result.record_type, i)] for i in _shown_ids(result)))
 
     def _named(
         self, tenant_id: str, record_type: str, results: list[MatchResult]
@@ -260,7 +263,7 @@ class Matches:
 
     # ------------------------------------------------------------------ deciding
 
-    def accept(self, tenant_id: str, match_id: str, quickbooks_id: str | None = None) -> MatchResult:
+    def accept(self, tenant_id: str, match_id: str, quickbooks_id: str | None = None) -> ShownResult:
         """Link the record to its proposal; an ambiguous result needs the pick (`quickbooks_id`), one of its
         candidates. Accepting what is linked to that object already changes nothing."""
         result = self._result(tenant_id, match_id)
@@ -286,7 +289,7 @@ class Matches:
                 [FieldProblem(QUICKBOOKS_ID_FIELD, f"One of {', '.join(ids)}.", "not_a_candidate")],
             )
         if result.linked_to == pick:
-            return result
+            return self._shown(tenant_id, result)
         if result.rejected:
             raise ConflictError(
                 f"{match_id} was rejected; link the record with PUT /v1/tenants/{tenant_id}/records/"
@@ -301,9 +304,9 @@ class Matches:
             raise
         accepted = result.linked(pick)
         self.store.save(tenant_id, accepted)
-        return accepted
+        return self._shown(tenant_id, accepted)
 
-    def reject(self, tenant_id: str, match_id: str) -> MatchResult:
+    def reject(self, tenant_id: str, match_id: str) -> ShownResult:
         """Say the record is none of the result's candidates: no later run proposes them for it again."""
         result = self._result(tenant_id, match_id)
         if result.found not in (Found.MATCHED, Found.AMBIGUOUS):
@@ -318,7 +321,7 @@ class Matches:
         )
         rejected = replace(result, rejected=True)
         self.store.save(tenant_id, rejected)
-        return rejected
+        return self._shown(tenant_id, rejected)
 
     def _result(self, tenant_id: str, match_id: str) -> MatchResult:
         get_tenant(self.tenants, tenant_id)
@@ -334,6 +337,14 @@ class Matches:
                 f"POST /v1/tenants/{tenant_id}/matches."
             )
         return result
+
+
+def _shown_ids(result: MatchResult) -> list[str]:
+    """The objects a result shows: its candidates, then the object it is linked to if not one of them."""
+    ids = [c.quickbooks_id for c in result.candidates]
+    if result.linked_to is not None and result.linked_to not in ids:
+        ids.append(result.linked_to)
+    return ids
 
 
 def _matched_type(record_type: str) -> ListType:
