@@ -43,6 +43,7 @@ from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.records import BULK_MAX, Records
 from qbsync.usecases.sync_engine import RetryLaterError, SyncEngine
 from tests.unit.fakes import InMemoryQueue, InMemorySettings, InMemoryTenants
+from tests.unit.mirror_fakes import InMemoryMirror
 from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
 
 TENANT = "bench"
@@ -253,7 +254,7 @@ def run(
                 http, SandboxTokens(sandbox, realm, clock), InMemoryRequestBudget(clock), sleep=clock.sleep
             )
             books = QboBooks(client, clock)
-            engine = SyncEngine(store, books.profile, settings, lease, events, clock)
+            engine = SyncEngine(store, books.profile, settings, lease, events, clock, InMemoryMirror())
             began = clock.now()
             pushed = company(items, customers, invoices, "E")
             _push(records, "item", pushed["item"])

@@ -92,8 +92,16 @@ class SandboxQuickBooks:
     def _url(self, record_type: str) -> str:
         return f"/_sandbox/companies/{self.realm}/entities/{ENTITIES[record_type]}"
 
-    def enter(self, record_type: str, name: str) -> Held:
-        body: dict[str, Any] = {"DisplayName": name}
+    def enter(self, record_type: str, name: str, key: str | None = None) -> Held:
+        body: dict[str, Any]
+        if record_type == "item":
+            body = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": "1001"}}
+            if key is not None:
+                body["Sku"] = key
+        else:
+            body = {"DisplayName": name}
+            if key is not None:
+                body["PrimaryEmailAddr"] = {"Address": key}
         if record_type == "employee":
             body["GivenName"] = "A"
         return _held(self._entered(record_type, body))

@@ -101,9 +101,10 @@ class DesktopWorld:
             InMemoryQbwcCredentials(),
         )
         credentials.register(qbwc.user_name_of(tenant_id), tenant_id, PASSWORD)
-        engine = SyncEngine(store, PROFILE, repo, lease, events, clock)
-        payments = PaymentRelay(None, InMemoryPaymentLog(), store, repo, events, clock)
         mirror = InMemoryMirror() if lists else None
+        # Without the lists read, the engine's mirror stays empty: every create goes on as a create.
+        engine = SyncEngine(store, PROFILE, repo, lease, events, clock, mirror or InMemoryMirror())
+        payments = PaymentRelay(None, InMemoryPaymentLog(), store, repo, events, clock)
         side = QuickBooksSide(mirror, store, events, clock) if mirror is not None else None
         desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, clock, payments, side)
         service = WebConnectorService(

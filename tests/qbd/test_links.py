@@ -41,3 +41,32 @@ def test_a_desktop_name_clash_names_the_customer_and_linking_it_modifies_that_cu
     assert (requests(w, "CustomerAddRq"), requests(w, "CustomerModRq")) == (0, 1)
     assert [c.id for c in w.company.by_kind["Customer"]] == [list_id]
     assert "ap@acme.test" in str(w.company.objects[list_id].fields.get("Email"))
+
+
+def test_a_customer_with_an_existing_email_and_an_item_with_an_existing_sku_are_linked_not_added() -> None:
+    """The issue's probe on the Desktop stand-in: once the lists are read, a host customer whose email and a
+    host item whose SKU (Desktop's ManufacturerPartNumber) the company has are linked, never added."""
+    w = DesktopWorld.create(lists=True, **ACCOUNTS, sync_payments_from_quickbooks=False)
+    customer_id = w.company.add_entry("Customer", "Ada Lovelace Consulting", Email="ada@example.com")
+    item_id = w.company.add_entry(
+        "ItemNonInventory",
+        "Copper Pipe",
+        ManufacturerPartNumber="CP-12",
+        SalesOrPurchase={"Price": "10.00", "AccountRef": "Sales"},
+    )
+    w.run()  # the first update reads the company's lists
+    w.push("customer", "c-ada", {"display_name": "Ada Lovelace", "email": "ADA@example.com"})
+    w.push("item", "i-pipe", {"kind": "non_inventory", "name": "Pipe, copper", "sku": "cp-12"})
+    w.push(
+        "invoice",
+        "inv-1",
+        {"customer_id": "c-ada", "lines": [{"item_id": "i-pipe", "quantity": "2", "rate": "10"}]},
+    )
+    w.run()
+    ada, pipe = w.get("customer", "c-ada"), w.get("item", "i-pipe")
+    assert (ada.state, ada.quickbooks_id) == (SyncState.SYNCED, customer_id)
+    assert (pipe.state, pipe.quickbooks_id) == (SyncState.SYNCED, item_id)
+    assert ada.history[-1].detail.endswith("(Ada Lovelace Consulting): same email")
+    assert (requests(w, "CustomerAddRq"), requests(w, "ItemNonInventoryAddRq")) == (0, 0)
+    assert [c.id for c in w.company.by_kind["Customer"]] == [customer_id]
+    assert w.get("invoice", "inv-1").state is SyncState.SYNCED

@@ -80,7 +80,7 @@ class FakeBooks:
 
     # ------------------------------------------------------------------ the QuickBooks world
 
-    def enter(self, record_type: str, name: str) -> Held:
+    def enter(self, record_type: str, name: str, key: str | None = None) -> Held:
         entry = Entry(record_type, str(len(self.entries) + 1), "0", name)
         self.entries[entry.quickbooks_id] = entry
         return _held(entry)

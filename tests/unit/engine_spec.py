@@ -73,8 +73,9 @@ class QuickBooks(Books, Protocol):
     """The tenant's QuickBooks company as a scenario sees it: the `Books` the engine sends through, and what
     someone (a QuickBooks user, a network, QuickBooks itself) does to it meanwhile."""
 
-    def enter(self, record_type: str, name: str) -> Held:
-        """A user of QuickBooks enters a customer, vendor or employee with this name."""
+    def enter(self, record_type: str, name: str, key: str | None = None) -> Held:
+        """A user of QuickBooks enters a customer, vendor or employee with this name (and `key` as its
+        email), or an item (`key`: its SKU)."""
 
     def change(self, record_type: str, quickbooks_id: str) -> None:
         """A user of QuickBooks changes the object: the version the app holds is out of date."""
@@ -167,13 +168,14 @@ class World:
         links = Links(tenants, store, mirror, events, clock)
         records = Records(tenants, store, settings, InMemoryQueue(), runs, clock, links=links)
         books = Observed(qb, clock)
-        engine = SyncEngine(store, books.profile, settings, runs, events, clock)
+        engine = SyncEngine(store, books.profile, settings, runs, events, clock, mirror)
         return cls(qb, books, records, engine, store, settings, events, clock, mirror, links)
 
-    def read_into_mirror(self, record_type: str, held: Held) -> None:
-        """An object QuickBooks holds, as a read of its list leaves it in the mirror."""
+    def read_into_mirror(self, record_type: str, held: Held, **fields: Any) -> None:
+        """An object QuickBooks holds, as a read of its list leaves it in the mirror (with `fields`: its
+        email, its SKU ...)."""
         list_type = ListType(record_type)
-        entry = ListEntry(list_type, held.quickbooks_id, held.name, version=held.version)
+        entry = ListEntry(list_type, held.quickbooks_id, held.name, version=held.version, **fields)
         self.mirror.put_many(TENANT, [entry])
         self.mirror.save_mark(TENANT, ReadMark(list_type, loaded=True))
 
@@ -414,6 +416,59 @@ def a_record_linked_on_arrival_updates_the_object_quickbooks_has_under_its_name(
     assert int(held.version) == int(existing.version) + 1
 
 
+def a_customer_with_an_existing_email_and_an_item_with_an_existing_sku_are_linked_not_created(
+    world: World,
+) -> None:
+    """The issue's probe: "a host item with an existing SKU and a customer with an existing email each
+    created a duplicate in QuickBooks Online". Their keys are found in the mirror before they are created."""
+    ada = world.qb.enter("customer", "Ada Lovelace Consulting", "ada@example.com")
+    pipe = world.qb.enter("item", "Copper Pipe 1/2 in", "CP-12")
+    world.read_into_mirror("customer", ada, email="ada@example.com")
+    world.read_into_mirror("item", pipe, sku="CP-12")
+    world.push("customer", "c-1", {"display_name": "Ada Lovelace", "email": " ADA@example.com"})
+    world.push("item", "i-1", {"kind": "non_inventory", "name": "Pipe, copper, 1/2", "sku": "cp-12"})
+    world.push("invoice", "inv-1", {"customer_id": "c-1", "lines": [line("i-1", "2", "10.00")]})
+    world.sync()
+    customer, item = world.get("customer", "c-1"), world.get("item", "i-1")
+    assert (customer.state, customer.quickbooks_id) == (SyncState.SYNCED, ada.quickbooks_id)
+    assert (item.state, item.quickbooks_id) == (SyncState.SYNCED, pipe.quickbooks_id)
+    assert customer.history[-1].detail == (
+        f"linked to QuickBooks customer {ada.quickbooks_id} (Ada Lovelace Consulting): same email"
+    )
+    assert customer.quickbooks_name == "Ada Lovelace Consulting"
+    assert {w.record.record_type for b in world.sent("write") for w in b.writes} == {"invoice"}
+    assert world.names("customer") == Counter({"Ada Lovelace Consulting": 1})  # 0 created
+    items = world.names("item")  # a sandbox company comes with items of its own
+    assert (items["Copper Pipe 1/2 in"], items["Pipe, copper, 1/2"]) == (1, 0)
+    [invoice] = world.qb.held("invoice")
+    assert invoice.party == ada.quickbooks_id
+    assert [d["record_id"] for d in world.events.of("record.linked")] == ["c-1", "i-1"]
+
+
+def a_key_two_objects_share_fails_naming_them_and_the_setting_off_creates_it(world: World) -> None:
+    first = world.qb.enter("customer", "Grace Hopper", "grace@example.com")
+    second = world.qb.enter("customer", "Grace Hopper Consulting", "grace@example.com")
+    world.read_into_mirror("customer", first, email="grace@example.com")
+    world.read_into_mirror("customer", second, email="grace@example.com")
+    world.push("customer", "c-1", {"display_name": "G. Hopper", "email": "grace@example.com"})
+    world.sync()
+    failed = world.get("customer", "c-1")
+    assert failed.state is SyncState.FAILED
+    assert failed.failure is not None
+    assert (failed.failure.code, failed.failure.field) == ("ambiguous_match", "email")
+    assert "link_existing" in failed.failure.actions
+    assert failed.failure.candidates == (
+        Candidate(first.quickbooks_id, "Grace Hopper", "customer"),
+        Candidate(second.quickbooks_id, "Grace Hopper Consulting", "customer"),
+    )
+    assert world.sent("write") == []
+    world.use(link_on_exact_key=False)
+    world.records.send(TENANT, [("customer", "c-1")])
+    world.sync()
+    assert world.get("customer", "c-1").state is SyncState.SYNCED
+    assert world.names("customer")["G. Hopper"] == 1
+
+
 def an_unlinked_record_sent_again_is_never_handed_its_old_object(world: World) -> None:
     """Sent again at the same revision, its create would carry the request id of its first one, which
     QuickBooks answers with the object it made then: the record would be linked back to it unseen."""
@@ -590,6 +645,8 @@ SCENARIOS: tuple[Callable[[World], None], ...] = (
     a_clash_with_one_of_its_kind_names_the_candidate_and_linking_it_updates_that_object,
     a_record_linked_on_arrival_updates_the_object_quickbooks_has_under_its_name,
     an_unlinked_record_sent_again_is_never_handed_its_old_object,
+    a_customer_with_an_existing_email_and_an_item_with_an_existing_sku_are_linked_not_created,
+    a_key_two_objects_share_fails_naming_them_and_the_setting_off_creates_it,
     deleting_an_invoice_voids_it_and_locks_follow_the_settings,
     a_record_changed_while_it_is_created_is_updated_not_created_again,
     a_record_waiting_for_a_draft_says_so_and_follows_once_it_is_sent,

@@ -22,6 +22,7 @@ from qbsync.usecases.payments import PaymentRelay
 from qbsync.usecases.sync_engine import SyncEngine
 from tests.unit.engine_spec import RecordedEvents
 from tests.unit.fakes import FixedClock, InMemorySettings
+from tests.unit.mirror_fakes import InMemoryMirror
 from tests.unit.sync_fakes import InMemoryPaymentLog, InMemoryRecordStore, InMemoryTenantLease
 
 
@@ -153,6 +154,6 @@ def in_memory_desktop_sync(sessions: InMemoryQbwcSessions, clock: FixedClock) ->
     """The Desktop driver over empty in-memory stores: no records, and no payments read back."""
     store, settings, lease = InMemoryRecordStore(), NoPaymentsBack(), InMemoryTenantLease()
     events = RecordedEvents()
-    engine = SyncEngine(store, PROFILE, settings, lease, events, clock)
+    engine = SyncEngine(store, PROFILE, settings, lease, events, clock, InMemoryMirror())
     payments = PaymentRelay(None, InMemoryPaymentLog(), store, settings, events, clock)
     return DesktopSync(engine, QbxmlCodec(), InMemoryExchanges(), sessions, store, settings, clock, payments)

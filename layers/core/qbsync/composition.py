@@ -328,7 +328,13 @@ class Container:
         from qbsync.usecases.sync_engine import SyncEngine
 
         return SyncEngine(
-            self.record_store, profile, self.tenant_settings, self.sync_runs, self.events, self.clock
+            self.record_store,
+            profile,
+            self.tenant_settings,
+            self.sync_runs,
+            self.events,
+            self.clock,
+            self.mirror,
         )
 
     @cached_property

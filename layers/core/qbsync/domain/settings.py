@@ -219,6 +219,13 @@ class SyncSettings(BaseModel):
         examples=["2026-01-01"],
     )
 
+    link_on_exact_key: bool = Field(
+        default=True,
+        description="Before creating a customer or an item, look for its key (match_rules: the billing "
+        "email, the SKU) among the QuickBooks objects qbsync has read: exactly one active object that no "
+        "other record is linked to, and the record is linked to it instead of creating a duplicate; two or "
+        "more, and the record fails (ambiguous_match) naming them, to be linked by hand.",
+    )
     match_threshold: int = Field(
         default=85,
         ge=0,

@@ -104,6 +104,51 @@ class Cleared:
 
 
 @dataclass
+class Linking:
+    """What makes a record an object QuickBooks has, wherever the link is decided: the link route, a push
+    with a quickbooks_id, and the sync engine finding the record's key in the mirror before a create."""
+
+    store: RecordStore
+    events: EventPublisher
+    clock: Clock
+
+    def apply(
+        self, record: SyncRecord, entry: ListEntry, before: SyncRecord | None, why: str = ""
+    ) -> str | None:
+        """Make `record` (the version about to be saved over `before`; None: a new one) that object, synced
+        at its revision, reserving the name QuickBooks has for it; the name key it gives up once saved.
+        `why` ends the history's line ("same email"). LinkRefusedError if another record holds that name."""
+        now = self.clock.now()
+        record.quickbooks_id = entry.quickbooks_id
+        record.quickbooks_version = entry.version or None
+        own = _own_name(record)
+        leaf = entry.name.rsplit(":", 1)[-1]  # a job's full name is "Parent:Child"; its own name is Child
+        record.quickbooks_name = leaf if own is not None and leaf != own else None
+        record.synced_revision = record.revision
+        record.attempts = 0
+        record.force = False
+        record.move(SyncState.SYNCED, now, f"linked to {_object(entry)}" + (f": {why}" if why else ""))
+        old = held_name(before) if before is not None else None
+        if name_key_of(record) != old:
+            try:
+                NameClaims(self.store, self.clock).claim(record)
+            except NameTakenError as taken:
+                raise LinkRefusedError(
+                    f"{_object(entry)} has a name another record holds: {taken.problem.message}",
+                    "name_taken",
+                    taken.problem.actions,
+                ) from None
+            return old
+        return None
+
+    def after_link(self, record: SyncRecord, released: str | None) -> None:
+        """Once a link is saved: the name it left is free, and the host app is told."""
+        NameClaims(self.store, self.clock).release(record, released, record.revision + 1)
+        self.events.publish(RECORD_LINKED, record.tenant_id, _detail(record))
+        log.info("record linked", extra={"record": record.key, "quickbooks_id": record.quickbooks_id})
+
+
+@dataclass
 class Links:
     tenants: TenantRepository
     store: RecordStore
@@ -164,37 +209,12 @@ class Links:
         return entry
 
     def apply(self, record: SyncRecord, entry: ListEntry, before: SyncRecord | None) -> str | None:
-        """Make `record` (the version about to be saved over `before`; None: a new one) that object, synced
-        at its revision, reserving the name QuickBooks has for it; the name key it gives up once saved.
-        LinkRefusedError if another record holds that name."""
-        now = self.clock.now()
-        record.quickbooks_id = entry.quickbooks_id
-        record.quickbooks_version = entry.version or None
-        own = _own_name(record)
-        leaf = entry.name.rsplit(":", 1)[-1]  # a job's full name is "Parent:Child"; its own name is Child
-        record.quickbooks_name = leaf if own is not None and leaf != own else None
-        record.synced_revision = record.revision
-        record.attempts = 0
-        record.force = False
-        record.move(SyncState.SYNCED, now, f"linked to {_object(entry)}")
-        old = held_name(before) if before is not None else None
-        if name_key_of(record) != old:
-            try:
-                self._names.claim(record)
-            except NameTakenError as taken:
-                raise LinkRefusedError(
-                    f"{_object(entry)} has a name another record holds: {taken.problem.message}",
-                    "name_taken",
-                    taken.problem.actions,
-                ) from None
-            return old
-        return None
+        """`Linking.apply`."""
+        return Linking(self.store, self.events, self.clock).apply(record, entry, before)
 
     def after_link(self, record: SyncRecord, released: str | None) -> None:
-        """Once a link is saved: the name it left is free, and the host app is told."""
-        self._names.release(record, released, record.revision + 1)
-        self.events.publish(RECORD_LINKED, record.tenant_id, _detail(record))
-        log.info("record linked", extra={"record": record.key, "quickbooks_id": record.quickbooks_id})
+        """`Linking.after_link`."""
+        Linking(self.store, self.events, self.clock).after_link(record, released)
 
     # ------------------------------------------------------------------ unlinking
 

@@ -47,11 +47,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qbsync.domain.connections import EventPublisher
-from qbsync.domain.mirror import LIST_OF_RECORD_TYPE
+from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, MirrorStore
 from qbsync.domain.ports import Clock
 from qbsync.domain.records import RECORD_TYPES, Invoice, kept_out, lockable, parse_record, references
 from qbsync.domain.settings import NameClashPolicy, SettingsRepository, SyncSettings
 from qbsync.domain.sync import (
+    EDIT,
     Batch,
     Books,
     Candidate,
@@ -72,6 +73,7 @@ from qbsync.domain.sync import (
     WriteResult,
     ref_key,
 )
+from qbsync.usecases.links import Linking, LinkRefusedError
 from qbsync.usecases.settings import settings_in_force
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,9 @@ RECORD_SYNCED = "record.synced"
 RECORD_FAILED = "record.failed"
 _DONE = (SyncState.SYNCED, SyncState.LOCKED, SyncState.VOIDED)
 _NEEDS_THE_TENANT = (SyncState.DRAFT, SyncState.IGNORED)  # a dependency that goes only once the tenant acts
+# The types whose creates look for their key in the mirror first (the issue: "an exact SKU or email match
+# links instead of creating a duplicate"); vendors and employees are matched by name only by default.
+LOOKED_UP_BEFORE_CREATE = ("customer", "item")
 
 
 class TenantBusyError(Exception):
@@ -201,6 +206,7 @@ class SyncEngine:
     runs: TenantLease
     events: EventPublisher
     clock: Clock
+    mirror: MirrorStore  # the QuickBooks side as last read: looked at before a customer or item is created
     # Parsed models by (tenant, record key, revision): a revision's data never changes, and a run (a Web
     # Connector session above all) plans the same records again and again.
     _models: dict[tuple[str, str, int], BaseModel] = field(default_factory=dict, repr=False, compare=False)
@@ -388,7 +394,79 @@ class SyncEngine:
             else:
                 ready.append(Write(record, model, ids, _name(record, model), _customer_terms(model, known)))
         self._store(run, run.tenant_id, changes)
+        ready, linked = self._look_before_create(run, ready, now)
+        if linked:  # what waited for them may go now: planned again, without them
+            return self._plan(run, self._open(run))
         return ready
+
+    def _look_before_create(self, run: SyncRun, ready: list[Write], now: datetime) -> tuple[list[Write], int]:
+        """A customer or item about to be created whose key (the settings' match_rules: billing email, SKU)
+        one active object of the mirror has, and no other record is linked to, is linked to that object
+        instead, as the link route would link it; with two or more such objects it fails naming them
+        (`ambiguous_match`, to link one by hand). The writes left to send, and how many were linked."""
+        if not run.settings.link_on_exact_key:
+            return ready, 0
+        found: dict[str, tuple[Write, str, list[ListEntry]]] = {}
+        for write in ready:
+            looked = self._key_holders(run, write)
+            if looked is not None:
+                found[write.record.key] = (write, *looked)
+        if not found:
+            return ready, 0
+        linking = Linking(self.store, self.events, self.clock)
+        links, fails = _Changes(), _Changes()
+        released: list[str | None] = []
+        taken: set[str] = set()  # linked in this round: another record's now
+        decided: set[str] = set()
+        for write, key, entries in found.values():
+            record = write.record
+            free = [e for e in entries if e.quickbooks_id not in taken]
+            if free:
+                decided.add(record.key)
+            if len(free) == 1:
+                (entry,) = free
+                linked = record.copy()
+                try:
+                    released.append(linking.apply(linked, entry, record, f"same {key}"))
+                except LinkRefusedError as refused:
+                    problem = refused.problems[0]
+                    fails.fail(record, Failure(problem.code, refused.detail, problem.actions, key), now)
+                    continue
+                taken.add(entry.quickbooks_id)
+                links.put(linked, record)
+            elif free:
+                fails.fail(record, _ambiguous(record.record_type, key, free), now)
+        self._store(run, run.tenant_id, fails)
+        stored = self._store(run, run.tenant_id, links)
+        done = 0
+        for (linked, _), ok, gave_up in zip(links.items, stored, released, strict=True):
+            if ok:
+                linking.after_link(linked, gave_up)
+                done += 1
+        run.synced += done
+        return [w for w in ready if w.record.key not in decided], done
+
+    def _key_holders(self, run: SyncRun, write: Write) -> tuple[str, list[ListEntry]] | None:
+        """For a create of a customer or item with a key: the key's name and the active objects of the
+        mirror that have it and that no other record is linked to (maybe none); else None."""
+        record = write.record
+        list_type = LIST_OF_RECORD_TYPE.get(record.record_type)
+        if (
+            record.record_type not in LOOKED_UP_BEFORE_CREATE
+            or list_type is None
+            or record.operation is not Operation.UPSERT
+            or record.quickbooks_id is not None
+            or _unconfirmed(record)
+        ):
+            return None
+        key = run.settings.match_rules.of(record.record_type).key
+        value = getattr(write.model, key.value, None) if key is not None else None
+        if key is None or not isinstance(value, str) or not value.strip():
+            return None
+        entries = [e for e in self.mirror.find(run.tenant_id, list_type, key, value) if e.active]
+        linked = self.store.linked(run.tenant_id, record.record_type, [e.quickbooks_id for e in entries])
+        free = [e for e in entries if linked.get(e.quickbooks_id, record.record_id) == record.record_id]
+        return key.value, sorted(free, key=lambda e: e.quickbooks_id)
 
     def _parsed(self, candidates: list[SyncRecord], changes: _Changes, now: datetime) -> dict[str, BaseModel]:
         """Each record's canonical model, by key; a record whose stored data no longer parses (stored under
@@ -842,6 +920,20 @@ def _clash_failure(
         tuple(Candidate(f.quickbooks_id, f.name or name, list_type) for f in free)
         if "link_existing" in actions
         else (),
+    )
+
+
+def _ambiguous(record_type: str, key: str, entries: list[ListEntry]) -> Failure:
+    """A create whose key several objects QuickBooks has share: a person links the right one."""
+    listed = ", ".join(f"{e.quickbooks_id} ({e.name})" for e in entries)
+    kind = record_type.replace("_", " ")
+    return Failure(
+        "ambiguous_match",
+        f"QuickBooks has {len(entries)} {kind}s with this {key}: {listed}. Link the record to the one it is "
+        f"(or change its {key}); it is not created, so as not to add another.",
+        ("link_existing", EDIT),
+        key,
+        tuple(Candidate(e.quickbooks_id, e.name, e.list_type.value) for e in entries),
     )
 
 
