@@ -69,8 +69,8 @@ build: $(VENV_SAM)/.installed ## sam build, then precompile bytecode with the ru
 deploy: build ## sam deploy (CONFIG_ENV=dev|prod picks the samconfig.toml section)
 	$(SAM) deploy --config-env $(CONFIG_ENV)
 
-bench: $(VENV)/.installed ## handler import time and memory; sync figures on the local stack; the engine at QuickBooks' limits
-	$(PY) -m bench
+bench: $(VENV)/.installed ## handler import time and memory; sync figures on the local stack; the engine at QuickBooks' limits; automatch
+	$(PY) -m bench --matching full
 
 api-key: $(VENV)/.installed ## create an API key for a deployed stack (STACK=qbsync-dev LABEL=...) and print it once
 	$(PY) -m qbsync.cli create-api-key --stack $(STACK) --label "$(or $(LABEL),host-app)"

@@ -3,7 +3,8 @@ plain import of every runtime dependency (each run a fresh subprocess; figures a
 of 1,300 records against the local stack, plain and with faults injected (bench/sync.py); then the sync
 engine alone against the sandbox at QuickBooks' limits: its rate, and 10,000 records with faults
 (bench/engine.py); then QuickBooks Desktop through the simulated Web Connector: the same 1,300 records in one
-update, and 10,000 records with faults (bench/desktop.py)."""
+update, and 10,000 records with faults (bench/desktop.py); with --matching, automatch on the planted company
+and the sync of its drafts (bench/matching.py: precision, recall, ambiguous listed, duplicates created)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import json
 import platform
 import sys
 
-from bench import desktop, engine, measure, report, sync
+from bench import desktop, engine, matching, measure, report, sync
 
 
 def _positive(value: str) -> int:
@@ -67,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         type=_positive,
         default=10_000,
         help="records of the Desktop run with faults: the customers, the items, and invoices for the rest",
+    )
+    parser.add_argument(
+        "--matching",
+        choices=("none", "full"),
+        default="none",
+        help="automatch on the local stack: the issue's planted company (500 customers, 300 items, 200 "
+        "vendors) matched, its proposals decided and its drafts sent (`make bench` runs it)",
     )
     parser.add_argument(
         "--timeout",
@@ -124,8 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         for profile in _profiles(args.desktop)
     ]
+    matching_runs = [matching.run_quietly()] if args.matching == "full" else []
     if args.json:
         document = report.to_json(result, measurements)
+        document["matching"] = [
+            {**dataclasses.asdict(m), "precision": m.precision, "recall": m.recall, "ok": m.ok}
+            for m in matching_runs
+        ]
         document["sync"] = [
             {
                 **dataclasses.asdict(f),
@@ -150,7 +163,15 @@ def main(argv: list[str] | None = None) -> int:
         for d in desktop_runs:
             print()
             print(desktop.format_figures(d))
-    ok = all(f.ok for f in figures) and all(e.ok for e in engine_runs) and all(d.ok for d in desktop_runs)
+        for m in matching_runs:
+            print()
+            print(matching.format_figures(m))
+    ok = (
+        all(f.ok for f in figures)
+        and all(e.ok for e in engine_runs)
+        and all(d.ok for d in desktop_runs)
+        and all(m.ok for m in matching_runs)
+    )
     return 1 if result.failed or not ok else 0
 
 
