@@ -25,6 +25,7 @@ DEFAULTS = {
     "only_in_quickbooks": "ignore",
     "only_in_app": "create",
     "sync_since": None,
+    "link_on_exact_key": True,
     "match_threshold": 85,
     "match_auto_accept": 95,
     "match_rules": {
