@@ -98,7 +98,7 @@ def make_world(edition: Edition = Edition.QBO) -> World:
     links = Links(tenants, store, mirror, events, clock)
     records = Records(tenants, store, settings, queue, lease, clock, links=links)
     books = FakeBooks()
-    engine = SyncEngine(store, books.profile, settings, lease, events, clock)
+    engine = SyncEngine(store, books.profile, settings, lease, events, clock, mirror)
     syncs = InitialSyncs(tenants, runs, store, mirror, links, settings, payments, lease, queue, events, clock)
     return World(syncs, records, store, mirror, events, settings, runs, payments, engine, books, clock)
 
