@@ -3,29 +3,20 @@ contract the DynamoDB adapter keeps (tests/adapters/test_match_store.py runs bot
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.match_results import Found, MatchResult
 from qbsync.domain.matching import DuplicateName
 from qbsync.domain.paging import Page
+from tests.unit.mirror_fakes import decode_cursor, encode_cursor
 
 
 def _order(result: MatchResult) -> str:
     """The listing's order, as the adapter's sort keys give it: record type, then record id."""
     return f"{result.record_type}#{result.record_id}"
-
-
-def _bad_cursor() -> InvalidInputError:
-    return InvalidInputError(
-        "The cursor is not one this API issued.",
-        [FieldProblem("cursor", "Pass back the next_cursor value of the previous page unchanged.")],
-    )
 
 
 @dataclass
@@ -64,7 +55,7 @@ class InMemoryMatchStore:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
         listing = [tenant_id, record_type or ""]
-        after = _decode(cursor, listing) if cursor is not None else ""
+        after = decode_cursor(cursor, listing) if cursor is not None else ""
         with self.lock:
             kept = sorted(
                 (
@@ -79,7 +70,7 @@ class InMemoryMatchStore:
             )
         items = kept[:limit]
         more = len(kept) > limit
-        cursor_out = _encode([*listing, _order(items[-1])]) if more else None
+        cursor_out = encode_cursor(listing, _order(items[-1])) if more else None
         return Page([_copy(r) for r in items], cursor_out)
 
     def duplicates(self, tenant_id: str, record_type: str) -> list[DuplicateName]:
@@ -99,22 +90,3 @@ class InMemoryMatchStore:
 def _copy(result: MatchResult) -> MatchResult:
     """As storage gives it back: through the stored form."""
     return MatchResult.from_dict(json.loads(json.dumps(result.as_dict())))
-
-
-def _encode(values: list[str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
-
-
-def _decode(cursor: str, listing: list[str]) -> str:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        values = None
-    if (
-        not isinstance(values, list)
-        or len(values) != 3
-        or values[:2] != listing
-        or not isinstance(values[2], str)
-    ):
-        raise _bad_cursor()
-    return values[2]

@@ -20,9 +20,14 @@ def order_key(entry: ListEntry) -> str:
     return f"{fold(entry.name)}\x00{entry.quickbooks_id}"
 
 
-def _decode(cursor: str, listing: list[str]) -> str:
-    """The order key a cursor of `listing` (tenant, list type) resumes after; a cursor of another listing, or
-    none of this store's, is refused as the API refuses it."""
+def encode_cursor(listing: list[str], after: str) -> str:
+    """A cursor of `listing` (tenant, and what it lists) resuming after the order key `after`."""
+    return base64.urlsafe_b64encode(json.dumps([*listing, after]).encode()).decode()
+
+
+def decode_cursor(cursor: str, listing: list[str]) -> str:
+    """The order key a cursor of `listing` (tenant, and what it lists) resumes after; a cursor of another
+    listing, or none of this store's, is refused as the API refuses it."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -72,7 +77,7 @@ class InMemoryMirror:
     ) -> Page[ListEntry]:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        after = _decode(cursor, [tenant_id, list_type.value]) if cursor is not None else ""
+        after = decode_cursor(cursor, [tenant_id, list_type.value]) if cursor is not None else ""
         with self.lock:
             ordered = sorted(self._list(tenant_id, list_type).values(), key=order_key)
         kept = [e for e in ordered if order_key(e) > after and keep.keeps(e)]
@@ -81,8 +86,7 @@ class InMemoryMirror:
         return Page(items, self.cursor_after(tenant_id, items[-1]) if more else None)
 
     def cursor_after(self, tenant_id: str, entry: ListEntry) -> str:
-        listing = [tenant_id, entry.list_type.value, order_key(entry)]
-        return base64.urlsafe_b64encode(json.dumps(listing).encode()).decode()
+        return encode_cursor([tenant_id, entry.list_type.value], order_key(entry))
 
     def entries(self, tenant_id: str, list_type: ListType) -> Iterator[ListEntry]:
         with self.lock:
