@@ -64,29 +64,30 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: every thread's stack, on stderr
     schedules = ", ".join(f"{s.schedule.name} {s.schedule.expression}" for s in stack.schedules)
-    print(
-        "\nqbsync is running locally\n"
-        f"  API            {stack.api_url}\n"
-        f"  API key        {stack.api_key}\n"
-        f"                 (send it as: Authorization: Bearer <key>)\n"
-        f"  OpenAPI docs   {stack.api_url}/docs   (JSON: {stack.api_url}/openapi.json)\n"
-        f"  Health         {stack.api_url}/health\n"
-        f"  Web Connector  {stack.api_url}/qbwc\n"
-        f"  QBO sandbox    {stack.qbo.url}   (companies: {companies})\n"
-        f"  QBD stand-ins  {stack.qbd.url}/_qbd   (companies: {desktop_companies})\n"
-        f"  Desktop demo   tenant {demo.tenant_id}: Web Connector {demo.connector_id} logs in as "
-        f"{demo.user_name} / {demo.password}, every {demo.run_every_minutes} min\n"
-        f"  AWS (moto)     {stack.aws_endpoint}   (AWS_ENDPOINT_URL for the aws CLI or boto3)\n"
-        f"  Functions      {', '.join(sorted(stack.functions))}\n"
-        f"  Queue pollers  {', '.join(p.source.function for p in stack.pollers)}\n"
-        f"  Schedules      {schedules}\n"
-        # Nothing is saved: moto and the QuickBooks stand-ins keep their state in this process's memory.
-        "  State          in memory only: tenants, records, tokens and the stand-ins' companies end with it\n"
-        "Press Ctrl-C to stop.\n"
-        "ready",
-        flush=True,
-    )
-    try:
+    try:  # from the banner on: a Ctrl-C as soon as "ready" shows stops it cleanly
+        print(
+            "\nqbsync is running locally\n"
+            f"  API            {stack.api_url}\n"
+            f"  API key        {stack.api_key}\n"
+            f"                 (send it as: Authorization: Bearer <key>)\n"
+            f"  OpenAPI docs   {stack.api_url}/docs   (JSON: {stack.api_url}/openapi.json)\n"
+            f"  Health         {stack.api_url}/health\n"
+            f"  Web Connector  {stack.api_url}/qbwc\n"
+            f"  QBO sandbox    {stack.qbo.url}   (companies: {companies})\n"
+            f"  QBD stand-ins  {stack.qbd.url}/_qbd   (companies: {desktop_companies})\n"
+            f"  Desktop demo   tenant {demo.tenant_id}: Web Connector {demo.connector_id} logs in as "
+            f"{demo.user_name} / {demo.password}, every {demo.run_every_minutes} min\n"
+            f"  AWS (moto)     {stack.aws_endpoint}   (AWS_ENDPOINT_URL for the aws CLI or boto3)\n"
+            f"  Functions      {', '.join(sorted(stack.functions))}\n"
+            f"  Queue pollers  {', '.join(p.source.function for p in stack.pollers)}\n"
+            f"  Schedules      {schedules}\n"
+            # Nothing is saved: moto and the QuickBooks stand-ins keep their state in this process's memory.
+            "  State          in memory only: tenants, records, tokens and the stand-ins' companies "
+            "end with it\n"
+            "Press Ctrl-C to stop.\n"
+            "ready",
+            flush=True,
+        )
         stopped.wait()
     except KeyboardInterrupt:
         pass
