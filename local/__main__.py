@@ -88,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             "ready",
             flush=True,
         )
-        stopped.wait()
+        # In short waits: a SIGINT the kernel hands to another thread interrupts no untimed wait of this one,
+        # and Python runs its handler (KeyboardInterrupt) here only when this thread wakes.
+        while not stopped.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
