@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -378,3 +378,24 @@ def write_many(
                 f"DynamoDB left {what} unprocessed {BATCH_WRITE_ROUNDS} times; the table is throttled, "
                 "retry later"
             )
+
+
+def query_prefix(
+    client: DynamoDBClient, table: str, pk: str, prefix: str, *, keys_only: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The items of partition `pk` whose sort key starts with `prefix`, every page: consistent, in sort key
+    order; only their keys with `keys_only`."""
+    query: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": to_item({":pk": pk, ":prefix": prefix}),
+        "ConsistentRead": True,
+    }
+    if keys_only:
+        query["ProjectionExpression"] = "pk, sk"
+    while True:
+        response = client.query(TableName=table, **query)
+        yield from (from_item(item) for item in response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return
+        query["ExclusiveStartKey"] = last

@@ -22,6 +22,7 @@ from qbsync.adapters.dynamodb import (
     decode_cursor_within,
     encode_cursor,
     from_item,
+    query_prefix,
     read_item,
     to_item,
     write_many,
@@ -167,18 +168,4 @@ class DynamoMatchStore:
         }
 
     def _query(self, tenant_id: str, prefix: str, *, keys_only: bool = False) -> Iterator[dict[str, Any]]:
-        """The tenant's items whose sort key starts with `prefix`: consistent, in sort key order."""
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": to_item({":pk": _partition(tenant_id), ":prefix": prefix}),
-            "ConsistentRead": True,
-        }
-        if keys_only:
-            query["ProjectionExpression"] = "pk, sk"
-        while True:
-            response = self._client.query(TableName=self._table, **query)
-            yield from (from_item(item) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return
-            query["ExclusiveStartKey"] = last
+        return query_prefix(self._client, self._table, _partition(tenant_id), prefix, keys_only=keys_only)

@@ -32,6 +32,7 @@ from qbsync.adapters.dynamodb import (
     decode_cursor_within,
     encode_cursor,
     from_item,
+    query_prefix,
     read_item,
     read_many,
     to_item,
@@ -224,19 +225,7 @@ class DynamoMirrorStore:
         )
 
     def _query_partition(self, tenant_id: str, prefix: str) -> Iterator[dict[str, Any]]:
-        """The tenant's items whose sort key starts with `prefix`: consistent, in sort key order."""
-        query: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": to_item({":pk": _partition(tenant_id), ":prefix": prefix}),
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self._client.query(TableName=self._table, **query)
-            yield from (from_item(item) for item in response.get("Items", []))
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return
-            query["ExclusiveStartKey"] = last
+        return query_prefix(self._client, self._table, _partition(tenant_id), prefix)
 
     def marks(self, tenant_id: str) -> dict[ListType, ReadMark]:
         values = read_item(self._client, self._table, {"pk": _partition(tenant_id), "sk": MARKS_SK})
