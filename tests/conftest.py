@@ -32,6 +32,14 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text(encoding="utf-8"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a `slow` test first: `-n auto --dist loadscope` hands modules to the workers in this
+    order, so the long ones start at once and the short ones fill in around them, instead of one long
+    module running alone at the end while the other worker idles."""
+    slow = {item.module for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.module not in slow)
+
+
 @pytest.fixture(autouse=True)
 def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Unit tests never reach the network; other suites may talk to loopback only."""

@@ -16,7 +16,7 @@ from bench import matching
 from local import stack as local_stack
 from local.seed_matching import planted_company
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from local import stack as local_stack
 from local.connect import connect_qbo
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ONLINE = "methods-qbo"
 
 

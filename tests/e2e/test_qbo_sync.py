@@ -17,7 +17,7 @@ from local import stack as local_stack
 from local.connect import connect_qbo
 from local.stack import LOCAL_QBO_CLIENT_ID
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 TENANT = "loop"
 
 

@@ -18,7 +18,7 @@ from local.connect import connect_qbo
 from qbsync import composition
 from qbsync.domain.connections import ConnectionStatus, NotConnectedError, TokenSet
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def connect(stack: local_stack.RunningStack, tenant_id: str) -> None:
