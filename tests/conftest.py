@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from local import aws as local_aws
 from local import lambdas, moto_dynamodb
 from local import template as tpl
 from local.apigw import HttpApi, serve
+from local.consumers import QueuePoller
 from local.stack import issue_local_api_key, load_functions, shared_environment
 from qbsync.adapters.qbxml import envelope
 from tests import qbxml_reference
@@ -112,6 +113,28 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
 def functions(aws_env: local_aws.LocalStack) -> dict[str, lambdas.LocalFunction]:
     """Every function of the template, loaded from its CodeUri as the Lambda runtime would."""
     return load_functions(aws_env)
+
+
+@pytest.fixture
+def run_jobs(aws_env: local_aws.LocalStack, functions: dict[str, lambdas.LocalFunction]) -> Callable[[], int]:
+    """Run the jobs queued so far through SyncWorkerFunction, as the queue's event source would, until none
+    is left (delayed ones aside); how many it ran."""
+    source = next(s for s in tpl.queue_sources(aws_env.template) if s.function == "SyncWorkerFunction")
+    poller = QueuePoller(
+        boto3.client("sqs"),
+        source,
+        aws_env.queue_url(source.queue_logical_id),
+        str(aws_env.resolver.attributes[(source.queue_logical_id, "Arn")]),
+        functions["SyncWorkerFunction"],
+    )
+
+    def run() -> int:
+        ran = 0
+        while handled := poller.poll_once():
+            ran += handled
+        return ran
+
+    return run
 
 
 @pytest.fixture

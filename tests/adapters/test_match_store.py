@@ -3,6 +3,7 @@ and against the in-memory fake the use-case tests use: the same test functions, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import boto3
@@ -11,7 +12,15 @@ import pytest
 from local.aws import LocalStack
 from qbsync.adapters.matches_dynamodb import DynamoMatchStore
 from qbsync.domain.errors import InvalidInputError
-from qbsync.domain.match_results import Found, MatchResult, MatchStore, Refusal
+from qbsync.domain.match_results import (
+    Found,
+    MatchResult,
+    MatchRun,
+    MatchStore,
+    Refusal,
+    RunState,
+    TypeSummary,
+)
 from qbsync.domain.matching import Candidate, DuplicateName, MatchRule
 from tests.unit.match_fakes import InMemoryMatchStore
 
@@ -118,3 +127,25 @@ def test_a_cursor_of_another_tenant_or_type_or_none_of_ours_is_refused(store: Ma
     ]:
         with pytest.raises(InvalidInputError):
             store.page(tenant, record_type, None, 1, bad)
+
+
+def test_a_run_round_trips_and_of_two_saves_of_one_version_only_the_first_is_stored(
+    store: MatchStore,
+) -> None:
+    asked = MatchRun("r1", ("customer", "item"), RunState.QUEUED, T0, T0)
+    assert store.run(TENANT) is None
+    assert store.save_run(TENANT, asked)
+    assert not store.save_run(TENANT, asked)  # a second "first" run
+    stored = store.run(TENANT)
+    assert stored == replace(asked, version=1)
+    done = replace(
+        stored,
+        state=RunState.DONE,
+        finished_at=T0,
+        summary={"customer": TypeSummary({"matched": 3, "not_found": 1}, 2, 1, 0, 4)},
+        error=None,
+    )
+    assert store.save_run(TENANT, done)
+    assert not store.save_run(TENANT, replace(stored, state=RunState.FAILED))  # read before the save above
+    assert store.run(TENANT) == replace(done, version=2)
+    assert store.run(OTHER) is None

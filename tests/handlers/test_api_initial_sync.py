@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -78,12 +79,19 @@ def test_the_sample_event_answers_the_dry_runs_summary(api: LocalFunction) -> No
     assert summary["counts"]["invoice"]["in_quickbooks"] is None
 
 
-def test_a_run_starts_once_reports_progress_and_a_second_start_is_409(api: LocalFunction) -> None:
+def test_a_run_starts_once_reports_progress_and_a_second_start_is_409(
+    api: LocalFunction, run_jobs: Callable[[], int]
+) -> None:
     lists_read()
     call(api, "PUT", f"/v1/tenants/{TENANT}/settings", {"send_mode": "review", "only_in_app": "ignore"})
     call(api, "PUT", f"/v1/tenants/{TENANT}/records/customer/c-1", {"display_name": "Solo"})
     status, _, started = call(api, "POST", PATH)  # no body: start it
     assert status == 202
+    assert (started["state"], started["step"]) == ("running", "matching")  # the worker matches
+    assert "Matching" in started["note"]
+    assert call(api, "POST", PATH, {"dry_run": False})[0] == 409
+    run_jobs()
+    status, _, started = call(api, "GET", PATH)
     assert (started["state"], started["step"]) == ("done", "done")  # ignored: nothing to send
     assert started["summary"]["customer"]["ignored_by_reason"] == {"only_in_app": 1}
     assert started["progress"]["customer"] == {
@@ -99,7 +107,9 @@ def test_a_run_starts_once_reports_progress_and_a_second_start_is_409(api: Local
     assert status == 200
     assert shown["state"] == "done"
     status, _, again = call(api, "POST", PATH, {"dry_run": False})
-    assert (status, again["state"]) == (202, "done")  # a done run may be started again
+    assert (status, again["step"]) == (202, "matching")  # a done run may be started again
+    run_jobs()
+    assert call(api, "GET", PATH)[2]["state"] == "done"
 
 
 def test_while_a_run_waits_for_the_lists_another_start_is_a_409_problem(api: LocalFunction) -> None:
@@ -113,7 +123,9 @@ def test_while_a_run_waits_for_the_lists_another_start_is_a_409_problem(api: Loc
     assert "is running" in problem["detail"]
 
 
-def test_failed_records_are_listed_with_their_actions_a_page_at_a_time(api: LocalFunction) -> None:
+def test_failed_records_are_listed_with_their_actions_a_page_at_a_time(
+    api: LocalFunction, run_jobs: Callable[[], int]
+) -> None:
     lists_read(
         ListEntry(ListType.CUSTOMER, "58", "Acme Plumbing"),
         ListEntry(ListType.CUSTOMER, "59", "ACME Plumbing Inc"),
@@ -122,6 +134,7 @@ def test_failed_records_are_listed_with_their_actions_a_page_at_a_time(api: Loca
     for rid, name in (("c-1", "Acme Plumbing LLC"), ("c-2", "Acme Plumbing Co")):
         call(api, "PUT", f"/v1/tenants/{TENANT}/records/customer/{rid}", {"display_name": name})
     call(api, "POST", PATH)
+    run_jobs()
     status, _, first = call(api, "GET", f"{PATH}?errors_limit=1")
     assert status == 200
     [error] = first["errors"]

@@ -1,10 +1,12 @@
-"""Automatch through ApiFunction, on moto: POST /matches answers the counts, GET pages the results with the
-names of both sides, accept links and reject remembers; every refusal is a problem document."""
+"""Automatch through ApiFunction, on moto: POST /matches answers its run at once (202) and the worker does it;
+GET shows the run's counts and pages the results with the names of both sides, accept links and reject
+remembers; every refusal is a problem document."""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -51,6 +53,8 @@ def quickbooks_has(*entries: ListEntry) -> None:
 
 
 def seed(api: LocalFunction) -> None:
+    """The records wait as drafts (review mode): nothing but the match links them."""
+    assert call(api, "PUT", f"/v1/tenants/{TENANT}/settings", {"send_mode": "review"})[0] == 200
     quickbooks_has(
         ListEntry(ListType.CUSTOMER, "58", "Ada Lovelace Ltd", email="ada@example.com", version="2"),
         ListEntry(ListType.CUSTOMER, "59", "Grace Hopper Consulting", version="1"),
@@ -68,10 +72,24 @@ def seed(api: LocalFunction) -> None:
     assert call(api, "PUT", f"/v1/tenants/{TENANT}/records/item/i-pipe", item)[0] in (200, 201)
 
 
-def test_a_run_answers_the_counts_and_the_listing_shows_both_sides(api: LocalFunction) -> None:
+def matched(api: LocalFunction, run_jobs: Callable[[], int], body: Any) -> dict[str, Any]:
+    """POST /matches, the worker's jobs, then the run as GET /matches shows it."""
+    status, _, asked = call(api, "POST", MATCHES, body)
+    assert status == 202, asked
+    assert (asked["state"], asked["by_type"], asked["finished_at"]) == ("queued", {}, None)
+    assert run_jobs() >= 1
+    status, _, page = call(api, "GET", f"{MATCHES}?limit=1")
+    assert status == 200, page
+    run: dict[str, Any] = page["run"]
+    assert (run["run_id"], run["state"]) == (asked["run_id"], "done")
+    return run
+
+
+def test_a_run_answers_the_counts_and_the_listing_shows_both_sides(
+    api: LocalFunction, run_jobs: Callable[[], int]
+) -> None:
     seed(api)
-    status, _, summary = call(api, "POST", MATCHES, {"record_types": ["customer", "item"]})
-    assert status == 200, summary
+    summary = matched(api, run_jobs, {"record_types": ["customer", "item"]})
     assert summary["by_type"]["customer"]["found"] == {
         "linked": 0, "matched": 2, "ambiguous": 1, "not_found": 0, "missing_key": 0,
     }  # fmt: skip
@@ -92,15 +110,17 @@ def test_a_run_answers_the_counts_and_the_listing_shows_both_sides(api: LocalFun
     assert rest["next_cursor"] is None
 
 
-def test_accept_links_the_pick_and_reject_is_remembered(api: LocalFunction) -> None:
+def test_accept_links_the_pick_and_reject_is_remembered(
+    api: LocalFunction, run_jobs: Callable[[], int]
+) -> None:
     seed(api)
     assert call(api, "POST", MATCHES, {})[0] == 409  # all four types: vendors and employees not read yet
     from qbsync.composition import container
 
     for list_type in (ListType.VENDOR, ListType.EMPLOYEE):  # read, and empty
         container().mirror.save_mark(TENANT, ReadMark(list_type, loaded=True))
-    status, _, summary = call(api, "POST", MATCHES, {})
-    assert (status, sorted(summary["by_type"])) == (200, ["customer", "employee", "item", "vendor"])
+    summary = matched(api, run_jobs, {})
+    assert sorted(summary["by_type"]) == ["customer", "employee", "item", "vendor"]
     status, content_type, problem = call(api, "POST", f"{MATCHES}/customer.c-acme/accept")
     assert (status, content_type) == (422, PROBLEM)
     assert problem["errors"][0]["code"] == "pick_required"
@@ -114,12 +134,16 @@ def test_accept_links_the_pick_and_reject_is_remembered(api: LocalFunction) -> N
     assert call(api, "POST", f"{MATCHES}/customer.c-grace/accept")[0] == 409
 
 
-def test_refusals_are_problem_documents(api: LocalFunction) -> None:
+def test_refusals_are_problem_documents(api: LocalFunction, run_jobs: Callable[[], int]) -> None:
     status, content_type, problem = call(api, "POST", MATCHES, {"record_types": ["customer"]})
     assert (status, content_type) == (409, PROBLEM)
     assert "QuickBooks' customers have not been read yet" in problem["detail"]
     seed(api)
-    assert call(api, "POST", MATCHES, {"record_types": ["customer"]})[0] == 200
+    assert call(api, "POST", MATCHES, {"record_types": ["customer"]})[0] == 202
+    status, content_type, problem = call(api, "POST", MATCHES, {"record_types": ["item"]})
+    assert (status, content_type) == (409, PROBLEM)
+    assert "is queued" in problem["detail"]
+    run_jobs()
     for method, path, body, expected in [
         ("POST", MATCHES, {"record_types": ["invoice"]}, 422),
         ("POST", MATCHES, {"record_types": []}, 422),

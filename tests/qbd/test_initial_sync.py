@@ -1,6 +1,6 @@
 """The initial sync on QuickBooks Desktop, through the simulated Web Connector: it waits for the session that
-reads the company's lists and says so, then links what the company has, sends the rest in the same session,
-and reaches 100 % when the session closes."""
+reads the company's lists and says so; that session sends nothing while the worker matches (what it links
+must not be created meanwhile); the next session sends the rest, and the run reaches 100 % when it closes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from local.qbd.company import Company
 from qbsync.domain.initial_sync import Step
+from qbsync.domain.jobs import INITIAL_SYNC_JOB
 from qbsync.domain.sync import SyncState
 from qbsync.usecases.initial_sync import INITIAL_SYNC_DONE, InitialSyncs
 from qbsync.usecases.links import Links
@@ -32,7 +33,7 @@ def company() -> Company:
     return c
 
 
-def with_initial_sync(w: DesktopWorld) -> InitialSyncs:
+def with_initial_sync(w: DesktopWorld, queue: InMemoryQueue) -> InitialSyncs:
     assert w.mirror is not None
     links = Links(w.tenants, w.store, w.mirror, w.events, w.clock)
     syncs = InitialSyncs(
@@ -44,7 +45,7 @@ def with_initial_sync(w: DesktopWorld) -> InitialSyncs:
         w.settings,
         InMemoryPaymentLog(),
         InMemoryTenantLease(),
-        InMemoryQueue(),
+        queue,
         w.events,
         w.clock,
     )
@@ -55,7 +56,8 @@ def with_initial_sync(w: DesktopWorld) -> InitialSyncs:
 def test_a_desktop_initial_sync_links_sends_and_reaches_100_percent_in_the_web_connectors_sessions() -> None:
     c = company()
     w = DesktopWorld.create(company=c, lists=True, **SETTINGS)
-    syncs = with_initial_sync(w)
+    queue = InMemoryQueue()
+    syncs = with_initial_sync(w, queue)
     w.push("customer", "c-acme", {"display_name": "ACME Corp.", "email": "AP@acme.test"})
     w.push("customer", "c-ada", {"display_name": "Ada Lovelace"})
     w.push("item", "i-consult", {"kind": "service", "name": "Consulting"})
@@ -67,7 +69,13 @@ def test_a_desktop_initial_sync_links_sends_and_reaches_100_percent_in_the_web_c
     assert "Web Connector" in started.note
     assert syncs.dry_run(w.tenant_id).lists_read is False
 
-    run = w.run()  # reads the lists, then the initial sync links and sends in the same session
+    w.run()  # reads the lists; the initial sync asks the worker to match, and nothing is sent meanwhile
+    assert c.find("Customer", "Ada Lovelace") is None
+    assert [j.kind for j, _ in queue.sent] == [INITIAL_SYNC_JOB]
+    assert "Matching" in syncs.status(w.tenant_id).note
+    syncs.advance(w.tenant_id, settle=False, match=True)  # the worker's job
+
+    run = w.run()
     assert run.message == "qbsync: 2 sent, 2 synced, 0 failed"  # Ada and her invoice; the rest linked
 
     status = syncs.status(w.tenant_id)

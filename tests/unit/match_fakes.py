@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from qbsync.domain.match_results import Found, MatchResult
+from qbsync.domain.match_results import Found, MatchResult, MatchRun
 from qbsync.domain.matching import DuplicateName
 from qbsync.domain.paging import Page
 from tests.unit.mirror_fakes import decode_cursor, encode_cursor
@@ -24,6 +24,7 @@ class InMemoryMatchStore:
     results: dict[tuple[str, str, str], MatchResult] = field(default_factory=dict)
     duplicate_names: dict[tuple[str, str], list[DuplicateName]] = field(default_factory=dict)
     rejections: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    runs: dict[str, MatchRun] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def replace(
@@ -85,6 +86,18 @@ class InMemoryMatchStore:
     def rejected(self, tenant_id: str, record_type: str) -> set[tuple[str, str]]:
         with self.lock:
             return set(self.rejections.get((tenant_id, record_type), set()))
+
+    def run(self, tenant_id: str) -> MatchRun | None:
+        with self.lock:
+            return self.runs.get(tenant_id)
+
+    def save_run(self, tenant_id: str, run: MatchRun) -> bool:
+        with self.lock:
+            stored = self.runs.get(tenant_id)
+            if (0 if stored is None else stored.version) != run.version:
+                return False
+            self.runs[tenant_id] = MatchRun.from_dict(json.loads(json.dumps(run.as_dict())), run.version + 1)
+            return True
 
 
 def _copy(result: MatchResult) -> MatchResult:

@@ -12,6 +12,7 @@ import pytest
 
 from qbsync.domain.errors import ConflictError, NotFoundError
 from qbsync.domain.initial_sync import MATCH_TO_REVIEW, Step
+from qbsync.domain.jobs import INITIAL_SYNC_JOB, Job
 from qbsync.domain.mirror import ListEntry, ListType, ReadMark
 from qbsync.domain.settings import SendMode, SettingsVersion, SyncSettings
 from qbsync.domain.sync import SyncState
@@ -19,6 +20,7 @@ from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.initial_sync import (
     INITIAL_SYNC_DONE,
     INITIAL_SYNC_PROGRESS,
+    MATCHING_STALE,
     PROGRESS_EVERY,
     InitialSyncs,
 )
@@ -79,7 +81,20 @@ class World:
         self.engine.run(TENANT, self.books)
 
 
-def make_world(edition: Edition = Edition.QBO) -> World:
+@dataclass
+class WorkerQueue(InMemoryQueue):
+    """A queue whose `initial_sync` jobs the worker runs as they are sent (the local stack's worker takes
+    them within moments): the matching step is done by then."""
+
+    syncs: InitialSyncs | None = None
+
+    def send(self, job: Job, delay_seconds: int = 0) -> None:
+        super().send(job, delay_seconds)
+        if job.kind == INITIAL_SYNC_JOB and self.syncs is not None and job.tenant_id is not None:
+            self.syncs.advance(job.tenant_id, settle=False, match=True)
+
+
+def make_world(edition: Edition = Edition.QBO, *, worker: bool = True) -> World:
     clock = FixedClock(T0)
     tenants = InMemoryTenants()
     tenants.add(Tenant(TENANT, "Acme", edition, clock.now()))
@@ -91,7 +106,7 @@ def make_world(edition: Edition = Edition.QBO) -> World:
     )
     lease, queue, runs, payments = (
         InMemoryTenantLease(),
-        InMemoryQueue(),
+        WorkerQueue(),
         InMemoryInitialSyncs(),
         InMemoryPaymentLog(),
     )
@@ -100,6 +115,7 @@ def make_world(edition: Edition = Edition.QBO) -> World:
     books = FakeBooks()
     engine = SyncEngine(store, books.profile, settings, lease, events, clock, mirror)
     syncs = InitialSyncs(tenants, runs, store, mirror, links, settings, payments, lease, queue, events, clock)
+    queue.syncs = syncs if worker else None
     return World(syncs, records, store, mirror, events, settings, runs, payments, engine, books, clock)
 
 
@@ -178,6 +194,39 @@ def test_before_the_lists_are_read_the_dry_run_says_so_and_quickbooks_counts_are
 
 
 # ------------------------------------------------------------------------------------------------ the run
+
+
+def test_the_worker_does_the_matching_in_slices_and_an_api_call_only_asks_it_of_the_worker() -> None:
+    world = make_world(worker=False)
+    seeded(world)
+    queue = world.syncs.jobs
+    assert isinstance(queue, WorkerQueue)
+    status = world.syncs.start(TENANT)  # the API: matching is asked of the worker, not done here
+    assert status.sync.step is Step.MATCHING
+    assert "Matching the app's records" in status.note
+    assert [j.kind for j, _ in queue.sent] == [INITIAL_SYNC_JOB]
+    world.syncs.status(TENANT)
+    world.clock.advance(MATCHING_STALE - timedelta(seconds=1))
+    world.syncs.status(TENANT)
+    assert len(queue.sent) == 1  # a job is on its way: not asked again
+    assert world.store.get(TENANT, "customer", "c-cafe").quickbooks_id is None  # type: ignore[union-attr]
+
+    # The worker's time is up before its first link: it saves the run and asks for the next slice.
+    sliced = world.syncs.advance(TENANT, settle=False, match=True, until=world.clock.now())
+    assert sliced is not None
+    assert sliced.step is Step.MATCHING
+    assert [j.kind for j, _ in queue.sent] == [INITIAL_SYNC_JOB] * 2
+    world.clock.advance(MATCHING_STALE - timedelta(seconds=1))  # it saved the run: not taken for lost
+    world.syncs.status(TENANT)
+    assert len(queue.sent) == 2
+    world.clock.advance(timedelta(seconds=1))  # that job was lost: the next look asks again
+    world.syncs.status(TENANT)
+    assert len(queue.sent) == 3
+
+    done = world.syncs.advance(TENANT, settle=False, match=True)
+    assert done is not None
+    assert done.step is Step.SENDING
+    assert world.store.get(TENANT, "customer", "c-cafe").quickbooks_id == "58"  # type: ignore[union-attr]
 
 
 def test_the_run_does_what_the_dry_run_counted_and_ends_done_at_100_percent(world: World) -> None:

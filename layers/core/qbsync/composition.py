@@ -302,6 +302,7 @@ class Container:
             DynamoMatchStore(self._dynamodb, self.settings.table_name),
             self.links,
             self.tenant_settings,
+            self.jobs,
             self.clock,
         )
 

@@ -17,6 +17,8 @@ from qbsync.composition import Container
 from qbsync.domain.jobs import (
     ENTITY_CHANGED_JOB,
     HEARTBEAT_JOB,
+    INITIAL_SYNC_JOB,
+    MATCH_JOB,
     PAYMENTS_PULL_JOB,
     READ_QUICKBOOKS_LISTS_JOB,
     SYNC_RUN_JOB,
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 
 MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml JobsQueue RedrivePolicy)
 BUSY_DELAY = timedelta(seconds=20)
+# How long a job links matches before it queues the rest as another job: well within the worker's 150 s
+# timeout (template.yaml SyncWorkerFunction), with room for the matching before it.
+LINKING_SLICE = timedelta(seconds=60)
 
 
 def _tenant(job: Job) -> str:
@@ -174,7 +179,20 @@ def read_quickbooks_lists(c: Container, job: Job) -> None:
             "removed": taken.removed,
         },
     )
-    c.initial_syncs.advance(tenant_id, settle=False)  # the lists it waits for may all be read now
+    # The lists it waits for may all be read now: this worker matches at once, before a sync run sends.
+    c.initial_syncs.advance(tenant_id, settle=False, match=True, until=c.clock.now() + LINKING_SLICE)
+
+
+def match(c: Container, job: Job) -> None:
+    """A step of a match run, or a slice of its linking; the next slice is another job."""
+    tenant_id = _tenant(job)
+    if c.matches.perform(tenant_id, str(job.payload["run_id"]), until=c.clock.now() + LINKING_SLICE):
+        _again(c, job, timedelta(0))
+
+
+def initial_sync(c: Container, job: Job) -> None:
+    """The matching step of the tenant's initial sync (it asks for its own next slice)."""
+    c.initial_syncs.advance(_tenant(job), settle=False, match=True, until=c.clock.now() + LINKING_SLICE)
 
 
 HANDLERS: dict[str, Callable[[Container, Job], None]] = {
@@ -184,6 +202,8 @@ HANDLERS: dict[str, Callable[[Container, Job], None]] = {
     ENTITY_CHANGED_JOB: entity_changed,
     PAYMENTS_PULL_JOB: payments_pull,
     READ_QUICKBOOKS_LISTS_JOB: read_quickbooks_lists,
+    MATCH_JOB: match,
+    INITIAL_SYNC_JOB: initial_sync,
 }
 
 
@@ -197,3 +217,5 @@ def on_last_receive(c: Container, job: Job, error: Exception) -> None:
     log.error("job failed for the last time", extra={"job_kind": job.kind, "error": repr(error)})
     if job.kind == SYNC_RUN_JOB and job.tenant_id is not None:
         c.sync_engine.fail_stuck(job.tenant_id, f"{type(error).__name__}: {error}")
+    if job.kind == MATCH_JOB and job.tenant_id is not None:
+        c.matches.fail(job.tenant_id, str(job.payload.get("run_id")), f"{type(error).__name__}: {error}")

@@ -8,6 +8,8 @@ Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
 - `MATCHDUP#{record_type}#{quickbooks_id}`: a QuickBooks object of the last run whose name others share:
   `same_name_as`, their ids.
 - `MATCHNO#{record_type}#{record_id}#{quickbooks_id}`: a pair a person rejected; kept across runs.
+- `MATCHRUN`: the latest match run (`run`, its `as_dict` as JSON text) and its `version`; each save is
+  conditional on the version it read (none where version 0 is saved).
 A run replaces its type's MATCH# and MATCHDUP# items: it writes the new ones, then deletes those it did not
 write; the MATCHNO# items stay.
 """
@@ -22,19 +24,20 @@ from qbsync.adapters.dynamodb import (
     decode_cursor_within,
     encode_cursor,
     from_item,
+    put_if,
     query_prefix,
     read_item,
     to_item,
     write_many,
 )
-from qbsync.domain.match_results import Found, MatchResult
+from qbsync.domain.match_results import Found, MatchResult, MatchRun
 from qbsync.domain.matching import DuplicateName
 from qbsync.domain.paging import Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-RESULT, DUPLICATE, REJECTED = "MATCH#", "MATCHDUP#", "MATCHNO#"
+RESULT, DUPLICATE, REJECTED, RUN = "MATCH#", "MATCHDUP#", "MATCHNO#", "MATCHRUN"
 FILTERED_PAGE = 100  # items read per query when the filter may drop most of them
 
 
@@ -166,6 +169,23 @@ class DynamoMatchStore:
             (str(v["record_id"]), str(v["quickbooks_id"]))
             for v in self._query(tenant_id, f"{REJECTED}{record_type}#")
         }
+
+    def run(self, tenant_id: str) -> MatchRun | None:
+        values = read_item(self._client, self._table, {"pk": _partition(tenant_id), "sk": RUN})
+        if values is None:
+            return None
+        return MatchRun.from_dict(json.loads(str(values["run"])), int(values["version"]))
+
+    def save_run(self, tenant_id: str, run: MatchRun) -> bool:
+        item = {
+            "pk": _partition(tenant_id),
+            "sk": RUN,
+            "run": json.dumps(run.as_dict(), ensure_ascii=False),
+            "version": run.version + 1,
+        }
+        if run.version == 0:
+            return put_if(self._client, self._table, item, "attribute_not_exists(pk)")
+        return put_if(self._client, self._table, item, "version = :v", values={":v": run.version})
 
     def _query(self, tenant_id: str, prefix: str, *, keys_only: bool = False) -> Iterator[dict[str, Any]]:
         return query_prefix(self._client, self._table, _partition(tenant_id), prefix, keys_only=keys_only)

@@ -353,6 +353,11 @@ class InitialSync:
     def running(self) -> bool:
         return self.step is not Step.DONE
 
+    @property
+    def matching(self) -> bool:
+        """At the matching step, done by the worker: no record of the tenant should be sent meanwhile."""
+        return self.step is Step.MATCHING
+
 
 class InitialSyncStore(Protocol):
     """Each tenant's initial sync (contract: tests/adapters/test_initial_sync_store.py)."""

@@ -17,6 +17,8 @@ PAYMENTS_PULL_JOB = "qbo.payments_pull"  # Change Data Capture of a tenant's pay
 # A full read of a QuickBooks Online tenant's lists into the mirror: of `list_type`, or, without one, of
 # every list (one job per list is sent for it).
 READ_QUICKBOOKS_LISTS_JOB = "read_quickbooks_lists"
+MATCH_JOB = "match"  # a tenant's match run `run_id` (usecases/matches.py), a step or a slice of it
+INITIAL_SYNC_JOB = "initial_sync"  # the matching step of a tenant's initial sync (usecases/initial_sync.py)
 
 
 class Job(BaseModel):

@@ -6,12 +6,15 @@ not voided, and the QuickBooks objects of that type whose names other objects sh
 result is known by its `match_id`, "{record_type}.{record_id}" (record types have no '.'; a record id may,
 so the id is split at the first one). A person then accepts a proposal (the record is linked to the object)
 or rejects it (the pair is remembered: no later run proposes it again).
+
+A `MatchRun` is the tenant's latest request to match (one at a time): asked by the API, done by the worker
+in steps (`RunState`), with the counts of what it found and linked once it is done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -117,6 +120,99 @@ class MatchResult:
         )
 
 
+class RunState(StrEnum):
+    """Where a match run is: asked for, matching (results being replaced), linking the matches accepted
+    automatically (in slices the worker queues one after another), done, or failed (`error` says why)."""
+
+    QUEUED = "queued"
+    MATCHING = "matching"
+    LINKING = "linking"
+    DONE = "done"
+    FAILED = "failed"
+
+
+UNFINISHED = frozenset({RunState.QUEUED, RunState.MATCHING, RunState.LINKING})
+
+
+@dataclass(frozen=True)
+class TypeSummary:
+    """What a run did for one record type: host records per what was found (`Found` value -> count), the
+    matches linked at once (`auto_linked`) or whose link was refused (`refused`), records skipped because
+    their stored data no longer parses, and QuickBooks objects whose names others share."""
+
+    found: Mapping[str, int]
+    auto_linked: int = 0
+    refused: int = 0
+    skipped: int = 0
+    duplicate_names: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "found": dict(self.found),
+            "auto_linked": self.auto_linked,
+            "refused": self.refused,
+            "skipped": self.skipped,
+            "duplicate_names": self.duplicate_names,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TypeSummary:
+        return cls(
+            {str(k): int(v) for k, v in data["found"].items()},
+            int(data.get("auto_linked", 0)),
+            int(data.get("refused", 0)),
+            int(data.get("skipped", 0)),
+            int(data.get("duplicate_names", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class MatchRun:
+    """A tenant's latest match run. `version` counts its saves: each save is conditional on it."""
+
+    run_id: str
+    record_types: tuple[str, ...]
+    state: RunState
+    requested_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
+    summary: Mapping[str, TypeSummary] = field(default_factory=dict)
+    error: str | None = None
+    version: int = 0
+
+    @property
+    def unfinished(self) -> bool:
+        return self.state in UNFINISHED
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, for storage (`version` is the store's)."""
+        return {
+            "run_id": self.run_id,
+            "record_types": list(self.record_types),
+            "state": self.state.value,
+            "requested_at": self.requested_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
+            "summary": {t: s.as_dict() for t, s in self.summary.items()},
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], version: int) -> MatchRun:
+        finished = data.get("finished_at")
+        return cls(
+            run_id=str(data["run_id"]),
+            record_types=tuple(str(t) for t in data["record_types"]),
+            state=RunState(data["state"]),
+            requested_at=datetime.fromisoformat(str(data["requested_at"])),
+            updated_at=datetime.fromisoformat(str(data["updated_at"])),
+            finished_at=None if finished is None else datetime.fromisoformat(str(finished)),
+            summary={str(t): TypeSummary.from_dict(s) for t, s in data.get("summary", {}).items()},
+            error=None if data.get("error") is None else str(data["error"]),
+            version=version,
+        )
+
+
 def match_id_of(record_type: str, record_id: str) -> str:
     return f"{record_type}.{record_id}"
 
@@ -165,3 +261,10 @@ class MatchStore(Protocol):
 
     def rejected(self, tenant_id: str, record_type: str) -> set[tuple[str, str]]:
         """Every (record id, QuickBooks id) pair of the type a person rejected."""
+
+    def run(self, tenant_id: str) -> MatchRun | None:
+        """The tenant's latest match run, if it ever asked for one."""
+
+    def save_run(self, tenant_id: str, run: MatchRun) -> bool:
+        """Store the run if the stored one is still at `run.version` (0: there is none), as version + 1;
+        False when another save came first."""

@@ -86,10 +86,17 @@ LOST = (
 )
 
 
+class Advanced(Protocol):
+    """A tenant's initial sync as advancing left it (domain/initial_sync.py InitialSync)."""
+
+    @property
+    def matching(self) -> bool: ...
+
+
 class Advancing(Protocol):
     """What moves a tenant's initial sync on (usecases/initial_sync.py InitialSyncs)."""
 
-    def advance(self, tenant_id: str, *, settle: bool = True) -> object: ...
+    def advance(self, tenant_id: str, *, settle: bool = True) -> Advanced | None: ...
 
 
 @dataclass
@@ -177,7 +184,12 @@ class DesktopSync:
         if message:
             return message
         if self.initial_sync is not None:
-            self.initial_sync.advance(session.tenant_id, settle=False)
+            sync = self.initial_sync.advance(session.tenant_id, settle=False)
+            if sync is not None and sync.matching:
+                log.info(
+                    "records wait for the initial sync's matching", extra={"tenant_id": session.tenant_id}
+                )
+                return ""  # the worker is matching: what it links must not be created meanwhile
         lines = _order_lines(progress)
         settings = run.settings
         while (batch := self.engine.next_batch(run)) is not None:

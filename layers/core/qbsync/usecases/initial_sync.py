@@ -8,7 +8,9 @@ can be done again without harm (whoever saves the step's end first wins; the oth
 
     reading   the company's customers, vendors, employees and items read whole once (Online: jobs at
               connect; Desktop: the Web Connector's next session)
-    matching  the plan: pairs automatch accepts are linked (Links.link), proposals fail `match_to_review` with
+    matching  done by the worker (the `initial_sync` job; in slices, each planning again from what is linked
+              by then), as linking may take longer than an API request or a Web Connector callback may;
+              the plan: pairs automatch accepts are linked (Links.link), proposals fail `match_to_review` with
               their candidates, records found only in the app go pending (create) or ignored (ignore), and so
               do records before the since date and the dependants of ignored ones; the summary is stored, and
               its saver tells each object found only in QuickBooks as `quickbooks.changed` created (once)
@@ -18,9 +20,11 @@ can be done again without harm (whoever saves the step's end first wins; the oth
               kept in the item (not in memory), and `initial_sync.done` once
 
 Who advances it: the POST; the GET (reading the state brings it up to date, so a tenant who fixed the last
-failure by linking sees it done); QuickBooks Online's worker after each list read and each sync run; and the
-Desktop session once its lists are read and when it closes. Those are the only places where what a run waits
-for changes (lists read, records sent), so no scheduled tick is needed.
+failure by linking sees it done); QuickBooks Online's worker after each list read and each sync run; the
+Desktop session once its lists are read (it sends nothing while the run is matching, so that what the
+matching links is not created) and when it closes; and the `initial_sync` job for the matching step. Those
+are the only places where what a run waits for changes (lists read, records sent), so no scheduled tick is
+needed.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from qbsync.domain.initial_sync import (
     candidates_of,
     plan,
 )
+from qbsync.domain.jobs import INITIAL_SYNC_JOB, new_job
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
 from qbsync.domain.paging import Page
 from qbsync.domain.payments import PaymentLog
@@ -68,6 +73,9 @@ INITIAL_SYNC_PROGRESS = "initial_sync.progress"
 INITIAL_SYNC_DONE = "initial_sync.done"
 FirstLoad = Literal["reading", "done"]
 PROGRESS_EVERY = timedelta(seconds=5)  # progress events of one tenant at most this often
+# A matching step that has not moved for this long is asked of the worker again: its job was lost (the
+# worker's timeout is 150 s, and each slice saves the run).
+MATCHING_STALE = timedelta(minutes=15)
 PAGE = 500  # records read at a time
 ERRORS_MAX = 100  # errors a page of the status holds at most
 REVIEW_ACTIONS = ("link_existing", "send")
@@ -159,9 +167,13 @@ class InitialSyncs:
 
     # ------------------------------------------------------------------ advancing
 
-    def advance(self, tenant_id: str, *, settle: bool = True) -> InitialSync | None:
+    def advance(
+        self, tenant_id: str, *, settle: bool = True, match: bool = False, until: datetime | None = None
+    ) -> InitialSync | None:
         """Take the tenant's run as far as it goes now; None when the tenant has none. `settle` False stops
-        before the records' states are counted (a Web Connector message, a list read: cheap callers)."""
+        before the records' states are counted (a Web Connector message, a list read: cheap callers).
+        `match`: this caller is the worker, which does the matching step (linking may take longer than an
+        API request or a Web Connector callback may) until `until`; others ask the worker for it."""
         for _ in range(len(Step) + 2):  # each pass saves one step or returns
             sync = self.store.get(tenant_id)
             if sync is None or sync.step is Step.DONE:
@@ -169,9 +181,11 @@ class InitialSyncs:
             if sync.step is Step.READING:
                 if not self._lists_read(tenant_id):
                     return sync
-                self._save(sync, step=Step.MATCHING)
+                if self._save(sync, step=Step.MATCHING) is not None and not match:
+                    self._ask_matching(tenant_id)
             elif sync.step is Step.MATCHING:
-                self._match(sync)
+                if not self._matched(sync, match, until):
+                    return self.store.get(tenant_id)
             elif sync.step is Step.PAYMENTS:
                 self._payments_back(sync)
                 self._save(sync, step=Step.SENDING)
@@ -182,6 +196,23 @@ class InitialSyncs:
                 return self.store.get(tenant_id)
         return self.store.get(tenant_id)
 
+    def _matched(self, sync: InitialSync, match: bool, until: datetime | None) -> bool:
+        """The matching step done here (True), or left to the worker: asked of it again when its job was
+        lost, or by the worker itself when its time is up."""
+        if not match:
+            stale = self.clock.now() - sync.updated_at >= MATCHING_STALE
+            if stale and self._save(sync) is not None:
+                self._ask_matching(sync.tenant_id)
+            return False
+        if self._match(sync, until):
+            return True
+        if self._save(sync) is not None:  # the next job goes on from what is linked by then
+            self._ask_matching(sync.tenant_id)
+        return False
+
+    def _ask_matching(self, tenant_id: str) -> None:
+        self.jobs.send(new_job(INITIAL_SYNC_JOB, self.clock.now(), tenant_id=tenant_id))
+
     def _save(self, sync: InitialSync, **changes: object) -> InitialSync | None:
         """Store the changes if nobody saved the run since it was read; the run as stored, or None."""
         changed = replace(sync, updated_at=self.clock.now(), **changes)  # type: ignore[arg-type]
@@ -189,11 +220,14 @@ class InitialSyncs:
             return None
         return replace(changed, version=sync.version + 1)
 
-    def _match(self, sync: InitialSync) -> None:
+    def _match(self, sync: InitialSync, until: datetime | None) -> bool:
+        """The matching step, to its end (True), or until `until` (False: the next call plans again from
+        what is linked by then)."""
         tenant = get_tenant(self.tenants, sync.tenant_id)
         settings = self._settings(sync)
         the_plan, _, records = self._plan(sync.tenant_id, settings)
-        self._apply(tenant, the_plan, records)
+        if not self._apply(tenant, the_plan, records, until):
+            return False
         saved = self._save(sync, step=Step.PAYMENTS, summary=dict(the_plan.counts))
         if saved is not None:  # this call ended the step: it alone tells
             self._tell(sync.tenant_id, the_plan.to_tell)
@@ -201,6 +235,7 @@ class InitialSyncs:
                 "initial sync matched",
                 extra={"tenant_id": sync.tenant_id, "told": len(the_plan.to_tell)},
             )
+        return True
 
     def _payments_back(self, sync: InitialSync) -> None:
         """Payments received in QuickBooks since the since date are told: the cursor goes back there (without
@@ -268,9 +303,12 @@ class InitialSyncs:
             if cursor is None:
                 return
 
-    def _apply(self, tenant: Tenant, the_plan: Plan, records: Mapping[str, SyncRecord]) -> None:
+    def _apply(
+        self, tenant: Tenant, the_plan: Plan, records: Mapping[str, SyncRecord], until: datetime | None
+    ) -> bool:
         """Do what the plan decided for each record; what changed meanwhile (a push, a send) is left as it is
-        now. Records to create go pending and a run is asked for."""
+        now. Records to create go pending and a run is asked for. False, with nothing but some links done,
+        when `until` comes before the links are all made."""
         now = self.clock.now()
         saves: list[tuple[SyncRecord, int | None, SyncState | None]] = []
         for decision in the_plan.decisions:
@@ -278,6 +316,8 @@ class InitialSyncs:
             if record is None:
                 continue
             if decision.action is Action.LINK and decision.quickbooks_id is not None:
+                if until is not None and self.clock.now() >= until:
+                    return False
                 try:
                     self.links.link(tenant.id, record.record_type, record.record_id, decision.quickbooks_id)
                 except ConflictError as refused:  # changed meanwhile, or its name is held: it stays as it is
@@ -292,6 +332,7 @@ class InitialSyncs:
         )
         if pending:
             RunRequests(self.runs, self.jobs, self.clock).request(tenant.id, edition=tenant.edition)
+        return True
 
     def _decided(
         self, tenant: Tenant, record: SyncRecord, decision: Decision, now: datetime
@@ -398,6 +439,9 @@ def _note(sync: InitialSync, tenant: Tenant, progress: Mapping[str, TypeProgress
                 "are read at its next run."
             )
         return "Reading the company's customers, vendors, employees and items from QuickBooks."
+    if sync.step is Step.MATCHING:
+        sent = "at the Web Connector's next run" if desktop else "then"
+        return f"Matching the app's records with QuickBooks' lists; records to create are sent {sent}."
     if sync.step is Step.DONE:
         return "Done."
     left = sum(p.left for p in progress.values())

@@ -1,37 +1,49 @@
 """Automatch as a service: match a tenant's host records with the QuickBooks objects the mirror holds, keep
 the results, and let a person accept or reject what automatch proposed.
 
-`run` matches one or more record types (customer, vendor, employee, item): per type, every host record that
-is not voided, against the mirror's entries of its list (domain/matching.py `automatch`, by the rules of the
-tenant's settings). A record linked already is reported `linked` and not matched again; an auto-accepted
-match is linked at once through `Links.link` (a refusal is kept on the result with its reason); the results
-replace the type's previous ones. A list the mirror has not read whole yet is refused (409): matching it
-would find nothing and propose creating what QuickBooks has. Rejected pairs are never proposed again.
+A match is asked for (`request`, POST /matches: answered at once) and done by the worker (`perform`, the
+`match` job), because linking what it accepts automatically takes longer than an API request may:
 
+    queued    asked for; refused (409) before anything is stored if a list to match has not been read whole
+              yet (matching it would find nothing and propose creating what QuickBooks has), or while another
+              run of the tenant is unfinished (one that has not moved for RUN_STALE is taken over)
+    matching  per type (customer, vendor, employee, item), every host record that is not voided against the
+              mirror's entries of its list (domain/matching.py `automatch`, by the tenant's settings); a
+              record linked already is `linked` and not matched again; the results replace the type's
+              previous ones; rejected pairs are never proposed again
+    linking   the matches accepted automatically are linked through `Links.link`, a slice at a time (the
+              worker queues the next slice when its time is up); a refusal is kept on the result
+    done      with the counts per type (`TypeSummary`); `failed` with the error when the job gave up
+
+Each step is saved conditionally on the run's version, and each can be done again without harm.
 `results` pages the results, each with its candidates' names as the mirror has them now; `accept` links the
 record to the proposal (an ambiguous one: to the candidate a person picked); `reject` says it is none of them.
-The initial sync calls `run` to count what is matched before it creates anything.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from qbsync.domain.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
+from qbsync.domain.jobs import MATCH_JOB, new_job
 from qbsync.domain.match_results import (
     Found,
     MatchResult,
+    MatchRun,
     MatchStore,
     Refusal,
+    RunState,
+    TypeSummary,
     split_match_id,
 )
 from qbsync.domain.matching import MODEL_OF_TYPE, DuplicateName, HostRecord, RecordMatch, automatch
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
-from qbsync.domain.ports import Clock, TenantRepository
+from qbsync.domain.ports import Clock, JobQueue, TenantRepository
 from qbsync.domain.records import RECORD_TYPES, Item, parse_record
 from qbsync.domain.settings import SettingsRepository, SyncSettings
 from qbsync.domain.sync import Operation, RecordStore, SyncRecord, SyncState
@@ -45,28 +57,13 @@ log = logging.getLogger(__name__)
 MATCHED_TYPES = tuple(MODEL_OF_TYPE)  # customer, vendor, employee, item
 PAGE = 500  # host records read at a time
 RESULTS_MAX = 500  # results a page holds at most
+# An unfinished run that has not moved for this long is taken over by the next request: its job was lost
+# (the worker's timeout is 150 s and each slice of linking saves the run).
+RUN_STALE = timedelta(minutes=15)
 
 
 class ListNotReadError(ConflictError):
     """A list to match has not been read whole from QuickBooks yet (HTTP 409)."""
-
-
-@dataclass(frozen=True)
-class TypeSummary:
-    """What a run did for one record type: host records per what was found, how many of the matched were
-    linked at once (`auto_linked`) or refused (`refused`), records skipped because their stored data no
-    longer parses, and QuickBooks objects whose names others share."""
-
-    found: Mapping[str, int]  # Found value -> host records
-    auto_linked: int = 0
-    refused: int = 0
-    skipped: int = 0
-    duplicate_names: int = 0
-
-
-@dataclass(frozen=True)
-class MatchSummary:
-    by_type: Mapping[str, TypeSummary] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,15 +97,16 @@ class Matches:
     store: MatchStore
     links: Links
     settings: SettingsRepository
+    jobs: JobQueue
     clock: Clock
 
     # ------------------------------------------------------------------ running
 
-    def run(self, tenant_id: str, record_types: Sequence[str] = MATCHED_TYPES) -> MatchSummary:
-        """Match each type and keep its results; ListNotReadError (before anything is done) if the mirror
-        has not read one of their lists whole yet."""
+    def request(self, tenant_id: str, record_types: Sequence[str] = MATCHED_TYPES) -> MatchRun:
+        """Ask for a match of these types, done by the worker; ListNotReadError if the mirror has not read
+        one of their lists whole yet, ConflictError while another run is unfinished."""
         tenant = get_tenant(self.tenants, tenant_id)
-        types = list(dict.fromkeys(record_types))
+        types = tuple(dict.fromkeys(record_types))
         for record_type in types:
             _matched_type(record_type)
         marks = self.mirror.marks(tenant_id)
@@ -120,11 +118,70 @@ class Matches:
                 f"QuickBooks' {lists} have not been read yet ({when}); match them once they are: "
                 f"GET /v1/tenants/{tenant_id}/quickbooks/{{type}} says loaded=true."
             )
-        _, settings = settings_in_force(self.settings, tenant_id)
-        summary = {t: self._run_type(tenant_id, t, settings) for t in types}
-        return MatchSummary(summary)
+        now = self.clock.now()
+        current = self.store.run(tenant_id)
+        if current is not None and current.unfinished and now - current.updated_at < RUN_STALE:
+            raise ConflictError(
+                f"A match of tenant {tenant_id!r} is {current.state.value}; GET /v1/tenants/{tenant_id}/"
+                "matches shows its run. Ask for another once it is done."
+            )
+        run = MatchRun(
+            uuid.uuid4().hex,
+            types,
+            RunState.QUEUED,
+            now,
+            now,
+            version=0 if current is None else current.version,
+        )
+        if not self.store.save_run(tenant_id, run):
+            raise ConflictError(
+                f"A match of tenant {tenant_id!r} was asked for at the same time; see its run."
+            )
+        self.jobs.send(new_job(MATCH_JOB, now, tenant_id=tenant_id, run_id=run.run_id))
+        log.info("match asked", extra={"tenant_id": tenant_id, "run_id": run.run_id, "types": list(types)})
+        return replace(run, version=run.version + 1)
 
-    def _run_type(self, tenant_id: str, record_type: str, settings: SyncSettings) -> TypeSummary:
+    def run(self, tenant_id: str) -> MatchRun | None:
+        """The tenant's latest match run."""
+        get_tenant(self.tenants, tenant_id)
+        return self.store.run(tenant_id)
+
+    def perform(self, tenant_id: str, run_id: str, until: datetime | None = None) -> bool:
+        """Take the run as far as it goes by `until` (None: to its end); True when linking is left for
+        another call. A job of a run that is not the latest, or is finished, does nothing."""
+        for _ in range(len(RunState)):
+            run = self.store.run(tenant_id)
+            if run is None or run.run_id != run_id or not run.unfinished:
+                return False
+            if run.state is RunState.QUEUED:
+                self._save_run(tenant_id, run, state=RunState.MATCHING)
+            elif run.state is RunState.MATCHING:
+                _, settings = settings_in_force(self.settings, tenant_id)
+                summary = {t: self._match_type(tenant_id, t, settings) for t in run.record_types}
+                self._save_run(tenant_id, run, state=RunState.LINKING, summary=summary)
+            else:
+                if not self._link_accepted(tenant_id, run, until):
+                    return True
+                summary = {t: self._linked_counts(tenant_id, t, run.summary[t]) for t in run.record_types}
+                finished = self._save_run(
+                    tenant_id, run, state=RunState.DONE, summary=summary, finished_at=self.clock.now()
+                )
+                if finished:
+                    log.info("match done", extra={"tenant_id": tenant_id, "run_id": run_id})
+                return False
+        return False
+
+    def fail(self, tenant_id: str, run_id: str, error: str) -> None:
+        """The worker gave the run up: it is failed, with why, so that another can be asked for."""
+        run = self.store.run(tenant_id)
+        if run is not None and run.run_id == run_id and run.unfinished:
+            self._save_run(tenant_id, run, state=RunState.FAILED, error=error, finished_at=self.clock.now())
+
+    def _save_run(self, tenant_id: str, run: MatchRun, **changes: object) -> bool:
+        changed = replace(run, updated_at=self.clock.now(), **changes)  # type: ignore[arg-type]
+        return self.store.save_run(tenant_id, changed)
+
+    def _match_type(self, tenant_id: str, record_type: str, settings: SyncSettings) -> TypeSummary:
         now = self.clock.now()
         models: list[tuple[str, HostRecord]] = []
         names: dict[str, str] = {}
@@ -152,28 +209,48 @@ class Matches:
         entries = list(self.mirror.entries(tenant_id, LIST_OF_RECORD_TYPE[record_type]))
         rejected = self.store.rejected(tenant_id, record_type)
         report = automatch(record_type, models, entries, settings, linked, rejected=rejected)
-        auto_linked = refused = 0
-        for found in report.records:
-            result = _result(record_type, found, names[found.record_id], now)
-            if found.auto_accepted and found.match is not None:
-                result = self._link(tenant_id, result, found.match.quickbooks_id)
-                auto_linked += result.linked_to is not None
-                refused += result.refusal is not None
-            results.append(result)
+        results += [_result(record_type, found, names[found.record_id], now) for found in report.records]
         self.store.replace(tenant_id, record_type, results, report.duplicate_names)
         counts = Counter(r.found.value for r in results)
         summary = TypeSummary(
             {f.value: counts.get(f.value, 0) for f in Found},
-            auto_linked,
-            refused,
-            skipped,
-            len(report.duplicate_names),
+            skipped=skipped,
+            duplicate_names=len(report.duplicate_names),
         )
         log.info(
             "records matched",
             extra={"tenant_id": tenant_id, "record_type": record_type, **summary.found, "skipped": skipped},
         )
         return summary
+
+    def _link_accepted(self, tenant_id: str, run: MatchRun, until: datetime | None) -> bool:
+        """Link the run's matches accepted automatically and not linked, refused or rejected yet; False when
+        `until` came first."""
+        for record_type in run.record_types:
+            for result in self._matched(tenant_id, record_type):
+                if not (result.auto_accepted and result.open and result.refusal is None):
+                    continue
+                if until is not None and self.clock.now() >= until:
+                    return False
+                self.store.save(tenant_id, self._link(tenant_id, result, result.candidates[0].quickbooks_id))
+        return True
+
+    def _linked_counts(self, tenant_id: str, record_type: str, summary: TypeSummary) -> TypeSummary:
+        accepted = [r for r in self._matched(tenant_id, record_type) if r.auto_accepted]
+        return replace(
+            summary,
+            auto_linked=sum(r.linked_to is not None for r in accepted),
+            refused=sum(r.refusal is not None for r in accepted),
+        )
+
+    def _matched(self, tenant_id: str, record_type: str) -> Iterator[MatchResult]:
+        cursor: str | None = None
+        while True:
+            page = self.store.page(tenant_id, record_type, Found.MATCHED, PAGE, cursor)
+            yield from page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return
 
     def _live_records(self, tenant_id: str, record_type: str) -> Iterator[SyncRecord]:
         """The type's records that are not deleted."""

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from qbsync.api.handed import Handed
 from qbsync.api.models import TenantId, error_responses
 from qbsync.api.routes.links import QuickBooksId
-from qbsync.domain.match_results import Found, MatchResult
+from qbsync.domain.match_results import Found, MatchResult, MatchRun, RunState
 from qbsync.domain.records import RECORD_ID_MAX
-from qbsync.usecases.matches import MATCHED_TYPES, RESULTS_MAX, MatchSummary, ShownResult
+from qbsync.usecases.matches import MATCHED_TYPES, RESULTS_MAX, ShownResult
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -49,12 +49,29 @@ class TypeSummaryOut(BaseModel):
     duplicate_names: int = Field(description="QuickBooks objects whose name other objects share.")
 
 
-class SummaryOut(BaseModel):
-    by_type: dict[str, TypeSummaryOut]
+class RunOut(BaseModel):
+    run_id: str
+    record_types: list[str]
+    state: RunState = Field(
+        description="queued, matching, linking (the matches accepted automatically), done, or failed."
+    )
+    requested_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    by_type: dict[str, TypeSummaryOut] = Field(
+        description="Per type: what was found once matched; auto_linked and refused once done."
+    )
+    error: str | None = Field(description="Why the run failed, if it did.")
 
     @classmethod
-    def of(cls, summary: MatchSummary) -> SummaryOut:
+    def of(cls, run: MatchRun) -> RunOut:
         return cls(
+            run_id=run.run_id,
+            record_types=list(run.record_types),
+            state=run.state,
+            requested_at=run.requested_at,
+            updated_at=run.updated_at,
+            finished_at=run.finished_at,
             by_type={
                 t: TypeSummaryOut(
                     found=dict(s.found),
@@ -63,8 +80,9 @@ class SummaryOut(BaseModel):
                     skipped=s.skipped,
                     duplicate_names=s.duplicate_names,
                 )
-                for t, s in summary.by_type.items()
-            }
+                for t, s in run.summary.items()
+            },
+            error=run.error,
         )
 
 
@@ -146,6 +164,7 @@ def _state(result: MatchResult) -> str:
 
 
 class MatchPage(BaseModel):
+    run: RunOut | None = Field(description="The latest match run; null before the first.")
     items: list[MatchOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
@@ -165,16 +184,21 @@ def _json(status: int, body: BaseModel) -> Response[str]:
 @router.post(
     _MATCHES,
     summary="Match host records with the objects QuickBooks has (customers, vendors, employees, items)",
-    description="Per type, every host record not deleted is matched with the company's list as qbsync last "
-    "read it, by the settings' match_rules; matches at least match_auto_accept are linked at once, the rest "
-    "are proposals. The results replace that type's previous ones; answers the counts.",
+    description="Starts a match run in the background and answers it (202); GET /matches shows its state "
+    "and, once done, its counts. Per type, every host record not deleted is matched with the company's "
+    "list as qbsync last read it, by the settings' match_rules; matches at least match_auto_accept are "
+    "linked, the rest are proposals. The results replace that type's previous ones.",
     tags=["matches"],
     responses=error_responses(
-        {404: "Unknown tenant", 409: "A list has not been read from QuickBooks yet", 422: "Invalid input"}
+        {
+            404: "Unknown tenant",
+            409: "A list has not been read from QuickBooks yet, or a match run is unfinished",
+            422: "Invalid input",
+        }
     ),
 )
 def run_matches(c: Handed, tenant_id: Annotated[TenantId, Path()], body: RunIn) -> Response[str]:
-    return _json(200, SummaryOut.of(c.matches.run(tenant_id, body.record_types)))
+    return _json(202, RunOut.of(c.matches.request(tenant_id, body.record_types)))
 
 
 @router.get(
@@ -192,7 +216,15 @@ def list_matches(  # noqa: PLR0917 - Powertools passes each parameter by name
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
 ) -> Response[str]:
     page = c.matches.results(tenant_id, record_type=record_type, found=outcome, limit=limit, cursor=cursor)
-    return _json(200, MatchPage(items=[MatchOut.of(s) for s in page.items], next_cursor=page.next_cursor))
+    run = c.matches.run(tenant_id)
+    return _json(
+        200,
+        MatchPage(
+            run=None if run is None else RunOut.of(run),
+            items=[MatchOut.of(s) for s in page.items],
+            next_cursor=page.next_cursor,
+        ),
+    )
 
 
 @router.post(
