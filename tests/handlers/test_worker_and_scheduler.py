@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from local.aws import LocalStack
 from local.lambdas import LocalFunction
 from qbsync.adapters.dynamodb import DynamoHeartbeatStore
-from qbsync.domain.jobs import Job, new_job
+from qbsync.domain.jobs import MATCH_JOB, Job, new_job
+from qbsync.domain.match_results import MatchRun, RunState
 from qbsync.domain.sync import SyncRecord, SyncState
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.health import WORKER
@@ -61,14 +62,16 @@ def test_scheduler_refuses_an_unknown_task(functions: dict[str, LocalFunction]) 
         functions["SchedulerFunction"].invoke({"task": "drop-tables"})
 
 
-def _sync_job_event(tenant_id: str, receive_count: int) -> dict[str, Any]:
+def _sync_job_event(
+    tenant_id: str, receive_count: int, kind: str = "sync.run", **payload: Any
+) -> dict[str, Any]:
     event = copy.deepcopy(load_event("sync_worker_heartbeat.json"))
     record = event["Records"][0]
     record["body"] = new_job(
-        "sync.run", datetime(2026, 11, 23, 11, tzinfo=UTC), tenant_id=tenant_id
+        kind, datetime(2026, 11, 23, 11, tzinfo=UTC), tenant_id=tenant_id, **payload
     ).model_dump_json()
     record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
-    record["messageAttributes"]["kind"]["stringValue"] = "sync.run"
+    record["messageAttributes"]["kind"]["stringValue"] = kind
     return event
 
 
@@ -197,3 +200,24 @@ def test_a_sync_job_of_a_desktop_tenant_is_dropped_without_touching_its_records(
     assert stored is not None
     assert (stored.state, stored.history) == (SyncState.PENDING, [])  # the Online engine never ran for it
     assert _queue_counts() == (0, 0)
+
+
+def test_a_match_job_that_fails_for_the_last_time_fails_its_run_so_another_can_be_asked_for(
+    functions: dict[str, LocalFunction],
+) -> None:
+    from qbsync.composition import container
+
+    now = datetime.now(UTC)
+    matches = container().matches
+    assert matches.store.save_run("acme", MatchRun("r-1", ("customer",), RunState.QUEUED, now, now))
+    _corrupt_settings("acme")  # matching reads the settings: every try raises
+    with pytest.raises(BatchProcessingError):
+        functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 4, MATCH_JOB, run_id="r-1"))
+    assert matches.run("acme").state is RunState.MATCHING  # type: ignore[union-attr]
+    with pytest.raises(BatchProcessingError):
+        functions["SyncWorkerFunction"].invoke(_sync_job_event("acme", 5, MATCH_JOB, run_id="r-1"))
+    failed = matches.run("acme")
+    assert failed is not None
+    assert failed.state is RunState.FAILED
+    assert failed.error is not None
+    assert "ValidationError" in failed.error
