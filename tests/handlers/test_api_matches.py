@@ -103,6 +103,13 @@ def test_a_run_answers_the_counts_and_the_listing_shows_both_sides(
         ("60", "Acme Plumbing", ["61"]),
         ("61", "ACME Plumbing, Inc.", ["60"]),
     ]
+    status, _, duplicates = call(api, "GET", f"{MATCHES}/duplicate-names?record_type=customer")
+    assert status == 200, duplicates
+    assert duplicates["items"] == [
+        {"quickbooks_id": "60", "name": "Acme Plumbing", "active": True, "same_name_as": ["61"]},
+        {"quickbooks_id": "61", "name": "ACME Plumbing, Inc.", "active": True, "same_name_as": ["60"]},
+    ]
+    assert call(api, "GET", f"{MATCHES}/duplicate-names?record_type=item")[2]["items"] == []
     status, _, first = call(api, "GET", f"{MATCHES}?limit=2")
     status, _, rest = call(api, "GET", f"{MATCHES}?limit=2&cursor={first['next_cursor']}")
     ids = [m["match_id"] for m in first["items"] + rest["items"]]
@@ -149,6 +156,8 @@ def test_refusals_are_problem_documents(api: LocalFunction, run_jobs: Callable[[
         ("POST", MATCHES, {"record_types": []}, 422),
         ("POST", MATCHES, {"types": ["customer"]}, 422),
         ("GET", f"{MATCHES}?outcome=maybe", None, 422),
+        ("GET", f"{MATCHES}/duplicate-names", None, 422),
+        ("GET", f"{MATCHES}/duplicate-names?record_type=invoice", None, 422),
         ("GET", f"{MATCHES}?cursor=nonsense", None, 422),
         ("POST", f"{MATCHES}/customer.nobody/accept", None, 404),
         ("POST", f"{MATCHES}/c-acme/accept", None, 422),

@@ -12,12 +12,11 @@ import pytest
 from qbsync.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from qbsync.domain.jobs import MATCH_JOB
 from qbsync.domain.match_results import Found, MatchRun, RunState
-from qbsync.domain.matching import DuplicateName
 from qbsync.domain.mirror import ListEntry, ListType, ReadMark
 from qbsync.domain.sync import SyncState
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.links import LinkRefusedError, Links
-from qbsync.usecases.matches import RUN_STALE, ListNotReadError, Matches
+from qbsync.usecases.matches import RUN_STALE, ListNotReadError, Matches, Named
 from qbsync.usecases.records import Records
 from tests.unit.connection_fakes import RecordingEvents
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
@@ -134,8 +133,8 @@ def test_results_carry_the_host_name_and_their_candidates_names_and_duplicate_na
         ("61", "ACME Plumbing, Inc.", ("60",)),
     ]
     assert world.matches.duplicate_names(TENANT, "customer") == [
-        DuplicateName("60", ("61",)),
-        DuplicateName("61", ("60",)),
+        Named("60", "Acme Plumbing", True, ("61",)),
+        Named("61", "ACME Plumbing, Inc.", True, ("60",)),
     ]
     first = world.matches.results(TENANT, record_type=None, found=None, limit=4, cursor=None)
     rest = world.matches.results(TENANT, record_type=None, found=None, limit=4, cursor=first.next_cursor)

@@ -41,7 +41,7 @@ from qbsync.domain.match_results import (
     TypeSummary,
     split_match_id,
 )
-from qbsync.domain.matching import MODEL_OF_TYPE, DuplicateName, HostRecord, RecordMatch, automatch
+from qbsync.domain.matching import MODEL_OF_TYPE, HostRecord, RecordMatch, automatch
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
 from qbsync.domain.records import RECORD_TYPES, Item, parse_record
@@ -332,11 +332,23 @@ class Matches:
             )
         return out
 
-    def duplicate_names(self, tenant_id: str, record_type: str) -> list[DuplicateName]:
-        """The QuickBooks objects of the type's last run whose names others share."""
+    def duplicate_names(self, tenant_id: str, record_type: str) -> list[Named]:
+        """The QuickBooks objects of the type's last run whose names others share, by QuickBooks id, each
+        with its name and state as the mirror has them now (a person merges or renames them in QuickBooks)."""
         get_tenant(self.tenants, tenant_id)
-        _matched_type(record_type)
-        return self.store.duplicates(tenant_id, record_type)
+        list_type = _matched_type(record_type)
+        duplicates = self.store.duplicates(tenant_id, record_type)
+        ids = [d.quickbooks_id for d in duplicates]
+        entries = self.mirror.get_many(tenant_id, list_type, ids) if ids else {}
+        return [
+            Named(
+                d.quickbooks_id,
+                None if (entry := entries.get(d.quickbooks_id)) is None else entry.name,
+                None if entry is None else entry.active,
+                d.same_name_as,
+            )
+            for d in duplicates
+        ]
 
     # ------------------------------------------------------------------ deciding
 

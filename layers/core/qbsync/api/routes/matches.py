@@ -169,6 +169,17 @@ class MatchPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+class DuplicateNameOut(BaseModel):
+    quickbooks_id: str
+    name: str | None = Field(description="As the mirror has it now; null once QuickBooks no longer has it.")
+    active: bool | None
+    same_name_as: list[str] = Field(description="The other QuickBooks objects of its list with that name.")
+
+
+class DuplicateNames(BaseModel):
+    items: list[DuplicateNameOut]
+
+
 class AcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     quickbooks_id: QuickBooksId | None = Field(
@@ -225,6 +236,26 @@ def list_matches(  # noqa: PLR0917 - Powertools passes each parameter by name
             next_cursor=page.next_cursor,
         ),
     )
+
+
+@router.get(
+    f"{_MATCHES}/duplicate-names",
+    summary="The QuickBooks objects of a type whose names others of its list share, as the last run found",
+    description="Automatch cannot tell such objects apart by name: merge or rename them in QuickBooks, or "
+    "pick one when a match lists them as candidates.",
+    tags=["matches"],
+    responses=error_responses({404: "Unknown tenant", 422: "Invalid input: no or an unmatched record_type"}),
+)
+def list_duplicate_names(
+    c: Handed, tenant_id: Annotated[TenantId, Path()], record_type: Annotated[MatchedType, Query()]
+) -> Response[str]:
+    items = [
+        DuplicateNameOut(
+            quickbooks_id=n.quickbooks_id, name=n.name, active=n.active, same_name_as=list(n.same_name_as)
+        )
+        for n in c.matches.duplicate_names(tenant_id, record_type)
+    ]
+    return _json(200, DuplicateNames(items=items))
 
 
 @router.post(
