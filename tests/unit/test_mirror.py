@@ -17,6 +17,7 @@ from qbsync.domain.mirror import (
     change_of,
     fold,
     key_value,
+    kind_words,
 )
 from tests.unit.mirror_fakes import InMemoryMirror
 
@@ -116,3 +117,25 @@ def test_the_in_memory_mirror_pages_by_name_and_finds_by_key():
     }
     mirror.remove("t1", ListType.CUSTOMER, ["2", "404"])
     assert set(mirror.get_many("t1", ListType.CUSTOMER, ["1", "2"])) == {"1"}
+
+
+@pytest.mark.parametrize(
+    ("online", "desktop", "word"),
+    [
+        ("Other Current Asset", "OtherCurrentAsset", "other_current_asset"),
+        ("Accounts Receivable", "AccountsReceivable", "accounts_receivable"),
+        ("Cost of Goods Sold", "CostOfGoodsSold", "cost_of_goods_sold"),
+        ("Credit Card", "CreditCard", "credit_card"),
+        ("NonInventory", "NonInventory", "non_inventory"),
+        ("Service", "Service", "service"),
+    ],
+)
+def test_both_editions_kinds_of_items_and_accounts_are_one_vocabulary(
+    online: str, desktop: str, word: str
+) -> None:
+    assert kind_words(online) == kind_words(desktop) == word
+
+
+def test_no_kind_is_none() -> None:
+    assert kind_words(None) is None
+    assert kind_words("  ") is None

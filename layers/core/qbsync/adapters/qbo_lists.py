@@ -18,7 +18,6 @@ Three kinds of read, one path each:
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from typing import Any
 from qbsync.adapters.qbo_books import QUERY_PAGE, quote
 from qbsync.adapters.qbo_http import QboClient
 from qbsync.adapters.qbo_mapping import qbo_time
-from qbsync.domain.mirror import ListChanges, ListEntry, ListRead, ListType
+from qbsync.domain.mirror import ListChanges, ListEntry, ListRead, ListType, kind_words
 from qbsync.domain.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -211,23 +210,20 @@ def entry_of(list_type: ListType, row: Mapping[str, Any]) -> ListEntry:
     elif list_type is ListType.ITEM:
         extra = {
             "sku": _text(row.get("Sku")),
-            "kind": _snake(row.get("Type")),
+            "kind": kind_words(_text(row.get("Type"))),
             "price": _decimal(row.get("UnitPrice")),
             "income_account": _ref_name(row.get("IncomeAccountRef")),
             "expense_account": _ref_name(row.get("ExpenseAccountRef")),
             "asset_account": _ref_name(row.get("AssetAccountRef")),
         }
     elif list_type is ListType.ACCOUNT:
-        extra = {"kind": _text(row.get("AccountType")), "sub_kind": _text(row.get("AccountSubType"))}
+        extra = {
+            "kind": kind_words(_text(row.get("AccountType"))),
+            "sub_kind": kind_words(_text(row.get("AccountSubType"))),
+        }
     elif list_type is ListType.SALES_TAX_RATE:
         extra = {"price": _decimal(row.get("RateValue"))}  # percent
     return replace(entry, **extra)
-
-
-def _snake(value: Any) -> str | None:
-    """Online's item Type in the mirror's words: NonInventory → non_inventory, Service → service."""
-    text = _text(value)
-    return None if text is None else re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
 
 
 def _text(value: Any) -> str | None:

@@ -13,6 +13,7 @@ store's mapping from QuickBooks id to record) is the one place a link lives.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -117,6 +118,16 @@ class ListEntry:
     def same_as(self, other: ListEntry) -> bool:
         """Whether nothing a host app sees changed between two reads (the version may move on its own)."""
         return replace(self, version="", modified_at=None) == replace(other, version="", modified_at=None)
+
+
+def kind_words(text: str | None) -> str | None:
+    """An edition's word for a kind of item or account in the mirror's one vocabulary, snake case: Online's
+    "Other Current Asset" and Desktop's "OtherCurrentAsset" are both `other_current_asset`, Online's
+    "NonInventory" and Desktop's ItemNonInventory (less its "Item") `non_inventory`."""
+    if text is None or not text.strip():
+        return None
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text.strip())
+    return "_".join(spaced.lower().split())
 
 
 def fold(text: str) -> str:

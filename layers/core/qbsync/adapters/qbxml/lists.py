@@ -40,7 +40,6 @@ Fields (element names and the kinds that have them: qbxml130.xsd and qbxml160.xs
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,7 +49,7 @@ from qbsync.adapters.qbxml import requests as rq
 from qbsync.adapters.qbxml.read import QbxmlReadError, Response, Ret, read_message
 from qbsync.adapters.qbxml.status import Op, fault_of
 from qbsync.domain.desktop import ExchangeEntry, ListAsk, ListPage, ListsAnswer
-from qbsync.domain.mirror import ListEntry, ListRead, ListType
+from qbsync.domain.mirror import ListEntry, ListRead, ListType, kind_words
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +228,10 @@ def list_entry(ret: Ret) -> ListEntry | None:
         return ListEntry(list_type, price=ret.decimal_of("TaxRate"), **common)
     if list_type is ListType.ACCOUNT:
         return ListEntry(
-            list_type, kind=ret.text_of("AccountType"), sub_kind=ret.text_of("DetailAccountType"), **common
+            list_type,
+            kind=kind_words(ret.text_of("AccountType")),
+            sub_kind=kind_words(ret.text_of("DetailAccountType")),
+            **common,
         )
     return ListEntry(list_type, kind=_kind_of(kind, ret), **common)
 
@@ -248,7 +250,7 @@ def _item(ret: Ret, common: dict[str, Any]) -> ListEntry:
     asset = ret.ref("AssetAccountRef")
     return ListEntry(
         ListType.ITEM,
-        kind=_snake(ret.kind.removeprefix("Item")),
+        kind=kind_words(ret.kind.removeprefix("Item")),
         sku=ret.text_of("ManufacturerPartNumber"),
         price=price,
         income_account=income.full_name if income else None,
@@ -267,11 +269,6 @@ def _kind_of(kind: str, ret: Ret) -> str | None:
         taxable = ret.bool_of("IsTaxable")
         return None if taxable is None else ("taxable" if taxable else "non_taxable")
     return None
-
-
-def _snake(name: str) -> str:
-    """ "NonInventory" -> "non_inventory"."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 __all__ = [
