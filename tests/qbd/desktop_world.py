@@ -37,7 +37,7 @@ from qbsync.usecases.sync_engine import SyncEngine
 from tests.unit.connection_fakes import InMemoryConnections
 from tests.unit.engine_spec import RecordedEvents
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
-from tests.unit.mirror_fakes import InMemoryMirror
+from tests.unit.mirror_fakes import InMemoryMirror, read_whole
 from tests.unit.qbwc_fakes import (
     InMemoryExchanges,
     InMemoryQbwcCredentials,
@@ -102,8 +102,10 @@ class DesktopWorld:
         )
         credentials.register(qbwc.user_name_of(tenant_id), tenant_id, PASSWORD)
         mirror = InMemoryMirror() if lists else None
-        # Without the lists read, the engine's mirror stays empty: every create goes on as a create.
-        engine = SyncEngine(store, PROFILE, repo, lease, events, clock, mirror or InMemoryMirror())
+        # Without the lists read in sessions, the engine's mirror is an empty company read whole: every
+        # create goes on as a create.
+        engine_mirror = mirror or read_whole(InMemoryMirror(), tenant_id)
+        engine = SyncEngine(store, PROFILE, repo, lease, events, clock, engine_mirror)
         payments = PaymentRelay(None, InMemoryPaymentLog(), store, repo, events, clock)
         side = QuickBooksSide(mirror, store, events, clock) if mirror is not None else None
         desktop = DesktopSync(engine, QbxmlCodec(), exchanges, sessions, store, repo, clock, payments, side)

@@ -12,6 +12,7 @@ Storage is the in-memory fakes (their contract tests run them against DynamoDB t
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from qbsync.usecases.links import Links
 from qbsync.usecases.records import Records
 from qbsync.usecases.sync_engine import RetryLaterError, RunReport, SyncEngine, WaitingForConnectionError
 from tests.unit.fakes import FixedClock, InMemoryQueue, InMemorySettings, InMemoryTenants
-from tests.unit.mirror_fakes import InMemoryMirror
+from tests.unit.mirror_fakes import InMemoryMirror, read_whole
 from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
 
 TENANT = "acme"
@@ -164,7 +165,7 @@ class World:
             RecordedEvents(),
         )
         settings.add(SettingsVersion(TENANT, 1, clock.now(), SyncSettings()))
-        mirror = InMemoryMirror()
+        mirror = read_whole(InMemoryMirror(), TENANT)  # the company's lists, read at connect
         links = Links(tenants, store, mirror, events, clock)
         records = Records(tenants, store, settings, InMemoryQueue(), runs, clock, links=links)
         books = Observed(qb, clock)
@@ -445,6 +446,29 @@ def a_customer_with_an_existing_email_and_an_item_with_an_existing_sku_are_linke
     assert [d["record_id"] for d in world.events.of("record.linked")] == ["c-1", "i-1"]
 
 
+def a_create_waits_for_its_list_to_be_read_then_links_to_what_it_finds_there(world: World) -> None:
+    """A record sent before the company's customers are read (at connect; Desktop: in the session) would
+    not find the customer QuickBooks has by its email: it waits, and the others go on."""
+    del world.mirror.read_marks[TENANT][ListType.CUSTOMER]
+    ada = world.qb.enter("customer", "Ada Lovelace Consulting", "ada@example.com")
+    world.push("customer", "c-1", {"display_name": "Ada Lovelace", "email": "ada@example.com"})
+    world.push("customer", "c-2", {"display_name": "Grace Hopper"})  # no email: nothing to look up
+    with contextlib.suppress(RetryLaterError):
+        world.run()
+    waiting = world.get("customer", "c-1")
+    assert waiting.state is SyncState.PENDING
+    assert waiting.history[-1].detail == (
+        "waits for QuickBooks' customers to be read: it is looked up there before it is created"
+    )
+    assert world.get("customer", "c-2").state is SyncState.SYNCED
+    assert world.names("customer")["Ada Lovelace"] == 0
+    world.read_into_mirror("customer", ada, email="ada@example.com")  # the read ends
+    world.sync()
+    linked = world.get("customer", "c-1")
+    assert (linked.state, linked.quickbooks_id) == (SyncState.SYNCED, ada.quickbooks_id)
+    assert world.names("customer") == Counter({"Ada Lovelace Consulting": 1, "Grace Hopper": 1})
+
+
 def a_key_two_objects_share_fails_naming_them_and_the_setting_off_creates_it(world: World) -> None:
     first = world.qb.enter("customer", "Grace Hopper", "grace@example.com")
     second = world.qb.enter("customer", "Grace Hopper Consulting", "grace@example.com")
@@ -647,6 +671,7 @@ SCENARIOS: tuple[Callable[[World], None], ...] = (
     an_unlinked_record_sent_again_is_never_handed_its_old_object,
     a_customer_with_an_existing_email_and_an_item_with_an_existing_sku_are_linked_not_created,
     a_key_two_objects_share_fails_naming_them_and_the_setting_off_creates_it,
+    a_create_waits_for_its_list_to_be_read_then_links_to_what_it_finds_there,
     deleting_an_invoice_voids_it_and_locks_follow_the_settings,
     a_record_changed_while_it_is_created_is_updated_not_created_again,
     a_record_waiting_for_a_draft_says_so_and_follows_once_it_is_sent,

@@ -107,3 +107,11 @@ class InMemoryMirror:
                 raise ValueError(f"{at!r} has no time zone; stored times must carry one")
         with self.lock:
             self.read_marks.setdefault(tenant_id, {})[mark.list_type] = mark
+
+
+def read_whole(mirror: InMemoryMirror, tenant_id: str) -> InMemoryMirror:
+    """`mirror` with every list of the tenant read whole (an empty company, until entries are put): the
+    engine then looks creates up in it instead of waiting for the lists to be read."""
+    for list_type in ListType:
+        mirror.save_mark(tenant_id, ReadMark(list_type, loaded=True))
+    return mirror

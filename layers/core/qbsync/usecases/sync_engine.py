@@ -47,7 +47,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qbsync.domain.connections import EventPublisher
-from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, MirrorStore
+from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
 from qbsync.domain.ports import Clock
 from qbsync.domain.records import RECORD_TYPES, Invoice, kept_out, lockable, parse_record, references
 from qbsync.domain.settings import NameClashPolicy, SettingsRepository, SyncSettings
@@ -84,6 +84,7 @@ MAX_ATTEMPTS = 5  # sends of one revision that QuickBooks answered "try later" b
 MAX_RENAMES = 20
 UNANSWERED_IN_A_ROW_MAX = 2  # batches left unanswered before the run pauses
 DEFAULT_DELAY = timedelta(seconds=30)  # a pause whose fault named no time
+LISTS_WAIT = timedelta(seconds=5)  # a create waits this long for the lists connecting reads (seconds)
 CONNECTION = "connection"  # in waiting_for: the tenant's QuickBooks connection
 RECORD_SYNCED = "record.synced"
 RECORD_FAILED = "record.failed"
@@ -143,6 +144,7 @@ class SyncRun:
     pause: Pause | None = None  # set when the run must stop; `end` raises it
     queue: list[Write] = field(default_factory=list)  # the round's writes not batched yet
     deferred: set[str] = field(default_factory=set)  # records told "try later": left for the next run
+    lists_read: set[ListType] = field(default_factory=set)  # lists the mirror has read whole, once seen
 
     def stop(self, pause: Pause) -> None:
         """Stop after this batch: waiting for the connection wins over a delay; the longest delay wins."""
@@ -406,6 +408,7 @@ class SyncEngine:
         (`ambiguous_match`, to link one by hand). The writes left to send, and how many were linked."""
         if not run.settings.link_on_exact_key:
             return ready, 0
+        ready = self._wait_for_unread_lists(run, ready, now)
         found: dict[str, tuple[Write, str, list[ListEntry]]] = {}
         for write in ready:
             looked = self._key_holders(run, write)
@@ -446,9 +449,36 @@ class SyncEngine:
         run.synced += done
         return [w for w in ready if w.record.key not in decided], done
 
-    def _key_holders(self, run: SyncRun, write: Write) -> tuple[str, list[ListEntry]] | None:
-        """For a create of a customer or item with a key: the key's name and the active objects of the
-        mirror that have it and that no other record is linked to (maybe none); else None."""
+    def _wait_for_unread_lists(self, run: SyncRun, ready: list[Write], now: datetime) -> list[Write]:
+        """The writes that may go now: a create to look up in a list QuickBooks has not been read whole from
+        yet (connect reads them; on Desktop, the session before it sends) waits for the next run, so that it
+        is not created beside the object it would have found."""
+        looked_up = [(w, lt) for w in ready if (lt := self._looked_up_in(run, w)) is not None]
+        if not looked_up or all(lt in run.lists_read for _, lt in looked_up):
+            return ready
+        marks = self.mirror.marks(run.tenant_id)
+        run.lists_read = {lt for lt, mark in marks.items() if mark.loaded}
+        waiting = [(w, lt) for w, lt in looked_up if lt not in run.lists_read]
+        if not waiting:
+            return ready
+        changes = _Changes()
+        for write, list_type in waiting:
+            record = write.record
+            run.deferred.add(record.key)
+            why = (
+                f"waits for QuickBooks' {list_type.value}s to be read: it is looked up there before it "
+                "is created"
+            )
+            if not (record.history and record.history[-1].detail == why):
+                changes.explain(record, why, now)
+        self._store(run, run.tenant_id, changes)
+        if self.profile.record_retry_pauses_run:
+            run.stop(RetryLaterError("the company's lists are being read", LISTS_WAIT))
+        held = {w.record.key for w, _ in waiting}
+        return [w for w in ready if w.record.key not in held]
+
+    def _looked_up_in(self, run: SyncRun, write: Write) -> ListType | None:
+        """The list a create of a customer or item with a key is looked up in before it is sent; else None."""
         record = write.record
         list_type = LIST_OF_RECORD_TYPE.get(record.record_type)
         if (
@@ -463,6 +493,18 @@ class SyncEngine:
         value = getattr(write.model, key.value, None) if key is not None else None
         if key is None or not isinstance(value, str) or not value.strip():
             return None
+        return list_type
+
+    def _key_holders(self, run: SyncRun, write: Write) -> tuple[str, list[ListEntry]] | None:
+        """For a create of a customer or item with a key: the key's name and the active objects of the
+        mirror that have it and that no other record is linked to (maybe none); else None."""
+        record = write.record
+        list_type = self._looked_up_in(run, write)
+        if list_type is None:
+            return None
+        key = run.settings.match_rules.of(record.record_type).key
+        assert key is not None  # _looked_up_in said it has one
+        value = str(getattr(write.model, key.value))
         entries = [e for e in self.mirror.find(run.tenant_id, list_type, key, value) if e.active]
         linked = self.store.linked(run.tenant_id, record.record_type, [e.quickbooks_id for e in entries])
         free = [e for e in entries if linked.get(e.quickbooks_id, record.record_id) == record.record_id]
