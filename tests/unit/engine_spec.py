@@ -640,6 +640,9 @@ def a_payment_with_a_method_the_settings_leave_out_is_ignored_until_they_let_it_
         assert said in ignored.history[-1].detail
     assert len(world.qb.held("payment")) == 1
     assert len(world.records.list_records(TENANT, "payment", SyncState.IGNORED, 10, None).items) == 2
+    told = world.events.of("record.ignored")
+    assert sorted(d["record_id"] for d in told) == ["p-cash", "p-none"]
+    assert all(str(d["reason"]).startswith("kept out of QuickBooks by the setting") for d in told)
 
     world.use(payment_methods_to_sync=["check", "cash"])
     [sent] = world.records.send(TENANT, [("payment", "p-cash")])

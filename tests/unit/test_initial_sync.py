@@ -319,6 +319,11 @@ def test_app_only_records_under_ignore_are_kept_out_with_their_dependants_and_th
     assert world.state("invoice", "inv-solo") is SyncState.IGNORED
     assert world.books.held("customer") == []
     assert world.syncs.status(TENANT).sync.step is Step.DONE
+    told = {(d["record_type"], d["record_id"]): d["reason"] for d in world.told("record.ignored")}
+    assert set(told) == {("customer", "c-solo"), ("invoice", "inv-solo"), ("payment", "pay-solo")}
+    assert "only_in_app is ignore" in str(told[("customer", "c-solo")])
+    world.syncs.start(TENANT)  # a re-sync keeps them ignored: nothing told again
+    assert len(world.told("record.ignored")) == 3
 
 
 def test_an_invoice_of_a_customer_ignored_by_the_since_date_says_it_depends_on_it(world: World) -> None:

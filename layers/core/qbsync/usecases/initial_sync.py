@@ -65,6 +65,7 @@ from qbsync.usecases.quickbooks_side import QUICKBOOKS_CHANGED
 from qbsync.usecases.records import WAITS_FOR_WEB_CONNECTOR, WEB_CONNECTOR
 from qbsync.usecases.run_requests import RunRequests
 from qbsync.usecases.settings import settings_in_force, settings_version
+from qbsync.usecases.sync_engine import ignored_event
 from qbsync.usecases.tenants import get_tenant
 
 log = logging.getLogger(__name__)
@@ -327,6 +328,13 @@ class InitialSyncs:
             if changed is not None:
                 saves.append((changed, record.revision, record.state))
         stored = self.records.save_all(saves)
+        ignored = [
+            ignored_event(r)
+            for (r, _, was), ok in zip(saves, stored, strict=True)
+            if ok and r.state is SyncState.IGNORED and was is not SyncState.IGNORED
+        ]
+        for start in range(0, len(ignored), PAGE):
+            self.events.publish_many(tenant.id, ignored[start : start + PAGE])
         pending = any(
             ok and r.state is SyncState.PENDING for (r, _, _), ok in zip(saves, stored, strict=True)
         )

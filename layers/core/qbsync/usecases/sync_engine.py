@@ -88,6 +88,7 @@ LISTS_WAIT = timedelta(seconds=5)  # a create waits this long for the lists conn
 CONNECTION = "connection"  # in waiting_for: the tenant's QuickBooks connection
 RECORD_SYNCED = "record.synced"
 RECORD_FAILED = "record.failed"
+RECORD_IGNORED = "record.ignored"  # kept out of QuickBooks by the tenant's settings (its `reason` says which)
 _DONE = (SyncState.SYNCED, SyncState.LOCKED, SyncState.VOIDED)
 _NEEDS_THE_TENANT = (SyncState.DRAFT, SyncState.IGNORED)  # a dependency that goes only once the tenant acts
 # The types whose creates look for their key in the mirror first (the issue: "an exact SKU or email match
@@ -739,6 +740,8 @@ class SyncEngine:
                 told.append((RECORD_SYNCED, _detail(new)))
                 if run is not None:
                     run.synced += 1
+            elif new.state is SyncState.IGNORED and read.state is not SyncState.IGNORED:
+                told.append(ignored_event(new))
         if told:
             self.events.publish_many(tenant_id, told)
         return stored
@@ -991,6 +994,11 @@ def _rename_count(record: SyncRecord, settings: SyncSettings) -> int:
         if record.quickbooks_name.endswith(settings.rename_suffix.replace("{n}", str(n))):
             return n - 1
     return MAX_RENAMES
+
+
+def ignored_event(record: SyncRecord) -> tuple[str, dict[str, Any]]:
+    """`record.ignored` of a record just kept out of QuickBooks, with why (its history's last line)."""
+    return RECORD_IGNORED, {**_detail(record), "reason": record.history[-1].detail if record.history else ""}
 
 
 def _detail(record: SyncRecord) -> dict[str, Any]:
