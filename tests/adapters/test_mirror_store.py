@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from local.aws import LocalStack
-from qbsync.adapters import mirror_dynamodb
+from qbsync.adapters import dynamodb, mirror_dynamodb
 from qbsync.adapters.mirror_dynamodb import DynamoMirrorStore
 from qbsync.domain.errors import InvalidInputError
 from qbsync.domain.mirror import (
@@ -166,7 +166,7 @@ def test_a_filtered_listing_pages_many_pages_without_skipping_or_repeating(
     mirror: MirrorStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DynamoDB applies Limit before any filter: with 5 entries read per query most reads keep nothing.
-    monkeypatch.setattr(mirror_dynamodb, "FILTERED_PAGE", 5)
+    monkeypatch.setattr(dynamodb, "FILTERED_PAGE", 5)
     entries = [
         cust(
             f"{n}",

@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local.aws import LocalStack
-from qbsync.adapters import records_dynamodb
+from qbsync.adapters import dynamodb
 from qbsync.adapters.dynamodb import to_item
 from qbsync.adapters.records_dynamodb import (
     EVENT_GAP_HOLD,
@@ -404,7 +404,7 @@ def test_a_filtered_list_reads_on_past_pages_the_filter_emptied(
     store: RecordStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DynamoDB applies Limit before the filter: pages of 3 items, most of them synced, must still fill a page.
-    monkeypatch.setattr(records_dynamodb, "FILTERED_PAGE", 3)
+    monkeypatch.setattr(dynamodb, "FILTERED_PAGE", 3)
     for n in range(20):
         store.save(rec(f"c-{n:02d}", state=FAILED if n in (2, 13, 14, 19) else SYNCED), None, None)
     first = store.list(TENANT, "customer", FAILED, 2, None)

@@ -9,7 +9,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -378,6 +378,38 @@ def write_many(
                 f"DynamoDB left {what} unprocessed {BATCH_WRITE_ROUNDS} times; the table is throttled, "
                 "retry later"
             )
+
+
+FILTERED_PAGE = 100  # items read per query when a filter may drop most of them
+
+
+def query_page(
+    client: DynamoDBClient,
+    table: str,
+    limit: int,
+    *,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+    **query: Any,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `limit` items of a query (plain values), and whether more follow. DynamoDB applies a query's
+    Limit before its FilterExpression, and a page stops at 1 MB: this reads on until it has limit + 1 items
+    or the query is exhausted, so "more" is exact and the caller's cursor can be the key of the last item it
+    returns. `keep`: a filter applied here, to what no FilterExpression can say (folded text)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    filtered = keep is not None or "FilterExpression" in query
+    items: list[dict[str, Any]] = []
+    while True:
+        wanted = limit + 1 - len(items)
+        response = client.query(
+            TableName=table, Limit=max(wanted, FILTERED_PAGE) if filtered else wanted, **query
+        )
+        read = (from_item(raw) for raw in response.get("Items", []))
+        items += [values for values in read if keep is None or keep(values)]
+        last = response.get("LastEvaluatedKey")
+        if len(items) > limit or not last:
+            return items[:limit], len(items) > limit
+        query["ExclusiveStartKey"] = last
 
 
 def query_prefix(

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from qbsync.adapters.dynamodb import (
     decode_cursor_within,
     encode_cursor,
-    from_item,
     put_if,
+    query_page,
     query_prefix,
     read_item,
     to_item,
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 RESULT, DUPLICATE, REJECTED, RUN = "MATCH#", "MATCHDUP#", "MATCHNO#", "MATCHRUN"
-FILTERED_PAGE = 100  # items read per query when the filter may drop most of them
 
 
 def _partition(tenant_id: str) -> str:
@@ -109,8 +108,6 @@ class DynamoMatchStore:
         """DynamoDB applies a query's Limit before its filter: the query is read on until limit + 1 results
         are kept or the listing ends, so the page says exactly whether more follow, and its cursor is the key
         of its last result."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, not {limit}")
         pk = _partition(tenant_id)
         prefix = RESULT if record_type is None else f"{RESULT}{record_type}#"
         query: dict[str, Any] = {
@@ -128,19 +125,7 @@ class DynamoMatchStore:
             query["ExclusiveStartKey"] = decode_cursor_within(
                 cursor, {"pk", "sk"}, {"pk": pk}, {"sk": prefix}
             )
-        kept: list[dict[str, Any]] = []
-        while True:
-            wanted = limit + 1 - len(kept)
-            response = self._client.query(
-                TableName=self._table, Limit=max(wanted, FILTERED_PAGE) if found else wanted, **query
-            )
-            kept += [from_item(raw) for raw in response.get("Items", [])]
-            last = response.get("LastEvaluatedKey")
-            if len(kept) > limit or not last:
-                break
-            query["ExclusiveStartKey"] = last
-        items = kept[:limit]
-        more = len(kept) > limit
+        items, more = query_page(self._client, self._table, limit, **query)
         next_cursor = encode_cursor(to_item({"pk": pk, "sk": items[-1]["sk"]})) if more else None
         return Page([_result(v) for v in items], next_cursor)
 

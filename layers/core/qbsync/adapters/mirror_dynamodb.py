@@ -31,7 +31,7 @@ from qbsync.adapters.dynamodb import (
     aware_timestamp,
     decode_cursor_within,
     encode_cursor,
-    from_item,
+    query_page,
     query_prefix,
     read_item,
     read_many,
@@ -56,7 +56,6 @@ SORT_KEY_BYTES = 1024  # DynamoDB's limit on a sort key, the index's included (s
 # QuickBooks ids are far shorter: Online's Id is a number, Desktop's ListID is like "80000001-1234567890".
 ID_BYTES_MAX = 255
 SEPARATOR = "\x00"
-FILTERED_PAGE = 100  # entries read per query when the filter may drop most of them
 MARKS_SK = "QB#MARKS"
 ENTRY_FIELDS = tuple(f.name for f in fields(ListEntry))
 KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
@@ -170,8 +169,6 @@ class DynamoMirrorStore:
         """DynamoDB applies a query's Limit before any filter, and folding (accents) is not one it has: the
         filter is applied here, reading on until limit + 1 entries are kept or the list ends, so the page
         says exactly whether more follow and its cursor is the key of its last entry."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, not {limit}")
         listing = _listing(tenant_id, list_type)
         query: dict[str, Any] = {
             "IndexName": GSI1,
@@ -183,22 +180,13 @@ class DynamoMirrorStore:
             prefixes = {"sk": _entry_prefix(list_type)}
             query["ExclusiveStartKey"] = decode_cursor_within(cursor, set(KEYS), exact, prefixes)
         filtered = keep != ListFilter()
-        kept: list[dict[str, Any]] = []
-        while True:
-            wanted = limit + 1 - len(kept)
-            response = self._client.query(
-                TableName=self._table, Limit=max(wanted, FILTERED_PAGE) if filtered else wanted, **query
-            )
-            for raw in response.get("Items", []):
-                values = from_item(raw)
-                if keep.keeps(_entry(values)):
-                    kept.append(values)
-            last = response.get("LastEvaluatedKey")
-            if len(kept) > limit or not last:
-                break
-            query["ExclusiveStartKey"] = last
-        items = kept[:limit]
-        more = len(kept) > limit
+        items, more = query_page(
+            self._client,
+            self._table,
+            limit,
+            keep=(lambda values: keep.keeps(_entry(values))) if filtered else None,
+            **query,
+        )
         return Page([_entry(v) for v in items], self._cursor(items[-1]) if more else None)
 
     def cursor_after(self, tenant_id: str, entry: ListEntry) -> str:

@@ -39,6 +39,7 @@ from qbsync.adapters.dynamodb import (
     from_item,
     item_key,
     put_if,
+    query_page,
     read_item,
     read_many,
     timestamp,
@@ -80,7 +81,6 @@ TRANSACT_ROUNDS = 8  # transactions of one chunk cancelled by conflicts or throt
 CONDITION_FAILED = "ConditionalCheckFailed"
 # Cancellation reasons that pass with a retry ("TransactWriteItems", DynamoDB API Reference, Errors).
 TRANSACT_RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-FILTERED_PAGE = 100  # items read per query when a filter may drop most of them
 EVENT_ID = re.compile(r"[0-9]{12}")
 EVENT_LAST = "999999999999"
 
@@ -171,24 +171,6 @@ def _record(values: dict[str, Any]) -> SyncRecord:
         follow_up=FollowUp(FollowUpKind(follow_up["kind"]), follow_up["code"]) if follow_up else None,
         generation=int(values.get("generation", 0)),
     )
-
-
-def _query(client: DynamoDBClient, table: str, limit: int, **query: Any) -> tuple[list[dict[str, Any]], bool]:
-    """Up to `limit` items of a query, and whether more follow. Reads on past short pages (the 1 MB page cap,
-    items a FilterExpression dropped) until it has limit + 1 items or the query is exhausted, so "more" is
-    exact and the caller's cursor can be the key of the last item returned."""
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, not {limit}")
-    items: list[dict[str, Any]] = []
-    while True:
-        wanted = limit + 1 - len(items)
-        page_size = max(wanted, FILTERED_PAGE) if "FilterExpression" in query else wanted
-        response = client.query(TableName=table, Limit=page_size, **query)
-        items += [from_item(item) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        if len(items) > limit or not last:
-            return items[:limit], len(items) > limit
-        query["ExclusiveStartKey"] = last
 
 
 def _cursor(items: list[dict[str, Any]], more: bool, keys: tuple[str, ...]) -> str | None:
@@ -460,7 +442,7 @@ class DynamoRecordStore:
         if cursor:
             exact = {"pk": _partition(tenant_id), "gsi1pk": partition}
             query["ExclusiveStartKey"] = decode_cursor_within(cursor, set(keys), exact, {"sk": "RECORD#"})
-        items, more = _query(self._client, self._table, limit, **query)
+        items, more = query_page(self._client, self._table, limit, **query)
         return Page([_record(item) for item in items], _cursor(items, more, keys))
 
     def list(
@@ -480,7 +462,7 @@ class DynamoRecordStore:
         if cursor:
             exact = {"pk": _partition(tenant_id)}
             query["ExclusiveStartKey"] = decode_cursor_within(cursor, set(keys), exact, {"sk": prefix})
-        items, more = _query(self._client, self._table, limit, **query)
+        items, more = query_page(self._client, self._table, limit, **query)
         return Page([_record(item) for item in items], _cursor(items, more, keys))
 
     def find_by_quickbooks_id(
@@ -603,7 +585,7 @@ class DynamoEventFeed:
         ]
 
     def after(self, tenant_id: str, after: str | None, limit: int) -> Page[SyncEvent]:
-        items, more = _query(
+        items, more = query_page(
             self._client,
             self._table,
             limit,
