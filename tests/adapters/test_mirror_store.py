@@ -57,6 +57,7 @@ def every_field() -> ListEntry:
         name="Küche:Ø 12 mm Rohr 🛠",
         active=False,
         modified_at=datetime(2026, 11, 1, 11, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2))),
+        created_at=datetime(2019, 3, 1, 8, 0, 1, tzinfo=timezone(timedelta(hours=-8))),
         version="7",
         parent_id="80000000-1234567890",
         company_name="",
@@ -101,6 +102,24 @@ def test_every_field_round_trips_exactly(mirror: MirrorStore) -> None:
     bare = cust("1", "Ada")
     mirror.put_many(TENANT, [bare])
     assert mirror.get_many(TENANT, CUSTOMER, ["1"]) == {"1": bare}
+
+
+def test_the_time_quickbooks_created_an_entry_reads_back_with_its_offset_from_every_read(
+    mirror: MirrorStore,
+) -> None:
+    created = datetime(2019, 3, 1, 8, 0, 1, 250000, tzinfo=timezone(timedelta(hours=-8)))
+    entry = cust("58", "Old Timer", email="ap@old.example", created_at=created)
+    mirror.put_many(TENANT, [entry, cust("59", "No Time Known")])
+    reads = [
+        mirror.get_many(TENANT, CUSTOMER, ["58"])["58"],
+        *mirror.entries(TENANT, CUSTOMER),
+        *mirror.page(TENANT, CUSTOMER, ListFilter(), 10, None).items,
+        *mirror.find(TENANT, CUSTOMER, MatchKey.EMAIL, "ap@old.example"),
+    ]
+    assert {(e.quickbooks_id, e.created_at) for e in reads} == {("58", created), ("59", None)}
+    read = mirror.get_many(TENANT, CUSTOMER, ["58"])["58"]
+    assert read.created_at is not None
+    assert read.created_at.utcoffset() == timedelta(hours=-8)
 
 
 def test_a_put_replaces_the_entry_of_its_list_and_id_only(mirror: MirrorStore) -> None:
@@ -359,6 +378,7 @@ def test_items_use_the_documented_keys(client: Any, table: str) -> None:
     assert entry["gsi1sk"] == {"S": "kuche:ø 12 mm rohr 🛠\x0080000001-1234567890"}
     assert entry["price"] == {"S": "1234.50"}
     assert entry["modified_at"] == {"S": "2026-11-01T11:30:15.123456+02:00"}
+    assert entry["created_at"] == {"S": "2019-03-01T08:00:01-08:00"}
     assert entry["active"] == {"BOOL": False}
     assert "email" not in entry
     digest = hashlib.sha256(b"billing@cafenoir.example").hexdigest()
@@ -396,6 +416,30 @@ def test_a_name_of_any_length_and_script_fits_the_sort_key_and_lists_by_id_past_
     with pytest.raises(ValueError, match="255 bytes"):
         store.put_many(TENANT, [cust("1" * 256, "Too long an id"), cust("10", "Fine")])
     assert store.get_many(TENANT, CUSTOMER, ["10"]) == {}  # refused before anything was written
+
+
+def test_an_entry_stored_before_creation_times_were_kept_reads_back_without_one(
+    client: Any, table: str
+) -> None:
+    client.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": f"TENANT#{TENANT}"},
+            "sk": {"S": "QB#customer#58"},
+            "gsi1pk": {"S": f"TENANT#{TENANT}#QB#customer"},
+            "gsi1sk": {"S": "ada\x0058"},
+            "list_type": {"S": "customer"},
+            "quickbooks_id": {"S": "58"},
+            "name": {"S": "Ada"},
+            "active": {"BOOL": True},
+            "modified_at": {"S": "2026-11-01T09:00:00+00:00"},
+            "version": {"S": "3"},
+        },
+    )  # as the mirror wrote it before it kept `created_at`
+    store = DynamoMirrorStore(client, table)
+    expected = cust("58", "Ada", modified_at=T0, version="3")
+    assert store.get_many(TENANT, CUSTOMER, ["58"]) == {"58": expected}
+    assert store.page(TENANT, CUSTOMER, ListFilter(), 10, None).items == [expected]
 
 
 def test_an_index_item_a_write_cut_short_left_finds_nothing(client: Any, table: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,8 @@ from local.qbo.engine import Ledger
 from local.qbo.entities import spec_named
 from qbsync.adapters.clock import SystemClock
 from qbsync.adapters.qbo_http import QboClient
-from qbsync.adapters.qbo_lists import ONLINE_LISTS, QboLists
+from qbsync.adapters.qbo_lists import ONLINE_LISTS, QboLists, entry_of
+from qbsync.adapters.qbo_mapping import qbo_time
 from qbsync.domain.jobs import READ_QUICKBOOKS_LISTS_JOB
 from qbsync.domain.mirror import ListEntry, ListRead, ListType, ReadMark
 from qbsync.domain.sync import SyncRecord, SyncState
@@ -279,6 +280,46 @@ def test_a_read_by_modified_time_brings_only_what_changed_from_then_on(env: Env)
     assert not read.complete
     assert {e.name for e in read.entries} == {"Renamed", "Newcomer"}
     assert {renamed["Id"], new["Id"]} == set(by_id(read))
+
+
+def test_a_customer_is_read_with_the_time_quickbooks_created_it_which_later_changes_do_not_move(
+    env: Env,
+) -> None:
+    [made] = env.enter("Customer", {"DisplayName": "Old Timer"})
+    env.later(3600)
+    env.enter("Customer", {**made, "CompanyName": "Old Timer Ltd", "sparse": True})
+
+    [entry] = env.lists.read(TENANT, ListType.CUSTOMER).entries
+
+    assert entry.created_at == qbo_time(made["MetaData"]["CreateTime"])
+    assert entry.modified_at is not None
+    assert entry.created_at is not None
+    assert entry.modified_at - entry.created_at >= timedelta(hours=1)
+
+
+def test_a_customer_as_recorded_from_quickbooks_online_has_its_metadata_create_time() -> None:
+    # Customer 5 as the recorded sandbox answered SELECT * FROM Customer (qbo_api_vcr all__customers__1),
+    # the fields that matter here.
+    row = {
+        "DisplayName": "Dukes Basketball Camp",
+        "FullyQualifiedName": "Dukes Basketball Camp",
+        "Active": True,
+        "domain": "QBO",
+        "sparse": False,
+        "Id": "5",
+        "SyncToken": "1",
+        "MetaData": {
+            "CreateTime": "2015-10-01T16:54:59-07:00",
+            "LastUpdatedTime": "2015-10-08T13:28:29-07:00",
+        },
+    }
+    entry = entry_of(ListType.CUSTOMER, row)
+    pacific = timezone(timedelta(hours=-7))
+    assert entry.created_at == datetime(2015, 10, 1, 16, 54, 59, tzinfo=pacific)
+    assert entry.created_at is not None
+    assert entry.created_at.utcoffset() == timedelta(hours=-7)  # the company's offset, as QuickBooks wrote it
+    assert entry.modified_at == datetime(2015, 10, 8, 13, 28, 29, tzinfo=pacific)
+    assert entry_of(ListType.CUSTOMER, {"Id": "6", "DisplayName": "No MetaData"}).created_at is None
 
 
 def test_a_read_by_id_brings_inactive_objects_and_removes_ids_quickbooks_does_not_have(env: Env) -> None:

@@ -4,7 +4,8 @@ company's lists, each parameter, each refusal, and one tenant never seeing anoth
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -106,6 +107,20 @@ def test_the_listing_shows_each_entry_with_its_linked_record_and_how_far_the_lis
     ]
     assert body["items"][0]["price"] == "75.50"  # money as a decimal string
     assert body["loaded"] is False  # each list has its own mark
+
+
+def test_the_listing_shows_when_quickbooks_created_each_entry_and_null_when_not_known(
+    tenants: Gateway,
+) -> None:
+    created = datetime(2019, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=-8)))
+    old, unknown, *_ = customers()
+    seed(TENANT, [replace(old, created_at=created), unknown])
+    status, body = tenants.json("GET", CUSTOMERS)
+    assert status == 200, body
+    assert {e["quickbooks_id"]: e["created_at"] for e in body["items"]} == {
+        "1": "2019-03-01T08:00:00-08:00",
+        "2": None,
+    }
 
 
 def test_q_active_modified_since_and_linked_each_narrow_the_listing(tenants: Gateway) -> None:

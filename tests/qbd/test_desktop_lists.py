@@ -5,6 +5,7 @@ simulated company."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -158,6 +159,25 @@ def test_the_first_update_reads_every_list_of_the_company_into_the_mirror_with_i
     assert w.mirror is not None
     assert all(mark.loaded for mark in w.mirror.marks(w.tenant_id).values())
     assert set(w.mirror.marks(w.tenant_id)) == set(ListType)
+
+
+def test_each_entry_is_read_with_the_time_quickbooks_created_it_in_the_companys_offset() -> None:
+    c = Company("Dated Co", clock=lambda: datetime(2019, 1, 15, 18, 30, tzinfo=UTC))
+    c.add_entry("Customer", "Old Timer")
+    w = world(c)
+    c.clock = w.clock.now
+    c.add_entry("Customer", "New Face")
+    c.rename(list_id(c, "Customer", "Old Timer"), "Old Timer Sr")  # a later change moves TimeModified only
+    entered = w.clock.now()
+    run = w.run()
+    assert finished(run), run.message
+    customers = entries(w, ListType.CUSTOMER)
+    old = customers["Old Timer Sr"].created_at
+    assert old == datetime(2019, 1, 15, 10, 30, tzinfo=timezone(timedelta(hours=-8)))  # Pacific, as written
+    assert old is not None
+    assert old.utcoffset() == timedelta(hours=-8)
+    assert customers["Old Timer Sr"].modified_at == entered
+    assert customers["New Face"].created_at == entered
 
 
 def test_a_rename_in_quickbooks_is_told_as_updated_at_the_next_read() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -42,6 +42,17 @@ def test_an_entry_survives_its_json_form():
     assert item.as_dict()["price"] == "75.50"
 
 
+def test_an_entry_carries_the_aware_time_quickbooks_created_it_and_an_older_form_reads_without_one():
+    created = datetime(2019, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=-8)))
+    entry = customer(created_at=created)
+    assert entry.as_dict()["created_at"] == "2019-03-01T08:00:00-08:00"
+    assert ListEntry.from_dict(entry.as_dict()) == entry
+    older = {k: v for k, v in customer().as_dict().items() if k != "created_at"}  # stored before it was kept
+    assert ListEntry.from_dict(older).created_at is None
+    with pytest.raises(ValueError, match=r"created_at .* has no time zone"):
+        customer(created_at=datetime(2019, 3, 1))
+
+
 def test_an_entry_refuses_a_naive_time_and_an_empty_id():
     with pytest.raises(ValueError, match="time zone"):
         customer(modified_at=datetime(2026, 1, 1))
@@ -65,6 +76,8 @@ def test_only_customers_vendors_employees_and_items_link_to_records():
         (customer(), customer(name="Cafe Noir"), ListChange.UPDATED),
         (customer(), customer(active=False), ListChange.INACTIVATED),
         (customer(active=False), customer(), ListChange.UPDATED),
+        # an entry stored before the mirror kept creation times, read again: nothing the host app must hear
+        (customer(), customer(created_at=datetime(2019, 3, 1, tzinfo=UTC)), None),
     ],
 )
 def test_a_new_read_says_what_changed(before, after, change):

@@ -2,7 +2,8 @@
 
 Every item lives in the tenant's partition, pk = TENANT#{tenant_id}; by sk:
 - `QB#{list_type}#{quickbooks_id}`: one ListEntry, its `as_dict` values as attributes (Decimal as a string,
-  times in ISO 8601 with their offset; None left out). The listing by name is GSI1:
+  times in ISO 8601 with their offset; None left out, so an item written before a field existed, such as
+  `created_at`, reads it as None). The listing by name is GSI1:
   gsi1pk = TENANT#{tenant_id}#QB#{list_type}, gsi1sk = {fold(name)}<U+0000>{quickbooks_id}. DynamoDB orders
   strings by their UTF-8 bytes and U+0000 sorts below every character a name can hold, so "Acme" lists
   before "Acme Inc" (with "#" between them, " " < "#" would list "Acme Inc" first). A sort key holds at most

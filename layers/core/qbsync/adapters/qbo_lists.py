@@ -197,6 +197,7 @@ def entry_of(list_type: ListType, row: Mapping[str, Any]) -> ListEntry:
         name=str(name),
         active=row.get("Active") is not False,
         modified_at=qbo_time(meta.get("LastUpdatedTime") if isinstance(meta, Mapping) else None),
+        created_at=qbo_time(meta.get("CreateTime") if isinstance(meta, Mapping) else None),
         version="" if token is None else str(token),
         parent_id=_ref(row.get("ParentRef")),
     )

@@ -63,6 +63,8 @@ class ListEntry:
     name: str
     active: bool = True
     modified_at: datetime | None = None  # Online: MetaData.LastUpdatedTime; Desktop: TimeModified
+    # Online: MetaData.CreateTime; Desktop: TimeCreated. None for an entry stored before qbsync kept it.
+    created_at: datetime | None = None
     version: str = ""  # Online: SyncToken; Desktop: EditSequence
     parent_id: str | None = None  # the parent's quickbooks_id: a job's customer, a sub-account's account
     company_name: str | None = None
@@ -79,8 +81,9 @@ class ListEntry:
     def __post_init__(self) -> None:
         if not self.quickbooks_id:
             raise ValueError("a list entry needs its QuickBooks id")
-        if self.modified_at is not None and self.modified_at.utcoffset() is None:
-            raise ValueError(f"modified_at {self.modified_at!r} has no time zone")
+        for name, moment in (("modified_at", self.modified_at), ("created_at", self.created_at)):
+            if moment is not None and moment.utcoffset() is None:
+                raise ValueError(f"{name} {moment!r} has no time zone")
 
     @property
     def record_type(self) -> str | None:
@@ -109,15 +112,19 @@ class ListEntry:
         """The inverse of `as_dict`."""
         values = dict(data)
         values["list_type"] = ListType(values["list_type"])
-        if values.get("modified_at") is not None:
-            values["modified_at"] = datetime.fromisoformat(values["modified_at"])
+        for name in ("modified_at", "created_at"):
+            if values.get(name) is not None:
+                values[name] = datetime.fromisoformat(values[name])
         if values.get("price") is not None:
             values["price"] = Decimal(values["price"])
         return cls(**values)
 
     def same_as(self, other: ListEntry) -> bool:
-        """Whether nothing a host app sees changed between two reads (the version may move on its own)."""
-        return replace(self, version="", modified_at=None) == replace(other, version="", modified_at=None)
+        """Whether nothing a host app sees changed between two reads (the version may move on its own). The
+        creation time never changes in QuickBooks: it differs only between an entry stored before qbsync
+        kept it and its next read, which is not a change to tell."""
+        ignored: dict[str, Any] = {"version": "", "modified_at": None, "created_at": None}
+        return replace(self, **ignored) == replace(other, **ignored)
 
 
 def kind_words(text: str | None) -> str | None:

@@ -24,6 +24,7 @@ https://docs.conductor.is/api-ref/qbd/deleted-list-objects/object), far longer t
 interval.
 
 Fields (element names and the kinds that have them: qbxml130.xsd and qbxml160.xsd, which agree):
+- every list: ListID, TimeCreated (the entry's creation time), TimeModified, EditSequence, IsActive;
 - customers: FullName ("Parent:Job") as the name, ParentRef (a job's customer), CompanyName, Phone, Email;
   vendors and employees: Name (they have no FullName), CompanyName (vendors), Phone, Email;
 - items: the Ret's kind ("ItemNonInventory" -> "non_inventory"); SKU: ManufacturerPartNumber, which only
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 # 400 KB item. Applying 1,500 entries stays within a callback's budget.
 PAGE_SIZE = 500
 DELETIONS = "ListDeleted"  # the `entity` of the deletions' request
-_HEAD = ("ListID", "TimeModified", "EditSequence", "IsActive")
+_HEAD = ("ListID", "TimeCreated", "TimeModified", "EditSequence", "IsActive")
 # The lists each query feeds, and what its answer is trimmed to.
 QUERIES: Mapping[str, tuple[tuple[ListType, ...], tuple[str, ...]]] = {
     "Customer": (
@@ -209,6 +210,7 @@ def list_entry(ret: Ret) -> ListEntry | None:
         "name": ret.full_name or ret.name or "",
         "active": ret.is_active is not False,
         "modified_at": ret.time_modified,
+        "created_at": ret.time_created,
         "version": ret.edit_sequence or "",
     }
     parent = ret.ref("ParentRef")

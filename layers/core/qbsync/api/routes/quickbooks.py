@@ -36,6 +36,9 @@ class QuickBooksEntryOut(BaseModel):
     name: str = Field(description="The full name: 'Parent:Child' for a job or a sub-account.")
     active: bool
     modified_at: datetime | None = Field(description="When it last changed in QuickBooks.")
+    created_at: datetime | None = Field(
+        description="When it was created in QuickBooks (null if qbsync read it before it kept this time)."
+    )
     version: str = Field(description="Online's SyncToken, Desktop's EditSequence.")
     parent_id: str | None = Field(
         description="The parent's quickbooks_id: a job's customer, a sub-account's."
