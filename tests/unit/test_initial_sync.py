@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -231,8 +231,14 @@ def test_the_worker_does_the_matching_in_slices_and_an_api_call_only_asks_it_of_
 
 def test_the_run_does_what_the_dry_run_counted_and_ends_done_at_100_percent(world: World) -> None:
     seeded(world)
-    world.use(send_mode=SendMode.REVIEW, only_in_quickbooks="create")
+    # found only in QuickBooks and created there before the since date: counted, never told
+    world.quickbooks_has(
+        ListType.CUSTOMER, "61", "Old Only In QuickBooks", created_at=datetime(2019, 3, 1, tzinfo=UTC)
+    )
+    world.use(send_mode=SendMode.REVIEW, only_in_quickbooks="create", sync_since="2026-01-01")
     dry = world.syncs.dry_run(TENANT)
+    assert dry.counts["customer"].ignored_by_reason == {"before_since": 1}
+    left_in_quickbooks = {"customer": 1}  # of the ignored, objects of QuickBooks rather than host records
     status = world.syncs.start(TENANT)
     assert status.sync.step is Step.SENDING
     assert status.sync.summary == dry.counts
@@ -246,7 +252,7 @@ def test_the_run_does_what_the_dry_run_counted_and_ends_done_at_100_percent(worl
     for record_type, counts in dry.counts.items():
         states = tally(world, record_type)
         assert states["synced"] == counts.matched + counts.to_create_in_quickbooks, record_type
-        assert states["ignored"] == counts.ignored - counts.ignored_by_reason.get("only_in_quickbooks", 0)
+        assert states["ignored"] == counts.ignored - left_in_quickbooks.get(record_type, 0)
         assert status.progress[record_type].percent == 100
     created = world.told(QUICKBOOKS_CHANGED)
     assert sorted((d["list_type"], d["quickbooks_id"]) for d in created) == [
@@ -379,6 +385,55 @@ def test_quickbooks_only_objects_under_ignore_are_counted_and_not_told(world: Wo
     )
     world.syncs.start(TENANT)
     assert world.told(QUICKBOOKS_CHANGED) == []
+
+
+def test_a_customer_found_only_in_quickbooks_created_before_the_since_date_is_counted_and_not_told(
+    world: World,
+) -> None:
+    pacific = timezone(timedelta(hours=-8))
+    world.quickbooks_has(
+        ListType.CUSTOMER, "61", "Old Timer", created_at=datetime(2019, 3, 1, tzinfo=pacific)
+    )
+    # the last evening before the since date, in the company's own offset (already June 1st in UTC)
+    world.quickbooks_has(
+        ListType.CUSTOMER, "62", "Eve", created_at=datetime(2026, 5, 31, 23, 0, tzinfo=pacific)
+    )
+    world.quickbooks_has(ListType.CUSTOMER, "63", "New Face", created_at=datetime(2026, 6, 1, tzinfo=pacific))
+    world.quickbooks_has(ListType.CUSTOMER, "64", "Read Before Creation Times Were Kept")  # created_at None
+    world.quickbooks_has(ListType.VENDOR, "90", "Old Vendor", created_at=datetime(2019, 3, 1, tzinfo=pacific))
+    world.lists_read()
+    world.use(only_in_quickbooks="create", sync_since="2026-06-01")
+
+    counts = world.syncs.dry_run(TENANT).counts
+    customers = counts["customer"]
+    assert (customers.in_quickbooks, customers.to_create_in_app, customers.ignored) == (4, 2, 2)
+    assert customers.ignored_by_reason == {"before_since": 2}
+    assert counts["vendor"].to_create_in_app == 1  # the since date is for customers, invoices and payments
+
+    assert world.syncs.start(TENANT).sync.summary == counts
+    told = {(d["list_type"], d["quickbooks_id"]) for d in world.told(QUICKBOOKS_CHANGED)}
+    assert told == {("customer", "63"), ("customer", "64"), ("vendor", "90")}
+
+
+def test_without_a_since_date_a_customer_found_only_in_quickbooks_is_told_however_old(world: World) -> None:
+    world.quickbooks_has(ListType.CUSTOMER, "61", "Old Timer", created_at=datetime(2009, 3, 1, tzinfo=UTC))
+    world.lists_read()
+    world.use(only_in_quickbooks="create")
+    assert world.syncs.dry_run(TENANT).counts["customer"].to_create_in_app == 1
+    world.syncs.start(TENANT)
+    assert [d["quickbooks_id"] for d in world.told(QUICKBOOKS_CHANGED)] == ["61"]
+
+
+def test_under_ignore_an_older_customer_found_only_in_quickbooks_is_counted_by_the_since_date_first(
+    world: World,
+) -> None:
+    world.quickbooks_has(ListType.CUSTOMER, "61", "Old Timer", created_at=datetime(2019, 3, 1, tzinfo=UTC))
+    world.quickbooks_has(ListType.CUSTOMER, "63", "New Face", created_at=datetime(2026, 7, 1, tzinfo=UTC))
+    world.lists_read()
+    world.use(sync_since="2026-06-01")  # only_in_quickbooks: ignore, the default
+    customers = world.syncs.dry_run(TENANT).counts["customer"]
+    assert customers.ignored_by_reason == {"before_since": 1, "only_in_quickbooks": 1}
+    assert customers.to_create_in_app == 0
 
 
 def test_advancing_again_changes_nothing_more(world: World) -> None:

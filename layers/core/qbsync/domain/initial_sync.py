@@ -13,7 +13,8 @@ tenant's settings (BPro's first-sync page, shared/products/bpro-desktop-settings
 - a record that depends on an ignored one (an invoice of an ignored customer) is ignored too, saying which;
 - an object found only in QuickBooks (active, linked to no record, no candidate of any match) is told to the
   host app (`only_in_quickbooks: create`), which creates the record and pushes it back with its
-  `quickbooks_id`, or left as it is (`ignore`).
+  `quickbooks_id`, or left as it is (`ignore`); a customer created in QuickBooks before `sync_since` (its
+  mirror entry's `created_at`) is left as it is and counted "before the since date", as a host record is.
 
 Documents (invoices, credit memos, payments, purchase orders, bills) are the host app's only: QuickBooks'
 own are not read, so their `in_quickbooks` count is null.
@@ -171,15 +172,20 @@ def plan(
             paired.setdefault(record_type, set()).update(decision.candidates)
     _ignore_dependants(decisions, models)
     to_tell: list[ListEntry] = []
-    quickbooks_only: Counter[str] = Counter()
+    told: Counter[str] = Counter()  # objects only in QuickBooks, by record type: told, or left out (why)
+    left_out: dict[str, Counter[str]] = {t: Counter() for t in PLAN_TYPES}
     for record_type in LIST_TYPES:
         for entry in sorted(entries.get(LIST_OF_RECORD_TYPE[record_type], ()), key=lambda e: e.quickbooks_id):
-            if entry.active and entry.quickbooks_id not in paired[record_type]:
-                quickbooks_only[record_type] += 1
-                if settings.only_in_quickbooks is OneSideOnly.CREATE:
-                    to_tell.append(entry)
+            if not entry.active or entry.quickbooks_id in paired[record_type]:
+                continue
+            why = _left_in_quickbooks(record_type, entry, settings)
+            if why is None:
+                to_tell.append(entry)
+                told[record_type] += 1
+            else:
+                left_out[record_type][why.value] += 1
     ordered = tuple(decisions[r.key] for t in PLAN_TYPES for r in sorted(live[t], key=lambda r: r.record_id))
-    counts = {t: _counts(t, ordered, entries, quickbooks_only[t], settings) for t in PLAN_TYPES}
+    counts = {t: _counts(t, ordered, entries, told[t], left_out[t]) for t in PLAN_TYPES}
     return Plan(ordered, tuple(to_tell), counts)
 
 
@@ -202,6 +208,21 @@ def _decided(
     if match is not None and match.outcome is Outcome.AMBIGUOUS and match.candidates:
         return _review(record, tuple(c.quickbooks_id for c in match.candidates))
     return _only_in_app(record, model, settings, received_on)
+
+
+def _left_in_quickbooks(record_type: str, entry: ListEntry, settings: SyncSettings) -> Why | None:
+    """Why an object found only in QuickBooks is not told to the host app; None when it is told. As for a host
+    record, the since date comes first: a customer created before `sync_since` (the day of its `created_at`
+    in the offset QuickBooks wrote it in, the company's own day) is left out by it. One whose creation time
+    qbsync does not know (read before the mirror kept it) is inside the window, as a host record without a
+    day is."""
+    since = settings.sync_since
+    created = entry.created_at
+    if since is not None and record_type in SINCE_TYPES and created is not None and created.date() < since:
+        return Why.BEFORE_SINCE
+    if settings.only_in_quickbooks is OneSideOnly.IGNORE:
+        return Why.ONLY_IN_QUICKBOOKS
+    return None
 
 
 def _alive(record: SyncRecord) -> bool:
@@ -287,16 +308,15 @@ def _counts(
     record_type: str,
     decisions: Iterable[Decision],
     entries: Mapping[ListType, Sequence[ListEntry]],
-    quickbooks_only: int,
-    settings: SyncSettings,
+    told: int,
+    left_out: Counter[str],
 ) -> TypeCounts:
+    """A type's counts: its host records' decisions, and its objects found only in QuickBooks, `told` to the
+    host app or `left_out` (by reason), in the same `ignored_by_reason` as the host records."""
     mine = [d for d in decisions if d.record_type == record_type]
     by_action = Counter(d.action for d in mine)
-    reasons = Counter(d.why.value for d in mine if d.why is not None)
+    reasons = Counter(d.why.value for d in mine if d.why is not None) + left_out
     list_type = LIST_OF_RECORD_TYPE.get(record_type)
-    told = quickbooks_only if settings.only_in_quickbooks is OneSideOnly.CREATE else 0
-    if list_type is not None and not told and quickbooks_only:
-        reasons[Why.ONLY_IN_QUICKBOOKS.value] += quickbooks_only
     return TypeCounts(
         in_quickbooks=None
         if list_type is None or list_type not in entries
