@@ -1,11 +1,14 @@
 """The initial sync on the local stack as `make run` starts it, for QuickBooks Online: a sandbox company
-seeded with customers and items, a host app with records matching some of them and not others; the dry run's
-counts, then the run through the API, the worker and the sandbox, to 100 % with nothing created twice."""
+seeded with customers and items (one entered years ago), a host app with records matching some of them and
+not others; the dry run's counts, then the run through the API, the worker and the sandbox, to 100 % with
+nothing created twice, and with the customers found only in QuickBooks told, except the one created before
+the since date."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +21,8 @@ from tests.e2e.test_qbo_sync import api, wait_for
 pytestmark = pytest.mark.e2e
 TENANT = "first-sync"
 PATH = f"/v1/tenants/{TENANT}/initial-sync"
+YEARS_AGO = timedelta(days=3 * 365)  # when the oldest customer was entered in QuickBooks
+SINCE = (datetime.now(UTC) - timedelta(days=365)).date()  # the host records, received today, are after it
 
 
 def enter(stack: local_stack.RunningStack, realm: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -32,8 +37,12 @@ def running() -> Iterator[tuple[local_stack.RunningStack, str]]:
     stack = local_stack.start(port=0, aws_port=0, qbo_port=0, run_consumers=True)
     client = api(stack)
     client.post("/v1/tenants", json={"id": TENANT, "name": "First Sync", "edition": "qbo"}).raise_for_status()
-    client.put(f"/v1/tenants/{TENANT}/settings", json={"send_mode": "review"}).raise_for_status()
+    settings = {"send_mode": "review", "only_in_quickbooks": "create", "sync_since": SINCE.isoformat()}
+    client.put(f"/v1/tenants/{TENANT}/settings", json=settings).raise_for_status()
     realm = stack.qbo.sandbox.add_company("First Sync Books").realm_id
+    stack.qbo.sandbox.clock.offset -= YEARS_AGO  # entered years ago: its MetaData.CreateTime says so
+    enter(stack, realm, "Customer", {"DisplayName": "Old Only In QuickBooks"})
+    stack.qbo.sandbox.clock.offset += YEARS_AGO
     enter(
         stack,
         realm,
@@ -62,6 +71,19 @@ def quickbooks(stack: local_stack.RunningStack, realm: str, entity: str) -> list
     return answer.json()[entity]  # type: ignore[no-any-return]
 
 
+def customers_told(client: httpx.Client) -> list[str]:
+    """The names of the customers the initial sync told the host app to create."""
+    page = client.get(f"/v1/tenants/{TENANT}/events", params={"limit": 500})
+    page.raise_for_status()
+    return sorted(
+        e["detail"]["name"]
+        for e in page.json()["items"]
+        if e["type"] == "quickbooks.changed"
+        and e["detail"].get("initial_sync")
+        and e["detail"]["list_type"] == "customer"
+    )
+
+
 def test_the_dry_run_counts_equal_what_the_run_does_and_progress_reaches_100(running) -> None:  # type: ignore[no-untyped-def]
     stack, realm = running
     client = api(stack)
@@ -88,10 +110,11 @@ def test_the_dry_run_counts_equal_what_the_run_does_and_progress_reaches_100(run
     assert (connection["status"], connection["first_load"]) == ("connected", "done")
     customers = dry["counts"]["customer"]
     assert (customers["in_quickbooks"], customers["matched"], customers["to_create_in_quickbooks"]) == (
-        3,
+        4,
         2,
         1,
     )
+    assert (customers["to_create_in_app"], customers["ignored_by_reason"]) == (1, {"before_since": 1})
     assert dry["counts"]["item"]["matched"] == 1
     assert dry["counts"]["invoice"]["to_create_in_quickbooks"] == 1
 
@@ -110,5 +133,12 @@ def test_the_dry_run_counts_equal_what_the_run_does_and_progress_reaches_100(run
     assert status["errors"] == []
     assert status["progress"]["customer"]["synced"] == 3
     names = sorted(c["DisplayName"] for c in quickbooks(stack, realm, "Customer"))
-    assert names == ["Brick & Co", "Café Noir", "Newcomer", "Only In QuickBooks Ltd"]  # no duplicate
+    assert names == [
+        "Brick & Co",
+        "Café Noir",
+        "Newcomer",
+        "Old Only In QuickBooks",
+        "Only In QuickBooks Ltd",
+    ]  # no duplicate
     assert len(quickbooks(stack, realm, "Invoice")) == 1
+    assert customers_told(client) == ["Only In QuickBooks Ltd"]  # not the one older than the since date

@@ -4,6 +4,7 @@ must not be created meanwhile); the next session sends the rest, and the run rea
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from local.qbd.company import Company
@@ -92,3 +93,23 @@ def test_a_desktop_initial_sync_links_sends_and_reaches_100_percent_in_the_web_c
     told = [d["name"] for d in w.events.of("quickbooks.changed") if d.get("initial_sync")]
     assert told == ["Only In Desktop"]
     assert len(w.events.of(INITIAL_SYNC_DONE)) == 1
+
+
+def test_a_since_date_run_on_desktop_leaves_a_customer_created_earlier_in_quickbooks_untold() -> None:
+    c = Company("Dated Co", clock=lambda: datetime(2019, 1, 15, 18, 30, tzinfo=UTC))
+    c.add_entry("Customer", "Old Desktop Customer")
+    w = DesktopWorld.create(company=c, lists=True, **SETTINGS, sync_since="2026-06-01")
+    c.clock = w.clock.now
+    c.add_entry("Customer", "New Desktop Customer")
+    syncs = with_initial_sync(w)
+    syncs.start(w.tenant_id)
+
+    w.run()
+
+    status = syncs.status(w.tenant_id)
+    assert status.sync.step is Step.DONE
+    assert status.sync.summary is not None
+    customers = status.sync.summary["customer"]
+    assert (customers.to_create_in_app, customers.ignored_by_reason) == (1, {"before_since": 1})
+    told = [d["name"] for d in w.events.of("quickbooks.changed") if d.get("initial_sync")]
+    assert told == ["New Desktop Customer"]
