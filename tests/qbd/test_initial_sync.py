@@ -101,10 +101,11 @@ def test_a_since_date_run_on_desktop_leaves_a_customer_created_earlier_in_quickb
     w = DesktopWorld.create(company=c, lists=True, **SETTINGS, sync_since="2026-06-01")
     c.clock = w.clock.now
     c.add_entry("Customer", "New Desktop Customer")
-    syncs = with_initial_sync(w)
+    syncs = with_initial_sync(w, InMemoryQueue())
     syncs.start(w.tenant_id)
 
-    w.run()
+    w.run()  # reads the lists
+    syncs.advance(w.tenant_id, settle=False, match=True)  # the worker's job
 
     status = syncs.status(w.tenant_id)
     assert status.sync.step is Step.DONE
