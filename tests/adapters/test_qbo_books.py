@@ -579,6 +579,32 @@ def test_the_holders_of_ninety_names_are_asked_in_one_request(env: Env) -> None:
 # ------------------------------------------------------------------------------------------ payments back
 
 
+def test_payments_from_further_back_than_cdc_looks_are_read_by_a_query_of_their_modified_time(
+    env: Env,
+) -> None:
+    names_and_items(env)
+    env.clock.at = datetime.now(UTC)
+    env.running.sandbox.clock.offset -= timedelta(days=40)  # a payment entered 40 days ago
+    try:
+        env.send(env.write("payment", "p-old", {"customer_id": "c-1", "total_amount": "40.00"}))
+    finally:
+        env.running.sandbox.clock.offset += timedelta(days=40)
+    env.send(env.write("payment", "p-new", {"customer_id": "c-1", "total_amount": "1.00"}))
+    env.client.calls = []
+
+    since = env.clock.now() - timedelta(days=45)  # an initial sync's since date: CDC refuses it
+    changed, deleted, answered = env.books.changed_payments(TENANT, since)
+
+    assert sorted(p.quickbooks_id for p in changed) == sorted(
+        [env.ids["payment/p-old"], env.ids["payment/p-new"]]
+    )
+    assert deleted == []
+    assert env.clock.now() - timedelta(minutes=1) < answered  # QuickBooks' time of the answer
+    assert [c.split(" WHERE ")[0] for c in env.client.calls] == ["GET query SELECT * FROM Payment"]
+    later = env.books.changed_payments(TENANT, env.clock.now() - timedelta(days=10))[0]  # CDC again
+    assert [p.quickbooks_id for p in later] == [env.ids["payment/p-new"]]
+
+
 def test_payments_read_back_and_their_changes_through_cdc(env: Env) -> None:
     names_and_items(env)
     env.send(

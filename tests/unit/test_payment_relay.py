@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from qbsync.domain.payments import AppliedLine, ReceivedPayment
 from qbsync.domain.settings import SettingsVersion, SyncSettings
-from qbsync.usecases.payments import CDC_LOOKBACK_MAX, FIRST_PULL, OVERLAP, PaymentRelay
+from qbsync.usecases.payments import FIRST_PULL, OVERLAP, PaymentRelay
 from tests.unit.connection_fakes import RecordingEvents
 from tests.unit.fakes import FixedClock, InMemorySettings
 from tests.unit.sync_fakes import InMemoryPaymentLog, InMemoryRecordStore
@@ -67,9 +67,7 @@ def test_no_window_when_the_tenant_does_not_sync_payments_back() -> None:
     assert relay.window(TENANT) is None
 
 
-def test_the_window_starts_a_day_back_first_then_at_the_cursor_less_the_overlap_capped_only_when_asked() -> (
-    None
-):
+def test_the_window_starts_a_day_back_first_then_at_the_cursor_less_the_overlap_however_far_back() -> None:
     relay, _ = relay_for()
     now = relay.clock.now()
     first = relay.window(TENANT)
@@ -77,14 +75,12 @@ def test_the_window_starts_a_day_back_first_then_at_the_cursor_less_the_overlap_
     assert first.since == now - FIRST_PULL - OVERLAP
     assert first.settings.sync_payments_from_quickbooks
 
-    cursor = now - timedelta(days=40)  # a Web Connector silent for 40 days
+    cursor = now - timedelta(days=40)  # a Web Connector silent for 40 days, an initial sync's since date
     relay.log.advance(TENANT, cursor)
-    desktop, online = relay.window(TENANT), relay.window(TENANT, lookback=CDC_LOOKBACK_MAX)
+    window = relay.window(TENANT)
 
-    assert desktop is not None
-    assert desktop.since == cursor - OVERLAP
-    assert online is not None
-    assert online.since == now - CDC_LOOKBACK_MAX
+    assert window is not None
+    assert window.since == cursor - OVERLAP  # Online reads beyond Change Data Capture's reach by a query
 
 
 def test_a_page_that_is_not_the_last_tells_but_leaves_the_cursor_and_the_last_moves_it() -> None:

@@ -83,6 +83,7 @@ BID_MAX = 10  # with a requestid (NOTES §3.4)
 BATCH_REQUEST_ID_MAX = 36  # NOTES §3.4, §3.6
 QUERY_PAGE = 1000  # MAXRESULTS at most 1000 (NOTES §3.2)
 CDC_MAX_OBJECTS = 1000  # per answer, without paging (NOTES §3.3)
+CDC_REACH = timedelta(days=29)  # Change Data Capture looks back 30 days at most (NOTES §3.3); a day's margin
 LISTS_TTL = timedelta(minutes=5)
 ITEM_FAULT_STATUS = 400  # a batch item's fault arrives in an HTTP 200; it is what the write alone would get
 # A Lists look-up that a fresh read of the lists may fix.
@@ -318,11 +319,16 @@ class QboBooks:
     def changed_payments(
         self, tenant_id: str, since: datetime
     ) -> tuple[list[ReceivedPayment], list[str], datetime]:
-        """Payments changed since `since` (at most 30 days back), the Ids of the deleted ones, and the time to
-        ask from next: QuickBooks' time of the answer, or, when the answer is full (1000 objects, no paging),
-        the newest change it holds, so that the next call picks up what this one could not carry."""
+        """Payments changed since `since`, the Ids of the deleted ones, and the time to ask from next:
+        QuickBooks' time of the answer, or, when the answer is full (1000 objects, no paging), the newest
+        change it holds, so that the next call picks up what this one could not carry. Change Data Capture
+        looks back 30 days at most (NOTES §3.3: older is a fault); from further back (an initial sync's since
+        date) the payments are queried by modified time instead, page by page, which cannot say what was
+        deleted (a payment deleted before it was ever told needs no telling)."""
         if since.tzinfo is None:
             raise ValueError("since must carry a time zone")
+        if since < self._clock.now() - CDC_REACH:
+            return self._payments_modified_since(tenant_id, since)
         document = self._client.get(
             tenant_id,
             "cdc",
@@ -343,6 +349,20 @@ class QboBooks:
         if len(changed) + len(deleted) >= CDC_MAX_OBJECTS and stamps:
             server_time = max(stamps)
         return changed, deleted, server_time
+
+    def _payments_modified_since(
+        self, tenant_id: str, since: datetime
+    ) -> tuple[list[ReceivedPayment], list[str], datetime]:
+        where = f"MetaData.LastUpdatedTime >= {quote(since.replace(microsecond=0).isoformat())}"
+        rows: list[dict[str, Any]] = []
+        answered = since
+        while True:
+            document = self._client.query(tenant_id, select("Payment", where, start=1 + len(rows)))
+            page = _rows(document["QueryResponse"], "Payment")
+            rows += page
+            answered = qbo_time(document.get("time")) or answered
+            if len(page) < QUERY_PAGE:
+                return [payment_from_qbo(row) for row in rows], [], answered
 
     # ------------------------------------------------------------------------------------------ plumbing
 

@@ -60,7 +60,7 @@ from qbsync.domain.settings import SettingsRepository, SyncSettings
 from qbsync.domain.sync import Failure, RecordStore, SyncRecord, SyncState, TenantLease
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.links import Links
-from qbsync.usecases.payments import CDC_LOOKBACK_MAX
+from qbsync.usecases.payments import INITIAL_LOOKBACK
 from qbsync.usecases.quickbooks_side import QUICKBOOKS_CHANGED
 from qbsync.usecases.records import WAITS_FOR_WEB_CONNECTOR, WEB_CONNECTOR
 from qbsync.usecases.run_requests import RunRequests
@@ -240,14 +240,14 @@ class InitialSyncs:
 
     def _payments_back(self, sync: InitialSync) -> None:
         """Payments received in QuickBooks since the since date are told: the cursor goes back there (without
-        one, as far back as QuickBooks Online's Change Data Capture looks, for both editions)."""
+        one, INITIAL_LOOKBACK back, for both editions)."""
         settings = self._settings(sync)
         if not settings.sync_payments_from_quickbooks:
             return
         if settings.sync_since is not None:
             start = datetime.combine(settings.sync_since, time(), UTC)
         else:
-            start = self.clock.now() - CDC_LOOKBACK_MAX
+            start = self.clock.now() - INITIAL_LOOKBACK
         self.payments.rewind(sync.tenant_id, start)
 
     def _settle(self, sync: InitialSync) -> None:

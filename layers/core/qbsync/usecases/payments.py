@@ -31,9 +31,9 @@ PAYMENT_RECEIVED = "payment.received"
 PAYMENT_UPDATED = "payment.updated"
 PAYMENT_VOIDED = "payment.voided"
 PAYMENT_DELETED = "payment.deleted"
-# Change Data Capture looks back at most 30 days (NOTES §3.3); a first pull starts a day back.
-CDC_LOOKBACK_MAX = timedelta(days=29)
+# A first pull starts a day back; an initial sync without a since date reads payments this far back.
 FIRST_PULL = timedelta(days=1)
+INITIAL_LOOKBACK = timedelta(days=29)
 # QuickBooks may stamp a change a little after it happened; pull with some overlap (duplicates are dropped).
 OVERLAP = timedelta(minutes=5)
 _TXN_TYPES = {"Invoice": "invoice", "CreditMemo": "credit_memo"}
@@ -71,24 +71,22 @@ class PaymentRelay:
         return self.relay(tenant_id, settings, payment)
 
     def pull(self, tenant_id: str) -> int:
-        """Online's Change Data Capture since the last pull; the cursor moves once every change is told."""
-        window = self.window(tenant_id, lookback=CDC_LOOKBACK_MAX)
+        """Online's changes since the last pull (Change Data Capture; from further back than it looks, as an
+        initial sync's since date asks, a query by modified time); the cursor moves once every change is
+        told."""
+        window = self.window(tenant_id)
         if window is None:
             return 0
         payments, deleted, server_time = self._online().changed_payments(tenant_id, window.since)
         return self.ingest(tenant_id, window.settings, payments, deleted, server_time)
 
-    def window(self, tenant_id: str, *, lookback: timedelta | None = None) -> PaymentWindow | None:
+    def window(self, tenant_id: str) -> PaymentWindow | None:
         """What to read: None when the tenant does not sync payments back, else its settings and the time to
-        read changes from: the cursor less OVERLAP, or FIRST_PULL back the first time; never more than
-        `lookback` back when the source cannot look further (Online's Change Data Capture)."""
+        read changes from: the cursor less OVERLAP, or FIRST_PULL back the first time."""
         _, settings = settings_in_force(self.settings, tenant_id)
         if not settings.sync_payments_from_quickbooks:
             return None
-        now = self.clock.now()
-        since = (self.log.pulled_until(tenant_id) or now - FIRST_PULL) - OVERLAP
-        if lookback is not None:
-            since = max(since, now - lookback)
+        since = (self.log.pulled_until(tenant_id) or self.clock.now() - FIRST_PULL) - OVERLAP
         return PaymentWindow(settings, since)
 
     def ingest(
