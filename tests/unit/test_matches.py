@@ -275,6 +275,7 @@ def test_linking_goes_in_slices_and_the_run_is_done_once_every_accepted_match_is
     linking = world.matches.run(TENANT)
     assert linking is not None
     assert linking.state is RunState.LINKING
+    assert linking.version == 4  # asked, matching, linking, and the slice's end: it moved on
     assert linking.summary["customer"].found["matched"] == 2
     assert world.found("customer")["customer.c-ada"] == (Found.MATCHED, None)
     assert not world.matches.perform(TENANT, asked.run_id)

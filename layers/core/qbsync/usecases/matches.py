@@ -161,7 +161,7 @@ class Matches:
                 self._save_run(tenant_id, run, state=RunState.LINKING, summary=summary)
             else:
                 if not self._link_accepted(tenant_id, run, until):
-                    return True
+                    return self._save_run(tenant_id, run)  # moved on: not taken for lost; False: taken over
                 summary = {t: self._linked_counts(tenant_id, t, run.summary[t]) for t in run.record_types}
                 finished = self._save_run(
                     tenant_id, run, state=RunState.DONE, summary=summary, finished_at=self.clock.now()
