@@ -383,6 +383,23 @@ NAME_FIELDS = frozenset(spec.name_field for spec in RECORD_TYPES.values() if spe
 # --- checking ---------------------------------------------------------------------------------------------
 
 
+def field_limits(record_type: str) -> dict[str, dict[Edition, int]]:
+    """The longest text each field of `record_type` may hold, per edition, from `LENGTH_LIMITS` (the table
+    `validate` enforces): {"display_name": {QBO: 500, QBD: 41}, "lines.*.description": {...}}. A field an
+    edition sets no length for is absent from that edition's entry. For items, the kinds that have a field
+    agree on its limit in each edition; should they ever differ, the smallest is given."""
+    keys = [k for k in LENGTH_LIMITS[Edition.QBO] if k == record_type or k.startswith(f"{record_type}.")]
+    if not keys:
+        raise ValueError(f"unknown record type {record_type!r}; one of {', '.join(RECORD_TYPES)}")
+    limits: dict[str, dict[Edition, int]] = {}
+    for edition, table in LENGTH_LIMITS.items():
+        for key in keys:
+            for rule in table.get(key, ()):
+                per_edition = limits.setdefault(rule.field, {})
+                per_edition[edition] = min(rule.limit, per_edition.get(edition, rule.limit))
+    return limits
+
+
 def name_key(name: str) -> str:
     """The key under which two names clash: case-insensitive, Unicode-normalised, whitespace collapsed."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
@@ -637,6 +654,7 @@ __all__ = [
     "CharacterRule",
     "LengthLimit",
     "Problem",
+    "field_limits",
     "name_key",
     "rule_key",
     "validate",

@@ -55,6 +55,7 @@ from qbsync.domain.records import (
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.sync import EDIT, EDIT_SETTINGS, Failure, MissingReferenceError, Operation, Write, ref_key
 from qbsync.domain.tenants import Edition
+from qbsync.domain.validation import field_limits
 
 # Our namespace for ExternalGUIDs (uuid5): fixed forever, or the objects already made are not recognised.
 EXTERNAL_GUID_NAMESPACE = uuid.UUID("6f1c8f2e-3b1d-5c0e-9a57-2a7d3c4b9e10")
@@ -65,8 +66,12 @@ LIST_RETURNS = ("ListID", "EditSequence", "Name", "FullName", "ExternalGUID")
 TXN_RETURNS = ("TxnID", "EditSequence", "RefNumber", "ExternalGUID")
 
 # The longest Name each list takes (qbxml130.xsd: CustomerAdd/VendorAdd Name 41; ItemServiceAdd,
-# ItemNonInventoryAdd, ItemInventoryAdd Name 31): a renamed record (`write.name`) is held to them too.
-NAME_MAX = {"customer": 41, "vendor": 41, "item": 31}
+# ItemNonInventoryAdd, ItemInventoryAdd Name 31), from the table a push is checked against: a renamed record
+# (`write.name`) is held to them too.
+NAME_MAX = {
+    record_type: field_limits(record_type)[RECORD_TYPES[record_type].name_field or ""][Edition.QBD]
+    for record_type in ("customer", "vendor", "item")
+}
 TAXABLE, NON_TAXABLE = "TAX", "NON"  # the canonical line tax codes (validation.TAXABLE_CODE)
 
 ITEM_ENTITIES = {

@@ -16,6 +16,7 @@ from qbsync.api.idempotency import HEADER, KEY_PATTERN, run_once
 from qbsync.api.models import ProblemField, TenantId, error_responses
 from qbsync.domain.records import RECORD_TYPES, RecordId
 from qbsync.domain.sync import SyncEvent, SyncRecord, SyncState
+from qbsync.domain.validation import field_limits
 from qbsync.usecases import events as feed_usecase
 from qbsync.usecases.records import BULK_MAX, Outcome
 
@@ -211,14 +212,26 @@ def put_record(  # noqa: PLR0917 - Powertools passes each path, query, header an
     )
 
 
+LIMITS_KEYWORD = "x-qbsync-limits"
+
+
 @router.get(
     "/v1/schemas/records/<record_type>",
-    summary="The JSON Schema of one record type: its fields, types and rules",
+    summary="The JSON Schema of one record type: its fields, types and rules, and each field's limits per "
+    "edition",
+    description=f"`{LIMITS_KEYWORD}` maps a field's dotted path (`*` for each element of a list: "
+    '`lines.*.description`) to its longest length in each edition: `{"qbo": {"maxLength": 100}, '
+    '"qbd": {"maxLength": 41}}`; an edition that sets no length is left out. A push to a tenant of that '
+    "edition is refused (422 too_long) beyond it.",
     tags=["records"],
     responses=error_responses({422: "Unknown record type"}),
 )
 def record_schema(record_type: Annotated[RecordType, Path()]) -> Response[str]:
     schema = RECORD_TYPES[record_type].model.model_json_schema()
+    schema[LIMITS_KEYWORD] = {
+        path: {edition.value: {"maxLength": most} for edition, most in per_edition.items()}
+        for path, per_edition in field_limits(record_type).items()
+    }
     return Response(status_code=200, content_type="application/schema+json", body=json.dumps(schema))
 
 
