@@ -609,6 +609,18 @@ def test_a_name_is_claimed_by_one_record_until_it_releases_it(store: RecordStore
     assert store.claim_name(TENANT, "acme plumbing \u2013 Zürich", claim("employee/e-1")) is None
 
 
+def test_a_name_s_claim_is_read_without_claiming_it(store: RecordStore) -> None:
+    assert store.name_claim(TENANT, "acme plumbing") is None
+    assert store.name_claim(TENANT, "acme plumbing") is None  # reading claimed nothing
+    assert store.claim_name(TENANT, "acme plumbing", claim("vendor/v-1")) is None
+    c1 = claim("customer/c-1", 3, T0 + timedelta(seconds=1))
+    assert store.claim_name(TENANT, "acme plumbing", c1) == claim("vendor/v-1")
+    assert store.name_claim(TENANT, "acme plumbing") == claim("vendor/v-1")
+    assert store.name_claim(OTHER, "acme plumbing") is None  # another tenant's books
+    store.release_name(TENANT, "acme plumbing", "vendor/v-1", 2)
+    assert store.name_claim(TENANT, "acme plumbing") is None
+
+
 def test_a_claim_keeps_the_newest_revision_of_its_record_and_release_spares_it(store: RecordStore) -> None:
     assert store.claim_name(TENANT, "acme", claim("customer/c-1", 3)) is None
     assert store.claim_name(TENANT, "acme", claim("customer/c-1", 2)) is None  # an older save: still its own

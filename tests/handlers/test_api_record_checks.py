@@ -12,7 +12,7 @@ from qbsync.adapters.qbxml.mapping import NAME_MAX
 from qbsync.domain.records import RECORD_TYPES
 from qbsync.domain.tenants import Edition
 from qbsync.domain.validation import LENGTH_LIMITS
-from tests.handlers.test_api_records import call
+from tests.handlers.test_api_records import call, jobs_on_queue
 
 
 @pytest.fixture
@@ -57,3 +57,78 @@ def test_the_desktop_rename_limits_are_the_schema_limits(api: LocalFunction) -> 
         name_field = RECORD_TYPES[record_type].name_field
         assert name_field is not None
         assert schema_limits(api, record_type)[name_field][Edition.QBD.value] == {"maxLength": most}
+
+
+def create_tenant(api: LocalFunction, tenant_id: str, edition: str) -> None:
+    body = {"id": tenant_id, "name": tenant_id.title(), "edition": edition}
+    assert call(api, "api_create_tenant.json", body=body)[0] == 201
+
+
+def validate(
+    api: LocalFunction, tenant_id: str, record_type: str, body: Any, query: str | None = None
+) -> tuple[int, Any]:
+    path = f"/v1/tenants/{tenant_id}/records/{record_type}/validate"
+    return call(api, "api_post_records.json", path=path, body=body, query=query)
+
+
+def test_validate_answers_the_problems_a_push_gets_and_stores_nothing(api: LocalFunction) -> None:
+    create_tenant(api, "desk", "qbd")
+    create_tenant(api, "online", "qbo")
+    long_name = {"display_name": "N" * 42, "email": "ada@example.com"}
+    status, answer = validate(api, "desk", "customer", long_name)
+    assert status == 200
+    assert answer == {
+        "valid": False,
+        "problems": [
+            {
+                "field": "display_name",
+                "message": answer["problems"][0]["message"],
+                "code": "too_long",
+                "limit": 41,
+                "actual": 42,
+                "actions": ["rename", "link_existing"],
+            }
+        ],
+    }
+    put = call(api, "api_put_record.json", path="/v1/tenants/desk/records/customer/c-1", body=long_name)
+    assert put[0] == 422
+    assert put[1]["errors"] == answer["problems"]  # one way to check: the push's own problems
+    assert validate(api, "online", "customer", long_name) == (200, {"valid": True, "problems": []})
+    # Nothing stored, nothing queued, no name reserved.
+    for tenant_id in ("desk", "online"):
+        listing = call(api, "api_get_record.json", path=f"/v1/tenants/{tenant_id}/records/customer")
+        assert listing == (200, {"items": [], "next_cursor": None})
+    assert jobs_on_queue() == []
+    vendor = "/v1/tenants/online/records/vendor/v-1"
+    assert call(api, "api_put_record.json", path=vendor, body=long_name)[0] == 201
+
+
+def test_validate_finds_a_name_clash_and_missing_references_of_its_own_tenant_only(
+    api: LocalFunction,
+) -> None:
+    create_tenant(api, "online", "qbo")
+    create_tenant(api, "elsewhere", "qbo")
+    vendor = "/v1/tenants/online/records/vendor/v-1"
+    assert call(api, "api_put_record.json", path=vendor, body={"display_name": "Ada Lovelace"})[0] == 201
+    status, answer = validate(api, "online", "customer", {"display_name": "Ada Lovelace"})
+    assert (status, answer["valid"], [p["code"] for p in answer["problems"]]) == (200, False, ["name_clash"])
+    own = validate(api, "online", "vendor", {"display_name": "Ada Lovelace"}, query="record_id=v-1")
+    assert own == (200, {"valid": True, "problems": []})
+    assert validate(api, "elsewhere", "customer", {"display_name": "Ada Lovelace"})[1]["valid"] is True
+    invoice = {"customer_id": "v-1", "lines": [{"description": "Call-out"}]}
+    status, answer = validate(api, "online", "invoice", invoice)
+    assert [(p["field"], p["code"], p["actions"]) for p in answer["problems"]] == [
+        ("customer_id", "reference_not_found", ["push_it_first", "edit"])
+    ]
+
+
+def test_validate_refuses_what_is_not_a_record_request(api: LocalFunction) -> None:
+    create_tenant(api, "online", "qbo")
+    status, problem = validate(api, "ghost", "customer", {"display_name": "Ada"})
+    assert (status, problem["status"]) == (404, 404)
+    assert validate(api, "online", "estimate", {"display_name": "Ada"})[0] == 422
+    status, problem = validate(api, "online", "customer", ["not", "a", "record"])
+    assert (status, problem["title"]) == (422, "Unprocessable Entity")
+    assert validate(api, "online", "customer", {"display_name": "Ada"}, query="record_id=bad%20id")[0] == 422
+    status, answer = validate(api, "online", "customer", {"display_name": 7})
+    assert (status, answer["valid"], answer["problems"][0]["field"]) == (200, False, "display_name")

@@ -210,6 +210,10 @@ class InMemoryRecordStore:
             if current is not None and current.owner == owner and current.revision < below_revision:
                 del self.names[(tenant_id, name_key)]
 
+    def name_claim(self, tenant_id: str, name_key: str) -> NameClaim | None:
+        with self.lock:
+            return self.names.get((tenant_id, name_key))
+
 
 @dataclass
 class InMemoryEventFeed:

@@ -671,3 +671,46 @@ def test_a_desktop_tenants_push_is_stored_once_already_saying_it_waits(world: Wo
     stored = world.store.get(DESKTOP, "customer", "c-1")
     assert stored is not None
     assert stored.waiting_for == ("web_connector",)
+
+
+# ---------------------------------------------------------------------- validate: a push's checks, dry
+
+
+def test_validate_answers_a_push_s_problems_and_stores_claims_and_queues_nothing(world: World) -> None:
+    problems = world.records.validate("other", "customer", customer("N" * 42))
+    assert [(p.field, p.code, p.limit, p.actual) for p in problems] == [("display_name", "too_long", 41, 42)]
+    assert world.records.validate(TENANT, "customer", customer("N" * 42)) == []  # Online takes 500
+    assert (world.store.records, world.store.names, world.queue.sent) == ({}, {}, [])
+
+
+def test_validate_finds_the_name_another_record_holds_but_not_the_record_s_own(world: World) -> None:
+    world.records.upsert(TENANT, "vendor", "v-1", customer("Ada Lovelace"))
+    [clash] = world.records.validate(TENANT, "customer", customer("ada  LOVELACE"))
+    assert (clash.field, clash.code, clash.actions) == (
+        "display_name",
+        "name_clash",
+        ("rename", "link_existing"),
+    )
+    assert world.records.validate(TENANT, "vendor", customer("Ada Lovelace"), "v-1") == []
+    assert (
+        world.records.validate("other", "customer", customer("Ada Lovelace")) == []
+    )  # another tenant's name
+    # Nothing was claimed: the name is still free for a push of another record.
+    assert world.records.validate(TENANT, "customer", customer("Grace Hopper")) == []
+    assert world.records.upsert(TENANT, "customer", "c-1", customer("Grace Hopper")).status == "created"
+
+
+def test_validate_checks_the_records_it_refers_to_as_a_push_does(world: World) -> None:
+    world.records.upsert(TENANT, "customer", "c-1", customer())
+    [missing] = world.records.validate(TENANT, "invoice", invoice())
+    assert (missing.field, missing.code, missing.actions) == (
+        "lines.0.item_id",
+        "reference_not_found",
+        ("push_it_first", "edit"),
+    )
+    world.records.upsert(TENANT, "item", "i-1", ITEM)
+    assert world.records.validate(TENANT, "invoice", invoice()) == []
+    bad = world.records.validate(TENANT, "invoice", {"customer_id": "c-1"})
+    assert [(p.field, p.code) for p in bad] == [("lines", "missing")]
+    with pytest.raises(NotFoundError):
+        world.records.validate("ghost", "customer", customer())

@@ -520,6 +520,14 @@ class DynamoRecordStore:
         condition = "#owner = :owner AND revision < :below"
         delete_if(self._client, self._table, key, condition, values=values, names={"#owner": "owner"})
 
+    def name_claim(self, tenant_id: str, name_key: str) -> NameClaim | None:
+        current = read_item(self._client, self._table, _reservation_key(tenant_id, name_key))
+        if current is None:
+            return None
+        return NameClaim(
+            str(current["owner"]), int(current["revision"]), datetime.fromisoformat(current["claimed_at"])
+        )
+
 
 def _after(event_id: str | None) -> int:
     """The number of the first event after `event_id`."""

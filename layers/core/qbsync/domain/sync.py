@@ -260,6 +260,9 @@ class RecordStore(Protocol):
     def release_name(self, tenant_id: str, name_key: str, owner: str, below_revision: int) -> None:
         """Drop `owner`'s claim of the name if a revision below `below_revision` made it."""
 
+    def name_claim(self, tenant_id: str, name_key: str) -> NameClaim | None:
+        """The stored claim of a name, if any, as `claim_name` finds it; it only reads (a dry run checks)."""
+
 
 class EventFeed(Protocol):
     def append(self, event: SyncEvent) -> SyncEvent:

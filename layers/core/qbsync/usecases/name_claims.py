@@ -80,17 +80,20 @@ class NameClaims:
             holder = self.store.claim_name(record.tenant_id, key, claim, replacing=holder)
         if holder is None:
             return
-        kind, _, other_id = holder.owner.partition("/")
-        raise NameTakenError(
-            FieldProblem(
-                "display_name",
-                f"QuickBooks keeps customers, vendors and employees in one list of names, and "
-                f"{name!r} is already the name of {kind} {other_id!r}. Rename this "
-                f"{record.record_type}, or link it to that {kind}.",
-                "name_clash",
-                actions=("rename", "link_existing"),
-            )
-        )
+        raise NameTakenError(_taken(record, name, holder))
+
+    def check(self, record: SyncRecord) -> FieldProblem | None:
+        """What `claim` would refuse the record with, reserving nothing (a dry run of a push)."""
+        name = people_name(record)
+        if name is None:
+            return None
+        key = name_key(name)
+        holder = self.store.name_claim(record.tenant_id, key)
+        if holder is None or holder.owner == record.key:
+            return None
+        if not self._holds(record.tenant_id, key, holder, self.clock.now()):
+            return None
+        return _taken(record, name, holder)
 
     def release(self, record: SyncRecord, key: str | None, below_revision: int) -> None:
         """Give up the record's claim of `key` made by a revision below `below_revision` (once the save that
@@ -106,3 +109,15 @@ class NameClaims:
             return True
         saved = owner.revision if owner is not None else 0
         return saved < claim.revision and now - claim.at < CLAIM_HOLD
+
+
+def _taken(record: SyncRecord, name: str, holder: NameClaim) -> FieldProblem:
+    kind, _, other_id = holder.owner.partition("/")
+    return FieldProblem(
+        "display_name",
+        f"QuickBooks keeps customers, vendors and employees in one list of names, and "
+        f"{name!r} is already the name of {kind} {other_id!r}. Rename this "
+        f"{record.record_type}, or link it to that {kind}.",
+        "name_clash",
+        actions=("rename", "link_existing"),
+    )

@@ -122,6 +122,37 @@ class Records:
         _known_type(record_type)
         return self.store.list(tenant_id, record_type, state, limit, cursor)
 
+    def validate(
+        self, tenant_id: str, record_type: str, data: Any, record_id: str | None = None
+    ) -> list[FieldProblem]:
+        """The problems a push of `data` would be refused with (none: it would be stored), found by the checks
+        a push makes: the canonical model, the tenant's edition, the records it refers to, the link asked and
+        the name it would take. `record_id`: the id it would be pushed under (its own name and link are then
+        no clash). Stores, claims and queues nothing."""
+        tenant = get_tenant(self.tenants, tenant_id)
+        _known_type(record_type)
+        link = _link_of(data)
+        canonical = self._checked(
+            tenant, record_type, record_id or "", _parsed(record_type, data), {}, link=link
+        )
+        if isinstance(canonical, Outcome):
+            return canonical.problems
+        existing = self.store.get(tenant_id, record_type, record_id) if record_id else None
+        if isinstance(link, str):
+            try:
+                self._linking.entry_to_link(tenant_id, record_type, existing, link)
+            except LinkRefusedError as refused:
+                return refused.problems
+            return []
+        if existing is None:
+            now = self.clock.now()
+            record = SyncRecord(tenant_id, record_type, record_id or "", canonical, SyncState.DRAFT, now)
+        else:
+            record = existing.copy()
+            record.data, record.revision = canonical, existing.revision + 1
+        taken = self._names.check(record)
+        return [taken] if taken is not None else []
+
     # ------------------------------------------------------------------ writing
 
     def upsert(

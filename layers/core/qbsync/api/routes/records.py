@@ -149,6 +149,13 @@ class UnpendIn(BaseModel):
     records: list[RecordRef] = Field(min_length=1, max_length=BULK_MAX)
 
 
+class ValidationOut(BaseModel):
+    valid: bool = Field(description="true: a push of this body would be stored.")
+    problems: list[ProblemField] = Field(
+        description="What a push would be refused with: the same field, code, limit, actual and actions."
+    )
+
+
 class RecordPage(BaseModel):
     items: list[RecordOut]
     next_cursor: str | None
@@ -233,6 +240,26 @@ def record_schema(record_type: Annotated[RecordType, Path()]) -> Response[str]:
         for path, per_edition in field_limits(record_type).items()
     }
     return Response(status_code=200, content_type="application/schema+json", body=json.dumps(schema))
+
+
+@router.post(
+    "/v1/tenants/<tenant_id>/records/<record_type>/validate",
+    summary="Check a record as a push would, storing nothing",
+    description="The body is a record as PUT takes it. It is checked against the tenant's edition, the "
+    "records it refers to and the names other records hold, as a push is; nothing is stored, reserved or "
+    "sent. `record_id`: the id it would be pushed under, so that its own name is no clash.",
+    tags=["records"],
+    responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
+)
+def validate_record(
+    c: Handed,
+    tenant_id: Annotated[TenantId, Path()],
+    record_type: Annotated[RecordType, Path()],
+    body: Annotated[dict[str, Any], Body()],
+    record_id: Annotated[RecordId | None, Query()] = None,
+) -> Response[str]:
+    problems = c.records.validate(tenant_id, record_type, body, record_id)
+    return _json(200, ValidationOut(valid=not problems, problems=[ProblemField.of(p) for p in problems]))
 
 
 @router.post(
