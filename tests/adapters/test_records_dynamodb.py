@@ -30,6 +30,7 @@ from qbsync.adapters.records_dynamodb import (
 )
 from qbsync.domain.errors import InvalidInputError
 from qbsync.domain.paging import Page
+from qbsync.domain.records import RecordFilter
 from qbsync.domain.sync import (
     Candidate,
     EventFeed,
@@ -120,6 +121,13 @@ def rec(
 ) -> SyncRecord:
     data = {"display_name": f"Customer {record_id}"}
     return SyncRecord(tenant, record_type, record_id, data, state, at, **changes)
+
+
+ANY = RecordFilter()
+
+
+def only(*states: SyncState) -> RecordFilter:
+    return RecordFilter(frozenset(states))
 
 
 def every_field() -> SyncRecord:
@@ -385,19 +393,19 @@ def test_list_by_type_with_and_without_a_state(store: RecordStore) -> None:
         store.save(rec(f"v-{n}", "vendor", state=FAILED), None, None)
     store.save(rec("c-99", tenant=OTHER, state=FAILED), None, None)
 
-    everything, sizes = all_pages(lambda cursor: store.list(TENANT, "customer", None, 5, cursor))
+    everything, sizes = all_pages(lambda cursor: store.list(TENANT, "customer", ANY, 5, cursor))
     assert [r.record_id for r in everything] == ids
     assert sizes == [5, 5, 2]
-    failed, sizes = all_pages(lambda cursor: store.list(TENANT, "customer", FAILED, 2, cursor))
+    failed, sizes = all_pages(lambda cursor: store.list(TENANT, "customer", only(FAILED), 2, cursor))
     assert [r.record_id for r in failed] == ["c-00", "c-04", "c-08"]
     assert sizes == [2, 1]
-    exact = store.list(TENANT, "customer", FAILED, 3, None)
+    exact = store.list(TENANT, "customer", only(FAILED), 3, None)
     assert [r.record_id for r in exact.items] == ["c-00", "c-04", "c-08"]
     assert exact.next_cursor is None
-    assert store.list(TENANT, "customer", PENDING, 5, None).items == []
-    assert [r.record_id for r in store.list(TENANT, "vendor", None, 10, None).items] == ["v-0", "v-1", "v-2"]
-    assert store.list(TENANT, "bill", None, 10, None).items == []
-    assert [r.record_id for r in store.list(OTHER, "customer", None, 10, None).items] == ["c-99"]
+    assert store.list(TENANT, "customer", only(PENDING), 5, None).items == []
+    assert [r.record_id for r in store.list(TENANT, "vendor", ANY, 10, None).items] == ["v-0", "v-1", "v-2"]
+    assert store.list(TENANT, "bill", ANY, 10, None).items == []
+    assert [r.record_id for r in store.list(OTHER, "customer", ANY, 10, None).items] == ["c-99"]
 
 
 def test_a_filtered_list_reads_on_past_pages_the_filter_emptied(
@@ -407,11 +415,50 @@ def test_a_filtered_list_reads_on_past_pages_the_filter_emptied(
     monkeypatch.setattr(dynamodb, "FILTERED_PAGE", 3)
     for n in range(20):
         store.save(rec(f"c-{n:02d}", state=FAILED if n in (2, 13, 14, 19) else SYNCED), None, None)
-    first = store.list(TENANT, "customer", FAILED, 2, None)
+    first = store.list(TENANT, "customer", only(FAILED), 2, None)
     assert [r.record_id for r in first.items] == ["c-02", "c-13"]
-    second = store.list(TENANT, "customer", FAILED, 2, first.next_cursor)
+    second = store.list(TENANT, "customer", only(FAILED), 2, first.next_cursor)
     assert [r.record_id for r in second.items] == ["c-14", "c-19"]
     assert second.next_cursor is None
+
+
+def test_list_keeps_records_in_any_of_several_states(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dynamodb, "FILTERED_PAGE", 3)
+    states = [SYNCED, FAILED, SyncState.DRAFT, PENDING, FAILED, SYNCED, SyncState.DRAFT, SYNCED]
+    for n, state in enumerate(states):
+        store.save(rec(f"c-{n}", state=state), None, None)
+    store.save(rec("c-9", tenant=OTHER, state=FAILED), None, None)
+    wanted = only(FAILED, SyncState.DRAFT)
+    listed, sizes = all_pages(lambda cursor: store.list(TENANT, "customer", wanted, 2, cursor))
+    assert [(r.record_id, r.state) for r in listed] == [
+        ("c-1", FAILED),
+        ("c-2", SyncState.DRAFT),
+        ("c-4", FAILED),
+        ("c-6", SyncState.DRAFT),
+    ]
+    assert sizes == [2, 2]
+
+
+def test_list_keeps_records_whose_id_or_name_holds_a_text_ignoring_case_and_accents(
+    store: RecordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dynamodb, "FILTERED_PAGE", 3)
+    names = {"c-1": "Café Noir", "c-2": "Ada Lovelace", "cafe-3": "Someone", "c-4": "CAFÉ ROUGE", "c-5": "Bo"}
+    for record_id, name in names.items():
+        store.save(replace(rec(record_id, state=FAILED), data={"display_name": name}), None, None)
+    store.save(replace(rec("c-6", tenant=OTHER), data={"display_name": "Cafe Other"}), None, None)
+    invoice = replace(rec("inv-1", "invoice"), data={"customer_id": "c-1", "doc_number": "CAFE-1001"})
+    store.save(invoice, None, None)
+    listed, sizes = all_pages(lambda c: store.list(TENANT, "customer", RecordFilter(text="cafe"), 2, c))
+    assert [r.record_id for r in listed] == ["c-1", "c-4", "cafe-3"]
+    assert sizes == [2, 1]
+    both = RecordFilter(frozenset({FAILED}), "é r")
+    assert [r.record_id for r in store.list(TENANT, "customer", both, 10, None).items] == ["c-4"]
+    assert store.list(TENANT, "customer", RecordFilter(frozenset({PENDING}), "cafe"), 10, None).items == []
+    numbered = store.list(TENANT, "invoice", RecordFilter(text="café-10"), 10, None).items
+    assert [r.record_id for r in numbered] == ["inv-1"]
 
 
 def test_cursors_of_other_listings_and_tenants_are_refused(store: RecordStore) -> None:
@@ -420,23 +467,23 @@ def test_cursors_of_other_listings_and_tenants_are_refused(store: RecordStore) -
         store.save(rec(f"c-{n}", tenant=OTHER), None, None)
         store.save(rec(f"v-{n}", "vendor"), None, None)
     pending = store.in_state(TENANT, PENDING, 1, None).next_cursor
-    customers = store.list(TENANT, "customer", None, 1, None).next_cursor
+    customers = store.list(TENANT, "customer", ANY, 1, None).next_cursor
     assert pending is not None
     assert customers is not None
     for refused in [
         lambda: store.in_state(OTHER, PENDING, 1, pending),
         lambda: store.in_state(TENANT, SYNCED, 1, pending),
-        lambda: store.list(TENANT, "customer", None, 1, pending),
-        lambda: store.list(OTHER, "customer", None, 1, customers),
-        lambda: store.list(TENANT, "vendor", None, 1, customers),
+        lambda: store.list(TENANT, "customer", ANY, 1, pending),
+        lambda: store.list(OTHER, "customer", ANY, 1, customers),
+        lambda: store.list(TENANT, "vendor", ANY, 1, customers),
         lambda: store.in_state(TENANT, PENDING, 1, customers),
         lambda: store.in_state(TENANT, PENDING, 1, "not-a-cursor"),
-        lambda: store.list(TENANT, "customer", None, 1, "eyJwayI6IDF9"),
+        lambda: store.list(TENANT, "customer", ANY, 1, "eyJwayI6IDF9"),
     ]:
         with pytest.raises(InvalidInputError):
             refused()
     # A cursor of the unfiltered listing of a type still pages its filtered listing.
-    assert [r.record_id for r in store.list(TENANT, "customer", PENDING, 5, customers).items] == [
+    assert [r.record_id for r in store.list(TENANT, "customer", only(PENDING), 5, customers).items] == [
         "c-1",
         "c-2",
     ]
@@ -446,7 +493,7 @@ def test_a_page_needs_a_limit(store: RecordStore) -> None:
     with pytest.raises(ValueError, match="limit"):
         store.in_state(TENANT, PENDING, 0, None)
     with pytest.raises(ValueError, match="limit"):
-        store.list(TENANT, "customer", None, 0, None)
+        store.list(TENANT, "customer", ANY, 0, None)
 
 
 # ---------------------------------------------------------------- records: QuickBooks ids and names
@@ -1042,7 +1089,9 @@ def test_a_bulk_push_of_200_invoices_is_a_handful_of_dynamodb_requests(client, t
     assert {o.status for o in records.upsert_many(TENANT, "invoice", invoices)} == {"created"}
     # The invoices, customers and items read in BatchGetItem of 100; the invoices written in 2 transactions.
     assert counting.calls == Counter({"batch_get_item": 3, "transact_write_items": 2})
-    assert len(DynamoRecordStore(client, table).list(TENANT, "invoice", PENDING, 500, None).items) == 200
+    assert (
+        len(DynamoRecordStore(client, table).list(TENANT, "invoice", only(PENDING), 500, None).items) == 200
+    )
 
 
 class _RacedSaveAll(DynamoRecordStore):

@@ -12,6 +12,7 @@ from qbsync.adapters.qbxml.mapping import NAME_MAX
 from qbsync.domain.records import RECORD_TYPES
 from qbsync.domain.tenants import Edition
 from qbsync.domain.validation import LENGTH_LIMITS
+from tests.handlers.conftest import Gateway
 from tests.handlers.test_api_records import call, jobs_on_queue
 
 
@@ -132,3 +133,60 @@ def test_validate_refuses_what_is_not_a_record_request(api: LocalFunction) -> No
     assert validate(api, "online", "customer", {"display_name": "Ada"}, query="record_id=bad%20id")[0] == 422
     status, answer = validate(api, "online", "customer", {"display_name": 7})
     assert (status, answer["valid"], answer["problems"][0]["field"]) == (200, False, "display_name")
+
+
+def listed(gateway: Gateway, query: str, tenant_id: str = "online") -> tuple[int, Any]:
+    status, page = gateway.json("GET", f"/v1/tenants/{tenant_id}/records/customer?{query}")
+    if status != 200:
+        return status, page
+    return status, [(r["id"], r["state"]) for r in page["items"]]
+
+
+@pytest.fixture
+def customers(api: LocalFunction, gateway: Gateway) -> None:
+    """Customers of tenant online in review mode (drafts), one sent (pending), one of another tenant."""
+    create_tenant(api, "online", "qbo")
+    create_tenant(api, "elsewhere", "qbo")
+    review = {"send_mode": "review"}
+    for tenant_id in ("online", "elsewhere"):
+        assert gateway.json("PUT", f"/v1/tenants/{tenant_id}/settings", review)[0] == 200
+    names = {"c-1": "Café Noir", "c-2": "Ada Lovelace", "cafe-3": "Grace Hopper", "c-4": "Smith, John"}
+    for record_id, name in names.items():
+        path = f"/v1/tenants/online/records/customer/{record_id}"
+        assert gateway.json("PUT", path, {"display_name": name})[0] == 201
+    other = "/v1/tenants/elsewhere/records/customer/c-9"
+    assert gateway.json("PUT", other, {"display_name": "Cafe Elsewhere"})[0] == 201
+    sent = {"records": [{"type": "customer", "id": "c-2"}]}
+    assert gateway.json("POST", "/v1/tenants/online/sync", sent)[0] == 200
+
+
+@pytest.mark.usefixtures("customers")
+def test_a_list_takes_several_states_repeated_or_comma_separated(gateway: Gateway) -> None:
+    drafts = [("c-1", "draft"), ("c-4", "draft"), ("cafe-3", "draft")]
+    assert listed(gateway, "state=draft") == (200, drafts)
+    everything = [("c-1", "draft"), ("c-2", "pending"), ("c-4", "draft"), ("cafe-3", "draft")]
+    assert listed(gateway, "state=draft&state=pending") == (200, everything)
+    assert listed(gateway, "state=pending,draft&limit=2")[1] == everything[:2]
+    assert listed(gateway, "state=failed&state=synced") == (200, [])
+
+
+@pytest.mark.usefixtures("customers")
+def test_a_list_keeps_records_whose_id_or_name_holds_the_text(gateway: Gateway) -> None:
+    assert listed(gateway, "q=CAFE") == (200, [("c-1", "draft"), ("cafe-3", "draft")])
+    assert listed(gateway, "q=caf%C3%A9&state=draft") == (200, [("c-1", "draft"), ("cafe-3", "draft")])
+    assert listed(gateway, "q=lovelace&state=draft") == (200, [])
+    assert listed(gateway, "q=h%2C%20j") == (200, [("c-4", "draft")])  # "h, j": a comma is kept
+    _, page = gateway.json("GET", "/v1/tenants/online/records/customer?q=c&limit=2")
+    assert [r["id"] for r in page["items"]] == ["c-1", "c-2"]
+    _, rest = gateway.json("GET", f"/v1/tenants/online/records/customer?q=c&cursor={page['next_cursor']}")
+    assert [r["id"] for r in rest["items"]] == ["c-4", "cafe-3"]
+    assert listed(gateway, "q=cafe", tenant_id="elsewhere") == (200, [("c-9", "draft")])
+
+
+@pytest.mark.usefixtures("customers")
+def test_bad_list_filters_are_422_problems(gateway: Gateway) -> None:
+    for query, field in [("state=draft,lost", "state.1"), ("q=", "q"), (f"q={'x' * 501}", "q")]:
+        status, problem = gateway.json("GET", f"/v1/tenants/online/records/customer?{query}")
+        assert (status, problem["status"]) == (422, 422), query
+        assert [e["field"] for e in problem["errors"]] == [field], query
+    assert gateway.json("GET", "/v1/tenants/ghost/records/customer?state=draft")[0] == 404

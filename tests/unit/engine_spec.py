@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import pytest
 
 from qbsync.domain.mirror import ListEntry, ListType, ReadMark
+from qbsync.domain.records import RecordFilter
 from qbsync.domain.settings import NameClashPolicy, SendMode, SettingsVersion, SyncSettings
 from qbsync.domain.sync import Batch, Books, Candidate, EditionProfile, Outcomes, SyncRecord, SyncState
 from qbsync.domain.tenants import Edition, Tenant
@@ -639,7 +640,14 @@ def a_payment_with_a_method_the_settings_leave_out_is_ignored_until_they_let_it_
         )
         assert said in ignored.history[-1].detail
     assert len(world.qb.held("payment")) == 1
-    assert len(world.records.list_records(TENANT, "payment", SyncState.IGNORED, 10, None).items) == 2
+    assert (
+        len(
+            world.records.list_records(
+                TENANT, "payment", RecordFilter(frozenset({SyncState.IGNORED})), 10, None
+            ).items
+        )
+        == 2
+    )
     told = world.events.of("record.ignored")
     assert sorted(d["record_id"] for d in told) == ["p-cash", "p-none"]
     assert all(str(d["reason"]).startswith("kept out of QuickBooks by the setting") for d in told)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.paging import Page
 from qbsync.domain.payments import Told
+from qbsync.domain.records import RecordFilter
 from qbsync.domain.sync import (
     Failure,
     NameClaim,
@@ -167,13 +168,13 @@ class InMemoryRecordStore:
             return _page(items, [tenant_id, "state", state.value], limit, cursor)
 
     def list(
-        self, tenant_id: str, record_type: str, state: SyncState | None, limit: int, cursor: str | None
+        self, tenant_id: str, record_type: str, where: RecordFilter, limit: int, cursor: str | None
     ) -> Page[SyncRecord]:
         with self.lock:
             items = sorted(
                 (record_id, r)
                 for (tenant, kind, record_id), r in self.records.items()
-                if tenant == tenant_id and kind == record_type and (state is None or r.state is state)
+                if tenant == tenant_id and kind == record_type and where.keeps(r)
             )
             return _page(items, [tenant_id, "type", record_type], limit, cursor)
 

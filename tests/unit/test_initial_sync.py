@@ -14,6 +14,7 @@ from qbsync.domain.errors import ConflictError, NotFoundError
 from qbsync.domain.initial_sync import MATCH_TO_REVIEW, Step
 from qbsync.domain.jobs import INITIAL_SYNC_JOB, Job
 from qbsync.domain.mirror import ListEntry, ListType, ReadMark
+from qbsync.domain.records import RecordFilter
 from qbsync.domain.settings import SendMode, SettingsVersion, SyncSettings
 from qbsync.domain.sync import SyncState
 from qbsync.domain.tenants import Edition, Tenant
@@ -146,7 +147,7 @@ def seeded(world: World) -> None:
 
 
 def tally(world: World, record_type: str) -> Counter[str]:
-    page = world.store.list(TENANT, record_type, None, 500, None)
+    page = world.store.list(TENANT, record_type, RecordFilter(), 500, None)
     return Counter(r.state.value for r in page.items)
 
 

@@ -50,6 +50,7 @@ from qbsync.adapters.dynamodb import aware_timestamp as _utc
 from qbsync.adapters.lease_dynamodb import SYNC_RUN_LEASE, DynamoLease
 from qbsync.domain.errors import FieldProblem, InvalidInputError
 from qbsync.domain.paging import Page
+from qbsync.domain.records import RecordFilter
 from qbsync.domain.sync import (
     Failure,
     FollowUp,
@@ -446,23 +447,29 @@ class DynamoRecordStore:
         return Page([_record(item) for item in items], _cursor(items, more, keys))
 
     def list(
-        self, tenant_id: str, record_type: str, state: SyncState | None, limit: int, cursor: str | None
+        self, tenant_id: str, record_type: str, where: RecordFilter, limit: int, cursor: str | None
     ) -> Page[SyncRecord]:
+        """The states as a FilterExpression; the text here (`keep`): folding is not one DynamoDB has."""
         prefix = f"RECORD#{record_type}#"
         values = {":pk": _partition(tenant_id), ":prefix": prefix}
         query: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ConsistentRead": True,
         }
-        if state is not None:
-            query |= {"FilterExpression": "#state = :state", "ExpressionAttributeNames": {"#state": "state"}}
-            values[":state"] = state.value
+        if where.states:
+            states = {f":state{n}": state.value for n, state in enumerate(sorted(where.states))}
+            query |= {
+                "FilterExpression": f"#state IN ({', '.join(states)})",
+                "ExpressionAttributeNames": {"#state": "state"},
+            }
+            values |= states
         query["ExpressionAttributeValues"] = to_item(values)
         keys = ("pk", "sk")
         if cursor:
             exact = {"pk": _partition(tenant_id)}
             query["ExclusiveStartKey"] = decode_cursor_within(cursor, set(keys), exact, {"sk": prefix})
-        items, more = query_page(self._client, self._table, limit, **query)
+        keep = None if where.text is None else (lambda values: where.keeps(_record(values)))
+        items, more = query_page(self._client, self._table, limit, keep=keep, **query)
         return Page([_record(item) for item in items], _cursor(items, more, keys))
 
     def find_by_quickbooks_id(

@@ -30,12 +30,13 @@ from pydantic import (
     model_validator,
 )
 
+from qbsync.domain.mirror import fold
 from qbsync.domain.settings import ListName
 from qbsync.domain.tenants import Edition
 
 if TYPE_CHECKING:  # only for annotations: the sync state builds on the records, not the reverse
     from qbsync.domain.settings import SyncSettings
-    from qbsync.domain.sync import SyncRecord
+    from qbsync.domain.sync import SyncRecord, SyncState
 
 CENT = Decimal("0.01")
 
@@ -607,6 +608,30 @@ def reference_fields(record: BaseModel) -> Iterator[tuple[str, str, str]]:
             return
 
 
+DOCUMENT_NUMBER = "doc_number"  # what a bookkeeper knows an invoice, bill ... by
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """What a listing of one type's records keeps (`state` and `q` of GET .../records/{type}): the records in
+    one of `states` (empty: in any) whose id or name holds `text`, ignoring case and accents (`fold`, as the
+    mirror's listings compare; None: any). A record's name is its type's `name_field`, or a document's
+    number (`doc_number`)."""
+
+    states: frozenset[SyncState] = frozenset()
+    text: str | None = None
+
+    def keeps(self, record: SyncRecord) -> bool:
+        if self.states and record.state not in self.states:
+            return False
+        if self.text is None:
+            return True
+        needle = fold(self.text)
+        name_field = RECORD_TYPES[record.record_type].name_field or DOCUMENT_NUMBER
+        name = record.data.get(name_field)
+        return needle in fold(record.record_id) or (isinstance(name, str) and needle in fold(name))
+
+
 def references(record: BaseModel) -> list[tuple[str, str]]:
     """Every record this one depends on, as (record_type, host record id), each once, in first-use order.
 
@@ -648,6 +673,7 @@ __all__ = [
     "PurchaseLine",
     "PurchaseOrder",
     "PurchaseOrderStatus",
+    "RecordFilter",
     "RecordId",
     "RecordTypeSpec",
     "Removal",

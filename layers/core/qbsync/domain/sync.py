@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -28,6 +28,9 @@ from qbsync.domain.errors import DomainError
 from qbsync.domain.paging import Page
 from qbsync.domain.ports import Lease
 from qbsync.domain.settings import SyncSettings
+
+if TYPE_CHECKING:  # the sync state builds on the records: their module imports this one
+    from qbsync.domain.records import RecordFilter
 
 HISTORY_MAX = 50  # the newest state changes kept on a record; older ones are dropped
 
@@ -237,8 +240,9 @@ class RecordStore(Protocol):
         """Records of one tenant in one state, oldest change first."""
 
     def list(
-        self, tenant_id: str, record_type: str, state: SyncState | None, limit: int, cursor: str | None
-    ) -> Page[SyncRecord]: ...
+        self, tenant_id: str, record_type: str, where: RecordFilter, limit: int, cursor: str | None
+    ) -> Page[SyncRecord]:
+        """Records of one type that `where` keeps, by record id."""
 
     def find_by_quickbooks_id(
         self, tenant_id: str, record_type: str, quickbooks_id: str

@@ -48,7 +48,7 @@ from qbsync.domain.desktop import (
 )
 from qbsync.domain.ports import Clock
 from qbsync.domain.qbwc import QbwcSession, QbwcSessionStore, SessionProgress, ticket_digest
-from qbsync.domain.records import parse_record
+from qbsync.domain.records import RecordFilter, parse_record
 from qbsync.domain.settings import SettingsRepository
 from qbsync.domain.sync import (
     Batch,
@@ -248,7 +248,9 @@ class DesktopSync:
         ordered: set[str] = set()
         cursor: str | None = None
         while True:
-            page = self.records.list(tenant_id, "bill", SyncState.PENDING, 500, cursor)
+            page = self.records.list(
+                tenant_id, "bill", RecordFilter(frozenset({SyncState.PENDING})), 500, cursor
+            )
             for bill in page.items:
                 order_id = bill.data.get("purchase_order_id")
                 if (

@@ -56,6 +56,7 @@ from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, Mirro
 from qbsync.domain.paging import Page
 from qbsync.domain.payments import PaymentLog
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
+from qbsync.domain.records import RecordFilter
 from qbsync.domain.settings import SettingsRepository, SyncSettings
 from qbsync.domain.sync import Failure, RecordStore, SyncRecord, SyncState, TenantLease
 from qbsync.domain.tenants import Edition, Tenant
@@ -298,7 +299,7 @@ class InitialSyncs:
     def _all(self, tenant_id: str, record_type: str) -> Iterator[SyncRecord]:
         cursor: str | None = None
         while True:
-            page = self.records.list(tenant_id, record_type, None, PAGE, cursor)
+            page = self.records.list(tenant_id, record_type, RecordFilter(), PAGE, cursor)
             yield from page.items
             cursor = page.next_cursor
             if cursor is None:

@@ -31,7 +31,7 @@ from qbsync.domain.errors import (
 )
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
 from qbsync.domain.ports import Clock, TenantRepository
-from qbsync.domain.records import RECORD_TYPES
+from qbsync.domain.records import RECORD_TYPES, RecordFilter
 from qbsync.domain.sync import (
     ACTIVATE_IN_QUICKBOOKS,
     Failure,
@@ -269,7 +269,7 @@ class Links:
     def _linked_records(self, tenant_id: str, record_type: str) -> Iterator[SyncRecord]:
         cursor: str | None = None
         while True:
-            page = self.store.list(tenant_id, record_type, None, PAGE, cursor)
+            page = self.store.list(tenant_id, record_type, RecordFilter(), PAGE, cursor)
             yield from (r for r in page.items if r.quickbooks_id is not None)
             cursor = page.next_cursor
             if cursor is None:

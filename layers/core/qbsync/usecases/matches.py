@@ -44,7 +44,7 @@ from qbsync.domain.match_results import (
 from qbsync.domain.matching import MODEL_OF_TYPE, HostRecord, RecordMatch, automatch
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
-from qbsync.domain.records import RECORD_TYPES, Item, parse_record
+from qbsync.domain.records import RECORD_TYPES, Item, RecordFilter, parse_record
 from qbsync.domain.settings import SettingsRepository, SyncSettings
 from qbsync.domain.sync import Operation, RecordStore, SyncRecord, SyncState
 from qbsync.domain.tenants import Edition
@@ -256,7 +256,7 @@ class Matches:
         """The type's records that are not deleted."""
         cursor: str | None = None
         while True:
-            page = self.records.list(tenant_id, record_type, None, PAGE, cursor)
+            page = self.records.list(tenant_id, record_type, RecordFilter(), PAGE, cursor)
             for record in page.items:
                 if record.state is not SyncState.VOIDED and record.operation is not Operation.DELETE:
                     yield record

@@ -19,6 +19,7 @@ from qbsync.domain.paging import Page
 from qbsync.domain.ports import Clock, JobQueue, TenantRepository
 from qbsync.domain.records import (
     RECORD_TYPES,
+    RecordFilter,
     Removal,
     lockable,
     parse_record,
@@ -116,11 +117,11 @@ class Records:
         return record
 
     def list_records(
-        self, tenant_id: str, record_type: str, state: SyncState | None, limit: int, cursor: str | None
+        self, tenant_id: str, record_type: str, where: RecordFilter, limit: int, cursor: str | None
     ) -> Page[SyncRecord]:
         get_tenant(self.tenants, tenant_id)
         _known_type(record_type)
-        return self.store.list(tenant_id, record_type, state, limit, cursor)
+        return self.store.list(tenant_id, record_type, where, limit, cursor)
 
     def validate(
         self, tenant_id: str, record_type: str, data: Any, record_id: str | None = None

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from qbsync.api.handed import Handed
 from qbsync.api.idempotency import HEADER, KEY_PATTERN, run_once
 from qbsync.api.models import ProblemField, TenantId, error_responses
-from qbsync.domain.records import RECORD_TYPES, RecordId
+from qbsync.domain.records import RECORD_TYPES, RecordFilter, RecordId
 from qbsync.domain.sync import SyncEvent, SyncRecord, SyncState
 from qbsync.domain.validation import field_limits
 from qbsync.usecases import events as feed_usecase
@@ -33,6 +33,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 _TYPES = ", ".join(RECORD_TYPES)
+TEXT_MAX = 500  # the longest name a record has (QuickBooks Online's DisplayName): `q` is a part of one
 
 
 class CandidateOut(BaseModel):
@@ -306,7 +307,7 @@ def get_record(
 
 @router.get(
     "/v1/tenants/<tenant_id>/records/<record_type>",
-    summary="List records of one type, optionally in one state",
+    summary="List records of one type by id, optionally in some states or holding a text",
     tags=["records"],
     responses=error_responses({404: "Unknown tenant", 422: "Invalid input"}),
 )
@@ -314,11 +315,24 @@ def list_records(  # noqa: PLR0917 - Powertools passes each parameter by name
     c: Handed,
     tenant_id: Annotated[TenantId, Path()],
     record_type: Annotated[RecordType, Path()],
-    state: Annotated[SyncState | None, Query()] = None,
+    state: Annotated[
+        list[SyncState] | None,
+        Query(description="Only records in these states: state=failed&state=draft, or state=failed,draft."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=TEXT_MAX,
+            description="Only records whose id, or name (a document's number), holds this text, ignoring "
+            "case and accents.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=BULK_MAX)] = 100,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
-    page = c.records.list_records(tenant_id, record_type, state, limit, cursor)
+    where = RecordFilter(frozenset(state or ()), q)
+    page = c.records.list_records(tenant_id, record_type, where, limit, cursor)
     return _json(200, RecordPage(items=[RecordOut.of(r) for r in page.items], next_cursor=page.next_cursor))
 
 
