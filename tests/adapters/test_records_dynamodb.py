@@ -41,6 +41,7 @@ from qbsync.domain.sync import (
     Operation,
     RecordLockedError,
     RecordStore,
+    RunNote,
     StaleRecordError,
     SyncEvent,
     SyncRecord,
@@ -461,6 +462,39 @@ def test_list_keeps_records_whose_id_or_name_holds_a_text_ignoring_case_and_acce
     assert [r.record_id for r in numbered] == ["inv-1"]
 
 
+def test_newest_in_state_gives_the_latest_changes_first(store: RecordStore) -> None:
+    for n in range(5):
+        store.save(rec(f"c-{n}", state=FAILED, at=T0 + timedelta(minutes=n)), None, None)
+    store.save(rec("c-9", state=SYNCED, at=T0 + timedelta(hours=1)), None, None)
+    store.save(rec("c-8", tenant=OTHER, state=FAILED, at=T0 + timedelta(hours=1)), None, None)
+    newest = store.newest_in_state(TENANT, FAILED, 3)
+    assert [r.record_id for r in newest] == ["c-4", "c-3", "c-2"]
+    assert [r.record_id for r in store.newest_in_state(TENANT, FAILED, 10)] == [
+        f"c-{n}" for n in range(4, -1, -1)
+    ]
+    assert store.newest_in_state(TENANT, PENDING, 10) == []
+
+
+def test_count_states_counts_each_type_s_records_in_each_state(store: RecordStore) -> None:
+    assert store.count_states(TENANT) == {}
+    for n in range(7):
+        store.save(rec(f"c-{n}", state=SYNCED if n % 3 else FAILED), None, None)
+    store.save(rec("v-1", "vendor", state=SyncState.DRAFT), None, None)
+    store.save(rec("c-99", tenant=OTHER), None, None)
+    store.claim_name(TENANT, "acme", claim("customer/c-1"))  # not a record: not counted
+    assert store.count_states(TENANT) == {
+        "customer": {SYNCED: 4, FAILED: 3},
+        "vendor": {SyncState.DRAFT: 1},
+    }
+    moved = store.get(TENANT, "customer", "c-0")
+    assert moved is not None
+    failed_before = moved.copy()
+    moved.move(PENDING, T0 + timedelta(minutes=1))
+    store.save(moved, failed_before.revision, FAILED)
+    assert store.count_states(TENANT)["customer"] == {SYNCED: 4, FAILED: 2, PENDING: 1}
+    assert store.count_states(OTHER) == {"customer": {PENDING: 1}}
+
+
 def test_cursors_of_other_listings_and_tenants_are_refused(store: RecordStore) -> None:
     for n in range(3):
         store.save(rec(f"c-{n}"), None, None)
@@ -878,6 +912,22 @@ def test_the_lease_and_the_run_request_do_not_touch_each_other(lease: TenantLeas
     lease.release(TENANT, "w1")
     assert not lease.request_run(TENANT, T0, hour)
     assert lease.acquire(TENANT, "w2", T0, hour)
+
+
+def test_the_note_shows_the_lease_and_the_run_request_as_stored(lease: TenantLease) -> None:
+    assert lease.note(TENANT) == RunNote()
+    hour = timedelta(hours=1)
+    assert lease.request_run(TENANT, T0, hour)
+    assert lease.note(TENANT) == RunNote(None, T0)
+    assert lease.acquire(TENANT, "w1", T0, hour)
+    lease.take_request(TENANT)
+    note = lease.note(TENANT)
+    assert note == RunNote(T0 + hour, None)
+    assert note.running(T0 + timedelta(minutes=59))
+    assert not note.running(T0 + hour)  # lapsed
+    assert lease.note(OTHER) == RunNote()
+    lease.release(TENANT, "w1")
+    assert lease.note(TENANT) == RunNote()
 
 
 def test_lease_times_need_a_zone(lease: TenantLease) -> None:

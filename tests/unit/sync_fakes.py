@@ -24,6 +24,7 @@ from qbsync.domain.sync import (
     Failure,
     NameClaim,
     Operation,
+    RunNote,
     StaleRecordError,
     SyncEvent,
     SyncRecord,
@@ -167,6 +168,27 @@ class InMemoryRecordStore:
             )
             return _page(items, [tenant_id, "state", state.value], limit, cursor)
 
+    def newest_in_state(self, tenant_id: str, state: SyncState, limit: int) -> list[SyncRecord]:
+        with self.lock:
+            items = sorted(
+                (
+                    (f"{_stamp(r.updated_at)}#{r.record_type}#{r.record_id}", r)
+                    for (tenant, _, _), r in self.records.items()
+                    if tenant == tenant_id and r.state is state
+                ),
+                reverse=True,
+            )
+            return [_stored(r) for _, r in items[:limit]]
+
+    def count_states(self, tenant_id: str) -> dict[str, dict[SyncState, int]]:
+        with self.lock:
+            counts: dict[str, dict[SyncState, int]] = {}
+            for (tenant, record_type, _), r in self.records.items():
+                if tenant == tenant_id:
+                    per_type = counts.setdefault(record_type, {})
+                    per_type[r.state] = per_type.get(r.state, 0) + 1
+            return counts
+
     def list(
         self, tenant_id: str, record_type: str, where: RecordFilter, limit: int, cursor: str | None
     ) -> Page[SyncRecord]:
@@ -274,6 +296,11 @@ class InMemoryTenantLease(InMemoryLease):
     def take_request(self, tenant_id: str) -> None:
         with self.lock:
             self.requests.pop(tenant_id, None)
+
+    def note(self, tenant_id: str) -> RunNote:
+        with self.lock:
+            held = self.leases.get(tenant_id)
+            return RunNote(held[1] if held else None, self.requests.get(tenant_id))
 
 
 @dataclass

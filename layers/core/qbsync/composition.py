@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from qbsync.usecases.payments import PaymentRelay
     from qbsync.usecases.quickbooks_lists import QuickBooksLists
     from qbsync.usecases.quickbooks_side import QuickBooksListing, QuickBooksSide
+    from qbsync.usecases.status import Statuses
     from qbsync.usecases.sync_engine import SyncEngine
     from qbsync.usecases.tokens import TokenKeeper
     from qbsync.usecases.web_connector import WebConnectorLogins
@@ -287,6 +288,15 @@ class Container:
             self.jobs,
             self.events,
             self.clock,
+        )
+
+    @cached_property
+    def statuses(self) -> Statuses:
+        """Each tenant's sync status for a dashboard."""
+        from qbsync.usecases.status import Statuses
+
+        return Statuses(
+            self.tenants, self.record_store, self.sync_runs, self.matches, self.initial_syncs, self.clock
         )
 
     @cached_property

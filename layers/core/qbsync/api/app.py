@@ -28,6 +28,7 @@ from qbsync.api.routes import (
     web_connector,
 )
 from qbsync.api.routes import settings as settings_routes
+from qbsync.api.routes import status as status_routes
 from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from qbsync.domain.json_input import JsonInputError, load_json
 from qbsync.domain.settings import StaleVersionError
@@ -128,6 +129,7 @@ def build_api() -> APIGatewayHttpResolver:
     app.include_router(links.router)
     app.include_router(initial_sync.router)
     app.include_router(matches.router)
+    app.include_router(status_routes.router)
     # include_router copies the routers' context, which is that of the resolver last built in this process,
     # mid-event if it is handling one (its `_request` included): this resolver starts with its own.
     app.clear_context()  # type: ignore[no-untyped-call]

@@ -239,6 +239,13 @@ class RecordStore(Protocol):
     def in_state(self, tenant_id: str, state: SyncState, limit: int, cursor: str | None) -> Page[SyncRecord]:
         """Records of one tenant in one state, oldest change first."""
 
+    def newest_in_state(self, tenant_id: str, state: SyncState, limit: int) -> list[SyncRecord]:
+        """Up to `limit` records of one tenant in one state, the newest change first."""
+
+    def count_states(self, tenant_id: str) -> dict[str, dict[SyncState, int]]:
+        """How many records of the tenant each type has in each state (types and states without any absent),
+        exact as of the call."""
+
     def list(
         self, tenant_id: str, record_type: str, where: RecordFilter, limit: int, cursor: str | None
     ) -> Page[SyncRecord]:
@@ -279,9 +286,24 @@ class EventFeed(Protocol):
         """Events newer than `after` (a feed id; None: from the oldest kept), oldest first."""
 
 
+@dataclass(frozen=True)
+class RunNote:
+    """A tenant's sync run as its lease shows it: held until `held_until` (None: never held, or released;
+    a time past: lapsed), and a run asked for at `requested_at` and not started yet (None: none)."""
+
+    held_until: datetime | None = None
+    requested_at: datetime | None = None
+
+    def running(self, now: datetime) -> bool:
+        return self.held_until is not None and self.held_until > now
+
+
 class TenantLease(Lease, Protocol):
     """One sync run per tenant at a time, across every worker: a `Lease` keyed by tenant id, and the note that
     a run is wanted, kept beside it."""
+
+    def note(self, tenant_id: str) -> RunNote:
+        """The lease and the run request as stored; reads only."""
 
     def request_run(self, tenant_id: str, now: datetime, stale_after: timedelta) -> bool:
         """Note that a run is wanted. True when no run was requested since the last one started (or that

@@ -167,6 +167,14 @@ class InitialSyncs:
         errors = self.records.in_state(tenant_id, SyncState.FAILED, limit, errors_cursor)
         return Status(sync, progress, _note(sync, tenant, progress), errors)
 
+    def running(self, tenant_id: str) -> Status | None:
+        """The run's status, brought up to date, while one runs (its first error at most); None when the
+        tenant has none or it was done already: a done run's progress is not counted again."""
+        sync = self.store.get(tenant_id)
+        if sync is None or not sync.running:
+            return None
+        return self.status(tenant_id, limit=1)
+
     # ------------------------------------------------------------------ advancing
 
     def advance(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from qbsync.api.handed import Handed
 from qbsync.api.models import TenantId, error_responses
+from qbsync.composition import Container
 from qbsync.domain.connections import Connection, ConnectionStatus
 from qbsync.usecases.desktop_connection import DesktopConnection
 from qbsync.usecases.initial_sync import FirstLoad
@@ -129,6 +130,11 @@ def create_connect_link(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> Re
     },
 )
 def get_connection(c: Handed, tenant_id: Annotated[TenantId, Path()]) -> DesktopConnectionOut | ConnectionOut:
+    return connection_of(c, tenant_id)
+
+
+def connection_of(c: Container, tenant_id: str) -> DesktopConnectionOut | ConnectionOut:
+    """The tenant's connection as GET .../connection answers it (the status answers it the same way)."""
     desktop = c.desktop_connections.connection(tenant_id)
     if desktop is not None:
         return DesktopConnectionOut.of_desktop(desktop, c.initial_syncs.first_load(desktop.connection))
