@@ -43,7 +43,7 @@ from qbsync.domain.tenants import Edition, Tenant
 from qbsync.usecases.records import BULK_MAX, Records
 from qbsync.usecases.sync_engine import RetryLaterError, SyncEngine
 from tests.unit.fakes import InMemoryQueue, InMemorySettings, InMemoryTenants
-from tests.unit.mirror_fakes import InMemoryMirror
+from tests.unit.mirror_fakes import InMemoryMirror, read_whole
 from tests.unit.sync_fakes import InMemoryRecordStore, InMemoryTenantLease
 
 TENANT = "bench"
@@ -254,7 +254,9 @@ def run(
                 http, SandboxTokens(sandbox, realm, clock), InMemoryRequestBudget(clock), sleep=clock.sleep
             )
             books = QboBooks(client, clock)
-            engine = SyncEngine(store, books.profile, settings, lease, events, clock, InMemoryMirror())
+            # The company's lists, read at connect (an empty company): creates are looked up, then go.
+            mirror = read_whole(InMemoryMirror(), TENANT)
+            engine = SyncEngine(store, books.profile, settings, lease, events, clock, mirror)
             began = clock.now()
             pushed = company(items, customers, invoices, "E")
             _push(records, "item", pushed["item"])
