@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("QBSYNC_LOCAL_API_KEY"),
         help="use this API key instead of a new random one (must start with qbs_)",
     )
+    parser.add_argument(
+        "--frame-ancestors",
+        default=os.environ.get("DASHBOARD_FRAME_ANCESTORS"),
+        help="the stack's DashboardFrameAncestors: who may frame the dashboard (default 'none')",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
@@ -52,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         api_key=args.api_key,
         qbo_port=args.qbo_port,
         qbd_port=args.qbd_port,
+        parameters={"DashboardFrameAncestors": args.frame_ancestors} if args.frame_ancestors else None,
     )
     demo = local_stack.start_desktop_demo(stack)
     companies = ", ".join(c.name for c in stack.qbo.sandbox.companies.values())

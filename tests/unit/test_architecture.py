@@ -8,7 +8,8 @@ on top of all of them):
     1  adapters (implement the ports: DynamoDB, SQS, EventBridge, KMS, QuickBooks HTTP, SOAP)
        and use cases (work over the ports), side by side: neither imports the other
     2  composition roots: build adapters and use cases (composition.py, and cli.py for the command line)
-    3  entry points: the HTTP API, the connect pages, the Web Connector endpoint, the worker, the scheduler
+    3  entry points: the HTTP API, the connect pages and the dashboard, the Web Connector endpoint, the
+       worker, the scheduler
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ FLOORS = {
     "qbsync.cli": 2,
     "qbsync.api": 3,
     "qbsync.connect": 3,
+    "qbsync.pages": 3,  # the tenant's dashboard, served with the connect pages
     "qbsync.qbwc": 3,  # the endpoint and its page
     "qbsync.worker": 3,
     "qbsync.scheduler": 3,

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from qbsync.domain.sync import EditionProfile
     from qbsync.qbwc.service import WebConnectorService
     from qbsync.usecases.connect import Onboarding
+    from qbsync.usecases.dashboard import DashboardAccess
     from qbsync.usecases.desktop_connection import DesktopConnections
     from qbsync.usecases.desktop_sync import DesktopSync
     from qbsync.usecases.initial_sync import InitialSyncs
@@ -419,6 +420,19 @@ class Container:
             clock=self.clock,
             runs=self.run_requests,
             jobs=self.jobs,
+        )
+
+    @cached_property
+    def dashboard(self) -> DashboardAccess:
+        """The tenants' dashboard links and sessions."""
+        from qbsync.adapters.dashboard_dynamodb import DynamoDashboardLinkStore, DynamoDashboardSessionStore
+        from qbsync.usecases.dashboard import DashboardAccess
+
+        return DashboardAccess(
+            self.tenants,
+            DynamoDashboardLinkStore(self._dynamodb, self.settings.table_name),
+            DynamoDashboardSessionStore(self._dynamodb, self.settings.table_name),
+            self.clock,
         )
 
     @cached_property

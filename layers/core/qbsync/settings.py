@@ -21,6 +21,11 @@ class Settings(BaseModel):
     qbo_environment: str = Field(alias="QBO_ENVIRONMENT", default="sandbox")  # or production, or a local URL
     app_name: str = Field(alias="APP_NAME", default="qbsync")
     stage: str = Field(alias="STAGE", default="dev")
+    # Who may frame the dashboard pages: CSP `frame-ancestors` sources ("'none'", or origins such as
+    # "https://app.example.com"); no `;` or `,`, which would end the directive or the policy.
+    dashboard_frame_ancestors: str = Field(
+        alias="DASHBOARD_FRAME_ANCESTORS", default="'none'", pattern=r"^ *[^;,\s][^;,\r\n]*$"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

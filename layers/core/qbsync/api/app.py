@@ -18,6 +18,7 @@ from qbsync import __version__
 from qbsync.api.models import Problem, ProblemField
 from qbsync.api.routes import (
     connections,
+    dashboard,
     initial_sync,
     links,
     matches,
@@ -122,6 +123,7 @@ def build_api() -> APIGatewayHttpResolver:
     app.include_router(system.router)
     app.include_router(tenants.router)
     app.include_router(connections.router)
+    app.include_router(dashboard.router)
     app.include_router(web_connector.router)
     app.include_router(settings_routes.router)
     app.include_router(records.router)

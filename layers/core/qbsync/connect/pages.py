@@ -1,4 +1,5 @@
-"""Tenant-facing pages: the connect page, the hand-off to Intuit, and the OAuth callback's answer.
+"""Tenant-facing pages: the connect page, the hand-off to Intuit, and the OAuth callback's answer; and the
+tenant's dashboard (qbsync/pages/), served by the same function.
 
 Plain HTML, no scripts; every page says what happened and what to do next.
 """
@@ -12,6 +13,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from qbsync.composition import Container, from_context
 from qbsync.domain.connections import ConnectionStatus
 from qbsync.domain.tenants import Edition, Tenant
+from qbsync.pages.routes import add_dashboard
 from qbsync.usecases.connect import CallbackResult
 
 _PAGE = """<!doctype html>
@@ -232,8 +234,13 @@ def build_pages() -> APIGatewayHttpResolver:
         status, title, text = _CALLBACK_PAGES[outcome.result]
         return show(status, title, f"<p>{text}</p>{retry}")
 
+    dashboard_not_found = add_dashboard(app, c, base_url)
+
     @app.not_found
     def not_found(_: Exception) -> Response[str]:
+        path = app.current_event.path
+        if path == "/dashboard" or path.startswith("/dashboard/"):
+            return dashboard_not_found()
         return show(404, "Page not found", "<p>Check the address, or open your connect link again.</p>")
 
     return app

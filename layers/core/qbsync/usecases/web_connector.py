@@ -30,6 +30,15 @@ class IssuedLogin:
     run_every_minutes: int
 
 
+@dataclass(frozen=True)
+class WebConnectorSetup:
+    """How the tenant's Web Connector is set up, without the password: for the tenant's pages."""
+
+    user_name: str
+    issued: bool  # a password was issued and not retired: the .qwc can be downloaded
+    run_every_minutes: int
+
+
 @dataclass
 class WebConnectorLogins:
     tenants: TenantRepository
@@ -59,6 +68,12 @@ class WebConnectorLogins:
         tenant = self._desktop_tenant(tenant_id)
         return self.credentials.find(qbwc.user_name_of(tenant.id)) is not None
 
+    def setup(self, tenant_id: str) -> WebConnectorSetup:
+        tenant = self._desktop_tenant(tenant_id)
+        user_name = qbwc.user_name_of(tenant.id)
+        issued = self.credentials.find(user_name) is not None
+        return WebConnectorSetup(user_name, issued, self._run_every_minutes(tenant))
+
     def qwc(self, tenant_id: str, api_base_url: str) -> str:
         """The tenant's .qwc file again; NotFoundError before a login was issued."""
         tenant = self._desktop_tenant(tenant_id)
@@ -71,14 +86,17 @@ class WebConnectorLogins:
         return self.write_qwc(self._qwc_file(tenant, api_base_url))
 
     def _qwc_file(self, tenant: Tenant, api_base_url: str) -> qbwc.QwcFile:
-        stored = self.settings.latest(tenant.id)
-        settings = stored.settings if stored else SyncSettings()
         return qbwc.qwc_file(
             tenant.id,
             app_name=self.app_name,
             api_base_url=api_base_url,
-            run_every_minutes=settings.web_connector_interval_minutes,
+            run_every_minutes=self._run_every_minutes(tenant),
         )
+
+    def _run_every_minutes(self, tenant: Tenant) -> int:
+        stored = self.settings.latest(tenant.id)
+        settings = stored.settings if stored else SyncSettings()
+        return settings.web_connector_interval_minutes
 
     def _desktop_tenant(self, tenant_id: str) -> Tenant:
         tenant = get_tenant(self.tenants, tenant_id)

@@ -1,0 +1,42 @@
+"""Rendering the dashboard's templates: one Jinja2 environment per container, built on first use (the
+function's cold start imports no Jinja2), autoescaping every value."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qbsync.pages.catalogue import has, t
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+@functools.cache
+def environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every template, whatever its name: values never become markup
+        undefined=StrictUndefined,  # a misspelt value fails the page instead of showing nothing
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["t"] = t
+    env.globals["has"] = has
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+@functools.cache
+def static_file(name: str) -> str:
+    """A file of `static/` (the stylesheet, the progress script), read once."""
+    return (STATIC / name).read_text(encoding="utf-8")
