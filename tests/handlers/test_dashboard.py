@@ -455,7 +455,7 @@ def test_a_desktop_tenants_overview_shows_its_web_connector_and_offers_the_qwc(g
     assert status == 201
     html = browser.page("/dashboard")[1]
     assert "<code>acme-qbd</code>" in html
-    assert "10 minutes" in html
+    assert "10 min" in html
     assert 'href="/dashboard/web-connector.qwc"' in html
     download = browser.go("GET", "/dashboard/web-connector.qwc")
     assert download.status == 200

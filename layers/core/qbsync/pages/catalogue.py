@@ -61,7 +61,7 @@ MESSAGES: Mapping[str, str] = {
     "desktop.product": "QuickBooks",
     "desktop.user_name": "Web Connector user name",
     "desktop.interval": "Runs every",
-    "desktop.minutes": "{minutes} minutes",
+    "desktop.minutes": "{minutes} min",
     "desktop.qwc": "Download the .qwc file",
     "desktop.no_login": "No Web Connector password has been issued yet. Open the connect link from {app} to "
     "set up the Web Connector.",
