@@ -256,7 +256,7 @@ class DashboardPages:
 
     def _overview(self, session: DashboardSession, tenant: Tenant) -> Response[str]:
         c = self.c()
-        records = records_overview(c.records, tenant.id)
+        records = records_overview(c.statuses, tenant.id)
         desktop = None
         stale_since = None
         if tenant.edition is Edition.QBD:
@@ -298,7 +298,7 @@ class DashboardPages:
         if session is None:
             detail = t("session_missing.text", app=c.settings.app_name)
             return self._json(401, {"detail": detail})
-        records = records_overview(c.records, session.tenant_id, failed_limit=0)
+        records = records_overview(c.statuses, session.tenant_id, failed_limit=0)
         now = c.clock.now()
         types = [
             {

@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,14 +29,13 @@ from qbsync.domain.dashboard import (
 )
 from qbsync.domain.errors import InvalidInputError
 from qbsync.domain.ports import Clock, TenantRepository
-from qbsync.domain.records import RECORD_TYPES
 from qbsync.domain.sync import SyncRecord, SyncState
 from qbsync.usecases.connect import digest
-from qbsync.usecases.records import BULK_MAX, Records
+from qbsync.usecases.status import Statuses
 from qbsync.usecases.tenants import get_tenant
 
 log = logging.getLogger(__name__)
-FAILED_SHOWN = 50  # failed records on the Overview page, oldest type first
+FAILED_SHOWN = 50  # failed records on the Overview page, the newest first
 
 
 @dataclass(frozen=True)
@@ -154,32 +151,16 @@ class RecordsOverview:
     failed: list[SyncRecord]  # up to FAILED_SHOWN
 
 
-def records_overview(records: Records, tenant_id: str, failed_limit: int = FAILED_SHOWN) -> RecordsOverview:
-    """Counts per record type and state, and the failed records, read through the records use case (as
-    GET /v1/tenants/{id}/records/{type} reads them).
-
-    Reads every record of the tenant: the tenant status use case (GET /v1/tenants/{id}/status), which counts
-    without reading each record, takes this one's place once it is there.
-    """
+def records_overview(statuses: Statuses, tenant_id: str, failed_limit: int = FAILED_SHOWN) -> RecordsOverview:
+    """Counts per record type (the types that have records) in the Overview's columns, and the newest failed
+    records: the tenant's status as GET /v1/tenants/{id}/status answers it."""
+    status = statuses.status(tenant_id, failures_limit=max(1, failed_limit))
     by_type: list[TypeCounts] = []
-    failed: list[SyncRecord] = []
-    for record_type in RECORD_TYPES:
-        tally: Counter[str] = Counter()
-        for record in _all(records, tenant_id, record_type):
-            tally[COUNTED[record.state]] += 1
-            if record.state is SyncState.FAILED and len(failed) < failed_limit:
-                failed.append(record)
-        if tally:
-            counts = {column: tally[column] for column in (*COLUMNS, "voided")}
-            by_type.append(TypeCounts(record_type, counts))
-    return RecordsOverview(by_type, failed)
-
-
-def _all(records: Records, tenant_id: str, record_type: str) -> Iterator[SyncRecord]:
-    cursor: str | None = None
-    while True:
-        page = records.list_records(tenant_id, record_type, None, BULK_MAX, cursor)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    for record_type, counted in status.records.items():
+        if counted.total == 0:
+            continue
+        counts = dict.fromkeys((*COLUMNS, "voided"), 0)
+        for state, n in counted.states.items():
+            counts[COUNTED[state]] += n
+        by_type.append(TypeCounts(record_type, counts))
+    return RecordsOverview(by_type, status.failures[:failed_limit])
