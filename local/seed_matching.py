@@ -21,6 +21,11 @@ Names of different parties differ by more than `DISTINCT_EDITS` letters once nor
 "Jon Smith" beside "John Smith", is the exception, and its host records carry its exact name): closer than
 that, two names of different people cannot be told apart by spelling, and the truth would be a guess.
 
+Both editions can hold the company (`storable`): every name and key, on either side, passes both editions'
+checks of a pushed record (qbsync.domain.validation): names within QuickBooks Desktop's lengths (customers and
+vendors 41 characters, items 31), ISO-8859-1 text only (Desktop's, so the accents are Latin-1 ones), and a
+SKU on non-inventory items only (Desktop keeps it as ManufacturerPartNumber, which a service item lacks).
+
 Everything is drawn from one `random.Random(seed)`: the same seed gives the same company. Besides the tests
 (tests/unit/test_matching_world.py), the same company can seed the local stack's sandbox.
 """
@@ -38,6 +43,8 @@ from rapidfuzz.distance import Levenshtein
 from qbsync.domain.matching import HostRecord, Outcome, normalise
 from qbsync.domain.mirror import ListEntry, ListType
 from qbsync.domain.records import Customer, Item, ItemKind, Vendor
+from qbsync.domain.tenants import Edition
+from qbsync.domain.validation import validate
 
 # The sizes the issue names: "a sandbox company seeded with 500 customers, 300 items and 200 vendors that
 # the host app also has".
@@ -56,15 +63,15 @@ FIRST = _listed(
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
     "Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty Anthony Margaret "
     "Mark Sandra Donald Ashley Steven Kimberly Andrew Emily Joshua Donna Kenneth Michelle Kevin Carol Brian "
-    "Amanda George Melissa Timothy Deborah José Zoë Renée François Jürgen Søren Łukasz Chloé Inés Björn "
-    "Mónica Siobhán Raphaël Noémie Dvořák Ångström Priya Hiroshi Wei Olumide Aleksandra Giuseppe Mateus"
+    "Amanda George Melissa Timothy Deborah José Zoë Renée François Jürgen Søren Agnès Chloé Inés Björn "
+    "Mónica Siobhán Raphaël Noémie Ramón Ångström Priya Hiroshi Wei Olumide Aleksandra Giuseppe Mateus"
 )
 LAST = _listed(
     "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
     "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
     "Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams "
     "Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Müller Lefèvre Núñez Østergaard Kowalski "
-    "Brennan O'Connor McAllister Fitzgerald Nakamura Okonkwo Rossi Schäfer Håkansson Zieliński Dubois "
+    "Brennan O'Connor McAllister Fitzgerald Nakamura Okonkwo Rossi Schäfer Håkansson Gonçalves Dubois "
     "Papadopoulos Iyer Castillo Sørensen Bianchi Gallagher D'Angelo Whitfield Underwood Pemberton"
 )
 PLACES = _listed(
@@ -122,6 +129,31 @@ def _plain(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def item_kind(name: str, sku: str | None) -> ItemKind:
+    """A service ("Installation", "Repair Labor") unless it has a SKU: QuickBooks Desktop keeps a SKU
+    (ManufacturerPartNumber) on non-inventory and inventory items only (qbxml130.xsd ItemServiceAdd has
+    none), so an item with one is a non-inventory part in both editions."""
+    return ItemKind.SERVICE if sku is None and any(s in name for s in SERVICES) else ItemKind.NON_INVENTORY
+
+
+def host_record(list_type: ListType, name: str, key: str | None) -> HostRecord:
+    """The host app's record of a name and its key (billing email or SKU)."""
+    if list_type is ListType.ITEM:
+        return Item(kind=item_kind(name, key), name=name, sku=key)
+    if list_type is ListType.VENDOR:
+        return Vendor(display_name=name, email=key)
+    return Customer(display_name=name, email=key)
+
+
+def storable(list_type: ListType, name: str, key: str | None = None) -> bool:
+    """Whether both editions take a record of this name and key as it is (the checks a push gets)."""
+    record = host_record(list_type, name, key)
+    return not any(validate(LIST_RECORD_TYPES[list_type], record, edition) for edition in Edition)
+
+
+LIST_RECORD_TYPES = {ListType.CUSTOMER: "customer", ListType.ITEM: "item", ListType.VENDOR: "vendor"}
+
+
 @dataclass
 class PlantedList:
     """One record type of the planted company: both sides and the truth."""
@@ -155,6 +187,7 @@ class _Names:
     rng: random.Random
     make: Callable[[random.Random], str]
     distinct: bool
+    fits: Callable[[str], bool]
     taken: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
 
@@ -165,7 +198,7 @@ class _Names:
 
     def _free(self, name: str) -> bool:
         forms = self._forms(name)
-        if forms[0] in self.seen:
+        if forms[0] in self.seen or not self.fits(name):
             return False
         if not self.distinct:
             return True
@@ -337,24 +370,40 @@ class _Planter:
     def qb(self, name: str, key: str | None = None, *, active: bool = True) -> str:
         self.next_qb += 1
         qid = str(self.next_qb)
-        keyed = {"sku": key} if self.list_type is ListType.ITEM else {"email": key}
-        entry = ListEntry(list_type=self.list_type, quickbooks_id=qid, name=name, active=active, **keyed)
+        entry = ListEntry(
+            list_type=self.list_type,
+            quickbooks_id=qid,
+            name=name,
+            active=active,
+            email=None if self.item else key,
+            sku=key if self.item else None,
+            kind=item_kind(name, key).value if self.item else None,
+        )
         self.planted.entries.append(entry)
         return qid
 
     def host(self, name: str, key: str | None = None) -> str:
         record_id = f"{self.planted.record_type[0]}-{self.next_record:05d}"
         self.next_record += 1
-        record: HostRecord
-        if self.list_type is ListType.ITEM:
-            kind = ItemKind.SERVICE if any(s in name for s in SERVICES) else ItemKind.NON_INVENTORY
-            record = Item(kind=kind, name=name, sku=key)
-        elif self.list_type is ListType.VENDOR:
-            record = Vendor(display_name=name, email=key)
-        else:
-            record = Customer(display_name=name, email=key)
-        self.planted.records.append((record_id, record))
+        self.planted.records.append((record_id, host_record(self.list_type, name, key)))
         return record_id
+
+    def respell(self, name: str, *, typos: bool) -> tuple[str, str, bool]:
+        """`_respell`, drawn again until both spellings are `storable` (a suffix added can make a name
+        longer than Desktop takes; the exact copy always fits, so this ends)."""
+        while True:
+            spelled = _respell(self.rng, name, typos=typos, item=self.item)
+            if storable(self.list_type, spelled[0]) and storable(self.list_type, spelled[1]):
+                return spelled
+
+    def named_twice(self) -> tuple[str, str]:
+        """A new name and a second spelling of it for QuickBooks to hold beside it: punctuated for an item
+        (matched by exact name), with its company suffix changed for others; both `storable`."""
+        while True:
+            base = self.names.new()
+            respelled = _punctuated(self.rng, base) if self.item else _suffix_changed(self.rng, base)
+            if storable(self.list_type, respelled):
+                return base, respelled
 
     def key(self, name: str) -> str:
         """A new key, unique in the company: an email made of the name, or a SKU."""
@@ -383,7 +432,7 @@ def _plant_pairs(p: _Planter, count: int, *, keyed: bool, names_similar: bool) -
     for _ in range(count):
         base = p.names.new()
         qb_key = p.key(base) if keyed and p.rng.random() < 0.85 else None
-        qb_name, host_name, typos = _respell(p.rng, base, typos=True, item=p.item)
+        qb_name, host_name, typos = p.respell(base, typos=True)
         host_key, same_key = p.host_key(qb_key) if keyed else (None, False)
         qid = p.qb(qb_name, qb_key)
         rid = p.host(host_name, host_key)
@@ -399,11 +448,10 @@ def _plant_hard_cases(p: _Planter, counts: dict[str, int], *, keyed: bool) -> No
         for name in p.names.namesakes():
             planted.pairs[p.host(_recased(rng, name) if rng.random() < 0.5 else name)] = p.qb(name)
     for _ in range(counts.get("duplicate_names", 0)):  # QuickBooks has it twice: a person picks
-        base = p.names.new()
-        respelled = _punctuated(rng, base) if p.item else _suffix_changed(rng, base)
+        base, respelled = p.named_twice()
         twins = frozenset({p.qb(base), p.qb(_recased(rng, respelled))})
         planted.duplicate_names |= twins
-        planted.ambiguous[p.host(_respell(rng, base, typos=False, item=p.item)[1])] = twins
+        planted.ambiguous[p.host(p.respell(base, typos=False)[1])] = twins
     for _ in range(counts.get("shared_keys", 0)):  # two customers with one email, two items with one SKU
         first, second = p.names.new(), p.names.new()
         key = p.key(first)
@@ -416,7 +464,7 @@ def _plant_hard_cases(p: _Planter, counts: dict[str, int], *, keyed: bool) -> No
         qid = p.qb(base, qb_key)
         for _copy in range(2):
             host_key = qb_key if keyed and rng.random() < 0.5 else None
-            host_name = _respell(rng, base, typos=False, item=p.item)[1]
+            host_name = p.respell(base, typos=False)[1]
             planted.ambiguous[p.host(host_name, host_key)] = frozenset({qid})
     for _ in range(counts.get("inactive", 0)):  # QuickBooks has it, made inactive: no candidate
         base = p.names.new()
@@ -485,7 +533,8 @@ def _plant(
     planted = PlantedList(record_type)
     keyed = record_type in {"customer", "item"}  # the default rules' keys: email, SKU
     names_similar = record_type != "item"  # items: SKU, then the exact name only
-    p = _Planter(rng, planted, list_type, _Names(rng, make, distinct=names_similar))
+    names = _Names(rng, make, distinct=names_similar, fits=lambda name: storable(list_type, name))
+    p = _Planter(rng, planted, list_type, names)
     full_size = {"customer": CUSTOMERS, "item": ITEMS, "vendor": VENDORS}[record_type]
     counts = {case: max(1, n * size // full_size) for case, n in HARD_CASES[record_type].items()}
     _plant_hard_cases(p, counts, keyed=keyed)

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from local.seed_matching import PlantedCompany, PlantedList, planted_company
+from local.seed_matching import PlantedCompany, PlantedList, host_record, planted_company
 from qbsync.domain.matching import MatchReport, Outcome, automatch
 from qbsync.domain.settings import SyncSettings
+from qbsync.domain.tenants import Edition
+from qbsync.domain.validation import validate
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,20 @@ def test_the_planted_company_has_the_sizes_the_issue_names_and_is_the_same_for_t
     assert [len(p.records) for p in company.lists()] == [500, 300, 200]
     assert planted_company() == company
     assert planted_company(seed=13) != company
+
+
+@pytest.mark.parametrize("seed", [12, 3, 10])
+def test_both_editions_take_every_name_and_key_of_the_planted_company_on_either_side(seed: int) -> None:
+    """QuickBooks Desktop's names are shorter (customers and vendors 41, items 31), its text ISO-8859-1 and
+    its service items without SKU: the host's pushes and the company's own entries pass both editions."""
+    for planted in planted_company(seed).lists():
+        records = [record for _, record in planted.records] + [
+            host_record(e.list_type, e.name, e.sku or e.email) for e in planted.entries
+        ]
+        for record in records:
+            for edition in Edition:
+                problems = validate(planted.record_type, record, edition)
+                assert problems == [], (edition, record, problems)
 
 
 @pytest.mark.parametrize("seed", [12, 3, 10])  # the sandbox's company, and two others
