@@ -4,7 +4,8 @@ of 1,300 records against the local stack, plain and with faults injected (bench/
 engine alone against the sandbox at QuickBooks' limits: its rate, and 10,000 records with faults
 (bench/engine.py); then QuickBooks Desktop through the simulated Web Connector: the same 1,300 records in one
 update, and 10,000 records with faults (bench/desktop.py); with --matching, automatch on the planted company
-and the sync of its drafts (bench/matching.py: precision, recall, ambiguous listed, duplicates created)."""
+and the sync of its drafts, on QuickBooks Online and on QuickBooks Desktop side by side (bench/matching.py:
+precision, recall, ambiguous listed, duplicates created)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         "vendors) matched, its proposals decided and its drafts sent (`make bench` runs it)",
     )
     parser.add_argument(
+        "--matching-editions",
+        choices=("both", "online", "desktop"),
+        default="both",
+        help="the editions --matching runs in, each on a stack of its own: the QuickBooks Online sandbox, "
+        "the Desktop stand-in through the simulated Web Connector, or both (the default)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=measure.TIMEOUT_SECONDS,
@@ -132,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         for profile in _profiles(args.desktop)
     ]
-    matching_runs = [matching.run_quietly()] if args.matching == "full" else []
+    editions = {"both": ("qbo", "qbd"), "online": ("qbo",), "desktop": ("qbd",)}[args.matching_editions]
+    matching_runs = (
+        [matching.run_quietly(edition=edition) for edition in editions] if args.matching == "full" else []
+    )
     if args.json:
         document = report.to_json(result, measurements)
         document["matching"] = [
@@ -163,9 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         for d in desktop_runs:
             print()
             print(desktop.format_figures(d))
-        for m in matching_runs:
+        if matching_runs:
             print()
-            print(matching.format_figures(m))
+            print(matching.format_figures(matching_runs))
     ok = (
         all(f.ok for f in figures)
         and all(e.ok for e in engine_runs)

@@ -11,6 +11,8 @@ import pytest
 from bench import measure
 from bench.desktop import DesktopFigures
 from bench.desktop import format_figures as format_desktop
+from bench.matching import Held, MatchingFigures, count_duplicates
+from bench.matching import format_figures as format_matching
 from bench.report import (
     BARE,
     BASELINE,
@@ -185,3 +187,50 @@ def test_the_desktop_run_meets_its_targets_only_within_every_one_of_them() -> No
     assert not dataclasses.replace(faults, runs=15).ok
     shown = format_desktop(faults)
     assert "14: 10 cut short by faults, 1 without faults, 3 extra (target ≤ 3)" in shown
+
+
+def matching_figures(**changes: Any) -> MatchingFigures:
+    base = MatchingFigures(
+        edition="qbo", records=1000, matched=800, right=800, decidable=820, right_decidable=800,
+        ambiguous_planted=40, ambiguous_listed=40, accepted=120, created=150, duplicates=0, failed=30,
+        seconds=300.0, phases={"seeded and read": 20.0, "sent": 300.0},
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+def test_the_matching_runs_of_both_editions_are_shown_side_by_side_against_the_same_targets() -> None:
+    online, desktop = matching_figures(), matching_figures(edition="qbd", duplicates=1, seconds=250.0)
+    assert online.ok
+    assert not desktop.ok
+    lines = format_matching([online, desktop]).splitlines()
+    assert lines[1].split() == [
+        "QuickBooks",
+        "Online",
+        "(sandbox)",
+        "QuickBooks",
+        "Desktop",
+        "(stand-in)",
+        "target",
+    ]
+    assert lines[3].split() == ["precision", "1.000", "(800/800)", "1.000", "(800/800)", "≥", "0.99"]
+    assert "duplicates        0" in lines[8]
+    assert lines[8].split()[1:] == ["0", "1", "0"]
+    assert lines[11].split() == ["result", "ok", "FAILED"]
+    assert lines[12].startswith("  QuickBooks Online (sandbox): seeded and read at 20.0 s")
+
+
+def test_a_created_object_sharing_a_normalised_name_an_email_or_a_sku_with_another_is_a_duplicate() -> None:
+    held = {
+        "customer": [
+            Held("1", "Acme Plumbing, Inc.", "acme@example.com"),
+            Held("2", "ACME PLUMBING"),  # created: the same name once normalised
+            Held("3", "Zenith Bakery", "ACME@example.com "),  # created: the same email
+            Held("4", "Harbor View Roofing", "harbor@example.com"),  # created: nothing shared
+        ],
+        "item": [
+            Held("10", "Copper Pipe", sku="CP-1"),
+            Held("11", "Brass Valve", sku="cp-1"),  # created: the same SKU (Desktop: ManufacturerPartNumber)
+        ],
+        "vendor": [Held("20", "Acme Plumbing")],  # another list: no duplicate of the customer
+    }
+    assert count_duplicates(held, seeded={"1", "10", "20"}) == (4, 3)
