@@ -372,6 +372,16 @@ def _match(api: httpx.Client, tenant: str, record_types: tuple[str, ...]) -> Non
     _wait("the match run", done, lambda: time.sleep(0.2), timeout=900)
 
 
+def _unsent(api: httpx.Client, tenant: str) -> dict[str, int]:
+    """Records not sent yet, by type and state ("customer pending": 56)."""
+    return {
+        f"{t} {s}": n
+        for t in RECORD_TYPES
+        for s in ("draft", "pending", "syncing")
+        if (n := sum(1 for _ in _paged(api, f"/v1/tenants/{tenant}/records/{t}", state=s)))
+    }
+
+
 def _truth(planted: PlantedList, stored: set[str]) -> tuple[dict[str, str], set[str]]:
     """Of the records stored: planted id of the object each is, where one is; and those that must be listed
     ambiguous. A record the host app has twice is ambiguous only while its twin was stored too; else it is a
@@ -515,7 +525,10 @@ def _scenario(  # noqa: PLR0915 - one scenario, told in order
             for s in ("pending", "syncing", "draft")
         )
 
-    _wait("every record to be sent", settled, quickbooks.step)
+    try:
+        _wait("every record to be sent", settled, quickbooks.step)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}; still to send: {_unsent(api, tenant)}") from None
     phases["sent"] = time.monotonic() - started
     failed = sum(
         1 for t in RECORD_TYPES for _ in _paged(api, f"/v1/tenants/{tenant}/records/{t}", state="failed")
