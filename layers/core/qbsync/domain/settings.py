@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from string import Formatter
 from typing import Annotated, Protocol
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
@@ -31,6 +33,8 @@ LIST_NAME_MAX = 31  # terms, payment methods
 PAYMENT_METHODS_MAX = 50
 SUFFIX_PLACEHOLDER = "{n}"
 SUFFIX_MAX = 16
+RECORD_URL_MAX = 2000  # well within what browsers and servers take (RFC 9110 §4.1: at least 8000)
+RECORD_URL_FIELDS = frozenset({"type", "id"})
 # The Web Connector's interval (the .qwc's Scheduler/RunEveryNMinutes): its scheduler counts whole minutes
 # from 1 (QBWC Programmer's Guide p.38); a day is the longest a pending record should wait.
 WEB_CONNECTOR_INTERVAL_MIN, WEB_CONNECTOR_INTERVAL_MAX = 1, 1440
@@ -246,6 +250,14 @@ class SyncSettings(BaseModel):
         description="Automatch: per record type, the key (sku, email) tried first and how names are "
         "compared next.",
     )
+    record_url_template: str | None = Field(
+        default=None,
+        max_length=RECORD_URL_MAX,
+        description="Where the host app shows a record, for the dashboard's 'Open in the app' link: an "
+        "https URL with the placeholder {id} and, if needed, {type} (no others), filled with the record's "
+        "id and type. null: no such link.",
+        examples=["https://app.example.com/{type}/{id}"],
+    )
 
     @field_validator("match_auto_accept")
     @classmethod
@@ -264,6 +276,31 @@ class SyncSettings(BaseModel):
         if any(c in rest for c in "{}:\t\r\n"):
             raise ValueError("may not contain ':', '{', '}' (other than {n}), tabs or newlines")
         return value
+
+    @field_validator("record_url_template")
+    @classmethod
+    def _https_with_type_and_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            placeholders = [(f, spec, conv) for _, f, spec, conv in Formatter().parse(value) if f is not None]
+        except ValueError:  # a lone '{' or '}'
+            raise ValueError("may hold no braces but the placeholders {type} and {id}") from None
+        if "id" not in {f for f, _, _ in placeholders} or any(
+            f not in RECORD_URL_FIELDS or spec or conv for f, spec, conv in placeholders
+        ):
+            raise ValueError("must hold the placeholder {id}, may hold {type}, and no others")
+        parts = urlsplit(value.replace("{type}", "t").replace("{id}", "i"))
+        if parts.scheme != "https" or not parts.hostname or any(c.isspace() or ord(c) < 32 for c in value):
+            raise ValueError("must be an https URL without spaces, as https://app.example.com/{type}/{id}")
+        return value
+
+    def record_url(self, record_type: str, record_id: str) -> str | None:
+        """The host app's page of the record (`record_url_template` filled, the values percent-encoded);
+        None when the host app has set no template."""
+        if self.record_url_template is None:
+            return None
+        return self.record_url_template.format(type=quote(record_type, safe=""), id=quote(record_id, safe=""))
 
     @field_validator("payment_methods_to_sync")
     @classmethod
