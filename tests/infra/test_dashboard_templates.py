@@ -39,25 +39,33 @@ def test_every_text_a_template_shows_is_in_the_catalogue() -> None:
     for path in PAGES.glob("templates/*.html"):
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\bt\(\s*["']([a-z_.]+)["']\s*[,)]""", text))
-        prefixes |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.)["']\s*~""", text))
+        prefixes |= set(re.findall(r"""\bt\(\s*["']([a-z_.]+\.)["']\s*~""", text))
         # outside Jinja's tags, a template holds markup only
         markup = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", text, flags=re.S)
         words = re.sub(r"<[^>]*>", " ", markup)
         assert not re.search(r"[A-Za-z]{2,}", words), f"{path.name} has text outside the catalogue: {words!r}"
     assert used
     assert used <= set(catalogue.MESSAGES), sorted(used - set(catalogue.MESSAGES))
-    assert prefixes == {"counts.", "state.", "status.", "type."}
     from qbsync.domain.connections import ConnectionStatus
+    from qbsync.domain.match_results import Found, RunState
+    from qbsync.domain.matching import MatchRule
     from qbsync.domain.records import RECORD_TYPES
     from qbsync.domain.sync import SyncState
     from qbsync.usecases.dashboard import COLUMNS
+    from qbsync.usecases.matches import MATCHED_TYPES
 
     families = {
         "counts.": COLUMNS,
         "state.": [s.value for s in SyncState],
         "status.": [s.value for s in ConnectionStatus],
         "type.": list(RECORD_TYPES),
+        # the match tabs
+        "list.": list(MATCHED_TYPES),
+        "found.": [f.value for f in Found],
+        "rule.": [r.value for r in MatchRule],
+        "matches.run.": [s.value for s in RunState],
     }
+    assert prefixes == set(families)
     for prefix, names in families.items():
         missing = [f"{prefix}{n}" for n in names if f"{prefix}{n}" not in catalogue.MESSAGES]
         assert not missing, missing

@@ -30,6 +30,8 @@ from qbsync.domain.records import RECORD_TYPES
 from qbsync.domain.sync import SyncRecord
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.pages.catalogue import has, t
+from qbsync.pages.match_tabs import add_match_tabs
+from qbsync.pages.record_actions import add_record_actions, show_record
 from qbsync.pages.render import render, static_file
 from qbsync.usecases.dashboard import COLUMNS, OpenedSession, csrf_token, csrf_valid, records_overview
 
@@ -49,7 +51,7 @@ class NavItem:
 
 
 # The dashboard's pages, in the order the navigation shows them; later pages add theirs here.
-PAGES = (("nav.overview", HOME),)
+PAGES = (("nav.overview", HOME), ("nav.matches", "/dashboard/matches/customer"))
 
 
 def navigation(current: str) -> list[NavItem]:
@@ -127,6 +129,8 @@ def add_dashboard(
     app.get("/dashboard/records/<record_type>/<record_id>")(pages.record_page)
     app.post("/dashboard/records/<record_type>/<record_id>/send")(pages.send_again)
     app.post("/dashboard/reconnect")(pages.reconnect)
+    add_match_tabs(app, pages)
+    add_record_actions(app, pages)
     app.get("/dashboard/<token>")(pages.open_link)
     return pages.not_found
 
@@ -332,8 +336,7 @@ class DashboardPages:
             record = self.find_record(tenant, record_type, record_id)
             if record is None:
                 return self.not_found()
-            title = t("record.title", type=t(f"type.{record_type}"), label=record_label(record))
-            return self.page(200, "record.html", title, record=record, **self.shown(session, ""))
+            return show_record(self, session, tenant, record)
 
         return self.with_session(shown_record)
 

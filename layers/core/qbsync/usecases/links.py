@@ -240,7 +240,7 @@ class Links:
         get_tenant(self.tenants, tenant_id)
         linkable(record_type)
         if not confirm:
-            count = sum(1 for _ in self._linked_records(tenant_id, record_type))
+            count = self.linked_count(tenant_id, record_type)
             raise ConfirmationRequiredError(
                 f"This unlinks all {count} {record_type} records of tenant {tenant_id!r} that have a "
                 "QuickBooks object (nothing is changed in QuickBooks; each waits as a draft to be sent or "
@@ -265,6 +265,12 @@ class Links:
             extra={"tenant_id": tenant_id, "record_type": record_type, "unlinked": unlinked, "left": left},
         )
         return Cleared(unlinked, left)
+
+    def linked_count(self, tenant_id: str, record_type: str) -> int:
+        """How many records of the type have a QuickBooks object: what clearing the type's links concerns."""
+        get_tenant(self.tenants, tenant_id)
+        linkable(record_type)
+        return sum(1 for _ in self._linked_records(tenant_id, record_type))
 
     def _linked_records(self, tenant_id: str, record_type: str) -> Iterator[SyncRecord]:
         cursor: str | None = None
