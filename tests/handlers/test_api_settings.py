@@ -34,6 +34,7 @@ DEFAULTS = {
         "employee": {"key": None, "names": "similar"},
         "item": {"key": "sku", "names": "exact"},
     },
+    "record_url_template": None,
 }
 
 
