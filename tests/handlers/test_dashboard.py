@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html import unescape
@@ -32,13 +33,15 @@ class TenantBrowser:
     cookies: dict[str, str] = field(default_factory=dict)
     set_cookies: list[str] = field(default_factory=list)
 
-    def go(self, method: str, path: str, form: dict[str, str] | None = None) -> GatewayResponse:
+    def go(
+        self, method: str, path: str, form: Mapping[str, str | list[str]] | None = None
+    ) -> GatewayResponse:
         headers = [("host", "localhost:3000")]
         if self.cookies:
             headers.append(("cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items())))
         body = b""
         if form is not None:
-            body = urlencode(form).encode()
+            body = urlencode(form, doseq=True).encode()  # a list: one field per value (checkboxes)
             headers.append(("content-type", "application/x-www-form-urlencoded"))
         answer = self.api.handle(method, path, headers, body)
         for name, value in answer.headers:

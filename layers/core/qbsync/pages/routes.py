@@ -33,12 +33,16 @@ from qbsync.pages.catalogue import has, t
 from qbsync.pages.match_tabs import add_match_tabs
 from qbsync.pages.record_actions import add_record_actions, show_record
 from qbsync.pages.render import render, static_file
+from qbsync.pages.settings import add_settings_page
 from qbsync.usecases.dashboard import COLUMNS, OpenedSession, csrf_token, csrf_valid, records_overview
 
 HOME = "/dashboard"
 SESSION_COOKIE = "qbsync_session"
 CSRF_FIELD = "csrf_token"
 MAX_FORM_BYTES = 8 * 1024
+# Fields a form may post: the settings' checkboxes of payment methods (SyncSettings allows 50) and a page of
+# the review queue's checkboxes, with the rest of their forms.
+MAX_FORM_FIELDS = 120
 ASSETS = {"dashboard.css": "text/css; charset=utf-8", "progress.js": "text/javascript; charset=utf-8"}
 RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # domain/records.py RecordId
 
@@ -51,7 +55,11 @@ class NavItem:
 
 
 # The dashboard's pages, in the order the navigation shows them; later pages add theirs here.
-PAGES = (("nav.overview", HOME), ("nav.matches", "/dashboard/matches/customer"))
+PAGES = (
+    ("nav.overview", HOME),
+    ("nav.matches", "/dashboard/matches/customer"),
+    ("nav.settings", "/dashboard/settings"),
+)
 
 
 def navigation(current: str) -> list[NavItem]:
@@ -131,6 +139,7 @@ def add_dashboard(
     app.post("/dashboard/reconnect")(pages.reconnect)
     add_match_tabs(app, pages)
     add_record_actions(app, pages)
+    add_settings_page(app, pages)
     app.get("/dashboard/<token>")(pages.open_link)
     return pages.not_found
 
@@ -198,10 +207,19 @@ class DashboardPages:
         return None
 
     def posted_form(self) -> dict[str, str]:
+        """The posted form, each field's first value."""
+        return {k: v[0] for k, v in self.posted_fields().items()}
+
+    def posted_fields(self) -> dict[str, list[str]]:
+        """The posted form, each field with all its values (checkboxes of one name); empty when it is
+        larger than MAX_FORM_BYTES or MAX_FORM_FIELDS (its CSRF token is then missing: 403)."""
         body = self.app.current_event.decoded_body or ""
         if len(body) > MAX_FORM_BYTES:
             return {}
-        return {k: v[0] for k, v in parse_qs(body, max_num_fields=20).items()}
+        try:
+            return parse_qs(body, max_num_fields=MAX_FORM_FIELDS)
+        except ValueError:  # more fields than allowed
+            return {}
 
     def with_session(
         self, handler: Callable[[DashboardSession, Tenant], Response[str]], *, change: bool = False
