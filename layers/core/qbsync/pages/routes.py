@@ -30,6 +30,7 @@ from qbsync.domain.records import RECORD_TYPES
 from qbsync.domain.sync import SyncRecord
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.pages.catalogue import has, t
+from qbsync.pages.initial_sync import add_initial_sync_page
 from qbsync.pages.match_tabs import add_match_tabs
 from qbsync.pages.record_actions import add_record_actions, show_record
 from qbsync.pages.render import render, static_file
@@ -43,7 +44,11 @@ MAX_FORM_BYTES = 8 * 1024
 # Fields a form may post: the settings' checkboxes of payment methods (SyncSettings allows 50) and a page of
 # the review queue's checkboxes, with the rest of their forms.
 MAX_FORM_FIELDS = 120
-ASSETS = {"dashboard.css": "text/css; charset=utf-8", "progress.js": "text/javascript; charset=utf-8"}
+ASSETS = {
+    "dashboard.css": "text/css; charset=utf-8",
+    "progress.js": "text/javascript; charset=utf-8",
+    "initial-sync.js": "text/javascript; charset=utf-8",
+}
 RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # domain/records.py RecordId
 
 
@@ -59,6 +64,7 @@ PAGES = (
     ("nav.overview", HOME),
     ("nav.matches", "/dashboard/matches/customer"),
     ("nav.settings", "/dashboard/settings"),
+    ("nav.initial_sync", "/dashboard/initial-sync"),
 )
 
 
@@ -140,6 +146,7 @@ def add_dashboard(
     add_match_tabs(app, pages)
     add_record_actions(app, pages)
     add_settings_page(app, pages)
+    add_initial_sync_page(app, pages)
     app.get("/dashboard/<token>")(pages.open_link)
     return pages.not_found
 
