@@ -1,0 +1,174 @@
+"""A tenant sets its sync settings, runs the initial sync after its dry-run summary and works its review
+queue, in a real browser, against the stack started as `make run` starts it: an Online tenant connected
+through the sandbox and the Desktop demo tenant, whose Web Connector the test runs. Each page passes
+axe-core's checks; the screenshots in docs/screenshots/ are made here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.e2e.conftest import LocalProcess, start_local_stack
+from tests.e2e.test_dashboard_overview_browser import (
+    SCREENSHOTS,
+    api,
+    assert_accessible,
+    connect_online,
+    dashboard,
+)
+
+pytestmark = pytest.mark.e2e
+DEMO = "demo-qbd"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalProcess]:
+    started = start_local_stack()
+    yield started
+    started.kill()
+
+
+@pytest.fixture(scope="module")
+def online(stack: LocalProcess) -> str:
+    """An Online tenant connected through the sandbox, its lists read."""
+    created = api(stack, "POST", "/v1/tenants", {"id": "acme", "name": "Acme Plumbing", "edition": "qbo"})
+    assert created.status_code == 201
+    connect_online(stack, "acme")
+    until(lambda: dry_run(stack, "acme")["lists_read"], "the sandbox's lists were not read")
+    return "acme"
+
+
+@pytest.fixture(scope="module")
+def desktop(stack: LocalProcess) -> str:
+    """The Desktop demo tenant, connected and its lists read at a Web Connector run."""
+    until(
+        lambda: web_connector_run(stack) and dry_run(stack, DEMO)["lists_read"],
+        "the demo's lists were not read",
+    )
+    return DEMO
+
+
+def until(done: Any, what: str, timeout: float = 40) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.5)
+
+
+def dry_run(stack: LocalProcess, tenant_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = api(
+        stack, "POST", f"/v1/tenants/{tenant_id}/initial-sync", {"dry_run": True}
+    ).json()
+    return answer
+
+
+def web_connector_run(stack: LocalProcess) -> bool:
+    """One run of the demo's Web Connector now, as if its schedule had come."""
+    return httpx.post(f"{stack.qbd}/_qbd/connectors/1/run", timeout=60).status_code == 200
+
+
+def settings(stack: LocalProcess, tenant_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = api(stack, "GET", f"/v1/tenants/{tenant_id}/settings").json()
+    return answer
+
+
+def open_page(stack: LocalProcess, browser: Browser, tenant_id: str, path: str) -> Page:
+    page = dashboard(stack, browser, tenant_id)
+    page.goto(f"{stack.api}{path}")
+    return page
+
+
+def change_settings(stack: LocalProcess, browser: Browser, tenant_id: str, edition: str) -> None:
+    """Review mode, the company's first terms, and (Desktop) the Web Connector interval; saved and stored."""
+    before = settings(stack, tenant_id)
+    page = open_page(stack, browser, tenant_id, "/dashboard/settings")
+    assert page.locator("h1").inner_text() == "Sync settings"
+    page.get_by_label("Review: they wait as drafts in the review queue until you send them").check()
+    terms = page.get_by_label("Terms of invoices that name none")
+    first_terms = terms.locator("option").nth(1).get_attribute("value")
+    assert first_terms, "the company's terms are offered"
+    terms.select_option(first_terms)
+    if edition == "desktop":
+        page.get_by_label("Web Connector runs every (minutes)").fill("2")
+    assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / f"settings-{edition}.png"), full_page=True)
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_url(f"{stack.api}/dashboard/settings?saved=1")
+    version = before["version"] + 1
+    assert page.get_by_role("status").inner_text() == f"Your settings were saved as version {version}."
+    after = settings(stack, tenant_id)
+    assert after["version"] == version
+    assert after["settings"]["send_mode"] == "review"
+    assert after["settings"]["default_payment_terms"] == first_terms
+    if edition == "desktop":
+        assert after["settings"]["web_connector_interval_minutes"] == 2
+        assert after["settings"]["default_income_account"] == "Sales"  # kept as it was
+    assert page.locator('input[value="review"]').is_checked()
+    page.close()
+
+
+def initial_sync(stack: LocalProcess, browser: Browser, tenant_id: str, edition: str) -> None:
+    """Two customers waiting as drafts, the dry run's summary, Start, and the progress reaching 100 %."""
+    for n, name in enumerate(("Ada Lovelace", "Grace Hopper"), 1):
+        path = f"/v1/tenants/{tenant_id}/records/customer/{edition}-c{n}"
+        assert api(stack, "PUT", path, {"display_name": f"{name} ({edition})"}).status_code == 201
+        assert api(stack, "GET", path).json()["state"] == "draft"  # review mode: they wait
+    page = open_page(stack, browser, tenant_id, "/dashboard/initial-sync")
+    row = page.locator('#summary tr[data-type="customer"]')
+    assert int(row.locator('[data-count="to_create_in_quickbooks"]').inner_text()) >= 2
+    assert (
+        page.get_by_role("link", name="Change these settings").get_attribute("href") == "/dashboard/settings"
+    )
+    assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / f"initial-sync-{edition}.png"), full_page=True)
+
+    page.get_by_role("button", name="Start the initial sync").click()
+    page.wait_for_url(f"{stack.api}/dashboard/initial-sync")
+    bar = page.locator("#progress-customer")
+    assert bar.count() == 1
+    deadline = time.monotonic() + 45
+    while bar.get_attribute("value") != "100":  # the page's script updates the bar
+        assert time.monotonic() < deadline, page.locator("#note").inner_text()
+        if edition == "desktop":
+            web_connector_run(stack)  # the Web Connector reads and sends at its runs
+        time.sleep(1)
+    assert page.locator("#progress-customer").text_content() == "100 %"
+    assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / f"initial-sync-running-{edition}.png"), full_page=True)
+    page.reload()
+    assert page.locator("#step").inner_text() == "Done"
+    status = api(stack, "GET", f"/v1/tenants/{tenant_id}/initial-sync").json()
+    assert status["state"] == "done"
+    for n in (1, 2):
+        record = api(stack, "GET", f"/v1/tenants/{tenant_id}/records/customer/{edition}-c{n}").json()
+        assert record["state"] == "synced", record
+    page.close()
+
+
+def test_an_online_tenant_changes_a_setting_then_runs_the_initial_sync_to_100_percent(
+    stack: LocalProcess, browser: Browser, online: str
+) -> None:
+    change_settings(stack, browser, online, "online")
+    initial_sync(stack, browser, online, "online")
+
+
+def test_a_desktop_tenant_changes_a_setting_then_runs_the_initial_sync_to_100_percent(
+    stack: LocalProcess, browser: Browser, desktop: str
+) -> None:
+    change_settings(stack, browser, desktop, "desktop")
+    initial_sync(stack, browser, desktop, "desktop")
+
+
+def test_the_settings_page_fits_a_320_pixel_screen(
+    stack: LocalProcess, browser: Browser, online: str
+) -> None:
+    page = dashboard(stack, browser, online, width=320)
+    page.goto(f"{stack.api}/dashboard/settings")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert_accessible(page)
+    page.close()
