@@ -34,6 +34,7 @@ from qbsync.pages.initial_sync import add_initial_sync_page
 from qbsync.pages.match_tabs import add_match_tabs
 from qbsync.pages.record_actions import add_record_actions, show_record
 from qbsync.pages.render import render, static_file
+from qbsync.pages.review import add_review_page
 from qbsync.pages.settings import add_settings_page
 from qbsync.usecases.dashboard import COLUMNS, OpenedSession, csrf_token, csrf_valid, records_overview
 
@@ -65,6 +66,7 @@ PAGES = (
     ("nav.matches", "/dashboard/matches/customer"),
     ("nav.settings", "/dashboard/settings"),
     ("nav.initial_sync", "/dashboard/initial-sync"),
+    ("nav.review", "/dashboard/review"),
 )
 
 
@@ -147,6 +149,7 @@ def add_dashboard(
     add_record_actions(app, pages)
     add_settings_page(app, pages)
     add_initial_sync_page(app, pages)
+    add_review_page(app, pages)
     app.get("/dashboard/<token>")(pages.open_link)
     return pages.not_found
 
