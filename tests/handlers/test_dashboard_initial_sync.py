@@ -85,14 +85,16 @@ def test_start_runs_the_initial_sync_then_the_page_shows_its_step_progress_and_a
     assert 'src="/dashboard/assets/initial-sync.js"' in html
     assert f'<a href="{PATH}">Refresh</a>' in html
     assert 'action="/dashboard/initial-sync/start"' not in html  # no Start while it runs
+    # Before it sends, the records' states say nothing of its progress (a draft counts as settled): no value.
+    assert '<progress id="progress-customer" max="100" aria-valuetext="Customer: not sending yet">' in html
 
     worker_matches("acme")
     html = browser.page(PATH)[1]
     assert re.search(r'<dd id="step">Sending</dd>', html)
     assert "1 record(s) left to send." in html
     bar = re.search(
-        r'<label for="progress-customer">Customer</label>\s*<progress id="progress-customer" '
-        r'max="100" value="(\d+)">',
+        r'<label for="progress-customer">Customer</label>\s*<progress id="progress-customer" max="100" '
+        r'value="(\d+)" aria-valuetext="Customer: 0 % done">',
         html,
     )
     assert bar is not None
@@ -135,7 +137,7 @@ def test_a_finished_initial_sync_says_done_at_100_percent(gateway: Gateway) -> N
     store.save(synced, record.revision, record.state)
     html = browser.page(PATH)[1]
     assert re.search(r'<dd id="step">Done</dd>', html)
-    assert 'value="100">100 %</progress>' in html
+    assert 'value="100" aria-valuetext="Customer: 100 % done">100 %</progress>' in html
     assert "Done: every record is synced" in html
     assert "What running it again would do" in html  # and it may be started again
     assert json.loads(browser.page(f"{PATH}.json")[1])["running"] is False

@@ -312,6 +312,8 @@ MESSAGES: Mapping[str, str] = {
     "receives them at its next runs.",
     "initial.note.done": "Done: every record is synced, failed, ignored or waits for you.",
     "initial.progress_label": "{type}: {percent} % done",
+    "initial.progress_waiting": "{type}: not sending yet",
+    "initial.not_yet": "Not yet",
     "initial.tally": "{synced} synced, {failed} failed, {ignored} ignored, {waiting} waiting for you, {left} "
     "left",
     "initial.errors": "Errors",

@@ -48,19 +48,30 @@ IGNORED_REASONS = (
 )
 
 
+# Before the run sends, its records' states say nothing of its progress (drafts count as settled).
+SENDS = (Step.SENDING, Step.DONE)
+
+
 @dataclass(frozen=True)
 class ProgressRow:
     record_type: str
     type_name: str
     progress: TypeProgress
+    sending: bool  # False before the run sends: the bar shows no value yet
+
+    @property
+    def percent(self) -> int | None:
+        return self.progress.percent if self.sending else None
 
     @property
     def label(self) -> str:
-        return t("initial.progress_label", type=self.type_name, percent=self.progress.percent)
+        if self.percent is None:
+            return t("initial.progress_waiting", type=self.type_name)
+        return t("initial.progress_label", type=self.type_name, percent=self.percent)
 
     @property
     def percent_text(self) -> str:
-        return t("counts.percent", percent=self.progress.percent)
+        return t("initial.not_yet") if self.percent is None else t("counts.percent", percent=self.percent)
 
 
 def add_initial_sync_page(app: APIGatewayHttpResolver, pages: DashboardPages) -> None:
@@ -108,7 +119,7 @@ class InitialSyncPage:
                 "types": [
                     {
                         "record_type": row.record_type,
-                        "percent": row.progress.percent,
+                        "percent": row.percent,
                         "percent_text": row.percent_text,
                         "label": row.label,
                     }
@@ -176,7 +187,7 @@ class InitialSyncPage:
 def _rows(status: Status) -> list[ProgressRow]:
     """Progress of the types that have records."""
     return [
-        ProgressRow(record_type, t(f"type.{record_type}"), progress)
+        ProgressRow(record_type, t(f"type.{record_type}"), progress, status.sync.step in SENDS)
         for record_type, progress in status.progress.items()
         if progress.in_scope
     ]

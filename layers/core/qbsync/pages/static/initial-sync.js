@@ -1,9 +1,9 @@
-/* Live progress of the initial sync: while it runs, ask /dashboard/initial-sync.json every 3 seconds and
+/* Live progress of the initial sync: while it runs, ask /dashboard/initial-sync.json every 2 seconds and
    update the step, the note and each type's progress bar; once it is done, stop. Without JavaScript the
    page shows the progress as of its load and a Refresh link. */
 (function () {
   "use strict";
-  var EVERY_MS = 3000;
+  var EVERY_MS = 2000;
   var list = document.getElementById("progress");
   if (!list || !window.fetch) { return; }
   var url = list.getAttribute("data-progress");
@@ -21,8 +21,9 @@
       if (!item) { return; }
       var bar = item.querySelector("progress");
       if (bar) {
-        bar.value = type.percent;
+        if (type.percent === null) { bar.removeAttribute("value"); } else { bar.value = type.percent; }
         bar.textContent = type.percent_text;
+        bar.setAttribute("aria-valuetext", type.label);
       }
       var percent = item.querySelector("[data-percent]");
       if (percent) { percent.textContent = type.percent_text; }
