@@ -132,16 +132,14 @@ def initial_sync(stack: LocalProcess, browser: Browser, tenant_id: str, edition:
     bar = page.locator("#progress-customer")
     assert bar.count() == 1
     deadline = time.monotonic() + 45
-    while bar.get_attribute("value") != "100":  # the page's script updates the bar
+    step = page.locator("#step")
+    while step.inner_text() != "Done":  # the page's script updates the step and the bars
         assert time.monotonic() < deadline, page.locator("#note").inner_text()
         if edition == "desktop":
             web_connector_run(stack)  # the Web Connector reads and sends at its runs
-        time.sleep(1)
-    assert page.locator("#progress-customer").text_content() == "100 %"
-    assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / f"initial-sync-running-{edition}.png"), full_page=True)
-    page.reload()
-    assert page.locator("#step").inner_text() == "Done"
+        time.sleep(0.5)
+    assert bar.get_attribute("value") == "100"
+    assert bar.text_content() == "100 %"
     status = api(stack, "GET", f"/v1/tenants/{tenant_id}/initial-sync").json()
     assert status["state"] == "done"
     for n in (1, 2):
@@ -150,25 +148,48 @@ def initial_sync(stack: LocalProcess, browser: Browser, tenant_id: str, edition:
     page.close()
 
 
-def test_an_online_tenant_changes_a_setting_then_runs_the_initial_sync_to_100_percent(
+def review_queue(stack: LocalProcess, browser: Browser, tenant_id: str, edition: str) -> None:
+    """A draft waits in the review queue; the tenant ticks it and sends it, and it reaches QuickBooks."""
+    path = f"/v1/tenants/{tenant_id}/records/customer/{edition}-c3"
+    assert api(stack, "PUT", path, {"display_name": f"Alan Turing ({edition})"}).status_code == 201
+    page = open_page(stack, browser, tenant_id, "/dashboard/review?type=customer")
+    page.get_by_label(f"Select Alan Turing ({edition})").check()
+    assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / f"review-{edition}.png"), full_page=True)
+    page.get_by_role("button", name="Send selected").click()
+    page.wait_for_url(f"{stack.api}/dashboard/review?**")
+    said = page.locator("#results").inner_text()
+    assert f"Customer Alan Turing ({edition}): sent" in said
+    deadline = time.monotonic() + 30
+    while api(stack, "GET", path).json()["state"] != "synced":
+        assert time.monotonic() < deadline, api(stack, "GET", path).json()
+        if edition == "desktop":
+            web_connector_run(stack)
+        time.sleep(0.5)
+    page.close()
+
+
+def test_an_online_tenant_changes_a_setting_runs_the_initial_sync_to_100_percent_and_sends_a_draft(
     stack: LocalProcess, browser: Browser, online: str
 ) -> None:
     change_settings(stack, browser, online, "online")
     initial_sync(stack, browser, online, "online")
+    review_queue(stack, browser, online, "online")
 
 
-def test_a_desktop_tenant_changes_a_setting_then_runs_the_initial_sync_to_100_percent(
+def test_a_desktop_tenant_changes_a_setting_runs_the_initial_sync_to_100_percent_and_sends_a_draft(
     stack: LocalProcess, browser: Browser, desktop: str
 ) -> None:
     change_settings(stack, browser, desktop, "desktop")
     initial_sync(stack, browser, desktop, "desktop")
+    review_queue(stack, browser, desktop, "desktop")
 
 
-def test_the_settings_page_fits_a_320_pixel_screen(
+def test_the_settings_initial_sync_and_review_pages_fit_a_320_pixel_screen(
     stack: LocalProcess, browser: Browser, online: str
 ) -> None:
     page = dashboard(stack, browser, online, width=320)
-    page.goto(f"{stack.api}/dashboard/settings")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 320
-    assert_accessible(page)
+    for path in ("/dashboard/settings", "/dashboard/initial-sync", "/dashboard/review"):
+        page.goto(f"{stack.api}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
     page.close()
