@@ -140,6 +140,7 @@ class SyncRun:
     failed: int = 0
     waiting: int = 0
     rounds: int = 0
+    batches: int = 0  # requests this run (this callback, for a driver that resumes it) has made
     more: bool = False
     unanswered_in_a_row: int = 0  # write batches left unanswered since the last answer
     pause: Pause | None = None  # set when the run must stop; `end` raises it
@@ -291,19 +292,23 @@ class SyncEngine:
 
     def next_batch(self, run: SyncRun) -> Batch | None:
         """The next request to make, its writes stored `syncing` first; None when the run is over (nothing
-        left it can send, its time is up, or QuickBooks paused it)."""
+        left it can send, its time is up, or QuickBooks paused it). A run's first batch goes whatever the
+        time: planning alone may outlast the budget (a big company, a slow day), and a run that then sent
+        nothing would leave the next run in the same place, for ever."""
         while run.pause is None:
             if not run.queue:
                 questions = self._round(run)
                 if questions is not None or not run.queue:
+                    run.batches += questions is not None
                     return questions
-            if self.clock.now() >= run.deadline:
+            if run.batches and self.clock.now() >= run.deadline:
                 run.more, run.queue = True, []
                 return None
             chunk, run.queue = run.queue[: run.batch_max], run.queue[run.batch_max :]
             writes = self._mark_syncing(run, chunk)
             if writes:  # else every one changed meanwhile: the next round sends the new revisions
                 run.sent += len(writes)
+                run.batches += 1
                 return Batch(run.tenant_id, batch_request_id(run.tenant_id, writes), writes=tuple(writes))
         return None
 
@@ -312,7 +317,7 @@ class SyncEngine:
         ready = self._plan(run, self._open(run))
         if not ready:
             return None
-        if self.clock.now() >= run.deadline:
+        if run.batches and self.clock.now() >= run.deadline:
             run.more = True
             return None
         run.rounds += 1
