@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from moto import mock_aws
+from moto.kms import models as moto_kms_models
 
 from local import aws as local_aws
 from local import lambdas, moto_dynamodb
@@ -85,6 +87,24 @@ def _qbxml_messages_are_schema_valid() -> Iterator[None]:
             )
 
 
+# One botocore session for provisioning every test's moto: its loader keeps the service models it has read,
+# so each test's clients are made without reading them from disk again.
+_BOTOCORE = botocore.session.get_session()
+
+
+def _symmetric_key_without_rsa(key_spec: str) -> Any:
+    """moto makes an RSA-2048 private key for every KMS key, a symmetric one too, where nothing uses it (a
+    fifth of a second a test): a symmetric key gets one made once; the others, their own."""
+    if key_spec == "SYMMETRIC_DEFAULT":
+        return _SYMMETRIC_PRIVATE_KEY
+    return _generate_private_key(key_spec)
+
+
+_generate_private_key = moto_kms_models.generate_private_key
+_SYMMETRIC_PRIVATE_KEY = _generate_private_key("SYMMETRIC_DEFAULT")
+moto_kms_models.generate_private_key = _symmetric_key_without_rsa
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
     """moto in-process with every resource of template.yaml created, and the functions' environment set."""
@@ -102,7 +122,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
     parameters.clear_caches()
     moto_dynamodb.apply()
     with mock_aws():
-        stack = local_aws.provision(boto3.Session())
+        stack = local_aws.provision(boto3.Session(botocore_session=_BOTOCORE))
         for key, value in shared_environment(stack).items():
             monkeypatch.setenv(key, value)
         yield stack

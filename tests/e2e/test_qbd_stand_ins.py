@@ -102,7 +102,7 @@ def test_the_demo_tenants_updates_read_its_companys_lists_into_the_mirror(
     customers = {e.name: e for e in mirror.entries(demo.tenant_id, ListType.CUSTOMER)}
     assert customers["Walk-in Customer"].email == "walk-in@demo.test"
     accounts = {e.name: e.kind for e in mirror.entries(demo.tenant_id, ListType.ACCOUNT)}
-    assert accounts["Sales"] == "Income"
+    assert accounts["Sales"] == "income"
     assert "Net 30" in {e.name for e in mirror.entries(demo.tenant_id, ListType.TERM)}
     assert all(mark.loaded for mark in mirror.marks(demo.tenant_id).values())
 

@@ -149,6 +149,7 @@ def test_saving_the_settings_stores_a_new_version_and_says_so_after_the_redirect
         "match_threshold": 70,  # fields the page does not show keep their values
         "match_auto_accept": 90,
         "match_rules": None,
+        "record_url_template": None,
     }
     html = browser.page(f"{PATH}?saved=1")[1]
     assert re.search(r'role="status"[^>]*>Your settings were saved as version 2.<', html)
