@@ -1,10 +1,10 @@
-"""The issue's done-when for automatch on the local stack, in both editions, at an eighth of its sizes (the
+"""The issue's done-when for automatch on the local stack, in both editions, at a twelfth of its sizes (the
 full 500 customers, 300 items and 200 vendors: `python -m bench --matching full`, run by `make bench`): a
 company seeded with the planted company's QuickBooks side (the Online sandbox's, or a Desktop stand-in's
 company file read through the simulated Web Connector), the host's records pushed as drafts, POST /matches
 with precision >= 0.99 and recall >= 0.95 against the truth and every planted ambiguous case listed; the
 proposals the truth confirms accepted, every draft sent, and 0 duplicates created in QuickBooks (by name,
-email and SKU: Desktop's ManufacturerPartNumber). About 40 s an edition on two shared cores."""
+email and SKU: Desktop's ManufacturerPartNumber). About 30 s an edition on two shared cores."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def running() -> Iterator[local_stack.RunningStack]:
 def test_matching_the_planted_company_then_sending_every_draft_creates_no_duplicate(
     running: local_stack.RunningStack, edition: str
 ) -> None:
-    figures = matching.run_on(running, planted_company(12, customers=60, items=36, vendors=24), edition)
+    figures = matching.run_on(running, planted_company(12, customers=40, items=24, vendors=16), edition)
     shown = matching.format_figures([figures])
     assert figures.edition == edition
     assert figures.precision >= matching.PRECISION_TARGET, shown
