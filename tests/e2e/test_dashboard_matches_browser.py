@@ -23,7 +23,7 @@ from tests.e2e.test_dashboard_overview_browser import (
     wait_for_state,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DESKTOP_COMPANY = "desktop-demo-co"
 
 

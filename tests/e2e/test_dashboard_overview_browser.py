@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import ROOT, LocalProcess, start_local_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 SANDBOX_REALM = "9341453009463815"  # Sandbox Company_US_1
 

@@ -22,7 +22,7 @@ from tests.e2e.test_dashboard_overview_browser import (
     dashboard,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DEMO = "demo-qbd"
 
 
