@@ -36,10 +36,9 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with a `slow` test first: `-n auto --dist loadscope --no-loadscope-reorder` hands modules to
-    the workers in this order (xdist's own reorder puts the modules with the most tests first, and so these,
-    with one to three long tests each, last), so the long ones start at once and the short ones fill in
-    around them, instead of one long module running alone at the end while the other worker idles."""
+    """Modules with a `slow` test first: `-n auto --dist loadscope` hands modules to the workers in this
+    order, so the long ones start at once and the short ones fill in around them, instead of one long
+    module running alone at the end while the other worker idles."""
     slow = {item.module for item in items if item.get_closest_marker("slow") is not None}
     items.sort(key=lambda item: item.module not in slow)
 
