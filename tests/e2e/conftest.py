@@ -128,6 +128,14 @@ def start_local_stack(preexec_fn: Callable[[], object] | None = None) -> LocalPr
 
 
 @pytest.fixture(scope="module")
+def stack() -> Iterator[LocalProcess]:
+    """The stack as `make run` starts it, in its own process, for a module's tests."""
+    started = start_local_stack()
+    yield started
+    started.kill()
+
+
+@pytest.fixture(scope="module")
 def running() -> Iterator[local_stack.RunningStack]:
     """The whole stack in this process (no queue pollers), for a module's tests; the environment and the
     composition root are put back afterwards."""

@@ -7,38 +7,26 @@ docs/screenshots/matches-*.png and record-*.png are made here."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from tests.e2e.conftest import LocalProcess, start_local_stack
-from tests.e2e.test_dashboard_overview_browser import (
+from tests.e2e.conftest import LocalProcess
+from tests.e2e.dashboard_pages import (
     SANDBOX_REALM,
-    SCREENSHOTS,
     api,
     assert_accessible,
     connect_online,
+    dashboard,
+    fits_320_pixels,
+    screenshot,
     wait_for_state,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DESKTOP_COMPANY = "desktop-demo-co"
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalProcess]:
-    started = start_local_stack()
-    yield started
-    started.kill()
-
-
-def dashboard(stack: LocalProcess, browser: Browser, tenant_id: str) -> Page:
-    link = api(stack, "POST", f"/v1/tenants/{tenant_id}/dashboard-links").json()["url"]
-    page = browser.new_page(viewport={"width": 1024, "height": 900})
-    page.goto(link)
-    return page
 
 
 def put(stack: LocalProcess, tenant_id: str, record_id: str, name: str) -> None:
@@ -87,7 +75,7 @@ def fix_link_and_match(
     page.get_by_role("button", name="Search").click()
     page.get_by_label("Amy's Bird Sanctuary", exact=False).check()
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / f"record-{edition}.png"), full_page=True)
+    screenshot(page, f"record-{edition}")
     page.get_by_role("button", name="Link to the one picked").click()
     assert "linked" in page.locator("#notice").inner_text()
     assert api(stack, "GET", f"/v1/tenants/{tenant_id}/records/customer/c-amy").json()["quickbooks_id"]
@@ -99,11 +87,15 @@ def fix_link_and_match(
     grace = page.locator('li[data-record="c-grace"]')
     assert "Grace Hopper Consulting" in grace.inner_text()
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / f"matches-{edition}.png"), full_page=True)
+    screenshot(page, f"matches-{edition}")
     grace.get_by_role("button", name="Accept").click()
     assert "accepted" in page.locator("#notice").inner_text()
     linked = api(stack, "GET", f"/v1/tenants/{tenant_id}/records/customer/c-grace").json()
     assert linked["quickbooks_id"]
+    tabs = tuple(f"/dashboard/matches/{kind}" for kind in ("customer", "vendor", "employee", "item"))
+    fits_320_pixels(
+        page, (*tabs, "/dashboard/records/customer/c-amy", "/dashboard/records/customer/c-clash"), stack.api
+    )
     page.close()
 
 

@@ -4,67 +4,23 @@ docs/screenshots/ are made here."""
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from tests.e2e.conftest import ROOT, LocalProcess, start_local_stack
+from tests.e2e.conftest import LocalProcess
+from tests.e2e.dashboard_pages import (
+    api,
+    assert_accessible,
+    connect_online,
+    dashboard,
+    screenshot,
+    wait_for_state,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-SANDBOX_REALM = "9341453009463815"  # Sandbox Company_US_1
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalProcess]:
-    started = start_local_stack()
-    yield started
-    started.kill()
-
-
-def api(stack: LocalProcess, method: str, path: str, body: Any = None) -> httpx.Response:
-    return httpx.request(method, f"{stack.api}{path}", headers=stack.headers(), json=body, timeout=30)
-
-
-def connect_online(stack: LocalProcess, tenant_id: str) -> None:
-    """Connect through the connect link and the sandbox's consent page, as the tenant's browser would."""
-    link = api(stack, "POST", f"/v1/tenants/{tenant_id}/connect-links").json()["url"]
-    to_intuit = httpx.get(f"{link}/start").headers["location"]
-    form = dict(re.findall(r"name='(\w+)' value='([^']*)'", httpx.get(to_intuit).text))
-    form |= {"realm_id": SANDBOX_REALM, "decision": "connect"}
-    callback = httpx.post(f"{stack.qbo}/connect/oauth2", data=form).headers["location"]
-    assert httpx.get(callback).status_code == 200
-
-
-def wait_for_state(stack: LocalProcess, path: str, state: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        record: dict[str, Any] = api(stack, "GET", path).json()
-        if record["state"] == state or time.monotonic() > deadline:
-            assert record["state"] == state, record
-            return record
-        time.sleep(0.5)
-
-
-def assert_accessible(page: Page) -> None:
-    """axe-core in the page: no violation of impact serious or critical."""
-    results = Axe().run(page)
-    grave = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not grave, results.generate_report()
-
-
-def dashboard(stack: LocalProcess, browser: Browser, tenant_id: str, width: int = 1024) -> Page:
-    link = api(stack, "POST", f"/v1/tenants/{tenant_id}/dashboard-links").json()["url"]
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(link)
-    assert page.url == f"{stack.api}/dashboard"
-    return page
 
 
 def test_a_tenant_sees_its_connection_and_counts_and_sends_a_failed_record_again(
@@ -94,13 +50,24 @@ def test_a_tenant_sees_its_connection_and_counts_and_sends_a_failed_record_again
     item = page.locator('li[data-record="customer/c-1"]')
     assert failed["failure"]["message"] in item.inner_text()
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / "overview-online.png"), full_page=True)
+    screenshot(page, "overview-online")
 
     item.get_by_role("button", name="Send again Customer Ada Lovelace").click()
     page.wait_for_url(f"{stack.api}/dashboard?sent=customer/c-1")
     assert "was sent again" in page.get_by_role("status").inner_text()
     assert page.locator('li[data-record="customer/c-1"]').count() == 0
+    # The page's script keeps the counts live: blank the figures before it first asks (5 seconds after the
+    # page loads), and it writes them again, without a reload, until nothing is pending.
+    page.evaluate(
+        "document.querySelectorAll('#counts td[data-count]').forEach(c => { c.textContent = '?'; })"
+    )
     wait_for_state(stack, record, "synced")
+    synced = row.locator('[data-count="synced"]')
+    page.wait_for_function(
+        "cell => cell.textContent === '2'", arg=synced.element_handle(), timeout=15_000
+    )  # it asks every 5 seconds while records are pending, and once after the page loads
+    assert page.locator("#percent-customer").inner_text() == "100 %"
+    assert page.locator("#bar-customer").get_attribute("aria-valuetext") == "100 %"
     page.close()
 
 
@@ -123,5 +90,5 @@ def test_a_desktop_tenant_sees_its_web_connector(stack: LocalProcess, browser: B
     assert "demo-qbd" in page.locator("main").inner_text()
     assert page.locator("#qwc").get_attribute("href") == "/dashboard/web-connector.qwc"
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / "overview-desktop.png"), full_page=True)
+    screenshot(page, "overview-desktop")
     page.close()

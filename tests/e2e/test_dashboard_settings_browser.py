@@ -6,31 +6,24 @@ axe-core's checks; the screenshots in docs/screenshots/ are made here."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
-from tests.e2e.conftest import LocalProcess, start_local_stack
-from tests.e2e.test_dashboard_overview_browser import (
-    SCREENSHOTS,
+from tests.e2e.conftest import LocalProcess
+from tests.e2e.dashboard_pages import (
     api,
     assert_accessible,
     connect_online,
     dashboard,
+    fits_320_pixels,
+    screenshot,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DEMO = "demo-qbd"
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalProcess]:
-    started = start_local_stack()
-    yield started
-    started.kill()
 
 
 @pytest.fixture(scope="module")
@@ -77,16 +70,10 @@ def settings(stack: LocalProcess, tenant_id: str) -> dict[str, Any]:
     return answer
 
 
-def open_page(stack: LocalProcess, browser: Browser, tenant_id: str, path: str) -> Page:
-    page = dashboard(stack, browser, tenant_id)
-    page.goto(f"{stack.api}{path}")
-    return page
-
-
 def change_settings(stack: LocalProcess, browser: Browser, tenant_id: str, edition: str) -> None:
     """Review mode, the company's first terms, and (Desktop) the Web Connector interval; saved and stored."""
     before = settings(stack, tenant_id)
-    page = open_page(stack, browser, tenant_id, "/dashboard/settings")
+    page = dashboard(stack, browser, tenant_id, "/dashboard/settings")
     assert page.locator("h1").inner_text() == "Sync settings"
     page.get_by_label("Review: they wait as drafts in the review queue until you send them").check()
     terms = page.get_by_label("Terms of invoices that name none")
@@ -96,7 +83,7 @@ def change_settings(stack: LocalProcess, browser: Browser, tenant_id: str, editi
     if edition == "desktop":
         page.get_by_label("Web Connector runs every (minutes)").fill("2")
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / f"settings-{edition}.png"), full_page=True)
+    screenshot(page, f"settings-{edition}")
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_url(f"{stack.api}/dashboard/settings?saved=1")
     version = before["version"] + 1
@@ -118,14 +105,14 @@ def initial_sync(stack: LocalProcess, browser: Browser, tenant_id: str, edition:
         path = f"/v1/tenants/{tenant_id}/records/customer/{edition}-c{n}"
         assert api(stack, "PUT", path, {"display_name": f"{name} ({edition})"}).status_code == 201
         assert api(stack, "GET", path).json()["state"] == "draft"  # review mode: they wait
-    page = open_page(stack, browser, tenant_id, "/dashboard/initial-sync")
+    page = dashboard(stack, browser, tenant_id, "/dashboard/initial-sync")
     row = page.locator('#summary tr[data-type="customer"]')
     assert int(row.locator('[data-count="to_create_in_quickbooks"]').inner_text()) >= 2
     assert (
         page.get_by_role("link", name="Change these settings").get_attribute("href") == "/dashboard/settings"
     )
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / f"initial-sync-{edition}.png"), full_page=True)
+    screenshot(page, f"initial-sync-{edition}")
 
     page.get_by_role("button", name="Start the initial sync").click()
     page.wait_for_url(f"{stack.api}/dashboard/initial-sync")
@@ -152,10 +139,10 @@ def review_queue(stack: LocalProcess, browser: Browser, tenant_id: str, edition:
     """A draft waits in the review queue; the tenant ticks it and sends it, and it reaches QuickBooks."""
     path = f"/v1/tenants/{tenant_id}/records/customer/{edition}-c3"
     assert api(stack, "PUT", path, {"display_name": f"Alan Turing ({edition})"}).status_code == 201
-    page = open_page(stack, browser, tenant_id, "/dashboard/review?type=customer")
+    page = dashboard(stack, browser, tenant_id, "/dashboard/review?type=customer")
     page.get_by_label(f"Select Alan Turing ({edition})").check()
     assert_accessible(page)
-    page.screenshot(path=str(SCREENSHOTS / f"review-{edition}.png"), full_page=True)
+    screenshot(page, f"review-{edition}")
     page.get_by_role("button", name="Send selected").click()
     page.wait_for_url(f"{stack.api}/dashboard/review?**")
     said = page.locator("#results").inner_text()
@@ -189,7 +176,5 @@ def test_the_settings_initial_sync_and_review_pages_fit_a_320_pixel_screen(
     stack: LocalProcess, browser: Browser, online: str
 ) -> None:
     page = dashboard(stack, browser, online, width=320)
-    for path in ("/dashboard/settings", "/dashboard/initial-sync", "/dashboard/review"):
-        page.goto(f"{stack.api}{path}")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    fits_320_pixels(page, ("/dashboard/settings", "/dashboard/initial-sync", "/dashboard/review"), stack.api)
     page.close()

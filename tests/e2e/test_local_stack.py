@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,13 +11,6 @@ import pytest
 from tests.e2e.conftest import LocalProcess, start_local_stack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalProcess]:
-    started = start_local_stack()
-    yield started
-    started.kill()
 
 
 def test_prints_where_everything_is(stack: LocalProcess) -> None:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from tests.e2e.conftest import LocalProcess, start_local_stack
+from tests.e2e.conftest import LocalProcess
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalProcess]:
-    started = start_local_stack()
-    yield started
-    started.kill()
 
 
 def new_link(stack: LocalProcess, tenant_id: str) -> str:

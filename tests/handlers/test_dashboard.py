@@ -443,8 +443,16 @@ def test_the_overview_counts_records_by_type_and_state(gateway: Gateway) -> None
     assert counts == {"synced": "0", "pending": "2", "failed": "1", "draft": "0", "ignored": "0"}
     status, raw = browser.page("/dashboard/progress.json")
     doc = json.loads(raw)
-    assert doc["active"] is True
-    assert doc["types"][0]["counts"] == {"synced": 0, "pending": 2, "failed": 1, "draft": 0, "ignored": 0}
+    assert doc["running"] is True  # the script asks again while records are pending
+    counts = {key: value for key, value in doc["text"].items() if key.startswith("count-customer-")}
+    assert counts == {
+        "count-customer-synced": "0",
+        "count-customer-pending": "2",
+        "count-customer-failed": "1",
+        "count-customer-draft": "0",
+        "count-customer-ignored": "0",
+    }
+    assert doc["bars"] == {"bar-customer": {"value": 0, "text": "0 %", "valuetext": "0 %"}}
 
 
 def test_a_desktop_tenants_overview_shows_its_web_connector_and_offers_the_qwc(gateway: Gateway) -> None:
@@ -469,8 +477,8 @@ def test_a_desktop_tenants_overview_shows_its_web_connector_and_offers_the_qwc(g
 def test_the_stylesheet_and_script_are_served_from_the_dashboard(gateway: Gateway) -> None:
     browser = TenantBrowser(gateway.api)
     css = browser.go("GET", "/dashboard/assets/dashboard.css")
-    js = browser.go("GET", "/dashboard/assets/progress.js")
+    js = browser.go("GET", "/dashboard/assets/dashboard.js")
     assert (css.status, header(css, "Content-Type")) == (200, "text/css; charset=utf-8")
     assert (js.status, header(js, "Content-Type")) == (200, "text/javascript; charset=utf-8")
     assert b":focus-visible" in css.body
-    assert b'getAttribute("data-progress")' in js.body  # it reads the address from the page
+    assert b'getAttribute("data-live")' in js.body  # it reads the address from the page

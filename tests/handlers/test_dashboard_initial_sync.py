@@ -82,7 +82,7 @@ def test_start_runs_the_initial_sync_then_the_page_shows_its_step_progress_and_a
     html = browser.page(PATH)[1]
     assert re.search(r'<dd id="step">Matching</dd>', html)
     assert "Matching the app&#39;s records with QuickBooks&#39; lists" in html
-    assert 'src="/dashboard/assets/initial-sync.js"' in html
+    assert 'data-live="/dashboard/initial-sync.json" data-every="2000"' in html
     assert f'<a href="{PATH}">Refresh</a>' in html
     assert 'action="/dashboard/initial-sync/start"' not in html  # no Start while it runs
     # Before it sends, the records' states say nothing of its progress (a draft counts as settled): no value.
@@ -101,10 +101,12 @@ def test_start_runs_the_initial_sync_then_the_page_shows_its_step_progress_and_a
     assert bar.group(1) == "0"
     doc = json.loads(browser.page(f"{PATH}.json")[1])
     assert doc["running"] is True
-    assert doc["step"] == "sending"
-    assert doc["types"] == [
-        {"record_type": "customer", "percent": 0, "percent_text": "0 %", "label": "Customer: 0 % done"}
-    ]
+    assert doc["text"]["step"] == "Sending"
+    assert doc["text"]["percent-customer"] == "0 %"
+    assert doc["text"]["tally-customer"].startswith("0 synced, 0 failed, 0 ignored")
+    assert doc["bars"] == {
+        "progress-customer": {"value": 0, "text": "0 %", "valuetext": "Customer: 0 % done"}
+    }
 
 
 def test_starting_while_a_run_is_running_is_refused_in_words(gateway: Gateway) -> None:

@@ -4,6 +4,7 @@ and a refusal or bad input is a page saying what is wrong, never a 500."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from html import unescape
@@ -72,8 +73,13 @@ def matched(browser: TenantBrowser, run_jobs: Callable[[], int]) -> str:
     status, html = browser.page(f"{TAB}?done=asked")
     assert status == 200
     assert "Automatch is waiting to start." in html
-    assert 'data-run="/dashboard/match-run.json"' in html
-    assert '"state": "queued"' in browser.page("/dashboard/match-run.json")[1]
+    assert 'data-live="/dashboard/match-run.json" data-every="2000" data-reload-when-done' in html
+    live = json.loads(browser.page("/dashboard/match-run.json")[1])
+    assert live == {
+        "running": True,
+        "text": {"match-run-state": "Automatch is waiting to start."},
+        "bars": {},
+    }
     assert run_jobs() >= 1
     status, html = browser.page(TAB)
     assert status == 200
@@ -318,7 +324,11 @@ def test_match_tabs_refuse_read_only_sessions_unknown_types_and_another_tenants_
     for other in ("Grase Hoper", "Ada Lovelace Ltd", "c-grace", "Bravo Bakery"):
         assert other not in html
     assert "Automatch has not run yet." in html
-    assert '"state": null' in browser.page("/dashboard/match-run.json")[1]
+    assert json.loads(browser.page("/dashboard/match-run.json")[1]) == {
+        "running": False,
+        "text": {},
+        "bars": {},
+    }
     token = csrf_of(html)
     assert browser.go("POST", f"{TAB}/c-grace/accept", {"csrf_token": token}).status == 404
     assert browser.go("POST", f"{TAB}/c-grace/reject", {"csrf_token": token}).status == 404

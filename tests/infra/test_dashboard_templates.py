@@ -16,7 +16,7 @@ SHIPPED = [p for p in (*PAGES.glob("templates/*"), *PAGES.glob("static/*")) if p
 def test_the_layer_ships_the_templates_and_assets_and_a_wheel_names_them() -> None:
     layer = tpl.load()["Resources"]["CoreLayer"]["Properties"]["ContentUri"]
     assert all(p.is_relative_to(tpl.ROOT / layer) for p in SHIPPED)  # sam build copies ContentUri whole
-    assert {p.name for p in SHIPPED} >= {"base.html", "overview.html", "dashboard.css", "progress.js"}
+    assert {p.name for p in SHIPPED} >= {"base.html", "overview.html", "dashboard.css", "dashboard.js"}
     project = tomllib.loads((tpl.ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     globs = project["tool"]["setuptools"]["package-data"]["qbsync.pages"]
     for path in SHIPPED:

@@ -74,7 +74,7 @@ MESSAGES: Mapping[str, str] = {
     "counts.draft": "Draft",
     "counts.ignored": "Ignored",
     "counts.progress": "Synced share",
-    "counts.progress_label": "{type}: {percent} % synced",
+    "counts.progress_label": "{type} synced",
     "counts.percent": "{percent} %",
     "counts.none": "No records have been sent to QuickBooks yet.",
     "counts.as_of": "Figures as of {at}.",

@@ -1,14 +1,13 @@
 """The Initial sync page (`/dashboard/initial-sync`): the dry run's summary and the settings it follows before
 a run starts, a Start button (as POST /initial-sync), then the run's step, its progress per type and its
-errors, as GET /initial-sync gives them. `/dashboard/initial-sync.json` gives the progress to the page's
-small script; without JavaScript the page has a Refresh link.
+errors, as GET /initial-sync gives them. `/dashboard/initial-sync.json` gives the progress to the
+dashboard's script; without JavaScript the page has a Refresh link.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -17,6 +16,7 @@ from qbsync.domain.initial_sync import Step
 from qbsync.domain.settings import SyncSettings
 from qbsync.domain.tenants import Edition, Tenant
 from qbsync.pages.catalogue import t
+from qbsync.pages.render import live_bar
 from qbsync.usecases.initial_sync import Status, TypeProgress
 from qbsync.usecases.settings import settings_in_force
 
@@ -70,13 +70,24 @@ class ProgressRow:
         return t("initial.progress_label", type=self.type_name, percent=self.percent)
 
     @property
+    def tally(self) -> str:
+        p = self.progress
+        return t(
+            "initial.tally",
+            synced=p.synced,
+            failed=p.failed,
+            ignored=p.ignored,
+            waiting=p.waiting,
+            left=p.left,
+        )
+
+    @property
     def percent_text(self) -> str:
         return t("initial.not_yet") if self.percent is None else t("counts.percent", percent=self.percent)
 
 
 def add_initial_sync_page(app: APIGatewayHttpResolver, pages: DashboardPages) -> None:
     view = InitialSyncPage(pages)
-    app.get("/dashboard/assets/initial-sync.js")(lambda: pages.asset("initial-sync.js"))
     app.get(PATH)(view.show)
     app.get(f"{PATH}.json")(view.progress)
     app.post(f"{PATH}/start")(view.start)
@@ -100,33 +111,22 @@ class InitialSyncPage:
         return self.pages.with_session(start_run, change=True)
 
     def progress(self) -> Response[str]:
-        """The run's step, note and progress per type as JSON, for the page's script."""
+        """The run's step, note and progress per type, for the dashboard's script."""
         pages = self.pages
         session = pages.current_session()
         tenant = pages.c().tenants.get(session.tenant_id) if session else None
         if session is None or tenant is None:
-            return self._json(401, {"detail": t("session_missing.text", app=pages.c().settings.app_name)})
+            return pages.live_refused()
         status = self._status(tenant, None, 1)
         if status is None:
-            return self._json(404, {"detail": t("initial.none")})
-        return self._json(
-            200,
-            {
-                "step": status.sync.step.value,
-                "running": status.sync.running,
-                "note": _note(status, tenant),
-                "step_text": t(f"initial.step.{status.sync.step.value}"),
-                "types": [
-                    {
-                        "record_type": row.record_type,
-                        "percent": row.percent,
-                        "percent_text": row.percent_text,
-                        "label": row.label,
-                    }
-                    for row in _rows(status)
-                ],
-            },
-        )
+            return pages.json(404, {"detail": t("initial.none")})
+        text = {"step": t(f"initial.step.{status.sync.step.value}"), "note": _note(status, tenant)}
+        bars = {}
+        for row in _rows(status):
+            text[f"percent-{row.record_type}"] = row.percent_text
+            text[f"tally-{row.record_type}"] = row.tally
+            bars[f"progress-{row.record_type}"] = live_bar(row.percent, row.percent_text, row.label)
+        return pages.live(status.sync.running, text, bars)
 
     # ------------------------------------------------------------------ the page
 
@@ -174,14 +174,6 @@ class InitialSyncPage:
             return self.pages.c().initial_syncs.status(tenant.id, cursor, limit)
         except NotFoundError:
             return None
-
-    def _json(self, code: int, doc: dict[str, Any]) -> Response[str]:
-        return Response(
-            status_code=code,
-            content_type="application/json",
-            body=json.dumps(doc),
-            headers=self.pages.headers(),
-        )
 
 
 def _rows(status: Status) -> list[ProgressRow]:

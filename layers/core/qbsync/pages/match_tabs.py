@@ -9,8 +9,8 @@ list, through the use cases the API's matches, links and QuickBooks listing use.
 - QuickBooks' side: the mirror's objects of the list (GET /quickbooks/{list}) with the record linked to each,
   objects whose name another shares marked (Matches.duplicate_names); with "Hide synchronized", only the
   objects no record is linked to.
-- "Run automatch" (POST /matches for the tab's type): the page shows the run's state; the small script reads
-  `/dashboard/match-run.json` while it is unfinished and reloads the page when it is done.
+- "Run automatch" (POST /matches for the tab's type): the page shows the run's state; the dashboard's script
+  reads `/dashboard/match-run.json` while it is unfinished and loads the page again when it is done.
 - "Clear all links": a page saying how many records it unlinks, then the POST (DELETE .../links?confirm=true).
 
 Each side is paged with its own cursor link.
@@ -31,7 +31,6 @@ from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListFilter
 from qbsync.domain.tenants import Tenant
 from qbsync.pages.catalogue import t
 from qbsync.pages.record_actions import in_words
-from qbsync.pages.render import static_file
 from qbsync.usecases.links import asked_quickbooks_id
 from qbsync.usecases.matches import MATCHED_TYPES, ShownResult
 
@@ -47,7 +46,6 @@ DONE = ("asked", "accepted", "rejected", "unlinked", "cleared")
 
 def add_match_tabs(app: APIGatewayHttpResolver, pages: DashboardPages) -> None:
     tabs = MatchTabs(pages)
-    app.get("/dashboard/assets/matches.js")(tabs.script)
     app.get(RUN_JSON)(tabs.run_state)
     app.get(f"{TABS}/<record_type>")(tabs.tab)
     app.post(f"{TABS}/<record_type>/run")(tabs.run)
@@ -63,14 +61,6 @@ class MatchTabs:
         self.pages = pages
 
     # ------------------------------------------------------------------ pages
-
-    def script(self) -> Response[str]:
-        return Response(
-            status_code=200,
-            content_type="text/javascript; charset=utf-8",
-            body=static_file("matches.js"),
-            headers={**self.pages.headers(), "Cache-Control": "public, max-age=3600"},
-        )
 
     def tab(self, record_type: str) -> Response[str]:
         def show(session: DashboardSession, tenant: Tenant) -> Response[str]:
@@ -148,22 +138,15 @@ class MatchTabs:
         )
 
     def run_state(self) -> Response[str]:
-        """The latest run's state as JSON, for the script."""
-        c = self.pages.c()
-        session = self.pages.current_session()
+        """The latest run's state, for the dashboard's script; the page loads again once the run is done."""
+        pages = self.pages
+        session = pages.current_session()
         if session is None:
-            return self.pages._json(401, {"detail": t("session_missing.text", app=c.settings.app_name)})
-        run = c.matches.run(session.tenant_id)
+            return pages.live_refused()
+        run = pages.c().matches.run(session.tenant_id)
         if run is None:
-            return self.pages._json(200, {"state": None, "unfinished": False, "text": ""})
-        return self.pages._json(
-            200,
-            {
-                "state": run.state.value,
-                "unfinished": run.unfinished,
-                "text": t(f"matches.run.{run.state.value}"),
-            },
-        )
+            return pages.live(False, {})
+        return pages.live(run.unfinished, {"match-run-state": t(f"matches.run.{run.state.value}")})
 
     def clear_page(self, record_type: str) -> Response[str]:
         def confirm(session: DashboardSession, tenant: Tenant) -> Response[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from qbsync.pages.catalogue import has, t
 
@@ -38,5 +38,17 @@ def render(template: str, **context: Any) -> str:
 
 @functools.cache
 def static_file(name: str) -> str:
-    """A file of `static/` (the stylesheet, the progress script), read once."""
+    """A file of `static/` (the stylesheet, the script), read once."""
     return (STATIC / name).read_text(encoding="utf-8")
+
+
+class LiveBar(TypedDict):
+    """A progress bar as the dashboard's script sets it: `value` None is an indeterminate bar."""
+
+    value: int | None
+    text: str
+    valuetext: str
+
+
+def live_bar(value: int | None, text: str, valuetext: str | None = None) -> LiveBar:
+    return {"value": value, "text": text, "valuetext": valuetext or text}

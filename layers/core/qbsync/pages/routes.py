@@ -33,7 +33,7 @@ from qbsync.pages.catalogue import has, t
 from qbsync.pages.initial_sync import add_initial_sync_page
 from qbsync.pages.match_tabs import add_match_tabs
 from qbsync.pages.record_actions import add_record_actions, show_record
-from qbsync.pages.render import render, static_file
+from qbsync.pages.render import LiveBar, live_bar, render, static_file
 from qbsync.pages.review import add_review_page
 from qbsync.pages.settings import add_settings_page
 from qbsync.usecases.dashboard import COLUMNS, OpenedSession, csrf_token, csrf_valid, records_overview
@@ -47,8 +47,7 @@ MAX_FORM_BYTES = 8 * 1024
 MAX_FORM_FIELDS = 120
 ASSETS = {
     "dashboard.css": "text/css; charset=utf-8",
-    "progress.js": "text/javascript; charset=utf-8",
-    "initial-sync.js": "text/javascript; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
 }
 RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # domain/records.py RecordId
 
@@ -138,7 +137,7 @@ def add_dashboard(
     matched before `/dashboard/<token>` (Powertools tries them first)."""
     pages = DashboardPages(app, container_of, base_url)
     app.get("/dashboard/assets/dashboard.css")(pages.stylesheet)
-    app.get("/dashboard/assets/progress.js")(pages.progress_script)
+    app.get("/dashboard/assets/dashboard.js")(pages.script)
     app.get(HOME)(pages.overview)
     app.get("/dashboard/progress.json")(pages.progress)
     app.get("/dashboard/web-connector.qwc")(pages.web_connector_file)
@@ -271,8 +270,8 @@ class DashboardPages:
     def stylesheet(self) -> Response[str]:
         return self.asset("dashboard.css")
 
-    def progress_script(self) -> Response[str]:
-        return self.asset("progress.js")
+    def script(self) -> Response[str]:
+        return self.asset("dashboard.js")
 
     def open_link(self, token: str) -> Response[str]:
         c = self.c()
@@ -324,37 +323,35 @@ class DashboardPages:
         return t("overview.sent", type=t(f"type.{record_type}"), label=record_label(record))
 
     def progress(self) -> Response[str]:
-        """The counts as JSON, for the progress script."""
+        """The Overview's counts, for the dashboard's script; it asks again while records are pending."""
         c = self.c()
         session = self.current_session()
         if session is None:
-            detail = t("session_missing.text", app=c.settings.app_name)
-            return self._json(401, {"detail": detail})
+            return self.live_refused()
         records = records_overview(c.statuses, session.tenant_id, failed_limit=0)
-        now = c.clock.now()
-        types = [
-            {
-                "record_type": row.record_type,
-                "counts": {column: row.counts[column] for column in COLUMNS},
-                "percent_synced": row.percent_synced,
-                "percent_text": t("counts.percent", percent=row.percent_synced),
-                "progress_label": t(
-                    "counts.progress_label", type=t(f"type.{row.record_type}"), percent=row.percent_synced
-                ),
-            }
-            for row in records.by_type
-        ]
-        return self._json(
-            200,
-            {
-                "as_of": now.isoformat(),
-                "as_of_text": t("counts.as_of", at=t("format.datetime", at=now)),
-                "active": any(row.counts["pending"] for row in records.by_type),
-                "types": types,
-            },
-        )
+        text = {"as-of": t("counts.as_of", at=t("format.datetime", at=c.clock.now()))}
+        bars = {}
+        for row in records.by_type:
+            for column in COLUMNS:
+                text[f"count-{row.record_type}-{column}"] = str(row.counts[column])
+            text[f"percent-{row.record_type}"] = t("counts.percent", percent=row.percent_synced)
+            bars[f"bar-{row.record_type}"] = live_bar(
+                row.percent_synced, t("counts.percent", percent=row.percent_synced)
+            )
+        return self.live(any(row.counts["pending"] for row in records.by_type), text, bars)
 
-    def _json(self, status: int, doc: dict[str, Any]) -> Response[str]:
+    def live(
+        self, running: bool, text: dict[str, str], bars: dict[str, LiveBar] | None = None
+    ) -> Response[str]:
+        """An answer for the dashboard's script (static/dashboard.js): the texts and progress bars to change,
+        by element id, and whether to ask again."""
+        return self.json(200, {"running": running, "text": text, "bars": bars or {}})
+
+    def live_refused(self) -> Response[str]:
+        """The script's answer without a session: it stops, and the page's Refresh link shows the 401 page."""
+        return self.json(401, {"detail": t("session_missing.text", app=self.c().settings.app_name)})
+
+    def json(self, status: int, doc: dict[str, Any]) -> Response[str]:
         return Response(
             status_code=status, content_type="application/json", body=json.dumps(doc), headers=self.headers()
         )
