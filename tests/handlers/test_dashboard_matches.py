@@ -171,8 +171,12 @@ def test_the_record_page_finds_quickbooks_records_by_search_and_links_the_one_pi
     for form, status, words in (
         ({}, 422, "Pick one of the QuickBooks records found."),
         ({"quickbooks_id": "no such id!"}, 422, "Pick one"),
-        ({"quickbooks_id": "62"}, 409, "is inactive"),
-        ({"quickbooks_id": "999"}, 409, "QuickBooks has no customer 999"),
+        ({"quickbooks_id": "62"}, 409, "That QuickBooks record is inactive. Make it active in QuickBooks"),
+        (
+            {"quickbooks_id": "999"},
+            409,
+            "QuickBooks has no such record, as of qbsync's last read of its list.",
+        ),
     ):
         answer = browser.go("POST", action, {"csrf_token": token, **form})
         assert answer.status == status, form
@@ -248,7 +252,7 @@ def test_a_match_tab_runs_automatch_then_accepts_picks_and_rejects_proposals(
     assert stored("acme", "c-grace").quickbooks_id == "59"
     answer = browser.go("POST", f"{TAB}/c-acme/accept", {"csrf_token": token})
     assert answer.status == 422
-    assert "is ambiguous: pick one of its candidates" in unescape(answer.body.decode())
+    assert "Pick one of the candidates first." in unescape(answer.body.decode())
     answer = browser.go("POST", f"{TAB}/c-acme/accept", {"csrf_token": token, "quickbooks_id": "58"})
     assert answer.status == 422
     assert (
@@ -257,7 +261,7 @@ def test_a_match_tab_runs_automatch_then_accepts_picks_and_rejects_proposals(
     assert stored("acme", "c-acme").quickbooks_id == "61"
     answer = browser.go("POST", f"{TAB}/c-new/reject", {"csrf_token": token})
     assert answer.status == 409
-    assert "there is no proposal to reject" in unescape(answer.body.decode())
+    assert "Automatch proposed nothing for this record." in unescape(answer.body.decode())
     assert "Linked to Grace Hopper Consulting (QuickBooks id 59)." in block_of(
         browser.page(TAB)[1], "c-grace"
     )
@@ -341,7 +345,7 @@ def test_match_tabs_refuse_read_only_sessions_unknown_types_and_another_tenants_
     assert browser.go("POST", "/dashboard/matches/invoice/run", {"csrf_token": token}).status == 404
     answer = browser.go("POST", f"{TAB}/run", {"csrf_token": token})  # acme's list was never read
     assert answer.status == 409
-    assert "have not been read yet" in unescape(answer.body.decode())
+    assert "qbsync has not read this list from QuickBooks yet" in unescape(answer.body.decode())
     assert browser.page(f"{TAB}?cursor=garbage")[0] in (200, 422)
 
     viewer = signed_in(gateway, "bravo", read_only=True)

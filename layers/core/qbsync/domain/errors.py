@@ -23,9 +23,10 @@ class DomainError(Exception):
 
     title = "Request refused"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, code: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code  # which rule refused, for words of its own (the dashboard's catalogue)
 
 
 class NotFoundError(DomainError):

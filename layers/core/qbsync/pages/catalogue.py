@@ -141,7 +141,6 @@ MESSAGES: Mapping[str, str] = {
     "list.item": "Items",
     "matches.title": "Match {list}",
     "matches.tabs": "Record types",
-    "matches.refused": "That was not done:",
     "matches.bad_cursor": "That page of the list no longer exists; the first page is shown.",
     "matches.asked": "Automatch was asked for. It runs in a moment; this page shows how far it is.",
     "matches.accepted": "The proposal was accepted: the record is linked to that QuickBooks record.",
@@ -198,7 +197,32 @@ MESSAGES: Mapping[str, str] = {
     "matches.clear_none": "No {list} are linked: there is nothing to clear.",
     "matches.clear_submit": "Unlink all {count}",
     "matches.clear_cancel": "Cancel and go back",
-    "record.refused": "That was not done:",
+    # a refusal, by the code of the rule that refused; a code not here is said in the API's words (a name
+    # clash's and a link's to a taken record say which record holds it)
+    "refused": "That was not done:",
+    "refused.list_not_read": "{app} has not read this list from QuickBooks yet (Online: when the company is "
+    "connected; Desktop: at the next Web Connector run). Try again once it is read.",
+    "refused.match_unfinished": "Automatch is running already; this page shows how far it is. Run it again "
+    "once it is done.",
+    "refused.no_proposal": "Automatch proposed nothing for this record. Link it by hand from its page.",
+    "refused.proposal_rejected": "This proposal was rejected. If it is that QuickBooks record after all, "
+    "link it by hand from the record's page.",
+    "refused.linked_already": "This record is linked already. Unlink it first.",
+    "refused.pick_required": "Pick one of the candidates first.",
+    "refused.not_a_candidate": "The one picked is not one of the candidates. Link it by hand from the "
+    "record's page.",
+    "refused.invalid": "That is not the id of a QuickBooks record. Search again and pick one found.",
+    "refused.not_in_quickbooks": "QuickBooks has no such record, as of {app}'s last read of its list. Search "
+    "again and pick one found.",
+    "refused.other_kind": "That QuickBooks record is of another kind; it cannot be linked to this one.",
+    "refused.inactive": "That QuickBooks record is inactive. Make it active in QuickBooks, then link it.",
+    "refused.being_sent": "This record is being sent to QuickBooks right now. Try again in a moment.",
+    "refused.has_its_own": "This record has a QuickBooks record of its own already. Unlink it first.",
+    "refused.outcome_unknown": "This record was sent to QuickBooks without a known outcome, so QuickBooks "
+    "may have it already. Try again after the next sync.",
+    "refused.deleted": "This record was deleted, so it cannot be linked or unlinked.",
+    "refused.changed": "The record changed meanwhile. Try again.",
+    "refused.too_long": "Too long: {actual} characters, where QuickBooks allows {limit}.",
     "record.renamed": "The record was renamed. It is sent to QuickBooks with its new name.",
     "record.linked": "The record is linked to the QuickBooks record you picked.",
     "record.open_in_app": "Open in {app}",

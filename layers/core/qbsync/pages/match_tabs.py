@@ -30,7 +30,7 @@ from qbsync.domain.match_results import match_id_of
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListFilter
 from qbsync.domain.tenants import Tenant
 from qbsync.pages.catalogue import t
-from qbsync.pages.record_actions import in_words
+from qbsync.pages.record_actions import in_words, refusal_in_words
 from qbsync.usecases.links import asked_quickbooks_id
 from qbsync.usecases.matches import MATCHED_TYPES, ShownResult
 
@@ -133,6 +133,7 @@ class MatchTabs:
             first_page=_href(here, keep) if cursor or qb_cursor else None,
             notice=t(f"matches.{done}", list=t(f"list.{record_type}")) if done in DONE else None,
             errors=errors,
+            refusal_in_words=lambda r: refusal_in_words(r.code, r.message, c.settings.app_name),
             name_of=_name_of,
             **self.pages.shown(session, f"{TABS}/customer"),
         )
@@ -180,7 +181,13 @@ class MatchTabs:
                 return pages.not_found()
             except DomainError as error:
                 status = 422 if isinstance(error, InvalidInputError) else 409
-                return self._tab(session, tenant, record_type, status=status, errors=in_words(error))
+                return self._tab(
+                    session,
+                    tenant,
+                    record_type,
+                    status=status,
+                    errors=in_words(error, pages.c().settings.app_name),
+                )
             return pages.see_other(f"{TABS}/{record_type}?done={done}")
 
         return pages.with_session(run, change=True)

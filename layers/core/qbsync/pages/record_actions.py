@@ -24,7 +24,7 @@ from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListFilter
 from qbsync.domain.records import RECORD_TYPES
 from qbsync.domain.sync import SyncRecord, SyncState
 from qbsync.domain.tenants import Tenant
-from qbsync.pages.catalogue import t
+from qbsync.pages.catalogue import has, t
 from qbsync.usecases.links import asked_quickbooks_id
 from qbsync.usecases.quickbooks_side import Listed
 from qbsync.usecases.settings import settings_in_force
@@ -44,12 +44,19 @@ def add_record_actions(app: APIGatewayHttpResolver, pages: DashboardPages) -> No
     app.post("/dashboard/records/<record_type>/<record_id>/link")(actions.link)
 
 
-def in_words(error: DomainError) -> list[str]:
-    """What a refusal says to the tenant: its detail, and each problem of a bad input."""
-    said = [error.detail]
-    if isinstance(error, InvalidInputError):
-        said += [p.message for p in error.problems if p.message not in said]
-    return said
+def in_words(error: DomainError, app: str) -> list[str]:
+    """What a refusal says to the tenant: the catalogue's words for the rule that refused (`refused.<code>`),
+    else for each problem of a bad input; the API's own words for what the catalogue has no words for."""
+    if error.code and has(f"refused.{error.code}"):
+        return [t(f"refused.{error.code}", app=app)]
+    problems = error.problems if isinstance(error, InvalidInputError) else []
+    said = [refusal_in_words(p.code, p.message, app, limit=p.limit, actual=p.actual) for p in problems]
+    return list(dict.fromkeys(said)) or [error.detail]
+
+
+def refusal_in_words(code: str, message: str, app: str, **values: object) -> str:
+    """One refusal, by its code, in the catalogue's words if it has them, else the API's `message`."""
+    return t(f"refused.{code}", app=app, **values) if has(f"refused.{code}") else message
 
 
 def show_record(
@@ -141,7 +148,7 @@ class RecordActions:
                     tenant,
                     current,
                     status=status,
-                    errors=in_words(error),
+                    errors=in_words(error, pages.c().settings.app_name),
                     name=form.get("name"),
                 )
             return pages.see_other(f"/dashboard/records/{record_type}/{record_id}?done={done}")

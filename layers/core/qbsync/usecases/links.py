@@ -59,7 +59,7 @@ class LinkRefusedError(ConflictError):
     """The record cannot be linked to that object (HTTP 409); its one problem says why, with a code."""
 
     def __init__(self, detail: str, code: str, actions: tuple[str, ...] = ()) -> None:
-        super().__init__(detail)
+        super().__init__(detail, code)
         self.problems = [FieldProblem(QUICKBOOKS_ID_FIELD, detail, code, actions=actions)]
 
 

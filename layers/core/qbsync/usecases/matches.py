@@ -116,14 +116,16 @@ class Matches:
             when = "at the next Web Connector run" if tenant.edition is Edition.QBD else "at connect"
             raise ListNotReadError(
                 f"QuickBooks' {lists} have not been read yet ({when}); match them once they are: "
-                f"GET /v1/tenants/{tenant_id}/quickbooks/{{type}} says loaded=true."
+                f"GET /v1/tenants/{tenant_id}/quickbooks/{{type}} says loaded=true.",
+                "list_not_read",
             )
         now = self.clock.now()
         current = self.store.run(tenant_id)
         if current is not None and current.unfinished and now - current.updated_at < RUN_STALE:
             raise ConflictError(
                 f"A match of tenant {tenant_id!r} is {current.state.value}; GET /v1/tenants/{tenant_id}/"
-                "matches shows its run. Ask for another once it is done."
+                "matches shows its run. Ask for another once it is done.",
+                "match_unfinished",
             )
         run = MatchRun(
             uuid.uuid4().hex,
@@ -135,7 +137,8 @@ class Matches:
         )
         if not self.store.save_run(tenant_id, run):
             raise ConflictError(
-                f"A match of tenant {tenant_id!r} was asked for at the same time; see its run."
+                f"A match of tenant {tenant_id!r} was asked for at the same time; see its run.",
+                "match_unfinished",
             )
         self.jobs.send(new_job(MATCH_JOB, now, tenant_id=tenant_id, run_id=run.run_id))
         log.info("match asked", extra={"tenant_id": tenant_id, "run_id": run.run_id, "types": list(types)})
@@ -361,7 +364,8 @@ class Matches:
         if result.found not in (Found.MATCHED, Found.AMBIGUOUS):
             raise ConflictError(
                 f"{match_id} is {result.found.value}: there is no proposal to accept. Link the record with "
-                f"PUT /v1/tenants/{tenant_id}/records/{result.record_type}/{result.record_id}/link."
+                f"PUT /v1/tenants/{tenant_id}/records/{result.record_type}/{result.record_id}/link.",
+                "no_proposal",
             )
         if pick is None:
             if result.found is Found.AMBIGUOUS:
@@ -382,7 +386,8 @@ class Matches:
         if result.rejected:
             raise ConflictError(
                 f"{match_id} was rejected; link the record with PUT /v1/tenants/{tenant_id}/records/"
-                f"{result.record_type}/{result.record_id}/link if it is that object after all."
+                f"{result.record_type}/{result.record_id}/link if it is that object after all.",
+                "proposal_rejected",
             )
         try:
             self.links.link(tenant_id, result.record_type, result.record_id, pick)
@@ -399,11 +404,14 @@ class Matches:
         """Say the record is none of the result's candidates: no later run proposes them for it again."""
         result = self._result(tenant_id, match_id)
         if result.found not in (Found.MATCHED, Found.AMBIGUOUS):
-            raise ConflictError(f"{match_id} is {result.found.value}: there is no proposal to reject.")
+            raise ConflictError(
+                f"{match_id} is {result.found.value}: there is no proposal to reject.", "no_proposal"
+            )
         if result.linked_to is not None:
             raise ConflictError(
                 f"{match_id} is linked to QuickBooks {result.record_type} {result.linked_to}; unlink it with "
-                f"DELETE /v1/tenants/{tenant_id}/records/{result.record_type}/{result.record_id}/link."
+                f"DELETE /v1/tenants/{tenant_id}/records/{result.record_type}/{result.record_id}/link.",
+                "linked_already",
             )
         self.store.reject(
             tenant_id, result.record_type, result.record_id, [c.quickbooks_id for c in result.candidates]
