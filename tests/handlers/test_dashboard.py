@@ -453,6 +453,7 @@ def test_the_overview_counts_records_by_type_and_state(gateway: Gateway) -> None
         "count-customer-ignored": "0",
     }
     assert doc["bars"] == {"bar-customer": {"value": 0, "text": "0 %", "valuetext": "0 %"}}
+    assert doc["every"] == 5000  # 3 records: the page asks every 5 seconds
 
 
 def test_a_desktop_tenants_overview_shows_its_web_connector_and_offers_the_qwc(gateway: Gateway) -> None:

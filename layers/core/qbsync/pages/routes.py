@@ -14,6 +14,7 @@ character after the slash, so the template routes `/dashboard` itself to the fun
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ ASSETS = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
 }
+# The Overview's counts read every record of the tenant (Statuses.count_states): its script asks every 5 s
+# for up to 1,000 records, and 5 s more per 1,000 more, up to a minute, so an open page reads some 200 records
+# a second however large the tenant.
+LIVE_EVERY, LIVE_RECORDS, LIVE_EVERY_MAX = 5000, 1000, 60_000
 RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # domain/records.py RecordId
 
 
@@ -108,6 +113,11 @@ def session_cookie(opened: OpenedSession, *, embeddable: bool, max_age: int) -> 
         same_site=SameSite.NONE_MODE if embeddable else SameSite.LAX_MODE,
         custom_attributes=["Partitioned"] if embeddable else None,
     )
+
+
+def counts_every(records: int) -> int:
+    """How long the Overview's script waits between two asks for the counts of `records` records, in ms."""
+    return min(LIVE_EVERY_MAX, LIVE_EVERY * max(1, math.ceil(records / LIVE_RECORDS)))
 
 
 def record_label(record: SyncRecord) -> str:
@@ -338,14 +348,24 @@ class DashboardPages:
             bars[f"bar-{row.record_type}"] = live_bar(
                 row.percent_synced, t("counts.percent", percent=row.percent_synced)
             )
-        return self.live(any(row.counts["pending"] for row in records.by_type), text, bars)
+        total = sum(sum(row.counts.values()) for row in records.by_type)
+        return self.live(
+            any(row.counts["pending"] for row in records.by_type), text, bars, counts_every(total)
+        )
 
     def live(
-        self, running: bool, text: dict[str, str], bars: dict[str, LiveBar] | None = None
+        self,
+        running: bool,
+        text: dict[str, str],
+        bars: dict[str, LiveBar] | None = None,
+        every: int | None = None,
     ) -> Response[str]:
         """An answer for the dashboard's script (static/dashboard.js): the texts and progress bars to change,
-        by element id, and whether to ask again."""
-        return self.json(200, {"running": running, "text": text, "bars": bars or {}})
+        by element id, whether to ask again, and after how long (milliseconds; else the page's own)."""
+        doc: dict[str, Any] = {"running": running, "text": text, "bars": bars or {}}
+        if every is not None:
+            doc["every"] = every
+        return self.json(200, doc)
 
     def live_refused(self) -> Response[str]:
         """The script's answer without a session: it stops, and the page's Refresh link shows the 401 page."""

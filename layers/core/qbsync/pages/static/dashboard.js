@@ -5,7 +5,9 @@
    names what to change and whether to go on:
      {"running": true,
       "text": {"<element id>": "<new text>", ...},
-      "bars": {"<progress id>": {"value": 40 or null, "text": "40 %", "valuetext": "..."}, ...}}
+      "bars": {"<progress id>": {"value": 40 or null, "text": "40 %", "valuetext": "..."}, ...},
+      "every": 5000}
+   ("every", if there, is how long to wait before asking again: the answer's cost may grow with the data).
    Once "running" is false the asking stops, and with data-reload-when-done the page loads again to show
    what the work found. */
 (function () {
@@ -40,7 +42,7 @@
           Object.keys(doc.text || {}).forEach(function (id) { setText(id, doc.text[id]); });
           Object.keys(doc.bars || {}).forEach(function (id) { setBar(id, doc.bars[id]); });
           if (doc.running) {
-            window.setTimeout(poll, every);
+            window.setTimeout(poll, doc.every || every);
           } else if (reload) {
             window.location.reload();
           }
