@@ -55,7 +55,7 @@ template-check: $(VENV)/.installed $(VENV_SAM)/.installed ## cfn-lint and sam va
 	$(SAM) validate --lint --template template.yaml
 
 unit: $(VENV)/.installed browser ## the test suite only (unit, adapters, handlers, infra, sandbox, e2e), one worker per core
-	$(PY) -m pytest -n auto --dist loadscope
+	$(PY) -m pytest -n auto --dist loadscope --durations=20
 
 browser: ## Chromium for the browser tests, from Debian's packages (needs root to install)
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -5,6 +5,7 @@ One creator per resource type, run in dependency order; each records what `Ref` 
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import string
@@ -220,7 +221,10 @@ def provision(
         stack_name=stack_name,
         resources=resources,
         resolve=tpl.Resolver(refs),
-        client=lambda service: session.client(service, region_name=REGION, endpoint_url=endpoint_url),  # type: ignore[call-overload]
+        # one client a service: making one costs more than the call it makes
+        client=functools.cache(
+            lambda service: session.client(service, region_name=REGION, endpoint_url=endpoint_url)
+        ),
         secret_values={**LOCAL_SECRETS, **(secret_values or {})},
     )
     for kind, create in CREATORS:

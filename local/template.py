@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -57,8 +59,17 @@ for _fn in (
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template, a copy of its own: parsed once per version of the file (a parse takes tens of
+    milliseconds, and every test's moto is provisioned from it)."""
+    stat = path.stat()
+    return copy.deepcopy(_parsed(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(path: Path, *version: int) -> dict[str, Any]:  # noqa: ARG001
+    """`version` (the file's modification time and size) is only part of the cache's key."""
     with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(fh, Loader=_CfnLoader)  # type: ignore[no-any-return]  # noqa: S506 - a SafeLoader subclass
 
 
 @dataclass
