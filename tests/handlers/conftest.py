@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from local import template as tpl
 from local.apigw import HttpApi
 from local.aws import LocalStack
 from local.lambdas import LocalFunction
+from tests.conftest import load_event
 
 
 @dataclass
@@ -55,3 +57,28 @@ def gateway(aws_env: LocalStack, functions: dict[str, LocalFunction]) -> Gateway
     key, _ = issue_api_key(c.api_keys, c.clock, label="host-app")
     template = tpl.load()
     return Gateway(HttpApi(tpl.routes(template), tpl.http_api_auth(template)[1], functions), key)
+
+
+@pytest.fixture
+def api(functions: dict[str, LocalFunction]) -> LocalFunction:
+    """ApiFunction, with the tenant of events/api_create_tenant.json created."""
+    api = functions["ApiFunction"]
+    assert api.invoke(load_event("api_create_tenant.json"))["statusCode"] == 201
+    return api
+
+
+def call(api: LocalFunction, method: str, path: str, body: Any = None) -> tuple[int, str, Any]:
+    """(status, content type, JSON body) of a request to ApiFunction, as API Gateway hands it over."""
+    event = copy.deepcopy(load_event("api_link_record.json"))
+    raw, _, query = path.partition("?")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = raw
+    event["pathParameters"] = {"proxy": raw.removeprefix("/v1/")}
+    event["requestContext"]["http"]["method"] = method
+    event["rawQueryString"] = query
+    event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&")) if query else None
+    event["body"] = None if body is None else json.dumps(body)
+    event["headers"].pop("content-length", None)
+    result = api.invoke(event)
+    text = result.get("body") or ""
+    content_type = {k.lower(): v for k, v in (result.get("headers") or {}).items()}.get("content-type", "")
+    return result["statusCode"], content_type, json.loads(text) if text.startswith("{") else text

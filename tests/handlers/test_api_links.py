@@ -3,7 +3,6 @@ refusals, unlinking, clearing a type's links with its confirmation, and pushes t
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -13,34 +12,10 @@ from local.lambdas import LocalFunction
 from qbsync.domain.mirror import ListEntry, ListType, ReadMark
 from qbsync.domain.sync import SyncState
 from tests.conftest import load_event
+from tests.handlers.conftest import call
 
 TENANT = "acme-42"
 RECORDS = f"/v1/tenants/{TENANT}/records"
-
-
-@pytest.fixture
-def api(functions: dict[str, LocalFunction]) -> LocalFunction:
-    api = functions["ApiFunction"]
-    event = load_event("api_create_tenant.json")
-    assert api.invoke(event)["statusCode"] == 201
-    return api
-
-
-def call(api: LocalFunction, method: str, path: str, body: Any = None) -> tuple[int, str, Any]:
-    """(status, content type, JSON body) of a request to ApiFunction, as API Gateway hands it over."""
-    event = copy.deepcopy(load_event("api_link_record.json"))
-    raw, _, query = path.partition("?")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = raw
-    event["pathParameters"] = {"proxy": raw.removeprefix("/v1/")}
-    event["requestContext"]["http"]["method"] = method
-    event["rawQueryString"] = query
-    event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&")) if query else None
-    event["body"] = None if body is None else json.dumps(body)
-    event["headers"].pop("content-length", None)
-    result = api.invoke(event)
-    text = result.get("body") or ""
-    content_type = {k.lower(): v for k, v in (result.get("headers") or {}).items()}.get("content-type", "")
-    return result["statusCode"], content_type, json.loads(text) if text.startswith("{") else text
 
 
 def quickbooks_has(list_type: ListType, quickbooks_id: str, name: str, **kw: Any) -> None:

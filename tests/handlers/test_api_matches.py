@@ -9,38 +9,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from local.lambdas import LocalFunction
 from qbsync.domain.mirror import ListEntry, ListType, ReadMark
 from tests.conftest import load_event
+from tests.handlers.conftest import call
 
 TENANT = "acme-42"
 MATCHES = f"/v1/tenants/{TENANT}/matches"
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def api(functions: dict[str, LocalFunction]) -> LocalFunction:
-    api = functions["ApiFunction"]
-    assert api.invoke(load_event("api_create_tenant.json"))["statusCode"] == 201
-    return api
-
-
-def call(api: LocalFunction, method: str, path: str, body: Any = None) -> tuple[int, str, Any]:
-    event = copy.deepcopy(load_event("api_run_matches.json"))
-    raw, _, query = path.partition("?")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = raw
-    event["pathParameters"] = {"proxy": raw.removeprefix("/v1/")}
-    event["requestContext"]["http"]["method"] = method
-    event["rawQueryString"] = query
-    event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&")) if query else None
-    event["body"] = None if body is None else json.dumps(body)
-    event["headers"].pop("content-length", None)
-    result = api.invoke(event)
-    text = result.get("body") or ""
-    content_type = {k.lower(): v for k, v in (result.get("headers") or {}).items()}.get("content-type", "")
-    return result["statusCode"], content_type, json.loads(text) if text.startswith("{") else text
 
 
 def quickbooks_has(*entries: ListEntry) -> None:
