@@ -3,9 +3,8 @@
 Requests carry the tenant's Web Connector password and responses carry session tickets: the event and the
 response are never logged or traced.
 
-Its import loads the logger and nothing more, so that a cold start answers the Web Connector fast (`make
-bench` holds it to 150 ms over a bare interpreter). The endpoint (lxml, Powertools' resolver, the composition
-root and boto3) loads at the first call, and the X-Ray SDK with the tracer then.
+Its import loads the logger only (`make bench`: ≤ 150 ms); the endpoint (lxml, resolver, composition root,
+boto3) loads at the first call or before the snapshot with SnapStart, the X-Ray SDK with the tracer then.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from qbsync import snapstart
 from qbsync.observability import function_logger, traced
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ def endpoint() -> APIGatewayHttpResolver:
     from qbsync.qbwc.endpoint import build_endpoint
 
     return build_endpoint()
+
+
+snapstart.prepare(endpoint, modules=("qbsync.composition",))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

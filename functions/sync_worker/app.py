@@ -1,24 +1,25 @@
-"""SyncWorkerFunction: consumes the jobs queue; failed records are reported back and retried, then DLQ'd."""
+"""SyncWorkerFunction: consumes the jobs queue; failed records are reported back and retried, then DLQ'd.
+Its import loads the logger only (`make bench`: ≤ 300 ms); the worker (composition root, engine, adapters,
+boto3) loads at the first batch, the X-Ray SDK with the tracer then."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools import Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
-from qbsync.composition import container
-from qbsync.domain.jobs import Job
-from qbsync.observability import function_logger
-from qbsync.worker import MAX_RECEIVES, job_handlers, on_last_receive, run_job
+from qbsync.observability import function_logger, traced
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = function_logger()
-tracer = Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
+    from qbsync.composition import container
+    from qbsync.domain.jobs import Job
+    from qbsync.worker import MAX_RECEIVES, job_handlers, on_last_receive, run_job
+
     job = Job.model_validate_json(record.body)
     logger.append_keys(job_id=job.id, job_kind=job.kind, tenant_id=job.tenant_id)
     try:
@@ -30,8 +31,11 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    processor = BatchProcessor(event_type=EventType.SQS)  # a batch's state; cheap to make
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "intuit-signature"
 
 
+def signature_of(headers: dict[str, str]) -> str | None:
+    """The delivery's signature header, whatever the case of its name (HTTP header names are
+    case-insensitive, RFC 9110 §5.1; API Gateway's payload 2.0 passes them lower-cased)."""
+    return next((value for name, value in headers.items() if name.lower() == SIGNATURE_HEADER), None)
+
+
 # ---------------------------------------------------------------- signature
 
 
