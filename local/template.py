@@ -213,13 +213,21 @@ def http_api_auth(template: Mapping[str, Any]) -> tuple[str | None, dict[str, Au
         identity = spec.get("Identity", {})
         authorizers[name] = Authorizer(
             name=name,
-            function=spec["FunctionArn"]["Fn::GetAtt"][0],
+            function=_function_of(spec["FunctionArn"]),
             identity_headers=tuple(h.lower() for h in identity.get("Headers", [])),
             ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),
             simple_responses=bool(spec.get("EnableSimpleResponses", False)),
             payload_version=str(spec.get("AuthorizerPayloadFormatVersion", "2.0")),
         )
     return auth.get("DefaultAuthorizer"), authorizers
+
+
+def _function_of(arn: Mapping[str, Any]) -> str:
+    """The logical id behind an authorizer's FunctionArn: `!GetAtt F.Arn`, or `!Ref F.Alias` (the alias
+    SAM's AutoPublishAlias makes, which SnapStart needs)."""
+    if "Fn::GetAtt" in arn:
+        return str(arn["Fn::GetAtt"][0])
+    return str(arn["Ref"]).removesuffix(".Alias")
 
 
 def routes(template: Mapping[str, Any]) -> list[Route]:

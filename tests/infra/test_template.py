@@ -45,6 +45,36 @@ def test_every_function_is_traced_on_the_layer_with_python313_arm64(function: st
     assert env["POWERTOOLS_SERVICE_NAME"]
 
 
+# The functions that answer people (API, authorizer, pages) and Intuit (webhook, Web Connector).
+SNAPSTARTED = {"ApiFunction", "AuthorizerFunction", "ConnectFunction", "QboWebhookFunction", "QbwcFunction"}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_the_functions_that_answer_people_and_intuit_start_from_a_snapshot_of_a_published_version(
+    function: str,
+) -> None:
+    """SnapStart applies to published versions only, and not beside provisioned concurrency, EFS or more than
+    512 MB of ephemeral storage (AWS Lambda Developer Guide, "Improving startup performance with Lambda
+    SnapStart"); the Python runtime must be 3.12 or later."""
+    props = FUNCTIONS[function]["Properties"]
+    if function not in SNAPSTARTED:
+        assert "SnapStart" not in props
+        return
+    assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert props["AutoPublishAlias"] == "live"
+    assert prop(function, "Runtime") in ("python3.12", "python3.13")
+    assert "ProvisionedConcurrencyConfig" not in props
+    assert "FileSystemConfigs" not in props
+    assert int(props.get("EphemeralStorage", {}).get("Size", 512)) <= 512
+
+
+def test_api_gateway_calls_the_authorizer_through_its_alias() -> None:
+    """Calling the function's ARN would run $LATEST, which SnapStart never restores."""
+    api = next(iter(tpl.resources_of_type(TEMPLATE, "AWS::Serverless::HttpApi").values()))
+    authorizers = api["Properties"]["Auth"]["Authorizers"]
+    assert {a["FunctionArn"]["Ref"] for a in authorizers.values()} == {"AuthorizerFunction.Alias"}
+
+
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_every_function_has_its_code_and_handler(function: str) -> None:
     code = ROOT / FUNCTIONS[function]["Properties"]["CodeUri"]
