@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 VENV_SAM := .venv-sam
+VENV_313 := .venv-313
 PY := $(VENV)/bin/python
 SAM := $(VENV_SAM)/bin/sam
 # SAM builds python3.13 functions with a python3.13 interpreter; pyenv has one but does not expose it by default.
@@ -72,11 +73,23 @@ build: $(VENV_SAM)/.installed ## sam build, then precompile bytecode with the ru
 deploy: build ## sam deploy (CONFIG_ENV=dev|prod picks the samconfig.toml section)
 	$(SAM) deploy --config-env $(CONFIG_ENV)
 
-bench: $(VENV)/.installed ## handler import time and memory; sync figures on the local stack; the engine at QuickBooks' limits; automatch
-	$(PY) -m bench --matching full
+bench: $(VENV)/.installed ## handler import time and memory (on python3.13 when there is one); sync figures on the local stack; the engine at QuickBooks' limits; automatch
+	@if command -v python3.13 >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(VENV_313)/.installed && \
+	  $(PY) -m bench --matching full --import-python $(VENV_313)/bin/python; \
+	else \
+	  echo "bench: no python3.13 here; the import figures are of $$($(PY) --version)"; \
+	  $(PY) -m bench --matching full; \
+	fi
+
+# Lambda's runtime (python3.13) with the layer's requirements, for `make bench`'s import figures.
+$(VENV_313)/.installed: layers/core/requirements.txt
+	python3.13 -m venv $(VENV_313)
+	$(VENV_313)/bin/pip install -q --disable-pip-version-check -r layers/core/requirements.txt
+	touch $@
 
 api-key: $(VENV)/.installed ## create an API key for a deployed stack (STACK=qbsync-dev LABEL=...) and print it once
 	$(PY) -m qbsync.cli create-api-key --stack $(STACK) --label "$(or $(LABEL),host-app)"
 
 clean: ## remove virtual environments and build output
-	rm -rf $(VENV) $(VENV_SAM) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_313) .aws-sam .pytest_cache .mypy_cache .ruff_cache

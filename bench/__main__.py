@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import platform
+import os
 import sys
 
 from bench import desktop, engine, matching, measure, report, sync
@@ -29,6 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--runs", type=_positive, default=7, help="runs per target; the median is shown (default 7)"
+    )
+    parser.add_argument(
+        "--import-python",
+        default=sys.executable,
+        type=os.path.abspath,  # the children run in each function's directory
+        help="the interpreter the handlers' imports are measured with, with the layer's requirements "
+        "installed (`make bench` passes a python3.13 one, Lambda's runtime, when there is one)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument(
@@ -97,15 +104,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--desktop-records must be more than --customers plus --items")
 
     targets = measure.targets()
-    measure.precompile(targets)
+    measure.precompile(targets, args.import_python)
     measurements = measure.run_all(
         targets,
         args.runs,
         timeout=args.timeout,
         progress=lambda done, total: print(f"bench: round {done}/{total}", file=sys.stderr, flush=True),
+        python=args.import_python,
     )
-    python = f"Python {platform.python_version()} ({sys.executable})"
-    result = report.summarize(measurements, python=python, runs=args.runs)
+    result = report.summarize(measurements, python=measure.version_of(args.import_python), runs=args.runs)
     profiles = {"none": (), "both": ("plain", "faults"), "all": ("plain", "faults", "heavy")}.get(
         args.sync, (args.sync,)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import compileall
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -141,12 +142,30 @@ def targets(template: Mapping[str, object] | None = None) -> list[Target]:
     ]
 
 
-def precompile(targets_: Sequence[Target]) -> None:
-    """Write the .pyc files first, as `make build` does, so that no run pays for compiling the sources."""
-    compileall.compile_dir(LAYER / "qbsync", quiet=1)
-    for t in targets_:
-        if t.kind == FUNCTION:
-            compileall.compile_dir(t.cwd, quiet=1, maxlevels=0)
+def precompile(targets_: Sequence[Target], python: str = sys.executable) -> None:
+    """Write `python`'s .pyc files first, as `make build` does, so that no run pays for compiling the
+    sources."""
+    if python == sys.executable:
+        compileall.compile_dir(LAYER / "qbsync", quiet=1)
+        for t in targets_:
+            if t.kind == FUNCTION:
+                compileall.compile_dir(t.cwd, quiet=1, maxlevels=0)
+        return
+    dirs = [str(LAYER / "qbsync"), *(str(t.cwd) for t in targets_ if t.kind == FUNCTION)]
+    subprocess.run([python, "-m", "compileall", "-q", *dirs], check=True, capture_output=True)
+
+
+def version_of(python: str) -> str:
+    """`Python 3.13.0 (/path/to/python)`: which interpreter the figures are of."""
+    if python == sys.executable:
+        return f"Python {platform.python_version()} ({python})"
+    found = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return f"Python {found.stdout.strip()} ({python})"
 
 
 # Linux carries a process's peak RSS over fork and exec, so a child spawned straight from this process would
@@ -184,9 +203,9 @@ def _spawn(argv: list[str], target: Target, timeout: float) -> _Finished:
     return _Finished((time.perf_counter() - start) * 1000.0, proc.returncode, stdout, stderr)
 
 
-def _child(target: Target, timeout: float) -> tuple[float, dict[str, Any]]:
+def _child(target: Target, timeout: float, python: str) -> tuple[float, dict[str, Any]]:
     """Runs the child program; its wall time as seen from here, and what it measured about itself."""
-    done = _spawn([sys.executable, "-c", target.child_code()], target, timeout)
+    done = _spawn([python, "-c", target.child_code()], target, timeout)
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         network = sorted({line for line in lines if line.startswith("bench: network access")})
@@ -200,11 +219,11 @@ def _child(target: Target, timeout: float) -> tuple[float, dict[str, Any]]:
     return done.wall_ms, data
 
 
-def run_once(target: Target, timeout: float = TIMEOUT_SECONDS) -> Sample:
-    """One fresh interpreter for the target; the bare row's wall time is a literal `python -c pass`'s."""
-    wall_ms, data = _child(target, timeout)
+def run_once(target: Target, timeout: float = TIMEOUT_SECONDS, python: str = sys.executable) -> Sample:
+    """One fresh `python` for the target; the bare row's wall time is a literal `python -c pass`'s."""
+    wall_ms, data = _child(target, timeout, python)
     if target.body is None:
-        bare = _spawn([sys.executable, "-c", "pass"], target, timeout)
+        bare = _spawn([python, "-c", "pass"], target, timeout)
         if bare.returncode != 0:
             raise MeasureError(
                 f"`python -c pass` exited with {bare.returncode}: {bare.stderr.strip()[-200:]}"
@@ -224,6 +243,7 @@ def run_all(
     *,
     timeout: float = TIMEOUT_SECONDS,
     progress: Callable[[int, int], None] | None = None,
+    python: str = sys.executable,
 ) -> list[Measurement]:
     """`runs` rounds over all targets, one subprocess at a time (so they do not compete for the cores), taking
     the targets in turn within a round so that drift in the machine's speed spreads over all of them alike."""
@@ -236,7 +256,7 @@ def run_all(
             if t.name in errors:
                 continue
             try:
-                samples[t.name].append(run_once(t, timeout))
+                samples[t.name].append(run_once(t, timeout, python))
             except MeasureError as exc:
                 errors[t.name] = str(exc)
     return [

@@ -107,6 +107,7 @@ def test_table_is_aligned_and_shows_every_target(report):
     assert api.split() == [
         "ApiFunction",
         "300.0",
+        "300",  # its target
         "280-320",
         "43",
         "%",
@@ -120,10 +121,25 @@ def test_table_is_aligned_and_shows_every_target(report):
     assert "700.0" in baseline
     assert "100 %" in baseline
     broken = next(line for line in body if line.startswith("BrokenFunction"))
-    assert broken.split()[1:] == ["-"] * 8
+    assert broken.split()[1:] == ["-", "300", *["-"] * 7]
 
     assert "Handlers slower to import than the baseline: HeavyFunction." in table
+    assert (
+        "Targets: missed: HeavyFunction imports in 790 ms (≤ 300); BrokenFunction not measured" in table
+    )  # ApiFunction's 300 ms is within its 300, its 60 MiB within 100
     assert "FAILED BrokenFunction: exit 1: ModuleNotFoundError" in table
+
+
+def test_a_handler_intuit_calls_is_held_to_150_ms_and_every_handler_to_100_mib() -> None:
+    measured = [
+        Measurement("QboWebhookFunction", FUNCTION, _samples([160.0], [200.0], [50_000])),
+        Measurement("QbwcFunction", FUNCTION, _samples([140.0], [200.0], [50_000])),
+        Measurement("SchedulerFunction", FUNCTION, _samples([200.0], [250.0], [110 * 1024])),
+    ]
+    assert summarize(measured, python="Python 3.x (test)", runs=1).missed() == [
+        "QboWebhookFunction imports in 160 ms (≤ 150)",
+        "SchedulerFunction peaks at 110 MiB (≤ 100)",
+    ]
 
 
 def test_json_carries_figures_and_raw_samples(report):
