@@ -14,8 +14,9 @@ import dataclasses
 import json
 import os
 import sys
+from typing import Any
 
-from bench import desktop, engine, matching, measure, report, sync
+from bench import desktop, engine, matching, measure, report, sync, webhook
 
 
 def _positive(value: str) -> int:
@@ -36,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         type=os.path.abspath,  # the children run in each function's directory
         help="the interpreter the handlers' imports are measured with, with the layer's requirements "
         "installed (`make bench` passes a python3.13 one, Lambda's runtime, when there is one)",
+    )
+    parser.add_argument(
+        "--webhook-deliveries",
+        type=int,
+        default=1000,
+        help="signed deliveries for the webhook's warm acknowledgement (0: none)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument(
@@ -151,7 +158,29 @@ def main(argv: list[str] | None = None) -> int:
     matching_runs = (
         [matching.run_quietly(edition=edition) for edition in editions] if args.matching == "full" else []
     )
-    if args.json:
+    webhook_runs = [webhook.run(args.webhook_deliveries)] if args.webhook_deliveries else []
+    runs = Runs(figures, engine_runs, desktop_runs, matching_runs, webhook_runs)
+    _show(args.json, result, measurements, runs)
+    return 1 if result.failed or not runs.ok else 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Runs:
+    sync: list[sync.SyncFigures]
+    engine: list[engine.EngineFigures]
+    desktop: list[desktop.DesktopFigures]
+    matching: list[matching.MatchingFigures]
+    webhook: list[webhook.WebhookFigures]
+
+    @property
+    def ok(self) -> bool:
+        parts: list[Any] = [*self.sync, *self.engine, *self.desktop, *self.matching, *self.webhook]
+        return all(part.ok for part in parts)
+
+
+def _show(as_json: bool, result: report.Report, measurements: list[Any], runs: Runs) -> None:
+    figures, engine_runs, desktop_runs, matching_runs = runs.sync, runs.engine, runs.desktop, runs.matching
+    if as_json:
         document = report.to_json(result, measurements)
         document["matching"] = [
             {**dataclasses.asdict(m), "precision": m.precision, "recall": m.recall, "ok": m.ok}
@@ -169,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         document["engine"] = [engine.to_json(e) for e in engine_runs]
         document["desktop"] = [desktop.to_json(d) for d in desktop_runs]
+        document["webhook"] = [{**dataclasses.asdict(w), "ok": w.ok} for w in runs.webhook]
         print(json.dumps(document, indent=2))
     else:
         print(report.format_table(result))
@@ -184,13 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         if matching_runs:
             print()
             print(matching.format_figures(matching_runs))
-    ok = (
-        all(f.ok for f in figures)
-        and all(e.ok for e in engine_runs)
-        and all(d.ok for d in desktop_runs)
-        and all(m.ok for m in matching_runs)
-    )
-    return 1 if result.failed or not ok else 0
+        for w in runs.webhook:
+            print()
+            print(webhook.format_figures(w))
 
 
 def _profiles(choice: str) -> tuple[str, ...]:

@@ -31,6 +31,8 @@ def test_bench_measures_every_function_of_the_template():
             "none",
             "--desktop",
             "none",
+            "--webhook-deliveries",
+            "0",
         ],
         cwd=tpl.ROOT,
         capture_output=True,

@@ -19,6 +19,7 @@ from qbsync.domain.webhooks import (
     legacy_event_id,
 )
 from qbsync.usecases.webhooks import (
+    RecentRealms,
     WebhookReceipt,
     WebhookReceiver,
     parse_payload,
@@ -495,3 +496,21 @@ def test_a_merge_names_the_entity_merged_away_in_either_format_and_its_job_carri
         clock=FixedClock(),
     )
     assert [job.payload.get("deleted_id") for job, _ in queue.sent] == ["11", None]
+
+
+def test_a_connected_company_is_looked_up_once_a_minute_and_one_not_connected_every_time() -> None:
+    realms, clock = FakeRealms({"111": "acme"}), FixedClock()
+    recent = RecentRealms(realms, clock)
+    assert [recent.tenant_for_realm("111") for _ in range(3)] == ["acme"] * 3
+    assert [recent.tenant_for_realm("222") for _ in range(2)] == [None, None]
+    assert realms.lookups == ["111", "222", "222"]  # a company connected a moment ago is found at once
+    realms.tenants["222"] = "bravo"
+    assert recent.tenant_for_realm("222") == "bravo"
+    clock.advance(timedelta(seconds=59))
+    assert recent.tenant_for_realm("111") == "acme"
+    assert realms.lookups == ["111", "222", "222", "222"]
+    clock.advance(timedelta(seconds=1))
+    del realms.tenants["111"]  # disconnected: found out once the minute is up
+    assert recent.tenant_for_realm("111") is None
+    assert realms.lookups[-1] == "111"
+

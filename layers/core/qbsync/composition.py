@@ -144,10 +144,11 @@ class Container:
 
     @cached_property
     def webhook_receiver(self) -> WebhookReceiver:
-        from qbsync.usecases.webhooks import WebhookReceiver
+        from qbsync.usecases.webhooks import RecentRealms, WebhookReceiver
 
+        realms = RecentRealms(self.realms, self.clock)  # this container's: a restored copy starts afresh
         return WebhookReceiver(
-            self.webhook_verifier_token, self.webhook_events, self.realms, self.jobs, self.clock
+            self.webhook_verifier_token, self.webhook_events, realms, self.jobs, self.clock
         )
 
     @cached_property

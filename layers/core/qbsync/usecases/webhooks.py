@@ -13,7 +13,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
@@ -281,6 +281,32 @@ def route_changes(
             raise
         receipt.jobs.append(job)
     return receipt
+
+
+@dataclass
+class RecentRealms:
+    """The webhook's view of which tenant connected a company: a company found connected is remembered for
+    `keep`, so that a warm function acknowledges a delivery with two requests (the dedupe key, the job)
+    instead of three. Only found companies are remembered: one connected a moment ago is looked up again,
+    so its first changes are never dropped. A company reconnected to another tenant within `keep` has its
+    changes queued for the tenant it left, whose worker finds it no longer connected."""
+
+    realms: RealmDirectory
+    clock: Clock
+    keep: timedelta = timedelta(minutes=1)
+    _found: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+    def tenant_for_realm(self, realm_id: str) -> str | None:
+        now = self.clock.now()
+        remembered = self._found.get(realm_id)
+        if remembered is not None and now - remembered[1] < self.keep:
+            return remembered[0]
+        tenant_id = self.realms.tenant_for_realm(realm_id)
+        if tenant_id is None:
+            self._found.pop(realm_id, None)
+        else:
+            self._found[realm_id] = (tenant_id, now)
+        return tenant_id
 
 
 @dataclass(frozen=True)
