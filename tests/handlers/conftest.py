@@ -67,16 +67,19 @@ def api(functions: dict[str, LocalFunction]) -> LocalFunction:
     return api
 
 
-def call(api: LocalFunction, method: str, path: str, body: Any = None) -> tuple[int, str, Any]:
-    """(status, content type, JSON body) of a request to ApiFunction, as API Gateway hands it over."""
+def call(
+    api: LocalFunction, method: str, path: str, body: Any = None, raw: str | None = None
+) -> tuple[int, str, Any]:
+    """(status, content type, JSON body) of a request to ApiFunction, as API Gateway hands it over; `raw`, a
+    body sent as it is."""
     event = copy.deepcopy(load_event("api_link_record.json"))
-    raw, _, query = path.partition("?")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = raw
-    event["pathParameters"] = {"proxy": raw.removeprefix("/v1/")}
+    route, _, query = path.partition("?")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = route
+    event["pathParameters"] = {"proxy": route.removeprefix("/v1/")}
     event["requestContext"]["http"]["method"] = method
     event["rawQueryString"] = query
     event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&")) if query else None
-    event["body"] = None if body is None else json.dumps(body)
+    event["body"] = raw if raw is not None else (None if body is None else json.dumps(body))
     event["headers"].pop("content-length", None)
     result = api.invoke(event)
     text = result.get("body") or ""

@@ -3,7 +3,6 @@ its state with progress per type and errors, and bad input answered as problems.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,34 +12,10 @@ import pytest
 from local.lambdas import LocalFunction
 from qbsync.domain.mirror import ListEntry, ListType, ReadMark
 from tests.conftest import load_event
+from tests.handlers.conftest import call
 
 TENANT = "acme-42"
 PATH = f"/v1/tenants/{TENANT}/initial-sync"
-
-
-@pytest.fixture
-def api(functions: dict[str, LocalFunction]) -> LocalFunction:
-    api = functions["ApiFunction"]
-    assert api.invoke(load_event("api_create_tenant.json"))["statusCode"] == 201
-    return api
-
-
-def call(
-    api: LocalFunction, method: str, path: str, body: Any = None, raw: str | None = None
-) -> tuple[int, str, Any]:
-    event = copy.deepcopy(load_event("api_post_initial_sync.json"))
-    route, _, query = path.partition("?")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = route
-    event["pathParameters"] = {"proxy": route.removeprefix("/v1/")}
-    event["requestContext"]["http"]["method"] = method
-    event["rawQueryString"] = query
-    event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&")) if query else None
-    event["body"] = raw if raw is not None else (None if body is None else json.dumps(body))
-    event["headers"].pop("content-length", None)
-    result = api.invoke(event)
-    text = result.get("body") or ""
-    content_type = {k.lower(): v for k, v in (result.get("headers") or {}).items()}.get("content-type", "")
-    return result["statusCode"], content_type, json.loads(text) if text.startswith("{") else text
 
 
 def lists_read(*entries: ListEntry) -> None:
