@@ -19,7 +19,7 @@ CONFIG_ENV ?= dev
 FUNCTION ?= ApiFunction
 EVENT ?= events/api_health.json
 
-.PHONY: help run test lint types template-check unit browser invoke build deploy bench api-key clean
+.PHONY: help run test lint types template-check unit browser invoke build deploy bench api-key dlq clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ $(VENV_313)/.installed: layers/core/requirements.txt
 
 api-key: $(VENV)/.installed ## create an API key for a deployed stack (STACK=qbsync-dev LABEL=...) and print it once
 	$(PY) -m qbsync.cli create-api-key --stack $(STACK) --label "$(or $(LABEL),host-app)"
+
+dlq: $(VENV)/.installed ## the jobs dead-letter queue of STACK: each job's kind, tenant and why it died; REDRIVE=1 sends them back
+	$(PY) -m ops.dlq --stack $(STACK) $(if $(REDRIVE),--redrive)
 
 clean: ## remove virtual environments and build output
 	rm -rf $(VENV) $(VENV_SAM) $(VENV_313) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -31,10 +31,13 @@ from qbsync.usecases import health
 from qbsync.usecases.jobs import JobHandler, run_job
 from qbsync.usecases.run_requests import SQS_DELAY_MAX
 
-__all__ = ["MAX_RECEIVES", "job_handlers", "on_last_receive", "run_job"]
+__all__ = ["LAST_FAILURE", "MAX_RECEIVES", "job_handlers", "on_last_receive", "run_job"]
 log = logging.getLogger(__name__)
 
 MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml JobsQueue RedrivePolicy)
+# The line logged, with the job's id and the error, before a job goes to the dead-letter queue; `make dlq`
+# (ops/dlq.py) looks for it in the worker's logs to say why each dead letter died.
+LAST_FAILURE = "job failed for the last time"
 BUSY_DELAY = timedelta(seconds=20)
 # How long a job links matches before it queues the rest as another job: well within the worker's 150 s
 # timeout (template.yaml SyncWorkerFunction), with room for the matching before it.
@@ -214,7 +217,7 @@ def job_handlers(c: Container) -> dict[str, JobHandler]:
 
 def on_last_receive(c: Container, job: Job, error: Exception) -> None:
     """The job failed for the last time: say so on the records it was sending before it is dead-lettered."""
-    log.error("job failed for the last time", extra={"job_kind": job.kind, "error": repr(error)})
+    log.error(LAST_FAILURE, extra={"job_id": job.id, "job_kind": job.kind, "error": repr(error)})
     if job.kind == SYNC_RUN_JOB and job.tenant_id is not None:
         c.sync_engine.fail_stuck(job.tenant_id, f"{type(error).__name__}: {error}")
     if job.kind == MATCH_JOB and job.tenant_id is not None:
