@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.logging import correlation_paths
+
 from qbsync import snapstart
 from qbsync.observability import function_logger
 
@@ -26,7 +28,7 @@ def answer(authorized: bool, context: dict[str, str] | None = None) -> dict[str,
     return {"isAuthorized": authorized, **({"context": context} if context else {})}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from qbsync.composition import container
     from qbsync.usecases.apikeys import authenticate

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qbsync.observability import function_logger, traced
+from qbsync.observability import function_logger, log_keys, traced
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -18,16 +18,16 @@ logger = function_logger()
 def record_handler(record: SQSRecord) -> None:
     from qbsync.composition import container
     from qbsync.domain.jobs import Job
-    from qbsync.worker import MAX_RECEIVES, job_handlers, on_last_receive, run_job
+    from qbsync.worker import MAX_RECEIVES, job_handlers, job_log_keys, on_last_receive, run_job
 
     job = Job.model_validate_json(record.body)
-    logger.append_keys(job_id=job.id, job_kind=job.kind, tenant_id=job.tenant_id)
-    try:
-        run_job(job_handlers(container()), job)
-    except Exception as error:
-        if int(record.attributes.approximate_receive_count) >= MAX_RECEIVES:
-            on_last_receive(container(), job, error)
-        raise
+    with log_keys(**job_log_keys(container(), job)):
+        try:
+            run_job(job_handlers(container()), job)
+        except Exception as error:
+            if int(record.attributes.approximate_receive_count) >= MAX_RECEIVES:
+                on_last_receive(container(), job, error)
+            raise
 
 
 @logger.inject_lambda_context

@@ -40,6 +40,7 @@ from qbsync.usecases.events import FeedAndBus
 from qbsync.usecases.links import Links
 from qbsync.usecases.records import Records
 from qbsync.usecases.run_requests import RunRequests
+from qbsync.usecases.tenants import TenantLogKeys
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -82,6 +83,10 @@ class Container:
     @cached_property
     def tenants(self) -> DynamoTenantRepository:
         return DynamoTenantRepository(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def tenant_log_keys(self) -> TenantLogKeys:
+        return TenantLogKeys(self.tenants)
 
     @cached_property
     def tenant_settings(self) -> DynamoSettingsRepository:

@@ -4,13 +4,19 @@ The package's own loggers (`qbsync.*`) write through the Logger of the function 
 current thread, so each of their lines carries that function's service, name and request. On AWS a process
 runs one function; the local stack runs every function in one process, where copying one function's handlers
 to the package logger made the last function loaded (SchedulerFunction) sign every line.
+
+What a line is about (`tenant_id`, `edition`, `record_type`, `record_id`, `job_id`) goes into every line
+written while it is known: `log_keys` for a block (a job, a record), `add_log_keys` for the rest of the
+invocation (once a handler has resolved the tenant). Unlike Logger.append_keys, which lasts as long as the
+container, they end with their block or invocation: one tenant's keys never sign the next invocation's lines.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -19,6 +25,33 @@ from aws_lambda_powertools import Logger
 PACKAGE_LOGGER = "qbsync"
 _running: ContextVar[FunctionLogger | None] = ContextVar("qbsync_function_logger", default=None)
 _latest: list[FunctionLogger] = []  # outside an invocation (a cold start), the function loaded last speaks
+_keys: ContextVar[dict[str, object]] = ContextVar("qbsync_log_keys", default={})  # noqa: B039 - never mutated
+
+
+@contextmanager
+def log_keys(**keys: object) -> Iterator[None]:
+    """Every line written in the block (on this thread) carries `keys`; so do keys added in it, until it ends.
+    Keys whose value is None are left out."""
+    token = _keys.set({**_keys.get(), **{k: v for k, v in keys.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _keys.reset(token)
+
+
+def add_log_keys(**keys: object) -> None:
+    """Every line written until the enclosing `log_keys` block (or the invocation) ends carries `keys`."""
+    _keys.set({**_keys.get(), **{k: v for k, v in keys.items() if v is not None}})
+
+
+class _WithLogKeys(logging.Filter):
+    """Puts the current log keys on each record; keys the line gives itself (its `extra`) win."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _keys.get().items():
+            if key not in record.__dict__:
+                setattr(record, key, value)
+        return True
 
 
 class FunctionLogger(Logger):
@@ -47,7 +80,8 @@ class FunctionLogger(Logger):
         def running(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
             token = _running.set(self)
             try:
-                return injected(event, context, *args, **kwargs)
+                with log_keys():  # what the invocation adds ends with it
+                    return injected(event, context, *args, **kwargs)
             finally:
                 _running.reset(token)
 
@@ -67,6 +101,9 @@ def function_logger() -> FunctionLogger:
     """The function's Logger (service from POWERTOOLS_SERVICE_NAME); qbsync's own loggers write through it."""
     logger = FunctionLogger()
     logger.append_keys(name="%(name)s")  # which module wrote the line
+    handler = logger.registered_handler  # one per service, shared by the instances of a function
+    if not any(isinstance(f, _WithLogKeys) for f in handler.filters):
+        handler.addFilter(_WithLogKeys())
     _latest[:] = [logger]
     package = logging.getLogger(PACKAGE_LOGGER)
     package.setLevel(logger.log_level)

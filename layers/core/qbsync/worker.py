@@ -31,7 +31,7 @@ from qbsync.usecases import health
 from qbsync.usecases.jobs import JobHandler, run_job
 from qbsync.usecases.run_requests import SQS_DELAY_MAX
 
-__all__ = ["LAST_FAILURE", "MAX_RECEIVES", "job_handlers", "on_last_receive", "run_job"]
+__all__ = ["LAST_FAILURE", "MAX_RECEIVES", "job_handlers", "job_log_keys", "on_last_receive", "run_job"]
 log = logging.getLogger(__name__)
 
 MAX_RECEIVES = 5  # the queue's maxReceiveCount (template.yaml JobsQueue RedrivePolicy)
@@ -213,6 +213,14 @@ HANDLERS: dict[str, Callable[[Container, Job], None]] = {
 def job_handlers(c: Container) -> dict[str, JobHandler]:
     """The table of handlers, each working with `c`."""
     return {kind: partial(handler, c) for kind, handler in HANDLERS.items()}
+
+
+def job_log_keys(c: Container, job: Job) -> dict[str, object]:
+    """The keys of every line logged while the job runs; its id is the correlation id of its lines."""
+    keys: dict[str, object] = {"job_id": job.id, "job_kind": job.kind, "correlation_id": job.id}
+    if job.tenant_id is not None:
+        keys.update(c.tenant_log_keys.of(job.tenant_id))
+    return keys
 
 
 def on_last_receive(c: Container, job: Job, error: Exception) -> None:

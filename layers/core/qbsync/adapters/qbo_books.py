@@ -444,7 +444,10 @@ def _mapped(write: Write, lists: Lists, settings: SyncSettings) -> QboWrite | Fa
     try:
         return to_qbo(write, lists, settings)
     except Exception as error:  # isolated to this record, logged with its trace
-        log.exception("a record could not be mapped", extra={"record": write.record.key})
+        log.exception(
+            "a record could not be mapped",
+            extra={"record_type": write.record.record_type, "record_id": write.record.record_id},
+        )
         return Failure(
             "mapping_failed",
             f"It could not be turned into a QuickBooks Online request ({type(error).__name__}: "

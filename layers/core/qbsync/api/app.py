@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -30,13 +32,18 @@ from qbsync.api.routes import (
 )
 from qbsync.api.routes import settings as settings_routes
 from qbsync.api.routes import status as status_routes
+from qbsync.composition import from_context
 from qbsync.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from qbsync.domain.json_input import JsonInputError, load_json
+from qbsync.domain.records import RECORD_ID_PATTERN, RECORD_TYPES
 from qbsync.domain.settings import StaleVersionError
 from qbsync.domain.sync import RecordLockedError
+from qbsync.domain.tenants import is_valid_tenant_id
+from qbsync.observability import add_log_keys
 from qbsync.problems import problem_response
 
 log = logging.getLogger(__name__)
+_RECORD_ID = re.compile(RECORD_ID_PATTERN)
 
 PROBLEM_JSON = "application/problem+json"
 TITLE = "qbsync API"
@@ -118,8 +125,21 @@ class HostAppResolver(APIGatewayHttpResolver):
         return super().resolve(event, context)
 
 
+def _log_keys(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """A request's lines about a tenant carry its id and edition, and, on a record's routes, the record's
+    (ids the routes would refuse are left out)."""
+    args: Mapping[str, object] = app.context.get("_route_args", {})  # the path's parameters, by name
+    tenant_id, record_type, record_id = args.get("tenant_id"), args.get("record_type"), args.get("record_id")
+    if isinstance(tenant_id, str) and is_valid_tenant_id(tenant_id):
+        add_log_keys(**from_context(app.context).tenant_log_keys.of(tenant_id))
+        if record_type in RECORD_TYPES and isinstance(record_id, str) and _RECORD_ID.fullmatch(record_id):
+            add_log_keys(record_type=record_type, record_id=record_id)
+    return next_middleware(app)
+
+
 def build_api() -> APIGatewayHttpResolver:
     app = HostAppResolver(enable_validation=True, json_body_deserializer=_json_body)
+    app.use(middlewares=[_log_keys])
     app.include_router(system.router)
     app.include_router(tenants.router)
     app.include_router(connections.router)

@@ -29,6 +29,8 @@ from qbsync.domain.desktop import (
 )
 from qbsync.domain.ports import Clock
 from qbsync.domain.qbwc import QbwcCredentialStore, QbwcLoginFailures, QbwcSession, QbwcSessionStore
+from qbsync.domain.tenants import Edition
+from qbsync.observability import add_log_keys
 from qbsync.qbwc.errors import SoapFaultError
 
 if TYPE_CHECKING:  # the use cases (and the engine, pydantic) load with the composition root, on first use
@@ -126,6 +128,7 @@ class WebConnectorService:
             log.info("Web Connector login refused: unknown user", extra={"qbwc_user": username})
             self._failures.add(username, self._clock.now())
             return ["", INVALID_USER]
+        add_log_keys(**_tenant_keys(credential.tenant_id))  # for the rest of this call
         if not qbwc.verify_password(password, credential.password_hash):
             log.info(
                 "Web Connector login refused: wrong password",
@@ -269,11 +272,17 @@ class WebConnectorService:
         session = self._sessions.get(ticket)
         if session is None or not session.is_active(self._clock.now()):
             return None
+        add_log_keys(**_tenant_keys(session.tenant_id))  # for the rest of this call
         return session
 
     @staticmethod
     def _ticket_is_plausible(ticket: str) -> bool:
         return 0 < len(ticket) <= qbwc.MAX_TICKET_LENGTH
+
+
+def _tenant_keys(tenant_id: str) -> dict[str, str]:
+    """The log keys of a Web Connector's tenant: only Desktop tenants have Web Connector logins."""
+    return {"tenant_id": tenant_id, "edition": Edition.QBD.value}
 
 
 def _described(facts: CompanyFacts) -> dict[str, object]:

@@ -331,7 +331,14 @@ class InitialSyncs:
                 try:
                     self.links.link(tenant.id, record.record_type, record.record_id, decision.quickbooks_id)
                 except ConflictError as refused:  # changed meanwhile, or its name is held: it stays as it is
-                    log.info("initial sync could not link", extra={"record": record.key, "why": str(refused)})
+                    log.info(
+                        "initial sync could not link",
+                        extra={
+                            "record_type": record.record_type,
+                            "record_id": record.record_id,
+                            "why": str(refused),
+                        },
+                    )
                 continue
             changed = self._decided(tenant, record, decision, now)
             if changed is not None:

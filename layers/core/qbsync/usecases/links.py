@@ -145,7 +145,14 @@ class Linking:
         """Once a link is saved: the name it left is free, and the host app is told."""
         NameClaims(self.store, self.clock).release(record, released, record.revision + 1)
         self.events.publish(RECORD_LINKED, record.tenant_id, _detail(record))
-        log.info("record linked", extra={"record": record.key, "quickbooks_id": record.quickbooks_id})
+        log.info(
+            "record linked",
+            extra={
+                "record_type": record.record_type,
+                "record_id": record.record_id,
+                "quickbooks_id": record.quickbooks_id,
+            },
+        )
 
 
 @dataclass

@@ -73,6 +73,7 @@ from qbsync.domain.sync import (
     WriteResult,
     ref_key,
 )
+from qbsync.observability import log_keys
 from qbsync.usecases.links import Linking, LinkRefusedError
 from qbsync.usecases.settings import settings_in_force
 
@@ -584,10 +585,11 @@ class SyncEngine:
         run.unanswered_in_a_row = 0
         for write in writes:
             result = outcomes.written.get(write.record.key)
-            if result is None:  # the answer says nothing of it: as if it were lost
-                changes.set_aside(write.record, "QuickBooks' answer left it out", now, maybe_applied=True)
-            else:
-                changes.put(self._after_write(run, write, result, now), write.record)
+            with log_keys(**_record_keys(write.record)):
+                if result is None:  # the answer says nothing of it: as if it were lost
+                    changes.set_aside(write.record, "QuickBooks' answer left it out", now, maybe_applied=True)
+                else:
+                    changes.put(self._after_write(run, write, result, now), write.record)
 
     def _whole_write_fault(
         self, run: SyncRun, writes: Sequence[Write], fault: Fault, maybe: bool, changes: _Changes
@@ -731,13 +733,14 @@ class SyncEngine:
         told: list[tuple[str, dict[str, object]]] = []
         for (new, read), ok in zip(changes.items, stored, strict=True):
             if not ok:
-                log.info(
-                    "record changed while syncing; the newer revision follows", extra={"record": read.key}
-                )
+                with log_keys(**_record_keys(read)):
+                    log.info("record changed while syncing; the newer revision follows")
                 if new.quickbooks_id and new.quickbooks_id != read.quickbooks_id:
                     self._keep_id(read, new)
                 continue
             if new.state is SyncState.FAILED and read.state is not SyncState.FAILED:
+                with log_keys(**_record_keys(new)):
+                    log.info("record failed", extra={"code": new.failure.code if new.failure else None})
                 told.append((RECORD_FAILED, _detail(new)))
                 if run is not None:
                     run.failed += 1
@@ -878,8 +881,13 @@ def _looked_up(record: SyncRecord, found: Found | None, now: datetime) -> SyncRe
     else:
         again.quickbooks_id, again.quickbooks_version = found.quickbooks_id, found.quickbooks_version
         again.move(SyncState.PENDING, now, "found in QuickBooks after an unknown outcome; sent as an update")
-        log.info("found in QuickBooks after an unknown outcome", extra={"record": record.key})
+        log.info("found in QuickBooks after an unknown outcome", extra=_record_keys(record))
     return again
+
+
+def _record_keys(record: SyncRecord) -> dict[str, str]:
+    """The log keys of a line about one record."""
+    return {"record_type": record.record_type, "record_id": record.record_id}
 
 
 def _reread(record: SyncRecord, current: Found | None, now: datetime) -> SyncRecord:

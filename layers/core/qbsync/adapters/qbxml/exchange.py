@@ -287,7 +287,12 @@ class QbxmlCodec:
             elif fault is not None:  # a question QuickBooks refused: asked again in the next round
                 log.warning(
                     "QuickBooks refused a question",
-                    extra={"record": key, "qb_status": response.status.code, "asked": entry.asked.value},
+                    extra={
+                        "record_type": entry.record_type,
+                        "record_id": entry.record_id,
+                        "qb_status": response.status.code,
+                        "asked": entry.asked.value,
+                    },
                 )
             elif entry.asked is Asked.LOOK_UP:
                 found[key] = _ours(batch.tenant_id, write, response.rets)
