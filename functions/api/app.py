@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from qbsync import snapstart
+from qbsync.metrics import metered
 from qbsync.observability import function_logger, traced
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ snapstart.prepare(api, modules=("qbsync.composition",))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metered
 @traced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from qbsync.api.idempotency import register_lambda_context

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from qbsync import snapstart
+from qbsync.metrics import metered
 from qbsync.observability import function_logger
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def answer(authorized: bool, context: dict[str, str] | None = None) -> dict[str,
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metered
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from qbsync.composition import container
     from qbsync.usecases.apikeys import authenticate

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from qbsync import snapstart
+from qbsync.metrics import metered
 from qbsync.observability import function_logger
 from qbsync.pages.render import compile_templates
 
@@ -34,6 +35,7 @@ snapstart.prepare(pages, compile_templates, modules=("qbsync.composition",))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metered
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from qbsync.composition import container
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.logging import correlation_paths
 
 from qbsync import snapstart
+from qbsync.metrics import metered
 from qbsync.observability import function_logger, traced
 
 if TYPE_CHECKING:
@@ -18,12 +19,11 @@ if TYPE_CHECKING:
 
 logger = function_logger()
 OK = {"statusCode": 200, "body": ""}
-
-
 snapstart.prepare(modules=("qbsync.composition", "qbsync.problems", "qbsync.usecases.webhooks"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metered
 @traced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from qbsync.composition import container

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qbsync.metrics import metered
 from qbsync.observability import function_logger, traced
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ logger = function_logger()
 
 
 @logger.inject_lambda_context
+@metered
 @traced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from qbsync.composition import container

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qbsync.metrics import metered
 from qbsync.observability import function_logger, log_keys, traced
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
+@metered
 @traced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

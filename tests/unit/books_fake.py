@@ -26,10 +26,13 @@ from qbsync.domain.sync import (
     Write,
     WriteResult,
 )
+from qbsync.domain.tenants import Edition
 from tests.unit.engine_spec import KINDS_OF_OPERATION, Held, Told, WholeFault
 
 PEOPLE = ("customer", "vendor", "employee")
-PROFILE = EditionProfile(batch_max=30, lease=timedelta(minutes=3), run_budget=timedelta(seconds=50))
+PROFILE = EditionProfile(
+    batch_max=30, lease=timedelta(minutes=3), run_budget=timedelta(seconds=50), edition=Edition.QBO
+)
 
 STALE = Fault(FaultAction.REREAD_AND_REAPPLY, "stale", "QuickBooks refused it: the object changed")
 CLASH = Fault(FaultAction.RESOLVE_NAME_CLASH, "clash", "QuickBooks refused it: the name is in use")

@@ -11,6 +11,7 @@ from qbsync.domain.connections import (
     CompanyAccessDeniedError,
     Connection,
     InvalidGrantError,
+    OAuthProviderError,
     OAuthState,
     TokenSet,
 )
@@ -98,6 +99,7 @@ class FakeIntuit:
     opens: dict[str, str] = field(default_factory=dict)  # access token -> the realm it was issued for
     valid_refresh: set[str] = field(default_factory=set)
     refreshes: int = 0
+    down: bool = False  # the token endpoint fails (a 5xx, a timeout): refresh raises OAuthProviderError
     revoked: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
@@ -129,6 +131,8 @@ class FakeIntuit:
     def refresh(self, tokens: TokenSet, now: datetime) -> TokenSet:
         with self.lock:
             self.refreshes += 1
+            if self.down:
+                raise OAuthProviderError("Intuit's token endpoint answered 503")
             if tokens.refresh_token not in self.valid_refresh:
                 raise InvalidGrantError("invalid_grant")
             self.valid_refresh.discard(tokens.refresh_token)

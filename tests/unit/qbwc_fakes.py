@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from qbsync.adapters.qbxml.exchange import PROFILE, QbxmlCodec
 from qbsync.domain.desktop import Exchange, ExchangeState
+from qbsync.domain.metrics import NO_METRICS, Metrics
 from qbsync.domain.qbwc import (
     FAILURE_WINDOW,
     QbwcCredential,
@@ -150,10 +151,12 @@ class NoPaymentsBack(InMemorySettings):
         return SettingsVersion(tenant_id, 1, at, SyncSettings(sync_payments_from_quickbooks=False))
 
 
-def in_memory_desktop_sync(sessions: InMemoryQbwcSessions, clock: FixedClock) -> DesktopSync:
+def in_memory_desktop_sync(
+    sessions: InMemoryQbwcSessions, clock: FixedClock, metrics: Metrics = NO_METRICS
+) -> DesktopSync:
     """The Desktop driver over empty in-memory stores: no records, and no payments read back."""
     store, settings, lease = InMemoryRecordStore(), NoPaymentsBack(), InMemoryTenantLease()
     events = RecordedEvents()
-    engine = SyncEngine(store, PROFILE, settings, lease, events, clock, InMemoryMirror())
+    engine = SyncEngine(store, PROFILE, settings, lease, events, clock, InMemoryMirror(), metrics)
     payments = PaymentRelay(None, InMemoryPaymentLog(), store, settings, events, clock)
     return DesktopSync(engine, QbxmlCodec(), InMemoryExchanges(), sessions, store, settings, clock, payments)

@@ -39,6 +39,7 @@ FLOORS = {
     "qbsync.domain": 0,
     "qbsync.qbwc.errors": 0,  # the SOAP fault that the Web Connector's service and its codec both raise
     "qbsync.adapters": 1,
+    "qbsync.metrics": 1,  # the metrics port in CloudWatch's format, and the handlers' decorator: an adapter
     "qbsync.qbwc.soap": 1,  # the SOAP codec (lxml): an adapter
     "qbsync.usecases": 1,
     "qbsync.qbwc.service": 1,  # the Web Connector's callbacks over the domain's ports: a use case
@@ -54,7 +55,7 @@ FLOORS = {
 FLOOR_NAMES = ["domain", "adapters and use cases", "composition", "entry points"]
 # Side by side on floor 1: an adapter never reaches for a use case, nor a use case for an adapter.
 SIDE_BY_SIDE = {
-    "adapter": ("qbsync.adapters", "qbsync.qbwc.soap"),
+    "adapter": ("qbsync.adapters", "qbsync.qbwc.soap", "qbsync.metrics"),
     "use case": ("qbsync.usecases", "qbsync.qbwc.service"),
 }
 OUTSIDE_THE_PACKAGE = ("functions", "local", "bench", "tests")

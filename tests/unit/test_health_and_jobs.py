@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 
 from qbsync.domain.jobs import Job, UnknownJobError, new_job
+from qbsync.metrics import EmfMetrics
 from qbsync.usecases import health
 from qbsync.usecases.jobs import run_job
 from tests.unit.fakes import FixedClock, InMemoryHeartbeats, InMemoryQueue
+from tests.unit.published_metrics import during_an_invocation
 
 
 def test_heartbeat_travels_from_scheduler_through_queue_to_worker() -> None:
@@ -23,6 +25,14 @@ def test_heartbeat_travels_from_scheduler_through_queue_to_worker() -> None:
     assert status.last_heartbeat_at == job.created_at
     assert status.age_seconds == 42
     assert not status.stale
+
+
+def test_each_heartbeat_the_worker_receives_is_counted_for_the_missing_heartbeat_alarm() -> None:
+    beats, clock = InMemoryHeartbeats(), FixedClock()
+    job = health.send_heartbeat(InMemoryQueue(), clock)
+    published = during_an_invocation(lambda: health.record_heartbeat(beats, job, EmfMetrics()))
+    assert published.total("Heartbeats") == 1
+    assert published.dimension_sets("Heartbeats") == [[]]
 
 
 def test_worker_is_stale_after_missed_heartbeats() -> None:

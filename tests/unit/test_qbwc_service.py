@@ -13,6 +13,7 @@ from qbsync import __version__
 from qbsync.adapters.qbxml.hcp import read_company_facts
 from qbsync.domain import qbwc
 from qbsync.domain.qbwc import SESSION_TTL, hash_password, verify_password
+from qbsync.metrics import EmfMetrics
 from qbsync.qbwc.errors import FaultCode, SoapFaultError
 from qbsync.qbwc.service import NOTHING_TO_DO, UNKNOWN_SESSION, WebConnectorService
 from qbsync.usecases.desktop_connection import DesktopConnections
@@ -20,6 +21,7 @@ from tests.qbwc_hcp import PRO_2006_VERSIONS, hcp_response, logged_hcp_response
 from tests.qbxml_reference import requires_captures
 from tests.unit.connection_fakes import InMemoryConnections, RecordingEvents
 from tests.unit.fakes import FixedClock, InMemorySettings, InMemoryTenants
+from tests.unit.published_metrics import during_an_invocation
 from tests.unit.qbwc_fakes import (
     InMemoryQbwcCredentials,
     InMemoryQbwcLoginFailures,
@@ -29,6 +31,7 @@ from tests.unit.qbwc_fakes import (
 )
 
 PASSWORD = "correct horse battery staple"
+METRICS = EmfMetrics()  # what the callbacks count goes to the invocation running them (qbsync/metrics.py)
 
 
 @pytest.fixture
@@ -75,9 +78,10 @@ def service(
         clock,
         read_company_facts,
         failures=failures,
-        desktop=in_memory_desktop_sync(sessions, clock),
+        desktop=in_memory_desktop_sync(sessions, clock, METRICS),
         connections=connections,
         sleep=sleeper.sleep,
+        metrics=METRICS,
     )
 
 
@@ -500,3 +504,41 @@ def test_hashes_stay_readable_when_the_parameters_change() -> None:
 
 def test_sessions_are_keyed_by_the_sha256_of_the_ticket() -> None:
     assert qbwc.ticket_digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_a_session_is_counted_opened_each_answer_a_round_trip_and_its_run_timed_when_it_closes(
+    service: WebConnectorService, clock: FixedClock
+) -> None:
+    def session() -> None:
+        ticket = login(service)
+        for _ in range(2):
+            service.call("receiveResponseXML", {"ticket": ticket, "response": "<QBXML/>"})
+        clock.advance(timedelta(seconds=90))
+        service.call("closeConnection", {"ticket": ticket})
+
+    published = during_an_invocation(session)
+    assert published.total("WebConnectorSessions") == 1
+    assert published.total("WebConnectorRoundTrips") == 2
+    assert published.total("WebConnectorSessionsFailed") == 0
+    assert published.values("SyncRunDuration", edition="qbd") == [90.0]
+    assert published.properties("tenant_id") == {"acme-42"}
+
+
+def test_a_failing_session_is_counted_failed_with_its_reason(service: WebConnectorService) -> None:
+    def three_failing_sessions() -> None:
+        ticket = login(service)  # QuickBooks throws on the message
+        service.call("receiveResponseXML", {"ticket": ticket, "hresult": "0x80040400", "message": "busy"})
+        service.call("closeConnection", {"ticket": ticket})
+        ticket = login(service)  # the Web Connector cannot open QuickBooks
+        service.call("connectionError", {"ticket": ticket, "hresult": "0x80040408", "message": "not open"})
+        ticket = login(service)  # a QuickBooks qbsync cannot work with
+        first_send(service, ticket, hcp_response(product="QuickBooks Pro 2020", country="CA"))
+        service.call("closeConnection", {"ticket": ticket})
+
+    published = during_an_invocation(three_failing_sessions)
+    assert published.total("WebConnectorSessions") == 3
+    assert [
+        published.total("WebConnectorSessionsFailed", reason=reason)
+        for reason in ("quickbooks_error", "quickbooks_not_open", "company_refused")
+    ] == [1, 1, 1]
+    assert published.total("WebConnectorSessionsFailed") == 3  # the total the alarm watches

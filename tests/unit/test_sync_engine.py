@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from qbsync.domain.sync import Fault, FaultAction, SyncState
+from qbsync.metrics import EmfMetrics
 from qbsync.usecases.sync_engine import DEFAULT_DELAY, RetryLaterError
 from tests.unit.books_fake import FakeBooks
 from tests.unit.engine_spec import (
@@ -24,6 +25,7 @@ from tests.unit.engine_spec import (
     every_fault_at_every_kind_of_operation_ends_the_run_cleanly_and_loses_nothing,
 )
 from tests.unit.fakes import FixedClock
+from tests.unit.published_metrics import during_an_invocation
 
 
 @pytest.fixture
@@ -95,3 +97,38 @@ def test_a_record_depending_on_an_ignored_one_waits_saying_the_settings_keep_it_
     world.records.send(TENANT, [("customer", "c-1")])
     world.sync()
     assert world.get("invoice", "inv-1").state is SyncState.SYNCED
+
+
+def test_a_run_counts_its_records_synced_and_failed_by_edition_and_code_and_times_itself(
+    world: World,
+) -> None:
+    assert isinstance(world.qb, FakeBooks)
+    world.engine.metrics = EmfMetrics()
+    world.qb.item_faults["Ada"] = [Fault(FaultAction.FIX_RECORD, "6000", "QuickBooks refused it: a rule")]
+    world.push("customer", "c-1", {"display_name": "Ada"})
+    world.push("customer", "c-2", {"display_name": "Grace"})
+    world.push("customer", "c-3", {"display_name": "Lin"})
+
+    published = during_an_invocation(world.run)
+    assert published.total("RecordsSynced", edition="qbo") == 2
+    assert published.total("RecordsFailed", edition="qbo", code="6000") == 1
+    assert published.total("RecordsFailed") == 1  # the total the alarm watches
+    assert published.values("SyncRunDuration", edition="qbo") == [0.0]  # one run; the fake clock stood still
+    assert published.properties("tenant_id") == {TENANT}
+
+
+def test_records_a_run_puts_off_are_counted_deferred_with_the_reason(world: World) -> None:
+    assert isinstance(world.qb, FakeBooks)
+    world.engine.metrics = EmfMetrics()
+    busy = Fault(FaultAction.RETRY_LATER, "10000", "QuickBooks answered 500", "", timedelta(seconds=20))
+    world.qb.item_faults["Ada"] = [busy]
+    world.push("customer", "c-1", {"display_name": "Ada"})
+
+    def paused_run() -> None:
+        with pytest.raises(RetryLaterError):
+            world.run()
+
+    published = during_an_invocation(paused_run)
+    assert published.total("RecordsDeferred", edition="qbo", reason="retry_later") == 1
+    assert published.total("RecordsSynced") == 0
+    assert len(published.values("SyncRunDuration", edition="qbo")) == 1  # a paused run took time too

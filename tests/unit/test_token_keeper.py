@@ -6,7 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from qbsync.domain.connections import UPKEEP_AFTER, Connection, ConnectionStatus, NotConnectedError, TokenSet
+from qbsync.domain.connections import (
+    UPKEEP_AFTER,
+    Connection,
+    ConnectionStatus,
+    NotConnectedError,
+    OAuthProviderError,
+    TokenSet,
+)
+from qbsync.metrics import EmfMetrics
 from qbsync.usecases.tokens import TokenKeeper
 from tests.unit.connection_fakes import (
     FakeIntuit,
@@ -16,6 +24,7 @@ from tests.unit.connection_fakes import (
     expired,
 )
 from tests.unit.fakes import FixedClock, InMemoryLease
+from tests.unit.published_metrics import during_an_invocation
 
 REALM = "123"
 
@@ -35,7 +44,15 @@ def setup(
     store.save("t1", tokens if fresh else expired(tokens, clock.now()), None)
     connections.put(Connection("t1", ConnectionStatus.CONNECTED, REALM))
     keeper = TokenKeeper(
-        store, InMemoryLease(), intuit, connections, events, clock, wait_step=0.001, sleep=lambda s: None
+        store,
+        InMemoryLease(),
+        intuit,
+        connections,
+        events,
+        clock,
+        wait_step=0.001,
+        sleep=lambda s: None,
+        metrics=EmfMetrics(),
     )
     return keeper, intuit, store, connections, events
 
@@ -162,3 +179,28 @@ def test_a_refusal_of_tokens_someone_has_since_rotated_changes_nothing() -> None
     keeper.refused_after_refresh("t1", used)
     assert connections.get("t1").status is ConnectionStatus.CONNECTED
     assert events.published == []
+
+
+def test_each_refresh_is_counted_by_outcome_and_a_lost_connection_as_needing_reauth() -> None:
+    keeper, intuit, store, *_ = setup(fresh=False)
+
+    def refresh_again() -> TokenSet:
+        current = store.load("t1")
+        assert current is not None
+        return keeper.refresh("t1", current, force=True)
+
+    def refreshes() -> None:
+        keeper.access_token("t1")  # near expiry: refreshed
+        intuit.down = True
+        with pytest.raises(OAuthProviderError):
+            refresh_again()
+        intuit.down = False
+        intuit.valid_refresh.clear()  # the tenant disconnected the app at Intuit
+        with pytest.raises(NotConnectedError):
+            refresh_again()
+
+    published = during_an_invocation(refreshes)
+    outcomes = ("refreshed", "failed", "invalid_grant")
+    assert [published.total("TokenRefreshes", outcome=o) for o in outcomes] == [1, 1, 1]
+    assert published.total("NeedsReauth", reason="invalid_grant") == 1
+    assert published.properties("tenant_id") == {"t1"}

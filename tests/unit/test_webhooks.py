@@ -18,6 +18,7 @@ from qbsync.domain.webhooks import (
     WebhookSignatureError,
     legacy_event_id,
 )
+from qbsync.metrics import EmfMetrics
 from qbsync.usecases.webhooks import (
     RecentRealms,
     WebhookReceipt,
@@ -28,6 +29,7 @@ from qbsync.usecases.webhooks import (
     signature_matches,
 )
 from tests.unit.fakes import FixedClock, InMemoryQueue
+from tests.unit.published_metrics import during_an_invocation
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 WEBHOOK_REFERENCE = REFERENCE / "qbo" / "webhooks"
@@ -94,7 +96,9 @@ class Harness:
         return self.token
 
     def deliver(self, body: bytes, signature: str | None = None) -> WebhookReceipt:
-        receiver = WebhookReceiver(self._token, self.events, self.realms, self.queue, FixedClock())
+        receiver = WebhookReceiver(
+            self._token, self.events, self.realms, self.queue, FixedClock(), EmfMetrics()
+        )
         return receiver.receive(body, sign(self.token, body) if signature is None else signature)
 
 
@@ -336,6 +340,25 @@ def test_unparseable_body_with_a_valid_signature_raises_payload_error() -> None:
     assert h.queue.jobs == []
 
 
+def test_each_delivery_is_counted_accepted_refused_or_unreadable() -> None:
+    h = Harness()
+    body = body_of([cloudevent("e-1", "qbo.invoice.created.v1", "12")])
+
+    def deliveries() -> None:
+        h.deliver(body)
+        h.deliver(body)  # a redelivery is accepted too (and routes nothing)
+        with pytest.raises(WebhookSignatureError):
+            h.deliver(body, signature=sign("someone-else", body))
+        with pytest.raises(WebhookSignatureError):
+            h.deliver(body, signature="")
+        with pytest.raises(WebhookPayloadError):
+            h.deliver(b"[{broken")
+
+    published = during_an_invocation(deliveries)
+    outcomes = ("accepted", "refused", "unreadable")
+    assert [published.total("WebhookDeliveries", outcome=o) for o in outcomes] == [2, 2, 1]
+
+
 def test_known_realm_enqueues_one_job_per_changed_entity() -> None:
     h = Harness()
     receipt = h.deliver(
@@ -513,4 +536,3 @@ def test_a_connected_company_is_looked_up_once_a_minute_and_one_not_connected_ev
     del realms.tenants["111"]  # disconnected: found out once the minute is up
     assert recent.tenant_for_realm("111") is None
     assert realms.lookups[-1] == "111"
-

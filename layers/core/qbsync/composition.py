@@ -35,6 +35,7 @@ from qbsync.adapters.records_dynamodb import DynamoEventFeed, DynamoRecordStore,
 from qbsync.adapters.settings_dynamodb import DynamoSettingsRepository
 from qbsync.adapters.sqs import SqsJobQueue
 from qbsync.adapters.webhooks_dynamodb import DynamoRealmDirectory, DynamoWebhookEventLog
+from qbsync.metrics import EmfMetrics
 from qbsync.settings import Settings
 from qbsync.usecases.events import FeedAndBus
 from qbsync.usecases.links import Links
@@ -75,6 +76,7 @@ class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clock = SystemClock()
+        self.metrics = EmfMetrics()  # what the use cases count goes to the running invocation's metrics
 
     @cached_property
     def _dynamodb(self) -> DynamoDBClient:
@@ -153,7 +155,7 @@ class Container:
 
         realms = RecentRealms(self.realms, self.clock)  # this container's: a restored copy starts afresh
         return WebhookReceiver(
-            self.webhook_verifier_token, self.webhook_events, realms, self.jobs, self.clock
+            self.webhook_verifier_token, self.webhook_events, realms, self.jobs, self.clock, self.metrics
         )
 
     @cached_property
@@ -169,6 +171,7 @@ class Container:
             failures=DynamoQbwcLoginFailures(self._dynamodb, self.settings.table_name),
             desktop=self.desktop_sync,
             connections=self.desktop_connections,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -353,6 +356,7 @@ class Container:
             self.events,
             self.clock,
             self.mirror,
+            self.metrics,
         )
 
     @cached_property
@@ -447,7 +451,13 @@ class Container:
 
         refresh_lease = DynamoLease(self._dynamodb, self.settings.table_name, TOKEN_REFRESH_LEASE)
         return TokenKeeper(
-            self.qbo_tokens, refresh_lease, self.qbo_oauth, self.connections, self.events, self.clock
+            self.qbo_tokens,
+            refresh_lease,
+            self.qbo_oauth,
+            self.connections,
+            self.events,
+            self.clock,
+            metrics=self.metrics,
         )
 
 

@@ -71,7 +71,7 @@ def token_upkeep(c: Container, job: Job) -> None:
 
 
 def heartbeat(c: Container, job: Job) -> None:
-    health.record_heartbeat(c.heartbeats, job)
+    health.record_heartbeat(c.heartbeats, job, c.metrics)
 
 
 def sync_run(c: Container, job: Job) -> None:

@@ -71,13 +71,16 @@ from qbsync.domain.sync import (
     WriteResult,
     ref_key,
 )
+from qbsync.domain.tenants import Edition
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 30  # NOTES §3.4
 # A run in the worker: 30 writes a request; a lease longer than the worker's timeout, so a crashed run's
 # lapses by itself; batches started for 50 seconds, then the worker asks for the next run.
-PROFILE = EditionProfile(batch_max=BATCH_MAX, lease=timedelta(minutes=3), run_budget=timedelta(seconds=50))
+PROFILE = EditionProfile(
+    batch_max=BATCH_MAX, lease=timedelta(minutes=3), run_budget=timedelta(seconds=50), edition=Edition.QBO
+)
 UNKNOWN_RETRIES = 2  # the same request, same requestid, sent again at once after a lost answer
 BID_MAX = 10  # with a requestid (NOTES §3.4)
 BATCH_REQUEST_ID_MAX = 36  # NOTES §3.4, §3.6

@@ -28,6 +28,7 @@ from qbsync.domain.errors import DomainError
 from qbsync.domain.paging import Page
 from qbsync.domain.ports import Lease
 from qbsync.domain.settings import SyncSettings
+from qbsync.domain.tenants import Edition
 
 if TYPE_CHECKING:  # the sync state builds on the records: their module imports this one
     from qbsync.domain.records import RecordFilter
@@ -349,6 +350,7 @@ class EditionProfile:
     batch_max: int
     lease: timedelta
     run_budget: timedelta
+    edition: Edition  # whose runs these are: the `edition` of the engine's metrics
     # A record QuickBooks answered "try later" (RETRY_LATER) pauses the whole run (Online: throttling), or
     # only waits for the next run while the others go on (Desktop: someone has it open in QuickBooks).
     record_retry_pauses_run: bool = True

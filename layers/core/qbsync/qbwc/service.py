@@ -27,6 +27,13 @@ from qbsync.domain.desktop import (
     CompanyFactsUnreadableError,
     Opened,
 )
+from qbsync.domain.metrics import (
+    NO_METRICS,
+    WEB_CONNECTOR_ROUND_TRIPS,
+    WEB_CONNECTOR_SESSIONS,
+    WEB_CONNECTOR_SESSIONS_FAILED,
+    Metrics,
+)
 from qbsync.domain.ports import Clock
 from qbsync.domain.qbwc import QbwcCredentialStore, QbwcLoginFailures, QbwcSession, QbwcSessionStore
 from qbsync.domain.tenants import Edition
@@ -67,6 +74,10 @@ QUICKBOOKS_FAILED = (
 )
 QUICKBOOKS_FAILED_RESULT = -2  # receiveResponseXML: QuickBooks threw; getLastError says QUICKBOOKS_FAILED
 NOTHING_TO_DO = "Nothing to sync right now; QuickBooks is up to date with this application."
+# Why a session failed (WEB_CONNECTOR_SESSIONS_FAILED's reason).
+QUICKBOOKS_NOT_OPEN = "quickbooks_not_open"
+QUICKBOOKS_ERROR = "quickbooks_error"
+COMPANY_REFUSED = "company_refused"
 
 
 class WebConnectorService:
@@ -81,6 +92,7 @@ class WebConnectorService:
         desktop: DesktopSync,
         connections: DesktopConnections,
         sleep: Callable[[float], None] = time.sleep,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._credentials = credentials
         self._sessions = sessions
@@ -90,6 +102,7 @@ class WebConnectorService:
         self._desktop = desktop
         self._connections = connections
         self._sleep = sleep
+        self._metrics = metrics
 
     def call(self, operation: str, params: Params) -> Result:
         """Run one callback by its WSDL name, with its parameters by their WSDL names."""
@@ -151,6 +164,7 @@ class WebConnectorService:
             log.info("Web Connector login: another session runs", extra={"tenant_id": session.tenant_id})
             return ["", BUSY, BUSY_POSTPONE_SECONDS]
         self._sessions.add(session)
+        self._metrics.add(WEB_CONNECTOR_SESSIONS, tenant_id=session.tenant_id)
         log.info(
             "Web Connector session opened", extra={"qbwc_user": username, "tenant_id": session.tenant_id}
         )
@@ -176,6 +190,7 @@ class WebConnectorService:
         if hcp_response.strip() and not session.progress.company_checked:
             facts, refusal = self._company(session, hcp_response, company_file)
             if refusal is not None or facts is None:
+                self._failed(session, COMPANY_REFUSED)
                 self._sessions.set_last_error(ticket, refusal or "")
                 self._desktop.refused(session)
                 return ""
@@ -209,6 +224,7 @@ class WebConnectorService:
         if session is None:
             log.info("Web Connector answered on an unknown or closed session")
             return SESSION_UNKNOWN
+        self._metrics.add(WEB_CONNECTOR_ROUND_TRIPS, tenant_id=session.tenant_id)
         if hresult.strip():
             # QuickBooks' request processor threw: `response` is empty and nothing of the message was applied
             # when the HRESULT is 0x80040400 (guide pp.24, 77-78; NOTES §1.3). A negative answer makes the Web
@@ -218,6 +234,7 @@ class WebConnectorService:
                 extra={"tenant_id": session.tenant_id, "hresult": hresult[:20], "qb_message": message[:500]},
             )
             said = " ".join(message.split())[:300] or "no message"
+            self._failed(session, QUICKBOOKS_ERROR)
             self._desktop.answer_failed(session, hresult, message)
             self._sessions.set_last_error(
                 ticket, QUICKBOOKS_FAILED.format(hresult=hresult.strip()[:20], said=said)
@@ -232,6 +249,7 @@ class WebConnectorService:
         """QuickBooks could not be opened: the session ends ("done"), the tenant's run is given back."""
         session = self._session(ticket)
         if session is not None:
+            self._failed(session, QUICKBOOKS_NOT_OPEN)
             self._desktop.close(session)
         log.warning(
             "The Web Connector could not open QuickBooks",
@@ -265,6 +283,9 @@ class WebConnectorService:
         self._sessions.delete(ticket)
         log.info("Web Connector session closed", extra={"tenant_id": session.tenant_id, "summary": summary})
         return summary
+
+    def _failed(self, session: QbwcSession, reason: str) -> None:
+        self._metrics.add(WEB_CONNECTOR_SESSIONS_FAILED, tenant_id=session.tenant_id, reason=reason)
 
     def _session(self, ticket: str) -> QbwcSession | None:
         if not self._ticket_is_plausible(ticket):

@@ -488,6 +488,7 @@ class DesktopSync:
             self._settle_left_over(run, session, closing=True)
             progress = _counted(progress, run)
             self.engine.release(run)
+            self.engine.timed(session.tenant_id, session.created_at)  # a Desktop run lasts its session
         if self.initial_sync is not None:
             self.initial_sync.advance(session.tenant_id)
         return f"qbsync: {progress.sent} sent, {progress.synced} synced, {progress.failed} failed"

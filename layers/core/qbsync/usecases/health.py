@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from qbsync.domain.jobs import HEARTBEAT_JOB, Job, new_job
+from qbsync.domain.metrics import HEARTBEATS, NO_METRICS, Metrics
 from qbsync.domain.ports import Clock, HeartbeatStore, JobQueue
 
 WORKER = "sync-worker"
@@ -27,9 +28,11 @@ def send_heartbeat(queue: JobQueue, clock: Clock) -> Job:
     return job
 
 
-def record_heartbeat(store: HeartbeatStore, job: Job) -> None:
-    """Worker side: the job went scheduler → queue → worker; remember when it was sent."""
+def record_heartbeat(store: HeartbeatStore, job: Job, metrics: Metrics = NO_METRICS) -> None:
+    """Worker side: the job went scheduler → queue → worker; remember when it was sent, and count it (no
+    heartbeat counted for 15 minutes is an alarm: template.yaml HeartbeatMissingAlarm)."""
     store.beat(WORKER, job.created_at)
+    metrics.add(HEARTBEATS)
 
 
 def worker_health(store: HeartbeatStore, clock: Clock) -> WorkerHealth:

@@ -47,6 +47,16 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qbsync.domain.connections import EventPublisher
+from qbsync.domain.metrics import (
+    LISTS_UNREAD,
+    NO_METRICS,
+    RECORDS_DEFERRED,
+    RECORDS_FAILED,
+    RECORDS_SYNCED,
+    SYNC_RUN_DURATION,
+    Metric,
+    Metrics,
+)
 from qbsync.domain.mirror import LIST_OF_RECORD_TYPE, ListEntry, ListType, MirrorStore
 from qbsync.domain.ports import Clock
 from qbsync.domain.records import RECORD_TYPES, Invoice, kept_out, lockable, parse_record, references
@@ -91,6 +101,8 @@ RECORD_SYNCED = "record.synced"
 RECORD_FAILED = "record.failed"
 RECORD_IGNORED = "record.ignored"  # kept out of QuickBooks by the tenant's settings (its `reason` says which)
 _DONE = (SyncState.SYNCED, SyncState.LOCKED, SyncState.VOIDED)
+# Faults that leave a record for later (pending, or syncing to be looked up) rather than failing it.
+_SET_ASIDE = (FaultAction.OUTCOME_UNKNOWN, FaultAction.RETRY_LATER, FaultAction.RECONNECT)
 _NEEDS_THE_TENANT = (SyncState.DRAFT, SyncState.IGNORED)  # a dependency that goes only once the tenant acts
 # The types whose creates look for their key in the mirror first (the issue: "an exact SKU or email match
 # links instead of creating a duplicate"); vendors and employees are matched by name only by default.
@@ -212,6 +224,7 @@ class SyncEngine:
     events: EventPublisher
     clock: Clock
     mirror: MirrorStore  # the QuickBooks side as last read: looked at before a customer or item is created
+    metrics: Metrics = NO_METRICS  # records synced, failed and deferred, and how long runs take, by edition
     # Parsed models by (tenant, record key, revision): a revision's data never changes, and a run (a Web
     # Connector session above all) plans the same records again and again.
     _models: dict[tuple[str, str, int], BaseModel] = field(default_factory=dict, repr=False, compare=False)
@@ -221,13 +234,30 @@ class SyncEngine:
     def run(self, tenant_id: str, books: Books) -> RunReport:
         """A whole run in this process, for an edition whose books answer at once (QuickBooks Online)."""
         run = self.begin(tenant_id)
+        began = self.clock.now()
         try:
-            while (batch := self.next_batch(run)) is not None:
-                self.settle(run, batch, books.send(batch, run.settings))
-        except BaseException:
-            self.runs.release(tenant_id, run.owner)
-            raise
-        return self.end(run)
+            try:
+                while (batch := self.next_batch(run)) is not None:
+                    self.settle(run, batch, books.send(batch, run.settings))
+            except BaseException:
+                self.runs.release(tenant_id, run.owner)
+                raise
+            return self.end(run)
+        finally:
+            self.timed(tenant_id, began)
+
+    def timed(self, tenant_id: str, began: datetime) -> None:
+        """Record how long a run of the tenant took, from `began` (when its driver began it) until now."""
+        seconds = (self.clock.now() - began).total_seconds()
+        self._measure(SYNC_RUN_DURATION, tenant_id, max(0.0, seconds))
+
+    def _measure(self, metric: Metric, tenant_id: str, value: float, **dimensions: str) -> None:
+        self.metrics.add(metric, value, tenant_id=tenant_id, edition=self.profile.edition.value, **dimensions)
+
+    def _deferred(self, tenant_id: str, reason: str, records: int) -> None:
+        """Records this run put off for later, and why (a FaultAction's value, or LISTS_UNREAD)."""
+        if records:
+            self._measure(RECORDS_DEFERRED, tenant_id, records, reason=reason)
 
     def begin(self, tenant_id: str, owner: str | None = None) -> SyncRun:
         """Take the tenant's lease (TenantBusyError if another run holds it) and start a run."""
@@ -454,6 +484,8 @@ class SyncEngine:
                 linking.after_link(linked, gave_up)
                 done += 1
         run.synced += done
+        if done:
+            self._measure(RECORDS_SYNCED, run.tenant_id, done)
         return [w for w in ready if w.record.key not in decided], done
 
     def _wait_for_unread_lists(self, run: SyncRun, ready: list[Write], now: datetime) -> list[Write]:
@@ -469,6 +501,7 @@ class SyncEngine:
         if not waiting:
             return ready
         changes = _Changes()
+        self._deferred(run.tenant_id, LISTS_UNREAD, len(waiting))
         for write, list_type in waiting:
             record = write.record
             run.deferred.add(record.key)
@@ -588,6 +621,7 @@ class SyncEngine:
             with log_keys(**_record_keys(write.record)):
                 if result is None:  # the answer says nothing of it: as if it were lost
                     changes.set_aside(write.record, "QuickBooks' answer left it out", now, maybe_applied=True)
+                    self._deferred(run.tenant_id, FaultAction.OUTCOME_UNKNOWN.value, 1)
                 else:
                     changes.put(self._after_write(run, write, result, now), write.record)
 
@@ -596,6 +630,8 @@ class SyncEngine:
     ) -> None:
         now = self.clock.now()
         records = [write.record for write in writes]
+        if fault.action in _SET_ASIDE:
+            self._deferred(run.tenant_id, fault.action.value, len(records))
         if fault.action is FaultAction.OUTCOME_UNKNOWN:
             why = f"{fault.message}; it is looked up before it is sent again"
             for record in records:
@@ -631,6 +667,7 @@ class SyncEngine:
             again.follow_up = FollowUp(FollowUpKind.REREAD, fault.code)
         elif fault.action is FaultAction.RETRY_LATER and record.attempts < MAX_ATTEMPTS:
             # Later, not at once: sent again in the same run, it would be asked (and answered) in a loop.
+            self._deferred(run.tenant_id, fault.action.value, 1)
             if self.profile.record_retry_pauses_run:
                 again.move(SyncState.PENDING, now, f"{fault.message}; retrying")
                 run.stop(RetryLaterError(fault.message, fault.retry_after or DEFAULT_DELAY))
@@ -651,8 +688,9 @@ class SyncEngine:
         ]
         fault = outcomes.fault
         if fault is not None:
-            if fault.action in (FaultAction.OUTCOME_UNKNOWN, FaultAction.RETRY_LATER, FaultAction.RECONNECT):
+            if fault.action in _SET_ASIDE:
                 why = f"{fault.message} while looking it up; looked up again shortly"
+                self._deferred(run.tenant_id, fault.action.value, len(asked))
                 for write, _doing in asked:
                     changes.explain(write.record, why, now)
                 run.stop(
@@ -742,10 +780,13 @@ class SyncEngine:
                 with log_keys(**_record_keys(new)):
                     log.info("record failed", extra={"code": new.failure.code if new.failure else None})
                 told.append((RECORD_FAILED, _detail(new)))
+                code = new.failure.code if new.failure is not None else ""
+                self._measure(RECORDS_FAILED, tenant_id, 1, code=code)
                 if run is not None:
                     run.failed += 1
             elif new.state in _DONE and read.state is SyncState.SYNCING:
                 told.append((RECORD_SYNCED, _detail(new)))
+                self._measure(RECORDS_SYNCED, tenant_id, 1)
                 if run is not None:
                     run.synced += 1
             elif new.state is SyncState.IGNORED and read.state is not SyncState.IGNORED:

@@ -26,6 +26,7 @@ from qbsync.domain.connections import (
     TokenSet,
     TokenStore,
 )
+from qbsync.domain.metrics import NEEDS_REAUTH, NO_METRICS, TOKEN_REFRESHES, Metrics
 from qbsync.domain.ports import Clock, Lease
 from qbsync.usecases.connect import CONNECTION_CHANGED, connection_detail
 
@@ -38,6 +39,10 @@ _INVALID_GRANT = ConnectionProblem(
 _REFUSED = ConnectionProblem(
     "access_refused", "QuickBooks refuses this connection's access, even just after a refresh.", _RECONNECT
 )
+# What became of a refresh Intuit was asked for (TOKEN_REFRESHES' outcome).
+REFRESHED = "refreshed"
+INVALID_GRANT = "invalid_grant"  # Intuit no longer accepts the refresh token
+FAILED = "failed"  # anything else: Intuit unreachable or failing, the app's keys refused
 
 
 @dataclass
@@ -51,6 +56,7 @@ class TokenKeeper:
     wait_step: float = 0.1
     wait_limit: float = 20.0
     sleep: Callable[[float], None] = time.sleep
+    metrics: Metrics = NO_METRICS
 
     def access_token(self, tenant_id: str) -> TokenSet:
         """Tokens whose access token is good for at least a few minutes."""
@@ -114,11 +120,16 @@ class TokenKeeper:
         try:
             rotated = self.oauth.refresh(current, now)
         except InvalidGrantError:
+            self.metrics.add(TOKEN_REFRESHES, tenant_id=tenant_id, outcome=INVALID_GRANT)
             latest = self._load(tenant_id)
             if latest.version != current.version:
                 return latest
             self._needs_reauth(tenant_id, _INVALID_GRANT)
             raise NotConnectedError(f"tenant {tenant_id} must reconnect QuickBooks") from None
+        except Exception:
+            self.metrics.add(TOKEN_REFRESHES, tenant_id=tenant_id, outcome=FAILED)
+            raise
+        self.metrics.add(TOKEN_REFRESHES, tenant_id=tenant_id, outcome=REFRESHED)
         rotated = TokenSet(
             realm_id=current.realm_id,
             access_token=rotated.access_token,
@@ -148,4 +159,5 @@ class TokenKeeper:
         moved = connection.moved(ConnectionStatus.NEEDS_REAUTH, self.clock.now(), last_error=problem)
         self.connections.put(moved)
         self.events.publish(CONNECTION_CHANGED, tenant_id, connection_detail(moved, connection.status))
+        self.metrics.add(NEEDS_REAUTH, tenant_id=tenant_id, reason=problem.code)
         log.warning("connection needs re-authorization", extra={"tenant_id": tenant_id})

@@ -20,6 +20,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from qbsync.domain.jobs import ENTITY_CHANGED_JOB, Job, new_job
 from qbsync.domain.json_input import JsonInputError, load_json
+from qbsync.domain.metrics import NO_METRICS, WEBHOOK_DELIVERIES, Metrics
 from qbsync.domain.ports import Clock, JobQueue
 from qbsync.domain.webhooks import (
     EntityChange,
@@ -35,6 +36,10 @@ from qbsync.domain.webhooks import (
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "intuit-signature"
+# What became of a delivery (WEBHOOK_DELIVERIES' outcome).
+ACCEPTED = "accepted"
+REFUSED = "refused"  # no signature, or a wrong one: nothing was read
+UNREADABLE = "unreadable"  # signed, in neither of Intuit's formats: acknowledged, nothing routed
 
 
 def signature_of(headers: dict[str, str]) -> str | None:
@@ -318,6 +323,7 @@ class WebhookReceiver:
     realms: RealmDirectory
     jobs: JobQueue
     clock: Clock
+    metrics: Metrics = NO_METRICS
 
     def receive(self, body: bytes, signature: str | None) -> WebhookReceipt:
         """Verify, read and route one delivery.
@@ -325,6 +331,18 @@ class WebhookReceiver:
         Raises WebhookSignatureError when the signature is missing or wrong (nothing is read), and
         WebhookPayloadError when a correctly signed body is in neither format.
         """
+        try:
+            receipt = self._receive(body, signature)
+        except WebhookSignatureError:
+            self.metrics.add(WEBHOOK_DELIVERIES, outcome=REFUSED)
+            raise
+        except WebhookPayloadError:
+            self.metrics.add(WEBHOOK_DELIVERIES, outcome=UNREADABLE)
+            raise
+        self.metrics.add(WEBHOOK_DELIVERIES, outcome=ACCEPTED)
+        return receipt
+
+    def _receive(self, body: bytes, signature: str | None) -> WebhookReceipt:
         if not signature:
             raise WebhookSignatureError(f"The request has no {SIGNATURE_HEADER} header.")
         if not signature_matches(self.verifier_token(), body, signature):

@@ -59,6 +59,7 @@ from qbsync.domain.sync import (
     WriteResult,
     ref_key,
 )
+from qbsync.domain.tenants import Edition
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ PROFILE = EditionProfile(
     batch_max=BATCH_MAX,
     lease=LEASE,
     run_budget=CALLBACK_BUDGET,
+    edition=Edition.QBD,
     record_retry_pauses_run=False,
     check_names_first=True,
 )
