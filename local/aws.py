@@ -23,8 +23,8 @@ REGION = "us-east-1"
 LOCAL_SECRETS: dict[str, dict[str, Any]] = {
     "WebhookVerifierSecret": {"verifier_token": "qbsync-example-verifier-token"},
 }
-# Alarms watch metrics that moto does not produce; nothing to emulate for them locally.
-NOT_EMULATED = {"AWS::CloudWatch::Alarm"}
+# Alarms and the dashboard show what CloudWatch makes of the functions' logs: nothing to emulate locally.
+NOT_EMULATED = {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard"}
 
 
 @dataclass

@@ -183,12 +183,12 @@ def test_every_function_has_an_errors_alarm_and_the_dlq_is_watched() -> None:
     watched = {
         d["Value"].get("Ref")
         for a in alarms
-        for d in a["Properties"]["Dimensions"]
-        if a["Properties"]["MetricName"] == "Errors"
+        for d in a["Properties"].get("Dimensions", [])
+        if a["Properties"].get("MetricName") == "Errors"
     }
     assert watched == set(FUNCTIONS)
     assert any(
-        a["Properties"]["Namespace"] == "AWS/SQS"
+        a["Properties"].get("Namespace") == "AWS/SQS"
         and a["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["JobsDeadLetterQueue", "QueueName"]}
         for a in alarms
     )
