@@ -51,6 +51,7 @@ FLOORS = {
     "qbsync.qbwc": 3,  # the endpoint and its page
     "qbsync.worker": 3,
     "qbsync.scheduler": 3,
+    "qbsync.snapstart": 3,  # SnapStart's hooks for the handlers: drops the composition root after a restore
 }
 FLOOR_NAMES = ["domain", "adapters and use cases", "composition", "entry points"]
 # Side by side on floor 1: an adapter never reaches for a use case, nor a use case for an adapter.
