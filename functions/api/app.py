@@ -1,6 +1,6 @@
 """ApiFunction: the host-app HTTP API (tenants, settings, records, sync, events) plus /health and docs.
 
-Its import loads the logger only (`make bench`: ≤ 300 ms); the API (resolver, models, composition root,
+Its import loads its decorators only (`make bench`: ≤ 300 ms); the API (resolver, models, composition root,
 boto3) is built at the first call or before SnapStart's snapshot, the X-Ray SDK with the tracer at the first.
 """
 

@@ -1,7 +1,7 @@
 """ConnectFunction: the pages tenants open in a browser (the connect pages, the QuickBooks Online OAuth
 callback, the dashboard).
 
-Its import loads the logger only (`make bench`: ≤ 300 ms); the pages (resolver, Jinja2, composition root,
+Its import loads its decorators only (`make bench`: ≤ 300 ms); the pages (resolver, Jinja2, composition root,
 boto3) load at the first call, or before the snapshot with SnapStart (templates compiled then).
 """
 

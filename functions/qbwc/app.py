@@ -1,8 +1,8 @@
 """QbwcFunction: the QuickBooks Web Connector endpoint, SOAP on POST /qbwc and its support page on GET /qbwc.
 
 Requests carry the tenant's Web Connector password and responses carry session tickets: the event and the
-response are never logged or traced. Its import loads the logger only (`make bench`: ≤ 150 ms); the endpoint
-(lxml, resolver, composition root, boto3) loads at the first call or before the snapshot with SnapStart.
+response are never logged or traced. Its import loads its decorators only (`make bench`: ≤ 150 ms); the
+endpoint (lxml, resolver, composition root, boto3) loads at the first call or before SnapStart's snapshot.
 """
 
 from __future__ import annotations

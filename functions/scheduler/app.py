@@ -1,6 +1,6 @@
 """SchedulerFunction: invoked by EventBridge Scheduler with `{"task": ...}`; fans work out onto the queue.
 
-Its import loads the logger and nothing more (`make bench` holds it to 300 ms over a bare interpreter); the
+Its import loads its decorators only (`make bench` holds it to 300 ms over a bare interpreter); the
 tasks (the composition root and boto3) load at the first call, the X-Ray SDK with the tracer then.
 """
 

@@ -1,5 +1,5 @@
 """SyncWorkerFunction: consumes the jobs queue; failed records are reported back and retried, then DLQ'd.
-Its import loads the logger only (`make bench`: ≤ 300 ms); the worker (composition root, engine, adapters,
+Its import loads its decorators only (`make bench`: ≤ 300 ms); the worker (composition root, engine, adapters,
 boto3) loads at the first batch, the X-Ray SDK with the tracer then."""
 
 from __future__ import annotations
