@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import importlib.util
 import os
+import pkgutil
 import threading
 import time
 import uuid
@@ -102,8 +105,35 @@ class LocalFunction:
         return self.cold_start()
 
 
+# What handlers import at their first call, beside the qbsync package (functions/*/app.py).
+FIRST_CALL_IMPORTS = (
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.tracing",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.data_classes",
+    "aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch",
+    "jinja2",
+)
+
+
+@functools.cache
+def preload() -> None:
+    """Import the qbsync package whole, and what handlers import at their first call, once per process and
+    before any function runs. Handlers import lazily: in Lambda, a process runs one event at a time. Here
+    functions run on several threads at once, and two first calls importing the same modules at the same
+    moment can meet a half-imported one (Python's import locks break such a cycle with a partially
+    initialised module: "cannot import name ... (most likely due to a circular import)")."""
+    import qbsync
+
+    for module in pkgutil.walk_packages(qbsync.__path__, "qbsync."):
+        importlib.import_module(module.name)
+    for name in FIRST_CALL_IMPORTS:
+        importlib.import_module(name)
+
+
 def load(spec: tpl.Function, name: str, environment: Mapping[str, str]) -> LocalFunction:
     """The function, its first instance loaded; more are loaded as concurrent events need them."""
+    preload()
 
     def cold_start() -> Handler:
         return load_instance(spec, environment)
