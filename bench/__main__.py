@@ -19,6 +19,13 @@ from typing import Any
 from bench import desktop, engine, matching, measure, report, sync, webhook
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -29,7 +36,10 @@ def _positive(value: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--runs", type=_positive, default=7, help="runs per target; the median is shown (default 7)"
+        "--runs",
+        type=_count,
+        default=7,
+        help="runs per target; the median is shown (default 7; 0: no import figures)",
     )
     parser.add_argument(
         "--import-python",
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.desktop in ("faults", "both") and args.desktop_records <= args.customers + args.items:
         parser.error("--desktop-records must be more than --customers plus --items")
 
-    targets = measure.targets()
+    targets = measure.targets() if args.runs else []
     measure.precompile(targets, args.import_python)
     measurements = measure.run_all(
         targets,

@@ -14,9 +14,10 @@ SMALL_SYNC = ("--invoices", "120", "--customers", "10", "--items", "5")
 
 
 def bench_json(*args: str) -> dict[str, Any]:
-    """`python -m bench --runs 1 --json` with `args`: what it printed, once it exited with 0."""
+    """`python -m bench --json` with `args`: what it printed, once it exited with 0. No import figures
+    (test_bench_imports.py has them) and no webhook run (test_bench_webhook.py)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--runs", "1", "--json", "--webhook-deliveries", "0", *args],
+        [sys.executable, "-m", "bench", "--runs", "0", "--json", "--webhook-deliveries", "0", *args],
         cwd=tpl.ROOT,
         capture_output=True,
         text=True,
