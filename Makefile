@@ -39,9 +39,10 @@ $(VENV_SAM)/.installed:
 run: $(VENV)/.installed ## start the whole service locally (API on $$PORT, default 3000)
 	$(PY) -m local
 
-test: $(VENV)/.installed ## lint, types, template checks and the whole test suite
+test: ## lint, types, template checks and the whole test suite
+	$(MAKE) -j3 --output-sync=target $(VENV)/.installed $(VENV_SAM)/.installed browser  # the installs side by side
 	$(MAKE) lint
-	$(MAKE) -j2 --output-sync=target types template-check  # mypy's CPU beside the SAM CLI's install
+	$(MAKE) -j2 --output-sync=target types template-check
 	$(MAKE) unit
 
 lint: $(VENV)/.installed ## ruff
