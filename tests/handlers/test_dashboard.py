@@ -103,6 +103,27 @@ def signed_in(gateway: Gateway, tenant_id: str, **link: object) -> TenantBrowser
     return browser
 
 
+def refused_read_only(
+    gateway: Gateway, tenant_id: str, page: str, action: str, form: Mapping[str, str]
+) -> str:
+    """A read-only session of the tenant: its `page`, which draws no form or button, and a POST of `form` to
+    `action` with the session's own CSRF token, refused (403, said in words). The page's HTML."""
+    from qbsync.composition import container
+    from qbsync.usecases.dashboard import csrf_token
+
+    reader = signed_in(gateway, tenant_id, read_only=True)
+    html = reader.page(page)[1]
+    assert "<form" not in html
+    assert "<button" not in html
+    session = container().dashboard.session(reader.cookies["qbsync_session"])
+    assert session is not None
+    assert session.read_only
+    answer = reader.go("POST", action, {**form, "csrf_token": csrf_token(session)})  # even the right token
+    assert answer.status == 403
+    assert "This dashboard is read-only" in answer.body.decode()
+    return html
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, html

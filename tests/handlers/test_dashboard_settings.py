@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.handlers.conftest import Gateway
-from tests.handlers.test_dashboard import create_tenant, header, signed_in
+from tests.handlers.test_dashboard import create_tenant, header, refused_read_only, signed_in
 
 PATH = "/dashboard/settings"
 
@@ -225,9 +225,6 @@ def test_a_save_based_on_an_older_version_is_refused_and_says_someone_else_saved
 def test_settings_are_saved_only_with_the_csrf_token_and_never_in_a_read_only_session(
     gateway: Gateway,
 ) -> None:
-    from qbsync.composition import container
-    from qbsync.usecases.dashboard import csrf_token
-
     create_tenant(gateway, "acme", "Acme Plumbing")
     browser = signed_in(gateway, "acme")
     form = form_of(browser.page(PATH)[1])
@@ -235,15 +232,7 @@ def test_settings_are_saved_only_with_the_csrf_token_and_never_in_a_read_only_se
     for token in ("", "0" * 64):
         answer = browser.go("POST", PATH, {**form, "csrf_token": token})
         assert answer.status == 403
-    reader = signed_in(gateway, "acme", read_only=True)
-    html = reader.page(PATH)[1]
-    assert "<form" not in html
-    assert "<button" not in html
-    session = container().dashboard.session(reader.cookies["qbsync_session"])
-    assert session is not None
-    answer = reader.go("POST", PATH, {**form, "csrf_token": csrf_token(session)})
-    assert answer.status == 403
-    assert "This dashboard is read-only" in answer.body.decode()
+    refused_read_only(gateway, "acme", PATH, PATH, form)
     assert stored("acme")[0] == 0
 
 
