@@ -344,10 +344,9 @@ class DashboardPages:
         for row in records.by_type:
             for column in COLUMNS:
                 text[f"count-{row.record_type}-{column}"] = str(row.counts[column])
-            text[f"percent-{row.record_type}"] = t("counts.percent", percent=row.percent_synced)
-            bars[f"bar-{row.record_type}"] = live_bar(
-                row.percent_synced, t("counts.percent", percent=row.percent_synced)
-            )
+            percent = t("counts.percent", percent=row.percent_synced)
+            text[f"percent-{row.record_type}"] = percent
+            bars[f"bar-{row.record_type}"] = live_bar(row.percent_synced, percent)
         total = sum(sum(row.counts.values()) for row in records.by_type)
         return self.live(
             any(row.counts["pending"] for row in records.by_type), text, bars, counts_every(total)
