@@ -120,7 +120,9 @@ def traced(*, capture_response: bool = True) -> Callable[[Handler], Handler]:
     """Powertools' `Tracer.capture_lambda_handler`, with the Tracer made at the first call, not at import.
 
     Making a Tracer loads the X-Ray SDK and patches the HTTP clients (about 300 ms on a cold start); a
-    function whose import must stay light (the Web Connector's) pays it with its first call instead.
+    function whose import must stay light (the Web Connector's) pays it with its first call instead. Where
+    tracing is off (POWERTOOLS_TRACE_DISABLED, or outside Lambda: the Tracer's own rule), there is nothing to
+    capture and the SDK is not loaded at all.
     """
 
     def decorate(handler: Handler) -> Handler:
@@ -131,9 +133,12 @@ def traced(*, capture_response: bool = True) -> Callable[[Handler], Handler]:
             if not traced_handler:
                 from aws_lambda_powertools import Tracer
 
-                traced_handler.append(
-                    Tracer().capture_lambda_handler(handler, capture_response=capture_response)
-                )
+                if Tracer._is_tracer_disabled():  # Powertools' own rule for when tracing is off
+                    traced_handler.append(handler)
+                else:
+                    traced_handler.append(
+                        Tracer().capture_lambda_handler(handler, capture_response=capture_response)
+                    )
             return traced_handler[0](event, context)
 
         return run
