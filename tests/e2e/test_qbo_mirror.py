@@ -5,9 +5,11 @@ vendor."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -94,6 +96,31 @@ def test_a_customer_renamed_in_quickbooks_is_renamed_in_the_mirror_and_told(runn
     found = entry(ListType.CUSTOMER, ada["Id"])
     assert found is not None
     assert found.name == "Ada Plumbing & Heating"
+
+
+def test_the_customers_one_delivery_names_are_read_in_one_query(  # type: ignore[no-untyped-def]
+    running, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack, realm = running
+    wait_for(lambda: mirror().marks(TENANT).get(ListType.CUSTOMER), "the customers to be read")
+    caplog.set_level(logging.INFO, logger="httpx")  # the functions' requests to QuickBooks
+    names = ("Birch Roofing", "Cedar Glass", "Alder Tiles")
+    ids = {enter(stack, realm, "Customer", {"DisplayName": name})["Id"] for name in names}
+    wait_for(
+        lambda: set(mirror().get_many(TENANT, ListType.CUSTOMER, sorted(ids))) == ids, "them in the mirror"
+    )
+
+    deliveries = httpx.get(f"{stack.qbo.url}/_sandbox/webhooks/deliveries").json()
+    carrying = {
+        d["delivery_id"]
+        for d in deliveries["deliveries"]
+        if any(e.split("/")[1:3] == ["Customer", i] for e in d["entities"] for i in ids)
+    }
+    requests = [unquote_plus(r.getMessage()) for r in caplog.records if r.name == "httpx"]
+    reads = [r for r in requests if "FROM Customer WHERE Id IN" in r and any(f"'{i}'" in r for i in ids)]
+    # Each delivery's customers in one read, however the sandbox gathered the changes into deliveries.
+    assert len(reads) == len(carrying)
+    assert all(f"'{i}'" in " ".join(reads) for i in ids)
 
 
 def test_with_webhooks_off_the_scheduled_pull_brings_a_new_vendor(running) -> None:  # type: ignore[no-untyped-def]

@@ -169,9 +169,10 @@ def test_a_change_in_quickbooks_reaches_the_queue_through_a_signed_webhook(
         ).get("Messages", [])
     ]
     jobs = [b for b in bodies if b["kind"] == "qbo.entity_changed"]
-    assert [(j["tenant_id"], j["payload"]["entity"], j["payload"]["entity_id"]) for j in jobs] == [
-        ("hooked", "Payment", "4242")
-    ]
+    assert [
+        (j["tenant_id"], j["payload"]["entity"], [c["entity_id"] for c in j["payload"]["changes"]])
+        for j in jobs
+    ] == [("hooked", "Payment", ["4242"])]
 
 
 def test_the_discovery_document_is_read_once_per_container(running: local_stack.RunningStack) -> None:

@@ -82,7 +82,7 @@ def assert_problem(response: dict[str, Any], status: int) -> dict[str, Any]:
     return problem
 
 
-def test_cloudevents_sample_enqueues_one_job_per_entity(
+def test_cloudevents_sample_enqueues_one_job_per_entity_type(
     webhook: LocalFunction, connected_realm: None
 ) -> None:
     response = webhook.invoke(load_event("qbo_webhook_cloudevents.json"))
@@ -96,30 +96,40 @@ def test_cloudevents_sample_enqueues_one_job_per_entity(
         {
             "realm_id": REALM,
             "entity": "Customer",
-            "entity_id": "58",
-            "operation": "Update",
-            "event_id": "a37e8f40-91c2-4d5b-8e6f-0c1d2e3f4a5b",
-            "last_updated": "2026-11-23T11:02:33.017554+00:00",
+            "changes": [
+                {
+                    "entity_id": "58",
+                    "operation": "Update",
+                    "event_id": "a37e8f40-91c2-4d5b-8e6f-0c1d2e3f4a5b",
+                    "last_updated": "2026-11-23T11:02:33.017554+00:00",
+                }
+            ],
         },
         {
             "realm_id": REALM,
             "entity": "Invoice",
-            "entity_id": "1042",
-            "operation": "Create",
-            "event_id": "5f0d6c1e-2b7a-4c8e-9d3f-7a1b2c3d4e5f",
-            "last_updated": "2026-11-23T11:02:31.482917+00:00",
+            "changes": [
+                {
+                    "entity_id": "1042",
+                    "operation": "Create",
+                    "event_id": "5f0d6c1e-2b7a-4c8e-9d3f-7a1b2c3d4e5f",
+                    "last_updated": "2026-11-23T11:02:31.482917+00:00",
+                }
+            ],
         },
     ]
 
 
-def test_legacy_sample_enqueues_one_job_per_entity(webhook: LocalFunction, connected_realm: None) -> None:
+def test_legacy_sample_enqueues_one_job_per_entity_type(
+    webhook: LocalFunction, connected_realm: None
+) -> None:
     assert webhook.invoke(load_event("qbo_webhook_legacy.json"))["statusCode"] == 200
     payloads = sorted((json.loads(m["Body"])["payload"] for m in queued_jobs()), key=lambda p: p["entity"])
-    assert [(p["entity"], p["entity_id"], p["operation"]) for p in payloads] == [
-        ("Invoice", "1042", "Update"),
-        ("Payment", "311", "Create"),
+    changes = [
+        (p["entity"], c["entity_id"], c["operation"], c["event_id"]) for p in payloads for c in p["changes"]
     ]
-    assert all(p["event_id"].startswith("legacy-") for p in payloads)
+    assert [change[:3] for change in changes] == [("Invoice", "1042", "Update"), ("Payment", "311", "Create")]
+    assert all(change[3].startswith("legacy-") for change in changes)
 
 
 def test_second_delivery_of_the_same_events_enqueues_nothing_new(

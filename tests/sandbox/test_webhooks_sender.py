@@ -193,7 +193,8 @@ def expected_signature(body: bytes, token: str = TOKEN) -> str:
 
 
 def qbsync_receives(body: bytes, signature: str, token: str = TOKEN) -> list[dict[str, Any]]:
-    """What qbsync's webhook use case makes of a delivery: the payloads of the jobs it queues."""
+    """What qbsync's webhook use case makes of a delivery: the changes of the jobs it queues, each with its
+    job's realm and entity type."""
     queue = InMemoryQueue()
 
     class Events:
@@ -215,7 +216,11 @@ def qbsync_receives(body: bytes, signature: str, token: str = TOKEN) -> list[dic
     receipt = WebhookReceiver(lambda: token, Events(), Realms(), queue, FixedClock()).receive(body, signature)
     assert receipt.skipped == 0
     assert receipt.unknown_realm_changes == 0
-    return [job.payload for job, _ in queue.sent]
+    return [
+        {"realm_id": job.payload["realm_id"], "entity": job.payload["entity"], **change}
+        for job, _ in queue.sent
+        for change in job.payload["changes"]
+    ]
 
 
 # ---------------------------------------------------------------- formats and signature

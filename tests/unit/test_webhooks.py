@@ -72,9 +72,10 @@ class FakeRealms:
 
 class FlakyQueue(InMemoryQueue):
     fail: bool = False
+    fail_after: int | None = None  # fail once this many jobs are sent
 
     def send(self, job: Job, delay_seconds: int = 0) -> None:
-        if self.fail:
+        if self.fail or (self.fail_after is not None and len(self.sent) >= self.fail_after):
             raise ConnectionError("queue unavailable")
         super().send(job, delay_seconds)
 
@@ -359,40 +360,56 @@ def test_each_delivery_is_counted_accepted_refused_or_unreadable() -> None:
     assert [published.total("WebhookDeliveries", outcome=o) for o in outcomes] == [2, 2, 1]
 
 
-def test_known_realm_enqueues_one_job_per_changed_entity() -> None:
+def test_known_realm_enqueues_one_job_per_entity_type_with_its_changes_in_order() -> None:
     h = Harness()
     receipt = h.deliver(
         body_of(
             [
                 cloudevent("e-1", "qbo.invoice.created.v1", "1042"),
                 cloudevent("e-2", "qbo.customer.updated.v1", "58"),
+                cloudevent("e-3", "qbo.customer.created.v1", "59"),
             ]
         )
     )
     assert [j.kind for j in h.queue.jobs] == [ENTITY_CHANGED_JOB, ENTITY_CHANGED_JOB]
     assert [j.tenant_id for j in h.queue.jobs] == ["acme-42", "acme-42"]
+    at = "2026-11-23T10:59:58.123456+00:00"
     assert [j.payload for j in h.queue.jobs] == [
         {
             "realm_id": REALM,
             "entity": "Invoice",
-            "entity_id": "1042",
-            "operation": "Create",
-            "event_id": "e-1",
-            "last_updated": "2026-11-23T10:59:58.123456+00:00",
+            "changes": [{"entity_id": "1042", "operation": "Create", "event_id": "e-1", "last_updated": at}],
         },
         {
             "realm_id": REALM,
             "entity": "Customer",
-            "entity_id": "58",
-            "operation": "Update",
-            "event_id": "e-2",
-            "last_updated": "2026-11-23T10:59:58.123456+00:00",
+            "changes": [
+                {"entity_id": "58", "operation": "Update", "event_id": "e-2", "last_updated": at},
+                {"entity_id": "59", "operation": "Create", "event_id": "e-3", "last_updated": at},
+            ],
         },
     ]
     assert all(j.created_at == NOW for j in h.queue.jobs)
     assert h.realms.lookups == [REALM]  # one lookup per realm, not per event
-    assert set(h.events.claimed) == {"e-1", "e-2"}
-    assert (receipt.changes, len(receipt.jobs), receipt.duplicates) == (2, 2, 0)
+    assert set(h.events.claimed) == {"e-1", "e-2", "e-3"}
+    assert (receipt.changes, len(receipt.jobs), receipt.duplicates) == (3, 2, 0)
+
+
+def test_a_job_has_one_tenants_changes_only() -> None:
+    h = Harness(tenants={REALM: "acme-42", "777": "bravo"})
+    h.deliver(
+        body_of(
+            [
+                cloudevent("e-1", "qbo.customer.created.v1", "1"),
+                cloudevent("e-2", "qbo.customer.created.v1", "1", realm="777"),
+                cloudevent("e-3", "qbo.customer.created.v1", "2"),
+            ]
+        )
+    )
+    assert [
+        (j.tenant_id, j.payload["realm_id"], [c["entity_id"] for c in j.payload["changes"]])
+        for j in h.queue.jobs
+    ] == [("acme-42", REALM, ["1", "2"]), ("bravo", "777", ["1"])]
 
 
 @needs_reference
@@ -401,8 +418,9 @@ def test_legacy_reference_payload_is_routed_per_entity() -> None:
     body = reference_bytes("dotnet_sdk_legacy_vendor_customer.body.json")
     h.deliver(body)
     assert [
-        (j.tenant_id, j.payload["entity"], j.payload["entity_id"], j.payload["operation"])
+        (j.tenant_id, j.payload["entity"], c["entity_id"], c["operation"])
         for j in h.queue.jobs
+        for c in j.payload["changes"]
     ] == [("northwind", "Vendor", "40", "Update"), ("northwind", "Customer", "43", "Create")]
 
 
@@ -453,7 +471,9 @@ def test_mixed_realms_route_only_the_connected_one() -> None:
             ]
         )
     )
-    assert [(j.tenant_id, j.payload["entity_id"]) for j in h.queue.jobs] == [("acme-42", "2")]
+    assert [(j.tenant_id, [c["entity_id"] for c in j.payload["changes"]]) for j in h.queue.jobs] == [
+        ("acme-42", ["2"])
+    ]
 
 
 def test_a_failed_enqueue_releases_the_claim_so_the_retry_is_routed() -> None:
@@ -465,7 +485,30 @@ def test_a_failed_enqueue_releases_the_claim_so_the_retry_is_routed() -> None:
     assert h.events.claimed == {}
     h.queue.fail = False
     receipt = h.deliver(body)
-    assert [j.payload["event_id"] for j in receipt.jobs] == ["e-1"]
+    assert [c["event_id"] for j in receipt.jobs for c in j.payload["changes"]] == ["e-1"]
+
+
+def test_a_failed_enqueue_releases_the_claims_of_the_changes_not_queued_only() -> None:
+    h = Harness()
+    body = body_of(
+        [
+            cloudevent("e-1", "qbo.invoice.created.v1", "1042"),
+            cloudevent("e-2", "qbo.customer.created.v1", "58"),
+            cloudevent("e-3", "qbo.item.created.v1", "7"),
+        ]
+    )
+    h.queue.fail_after = 1
+    with pytest.raises(ConnectionError):
+        h.deliver(body)
+    assert set(h.events.claimed) == {"e-1"}  # its job went
+    h.queue.fail_after = None
+    retry = h.deliver(body)  # Intuit's retry of the whole delivery
+    assert retry.duplicates == 1
+    assert [(j.payload["entity"], [c["event_id"] for c in j.payload["changes"]]) for j in h.queue.jobs] == [
+        ("Invoice", ["e-1"]),
+        ("Customer", ["e-2"]),
+        ("Item", ["e-3"]),
+    ]
 
 
 def test_entity_change_refuses_naive_timestamps() -> None:
@@ -518,7 +561,8 @@ def test_a_merge_names_the_entity_merged_away_in_either_format_and_its_job_carri
         jobs=queue,
         clock=FixedClock(),
     )
-    assert [job.payload.get("deleted_id") for job, _ in queue.sent] == ["11", None]
+    [(job, _)] = queue.sent
+    assert [change.get("deleted_id") for change in job.payload["changes"]] == ["11", None]
 
 
 def test_a_connected_company_is_looked_up_once_a_minute_and_one_not_connected_every_time() -> None:

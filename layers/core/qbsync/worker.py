@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from qbsync.composition import Container
 from qbsync.domain.jobs import (
@@ -110,12 +111,17 @@ def sync_run(c: Container, job: Job) -> None:
 
 
 def entity_changed(c: Container, job: Job) -> None:
+    """Read the entities of one type a webhook delivery named: a list's in one read, payments one by one.
+
+    A job queued before changes were grouped carries one change in its payload itself."""
     from qbsync.adapters.qbo_faults import RequestBudgetExceededError
     from qbsync.adapters.qbo_lists import LIST_OF_ENTITY
 
-    list_type = LIST_OF_ENTITY.get(str(job.payload.get("entity")))
+    changes: list[dict[str, Any]] = job.payload.get("changes") or [job.payload]
+    entity = str(job.payload.get("entity"))
+    list_type = LIST_OF_ENTITY.get(entity)
     if list_type is not None:
-        ids = [str(job.payload["entity_id"]), *filter(None, [job.payload.get("deleted_id")])]
+        ids = [str(i) for change in changes for i in (change["entity_id"], change.get("deleted_id")) if i]
         try:
             taken = c.quickbooks_lists.on_change(_tenant(job), list_type, ids)
         except RequestBudgetExceededError as exc:
@@ -123,17 +129,19 @@ def entity_changed(c: Container, job: Job) -> None:
             return
         log.info("QuickBooks list change read", extra={"tenant_id": job.tenant_id, "told": len(taken.told)})
         return
-    if job.payload.get("entity") != "Payment":
-        log.debug("change not synced back", extra={"entity": job.payload.get("entity")})
+    if entity != "Payment":
+        log.debug("change not synced back", extra={"entity": entity})
         return
-    try:
-        told = c.payment_relay.on_change(
-            _tenant(job), str(job.payload["entity_id"]), str(job.payload.get("operation", "Update"))
-        )
-    except RequestBudgetExceededError as exc:
-        _again(c, job, timedelta(seconds=exc.retry_after))
-        return
-    log.info("payment change handled", extra={"tenant_id": job.tenant_id, "told": told})
+    for done, change in enumerate(changes):
+        try:
+            told = c.payment_relay.on_change(
+                _tenant(job), str(change["entity_id"]), str(change.get("operation", "Update"))
+            )
+        except RequestBudgetExceededError as exc:
+            rest = {**job.payload, "changes": changes[done:]}
+            _again(c, job.model_copy(update={"payload": rest}), timedelta(seconds=exc.retry_after))
+            return
+        log.info("payment change handled", extra={"tenant_id": job.tenant_id, "told": told})
 
 
 def payments_pull(c: Container, job: Job) -> None:

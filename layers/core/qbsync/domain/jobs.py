@@ -11,7 +11,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 # Every kind of job, here only; the worker's table (worker.HANDLERS) maps each to its handler.
 HEARTBEAT_JOB = "heartbeat"  # the schedule's proof that the queue and the worker are alive
 SYNC_RUN_JOB = "sync.run"  # one sync run of a QuickBooks Online tenant (usecases/run_requests.py asks for it)
-ENTITY_CHANGED_JOB = "qbo.entity_changed"  # one entity a QuickBooks Online webhook said changed
+# Entities of one type a QuickBooks Online webhook delivery said changed: `changes`, each with its
+# `entity_id`, `operation`, `event_id`, `last_updated` (and a merge's `deleted_id`).
+ENTITY_CHANGED_JOB = "qbo.entity_changed"
 TOKEN_UPKEEP_JOB = "qbo.token_upkeep"  # noqa: S105 - a job kind, not a secret
 PAYMENTS_PULL_JOB = "qbo.payments_pull"  # Change Data Capture of a tenant's payments (and of its lists)
 # A full read of a QuickBooks Online tenant's lists into the mirror: of `list_type`, or, without one, of

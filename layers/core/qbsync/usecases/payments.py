@@ -1,13 +1,13 @@
 """Payments recorded in QuickBooks, told to the host app as events.
 
-Online has two paths here: a webhook's `qbo.entity_changed` job for one Payment, and the scheduled Change
-Data Capture pull that catches what a webhook missed. Desktop has one: each Web Connector session reads the
-payments changed since the cursor (`window`) through the qbXML codec (adapters/qbxml/payments.py) and hands
-them to `ingest`, as `pull` does with what Online's Change Data Capture gives. Every path ends in
-`PaymentRelay.relay` (or `_deleted`), which tells each change of a payment once: `payment.received` the first
-time, `payment.updated` when its SyncToken (Desktop: EditSequence) moved, `payment.voided` when it was voided,
-`payment.deleted` when it is gone. A compare-and-set on what was last told makes the paths (and
-redeliveries) agree on who tells.
+Online has two paths here: a webhook's `qbo.entity_changed` job for the payments a delivery named, and the
+scheduled Change Data Capture pull that catches what a webhook missed. Desktop has one: each Web Connector
+session reads the payments changed since the cursor (`window`) through the qbXML codec
+(adapters/qbxml/payments.py) and hands them to `ingest`, as `pull` does with what Online's Change Data Capture
+gives. Every path ends in `PaymentRelay.relay` (or `_deleted`), which tells each change of a payment once:
+`payment.received` the first time, `payment.updated` when its SyncToken (Desktop: EditSequence) moved,
+`payment.voided` when it was voided, `payment.deleted` when it is gone. A compare-and-set on what was last
+told makes the paths (and redeliveries) agree on who tells.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Receive a QuickBooks Online webhook: verify Intuit's signature, read either payload format, drop
-redeliveries and put one job per changed entity of a connected company on the queue.
+redeliveries and put the changes of a connected company on the queue: one job per tenant and entity type of a
+delivery, so that the worker reads the customers (or items, ...) a delivery names in one query.
 
 Intuit wants an answer within 3 seconds and holds back later deliveries until one is acknowledged, so nothing
-here calls QuickBooks: the worker fetches each entity later.
+here calls QuickBooks: the worker fetches the entities later.
 """
 
 from __future__ import annotations
@@ -236,19 +237,27 @@ class WebhookReceipt:
         }
 
 
-def _job(change: EntityChange, tenant_id: str, now: datetime) -> Job:
+def _change(change: EntityChange) -> dict[str, Any]:
     merged_away = {} if change.deleted_id is None else {"deleted_id": change.deleted_id}
+    return {
+        "entity_id": change.entity_id,
+        "operation": change.operation.value,
+        "event_id": change.event_id,
+        "last_updated": change.last_updated.isoformat() if change.last_updated else None,
+        **merged_away,
+    }
+
+
+def _job(tenant_id: str, changes: list[EntityChange], now: datetime) -> Job:
+    """One job for changes of one entity type of one company, in the delivery's order."""
+    first = changes[0]
     return new_job(
         ENTITY_CHANGED_JOB,
         now,
         tenant_id=tenant_id,
-        realm_id=change.realm_id,
-        entity=change.entity,
-        entity_id=change.entity_id,
-        operation=change.operation.value,
-        event_id=change.event_id,
-        last_updated=change.last_updated.isoformat() if change.last_updated else None,
-        **merged_away,
+        realm_id=first.realm_id,
+        entity=first.entity,
+        changes=[_change(change) for change in changes],
     )
 
 
@@ -260,9 +269,11 @@ def route_changes(
     jobs: JobQueue,
     clock: Clock,
 ) -> WebhookReceipt:
-    """One job per change of a connected realm, each at most once however often Intuit delivers it."""
+    """One job per tenant and entity type of the changes of connected realms, each change at most once
+    however often Intuit delivers it."""
     receipt = WebhookReceipt(changes=len(changes))
     tenants: dict[str, str | None] = {}
+    claimed: dict[tuple[str, str, str], list[EntityChange]] = {}
     for change in changes:
         if change.realm_id not in tenants:
             tenants[change.realm_id] = realms.tenant_for_realm(change.realm_id)
@@ -272,17 +283,22 @@ def route_changes(
         if tenant_id is None:
             receipt.unknown_realm_changes += 1
             continue
-        now = clock.now()
-        if not events.claim(change.event_id, now):
+        if not events.claim(change.event_id, clock.now()):
             log.info("duplicate webhook event dropped", extra={"event_id": change.event_id})
             receipt.duplicates += 1
             continue
-        job = _job(change, tenant_id, now)
+        claimed.setdefault((tenant_id, change.realm_id, change.entity), []).append(change)
+    groups = list(claimed.items())
+    for sent, ((tenant_id, _, _), group) in enumerate(groups):
+        job = _job(tenant_id, group, clock.now())
         try:
             jobs.send(job)
         except Exception:
-            # Intuit retries the whole delivery: its retry of this event must not count as a duplicate.
-            events.release(change.event_id)
+            # Intuit retries the whole delivery: its retry of the changes not queued must not count as
+            # duplicates.
+            for _, unsent in groups[sent:]:
+                for change in unsent:
+                    events.release(change.event_id)
             raise
         receipt.jobs.append(job)
     return receipt
