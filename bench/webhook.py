@@ -115,12 +115,11 @@ def run(deliveries: int = 1000) -> WebhookFigures:
     from local import lambdas, moto_dynamodb
     from local import template as tpl
     from local.stack import shared_environment
-    from qbsync import composition
 
     saved = dict(os.environ)
     for name in [n for n in os.environ if n.startswith("AWS_")]:  # a stack started earlier in this process
         del os.environ[name]
-    composition.container.cache_clear()
+    lambdas.fresh_clients()
     credentials = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}  # moto's, not AWS's
     os.environ.update({"AWS_DEFAULT_REGION": local_aws.REGION, **credentials})
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
@@ -159,7 +158,7 @@ def run(deliveries: int = 1000) -> WebhookFigures:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        composition.container.cache_clear()
+        lambdas.fresh_clients()
     own.sort()
     whole.sort()
     return WebhookFigures(

@@ -26,12 +26,7 @@ def invoke(function: str, event_path: Path) -> object:
     event = json.loads(event_path.read_text(encoding="utf-8"))
     os.environ.update({k: v for k, v in aws_environment("").items() if k != "AWS_ENDPOINT_URL"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    from aws_lambda_powertools.utilities import parameters
-
-    from qbsync import composition
-
-    composition.container.cache_clear()  # each invocation is a cold start against a fresh moto
-    parameters.clear_caches()
+    lambdas.fresh_clients()  # each invocation is a cold start against a fresh moto
     with mock_aws():
         stack = local_aws.provision(boto3.Session())
         specs = tpl.functions(stack.template)

@@ -131,6 +131,18 @@ def preload() -> None:
         importlib.import_module(name)
 
 
+def fresh_clients() -> None:
+    """Drop the AWS clients the functions made in this process: their composition root (built once per
+    process, as in a Lambda container) and Powertools' secret providers. A stack started earlier in this
+    process (tests and the benchmark do that) must not hand on clients of its endpoint."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from qbsync import composition
+
+    composition.container.cache_clear()
+    parameters.clear_caches()
+
+
 def load(spec: tpl.Function, name: str, environment: Mapping[str, str]) -> LocalFunction:
     """The function, its first instance loaded; more are loaded as concurrent events need them."""
     preload()

@@ -137,14 +137,7 @@ def start(
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto, endpoint = _start_moto(host, aws_port)
     os.environ.update(aws_environment(endpoint))
-    # The functions' composition root is built once per process, as in a Lambda container; a stack
-    # started earlier in this process (tests and the benchmark do that) must not hand its clients on.
-    from aws_lambda_powertools.utilities import parameters as powertools_parameters
-
-    from qbsync import composition
-
-    composition.container.cache_clear()
-    powertools_parameters.clear_caches()  # its secret providers hold clients of the earlier endpoint
+    lambdas.fresh_clients()
     meter.tag_requests()  # the functions' clients, made from here on, say which invocation sent each request
 
     try:
