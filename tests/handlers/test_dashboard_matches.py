@@ -267,6 +267,33 @@ def test_a_match_tab_runs_automatch_then_accepts_picks_and_rejects_proposals(
     )
 
 
+def test_a_tab_drawn_while_its_run_finishes_never_says_done_beside_no_results(
+    gateway: Gateway, run_jobs: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qbsync.usecases.matches import Matches
+
+    create_tenant(gateway, "acme", "Acme Plumbing")
+    seed(gateway)
+    browser = signed_in(gateway, "acme")
+    token = csrf_of(browser.page(TAB)[1])
+    assert browser.go("POST", f"{TAB}/run", {"csrf_token": token}).status == 303
+    read_results = Matches.results
+
+    def results_then_the_worker_finishes(self: Matches, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        page = read_results(self, *args, **kwargs)  # type: ignore[arg-type]
+        run_jobs()  # the worker finishes the run between the page's reads
+        return page
+
+    monkeypatch.setattr(Matches, "results", results_then_the_worker_finishes)
+    _, html = browser.page(TAB)
+    assert "Automatch is waiting to start." in html  # as it was before its results were read
+    assert "data-reload-when-done" in html
+    monkeypatch.undo()
+    _, html = browser.page(TAB)
+    assert "Automatch is done." in html
+    assert "Grace Hopper Consulting (id 59):" in block_of(html, "c-grace")
+
+
 def test_a_rejected_proposal_is_remembered_and_the_record_can_be_linked_by_hand(
     gateway: Gateway, run_jobs: Callable[[], int]
 ) -> None:

@@ -85,6 +85,9 @@ class MatchTabs:
         cursor = _cursor(query.get("cursor"))
         qb_cursor = _cursor(query.get("qb_cursor"))
         errors = list(errors or [])
+        # The run before its results: a run read as done has stored them all, so a page never says "done"
+        # beside the results of the run before (the script reloads an unfinished one once it is done).
+        run = c.matches.run(tenant.id)
         try:
             results = c.matches.results(
                 tenant.id, record_type=record_type, found=None, limit=PAGE_SIZE, cursor=cursor
@@ -109,7 +112,6 @@ class MatchTabs:
             errors.append(t("matches.bad_cursor"))
         rows = [r for r in results.items if not (hide and r.result.linked_to is not None)]
         duplicates = {d.quickbooks_id for d in c.matches.duplicate_names(tenant.id, record_type)}
-        run = c.matches.run(tenant.id)
         done = query.get("done", "")
         keep = {"hide": "synced"} if hide else {}
         here = f"{TABS}/{record_type}"
