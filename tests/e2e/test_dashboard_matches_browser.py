@@ -65,6 +65,14 @@ def fix_link_and_match(
     settled(stack, tenant_id, "c-clash", "synced", nudge)
     page.reload()
     assert page.locator("#record-state").inner_text() == "Synced"
+    # The company's list shows the customer the rename created once the mirror has it (Online: from its
+    # webhook; Desktop: a later session's read): the matches page below is drawn after that.
+    listed = f"/v1/tenants/{tenant_id}/quickbooks/customer?q=Bessie"
+    deadline = time.monotonic() + 60
+    while "Books by Bessie (customer)" not in [e["name"] for e in api(stack, "GET", listed).json()["items"]]:
+        assert time.monotonic() < deadline, "the renamed customer never reached the mirror"
+        nudge()
+        time.sleep(0.5)
 
     # link a draft to the QuickBooks customer found with the search box
     review_mode(stack, tenant_id)
