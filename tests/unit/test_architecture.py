@@ -15,6 +15,7 @@ on top of all of them):
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -173,14 +174,15 @@ def _called_names(path: Path) -> set[str]:
     }
 
 
-def _use_case_classes() -> set[str]:
+@functools.cache
+def _use_case_classes() -> frozenset[str]:
     modules = [*sorted((PACKAGE / "usecases").glob("*.py")), PACKAGE / "qbwc" / "service.py"]
-    return {
+    return frozenset(
         node.name
         for path in modules
         for node in ast.parse(path.read_text(encoding="utf-8")).body
         if isinstance(node, ast.ClassDef) and not node.name.endswith(("Error", "Result", "Outcome"))
-    }
+    )
 
 
 @pytest.mark.parametrize(
