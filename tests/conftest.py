@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import botocore.session
@@ -92,6 +92,19 @@ def _qbxml_messages_are_schema_valid() -> Iterator[None]:
 _BOTOCORE = botocore.session.get_session()
 
 
+class _ProvisioningSession(boto3.Session):
+    """A session that makes each of provisioning's clients once for all tests: making one costs more than the
+    calls it then makes, and moto intercepts a client's calls while a mock is on, whenever it was made."""
+
+    _clients: ClassVar[dict[str, Any]] = {}
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        key = repr((args, sorted(kwargs.items())))
+        if key not in self._clients:
+            self._clients[key] = super().client(*args, **kwargs)
+        return self._clients[key]
+
+
 def _symmetric_key_without_rsa(key_spec: str) -> Any:
     """moto makes an RSA-2048 private key for every KMS key, a symmetric one too, where nothing uses it (a
     fifth of a second a test): a symmetric key gets one made once; the others, their own."""
@@ -122,7 +135,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
     parameters.clear_caches()
     moto_dynamodb.apply()
     with mock_aws():
-        stack = local_aws.provision(boto3.Session(botocore_session=_BOTOCORE))
+        stack = local_aws.provision(_ProvisioningSession(botocore_session=_BOTOCORE))
         for key, value in shared_environment(stack).items():
             monkeypatch.setenv(key, value)
         yield stack
