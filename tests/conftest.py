@@ -127,19 +127,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[local_aws.LocalStack]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    from aws_lambda_powertools.utilities import parameters
-
-    from qbsync import composition
-
-    composition.container.cache_clear()
-    parameters.clear_caches()
+    lambdas.fresh_clients()
     moto_dynamodb.apply()
     with mock_aws():
         stack = local_aws.provision(_ProvisioningSession(botocore_session=_BOTOCORE))
         for key, value in shared_environment(stack).items():
             monkeypatch.setenv(key, value)
         yield stack
-    composition.container.cache_clear()
+    lambdas.fresh_clients()
 
 
 @pytest.fixture
