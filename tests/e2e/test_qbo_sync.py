@@ -79,19 +79,31 @@ def push_and_sync(client: httpx.Client, suffix: str) -> dict[str, str]:
         )
         for n in (1, 2)
     ]
+    return push_until_synced(client, TENANT, records)
+
+
+Records = list[tuple[str, str, dict[str, Any]]]  # (record type, record id, body)
+
+
+def push(client: httpx.Client, tenant: str, records: Records) -> None:
     for record_type, record_id, data in records:
-        answer = client.put(f"/v1/tenants/{TENANT}/records/{record_type}/{record_id}", json=data)
+        answer = client.put(f"/v1/tenants/{tenant}/records/{record_type}/{record_id}", json=data)
         assert answer.status_code == 201, answer.text
+
+
+def push_until_synced(client: httpx.Client, tenant: str, records: Records) -> dict[str, str]:
+    """Push the records, wait until each is synced; their QuickBooks ids by record id."""
+    push(client, tenant, records)
 
     def synced() -> dict[str, str] | None:
         states = {
-            rid: client.get(f"/v1/tenants/{TENANT}/records/{rtype}/{rid}").json() for rtype, rid, _ in records
+            rid: client.get(f"/v1/tenants/{tenant}/records/{rtype}/{rid}").json() for rtype, rid, _ in records
         }
         if all(s["state"] == "synced" for s in states.values()):
             return {rid: s["quickbooks_id"] for rid, s in states.items()}
         return None
 
-    return wait_for(synced, "the records to be synced")  # type: ignore[no-any-return]
+    return wait_for(synced, f"{tenant}'s records to be synced")  # type: ignore[no-any-return]
 
 
 def enter_payment(stack: local_stack.RunningStack, realm: str, ids: dict[str, str], suffix: str) -> str:

@@ -23,7 +23,7 @@ from local.connect import connect_qbo
 from local.lambdas import LocalFunction
 from local.qbd import server as qbd_server
 from local.qbd.webconnector import Qwc
-from tests.e2e.test_qbo_sync import enter_payment, wait_for
+from tests.e2e.test_qbo_sync import enter_payment, push, push_until_synced, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 QBO_TENANT = "logs-qbo"
@@ -87,13 +87,13 @@ def run() -> tuple[list[str], set[str]]:
             Qwc.parse(login["qwc"]), login["password"], qbd_server.slug(qbd_server.DEMO_COMPANY)
         )
         realm = connect_qbo(stack, QBO_TENANT)
-        ids = _push_and_sync(client, QBO_TENANT, QBO_RECORDS)
+        ids = push_until_synced(client, QBO_TENANT, QBO_RECORDS)
         enter_payment_for(stack, realm, ids)
         refusal = {"kind": "status", "status": 400, "code": "2020", "path_contains": "/batch"}
         httpx.post(f"{stack.qbo.url}/_sandbox/faults", json=refusal).raise_for_status()
-        _push(client, QBO_TENANT, [REFUSED])
+        push(client, QBO_TENANT, [REFUSED])
         wait_for(lambda: _state(client, QBO_TENANT, *REFUSED[:2]) == "failed", "the refused record")
-        _push(client, QBD_TENANT, QBD_RECORDS)
+        push(client, QBD_TENANT, QBD_RECORDS)
         connector.run_once()
         wait_for(lambda: _state(client, QBD_TENANT, "customer", "dc-k9") == "synced", "the Desktop record")
         issued = httpx.get(f"{stack.qbo.url}/_sandbox/issued").json()
@@ -141,30 +141,8 @@ def enter_payment_for(stack: local_stack.RunningStack, realm: str, ids: dict[str
     )
 
 
-def _push(client: httpx.Client, tenant: str, records: list[tuple[str, str, dict[str, Any]]]) -> None:
-    for record_type, record_id, data in records:
-        answer = client.put(f"/v1/tenants/{tenant}/records/{record_type}/{record_id}", json=data)
-        assert answer.status_code == 201, answer.text
-
-
 def _state(client: httpx.Client, tenant: str, record_type: str, record_id: str) -> str:
     return str(client.get(f"/v1/tenants/{tenant}/records/{record_type}/{record_id}").json()["state"])
-
-
-def _push_and_sync(
-    client: httpx.Client, tenant: str, records: list[tuple[str, str, dict[str, Any]]]
-) -> dict[str, str]:
-    _push(client, tenant, records)
-
-    def synced() -> dict[str, str] | None:
-        states = {
-            rid: client.get(f"/v1/tenants/{tenant}/records/{rt}/{rid}").json() for rt, rid, _ in records
-        }
-        if all(s["state"] == "synced" for s in states.values()):
-            return {rid: s["quickbooks_id"] for rid, s in states.items()}
-        return None
-
-    return wait_for(synced, f"{tenant}'s records to be synced")  # type: ignore[no-any-return]
 
 
 def _invocation_lines(lines: list[str]) -> list[dict[str, Any]]:
