@@ -1,6 +1,6 @@
-"""QboWebhookFunction: verifies Intuit's signature, enqueues one job per changed entity, answers 200 fast.
-Its import loads its decorators only (`make bench`: ≤ 150 ms); the receiver (composition root, boto3) loads
-at the first call or before SnapStart's snapshot, the X-Ray SDK with the tracer at the first call."""
+"""QboWebhookFunction: verifies Intuit's signature, enqueues a job per entity type a delivery names, answers
+200 fast. Its import loads its decorators only (`make bench`: ≤ 150 ms); the receiver (composition root,
+boto3) loads at the first call or before SnapStart's snapshot, the X-Ray SDK with the tracer at the first."""
 
 from __future__ import annotations
 
